@@ -1,0 +1,279 @@
+// One execution environment's invoke state machine: init → ready → (invoke → respond)* → dead → reset → init …
+// It owns the queue of invokes waiting for the runtime, the parked `/next` long-poll, the invoke in flight and its
+// deadline. It knows nothing of HTTP: server.ts translates requests into calls here, and the environment's owner
+// (emulator, pool) drives it through RuntimeApiServer's in-process API.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
+import type { Readable } from 'node:stream';
+import {
+  invalidRequestId,
+  invalidStateTransition,
+  runtimeExitError,
+  sandboxTimedOut,
+} from './errors.ts';
+import type { ErrorBody, InitOutcome, InvokeOutcome, InvokeRequest, StreamTrailers } from './types.ts';
+
+/** What a `/next` answer carries. */
+export interface DispatchedEvent {
+  requestId: string;
+  payload: Buffer | string;
+  headers: Record<string, string>;
+}
+
+/** A parked `/next` request: called once, with the event to send. */
+export type NextWaiter = (event: DispatchedEvent) => void;
+
+/** A refusal for the runtime: HTTP status and the error body. */
+export interface Refusal {
+  status: number;
+  body: ErrorBody;
+}
+
+interface QueuedInvoke {
+  requestId: string;
+  request: InvokeRequest;
+  resolve: (outcome: InvokeOutcome) => void;
+}
+
+/** The invoke handed to the runtime and not yet finished. */
+export interface InFlightInvoke extends QueuedInvoke {
+  startedAt: number;
+  timer: NodeJS.Timeout;
+  /** Set once the runtime has begun answering (a response or error body is being read or streamed). */
+  answering: boolean;
+  /** Ends a streamed response early (timeout, runtime exit) with these trailers. */
+  abortStream?: (trailers: StreamTrailers) => void;
+}
+
+// Ids of invokes that finished recently, so a late second answer is told "wrong state" (403) rather than
+// "unknown id" (400). A handful is enough: a runtime only ever talks about the invoke it was just given.
+const RECENT_IDS_KEPT = 32;
+
+export class InvokeStateMachine extends EventEmitter {
+  private readonly queue: QueuedInvoke[] = [];
+  private current: InFlightInvoke | undefined;
+  private parkedNext: NextWaiter | undefined;
+  private readonly recentIds: string[] = [];
+
+  private initStartedAt = performance.now();
+  private initOutcome: InitOutcome | undefined;
+  private initWaiters: Array<(outcome: InitOutcome) => void> = [];
+  /** After a timeout, a runtime exit or an init failure nothing is dispatched until reset(). */
+  private dead = false;
+
+  // --- The owner's side -------------------------------------------------------------------------------------
+
+  invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    return new Promise((resolve) => {
+      this.queue.push({ requestId: request.requestId ?? randomUUID(), request, resolve });
+      this.dispatch();
+    });
+  }
+
+  waitForInit(): Promise<InitOutcome> {
+    if (this.initOutcome) return Promise.resolve(this.initOutcome);
+    return new Promise((resolve) => this.initWaiters.push(resolve));
+  }
+
+  /** The runtime process went away. `reason` in Lambda's words: `exit status 1`, `signal: killed`. */
+  runtimeExited(reason: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.parkedNext = undefined;
+    const current = this.current;
+    if (current) {
+      this.finish(current, {
+        kind: 'runtime-exit',
+        requestId: current.requestId,
+        error: runtimeExitError(current.requestId, reason),
+        durationMs: performance.now() - current.startedAt,
+      });
+      return;
+    }
+    if (!this.initOutcome) {
+      // Died during init: whoever waits for this init learns it now, and so do the invokes queued behind it, so
+      // that a runtime which exits at once fails its callers instead of leaving them hanging.
+      const error = runtimeExitError(undefined, reason);
+      this.settleInit({ kind: 'runtime-exit', error, initDurationMs: performance.now() - this.initStartedAt });
+      this.failQueued((requestId) => ({
+        kind: 'runtime-exit',
+        requestId,
+        error: runtimeExitError(requestId, reason),
+        durationMs: 0,
+      }));
+    }
+  }
+
+  /** A new runtime process is starting: a fresh init phase. Queued invokes go to it once it is ready. */
+  reset(): void {
+    this.dead = false;
+    this.parkedNext = undefined;
+    this.initOutcome = undefined;
+    this.initStartedAt = performance.now();
+  }
+
+  /** Fails everything still waiting; used on shutdown. */
+  shutdown(reason: string): void {
+    this.runtimeExited(reason);
+    this.failQueued((requestId) => ({
+      kind: 'runtime-exit',
+      requestId,
+      error: runtimeExitError(requestId, reason),
+      durationMs: 0,
+    }));
+    if (!this.initOutcome) {
+      this.settleInit({
+        kind: 'runtime-exit',
+        error: runtimeExitError(undefined, reason),
+        initDurationMs: performance.now() - this.initStartedAt,
+      });
+    }
+  }
+
+  get isDead(): boolean {
+    return this.dead;
+  }
+
+  get isBusy(): boolean {
+    return this.current !== undefined;
+  }
+
+  // --- The runtime's side (called by the HTTP layer) --------------------------------------------------------
+
+  /** GET /next. Returns a refusal, or undefined when the waiter was accepted (answered now or later). */
+  next(waiter: NextWaiter): Refusal | undefined {
+    if (this.dead) return { status: 403, body: invalidStateTransition('the environment is shutting down') };
+    if (this.current) {
+      return { status: 403, body: invalidStateTransition('/next called before the current invoke was answered') };
+    }
+    if (this.parkedNext) return { status: 403, body: invalidStateTransition('/next is already waiting') };
+    if (!this.initOutcome) this.settleInit({ kind: 'ready', initDurationMs: performance.now() - this.initStartedAt });
+    this.parkedNext = waiter;
+    this.dispatch();
+    return undefined;
+  }
+
+  /** A parked `/next` whose connection went away: forget it, so no event is handed to a closed socket. */
+  cancelNext(waiter: NextWaiter): void {
+    if (this.parkedNext === waiter) this.parkedNext = undefined;
+  }
+
+  /** The runtime starts answering invoke `requestId` (response or error). */
+  beginAnswer(requestId: string): InFlightInvoke | Refusal {
+    const current = this.current;
+    if (!current || current.requestId !== requestId) {
+      return this.recentIds.includes(requestId)
+        ? { status: 403, body: invalidStateTransition(`invoke ${requestId} has already been answered`) }
+        : { status: 400, body: invalidRequestId() };
+    }
+    if (current.answering) {
+      return { status: 403, body: invalidStateTransition(`invoke ${requestId} is already being answered`) };
+    }
+    current.answering = true;
+    return current;
+  }
+
+  /** The runtime's answer could not be read (it disconnected half-way): the invoke may be answered again. */
+  abandonAnswer(invoke: InFlightInvoke): void {
+    if (this.current === invoke) invoke.answering = false;
+  }
+
+  /** POST /init/error. */
+  initError(error: ErrorBody, body: Buffer): Refusal | undefined {
+    if (this.initOutcome) {
+      return { status: 403, body: invalidStateTransition('/init/error after the runtime called /next') };
+    }
+    const initDurationMs = performance.now() - this.initStartedAt;
+    this.dead = true;
+    this.settleInit({ kind: 'init-error', error, body, initDurationMs });
+    this.failQueued((requestId) => ({ kind: 'init-error', requestId, error, body, durationMs: initDurationMs }));
+    return undefined;
+  }
+
+  /** Ends the invoke in flight with `outcome`. Streamed invokes resolve early and end through their stream. */
+  finish(invoke: InFlightInvoke, outcome: InvokeOutcome): void {
+    if (this.current !== invoke) return;
+    clearTimeout(invoke.timer);
+    this.current = undefined;
+    this.recentIds.push(invoke.requestId);
+    if (this.recentIds.length > RECENT_IDS_KEPT) this.recentIds.shift();
+    if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit') {
+      this.dead = true;
+      invoke.abortStream?.({ errorType: outcome.error.errorType, errorBody: outcome.error });
+    }
+    invoke.resolve(outcome);
+    this.dispatch();
+  }
+
+  /**
+   * A streamed answer has started: the caller gets the stream now; the invoke stays in flight (its deadline
+   * still runs) until `end` settles.
+   */
+  startStream(invoke: InFlightInvoke, body: Readable, contentType: string, abort: (t: StreamTrailers) => void) {
+    invoke.abortStream = abort;
+    let settleEnd!: (value: { trailers: StreamTrailers; durationMs: number }) => void;
+    const end = new Promise<{ trailers: StreamTrailers; durationMs: number }>((resolve) => (settleEnd = resolve));
+    invoke.resolve({ kind: 'streaming', requestId: invoke.requestId, body, contentType, end });
+    // From here on the invoke's promise is settled; finishing only clears the slot.
+    invoke.resolve = () => {};
+    return (trailers: StreamTrailers) => {
+      const durationMs = performance.now() - invoke.startedAt;
+      settleEnd({ trailers, durationMs });
+      this.finish(invoke, { kind: 'success', requestId: invoke.requestId, body: Buffer.alloc(0), contentType, durationMs });
+    };
+  }
+
+  // --- Internals ---------------------------------------------------------------------------------------------
+
+  private dispatch(): void {
+    if (this.dead || this.current || !this.parkedNext || this.queue.length === 0) return;
+    const waiter = this.parkedNext;
+    const queued = this.queue.shift()!;
+    this.parkedNext = undefined;
+
+    const { request, requestId } = queued;
+    const deadline = Date.now() + request.timeoutMs;
+    const invoke: InFlightInvoke = {
+      ...queued,
+      startedAt: performance.now(),
+      answering: false,
+      timer: setTimeout(() => this.timedOut(invoke), request.timeoutMs),
+    };
+    this.current = invoke;
+
+    const headers: Record<string, string> = {
+      'Lambda-Runtime-Aws-Request-Id': requestId,
+      'Lambda-Runtime-Deadline-Ms': String(deadline),
+      'Content-Type': request.contentType ?? 'application/json',
+    };
+    if (request.invokedFunctionArn) headers['Lambda-Runtime-Invoked-Function-Arn'] = request.invokedFunctionArn;
+    if (request.traceId) headers['Lambda-Runtime-Trace-Id'] = request.traceId;
+    if (request.clientContext) headers['Lambda-Runtime-Client-Context'] = request.clientContext;
+    if (request.cognitoIdentity) headers['Lambda-Runtime-Cognito-Identity'] = request.cognitoIdentity;
+    waiter({ requestId, payload: request.payload, headers });
+  }
+
+  private timedOut(invoke: InFlightInvoke): void {
+    this.finish(invoke, {
+      kind: 'timeout',
+      requestId: invoke.requestId,
+      error: sandboxTimedOut(invoke.requestId, invoke.request.timeoutMs),
+      durationMs: performance.now() - invoke.startedAt,
+    });
+    // The owner must kill the runtime: it may still be running the handler.
+    this.emit('timeout', invoke.requestId);
+  }
+
+  private settleInit(outcome: InitOutcome): void {
+    this.initOutcome = outcome;
+    const waiters = this.initWaiters;
+    this.initWaiters = [];
+    for (const resolve of waiters) resolve(outcome);
+  }
+
+  private failQueued(outcomeFor: (requestId: string) => InvokeOutcome): void {
+    const queued = this.queue.splice(0);
+    for (const entry of queued) entry.resolve(outcomeFor(entry.requestId));
+  }
+}

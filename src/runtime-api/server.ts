@@ -1,0 +1,321 @@
+// The Runtime API server (version 2018-06-01) for one execution environment: the HTTP face of an
+// InvokeStateMachine. The runtime inside the environment long-polls `/next`, then answers on `/response` or
+// `/error`; the environment's owner hands events in through invoke() and gets typed outcomes back.
+import { EventEmitter } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import {
+  MAX_RESPONSE_BYTES,
+  invalidResponseMode,
+  methodNotAllowed,
+  notFound,
+  parseRuntimeErrorBody,
+  requestEntityTooLarge,
+  responseSizeTooLarge,
+} from './errors.ts';
+import { InvokeStateMachine, type DispatchedEvent, type InFlightInvoke, type Refusal } from './invoke-state-machine.ts';
+import { matchRoute } from './routes.ts';
+import type {
+  ErrorBody,
+  InitOutcome,
+  InvokeOutcome,
+  InvokeRequest,
+  RuntimeApiServerOptions,
+  StreamTrailers,
+} from './types.ts';
+
+const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type';
+const ERROR_BODY_TRAILER = 'lambda-runtime-function-error-body';
+const XRAY_CAUSE_HEADER = 'lambda-runtime-function-xray-error-cause';
+const RESPONSE_MODE_HEADER = 'lambda-runtime-function-response-mode';
+const ACCEPTED = JSON.stringify({ status: 'OK' });
+
+/** A body read up to a limit: the bytes, or the size it reached when it was over. */
+type ReadBody = { ok: true; body: Buffer } | { ok: false; size: number } | { ok: false; aborted: true };
+
+export class RuntimeApiServer extends EventEmitter {
+  private readonly machine = new InvokeStateMachine();
+  private readonly http: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly host: string;
+  private readonly port: number;
+  private readonly maxResponseBytes: number;
+  private boundAddress: string | undefined;
+
+  constructor(options: RuntimeApiServerOptions = {}) {
+    super();
+    this.host = options.host ?? '127.0.0.1';
+    this.port = options.port ?? 0;
+    this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
+    // /next is a long poll and a streamed response may run for the whole function timeout: no server timeouts.
+    this.http = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 0 }, (req, res) =>
+      this.handle(req, res),
+    );
+    this.http.on('connection', (socket: Socket) => {
+      socket.setNoDelay(true);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+    this.machine.on('timeout', (requestId: string) => this.emit('timeout', requestId));
+  }
+
+  /** Starts listening; resolves the `host:port` to give the runtime as AWS_LAMBDA_RUNTIME_API. */
+  listen(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(this.port, this.host, () => {
+        this.http.off('error', reject);
+        const address = this.http.address();
+        if (!address || typeof address === 'string') return reject(new Error('Runtime API server has no TCP address'));
+        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+        this.boundAddress = `${host}:${address.port}`;
+        resolve(this.boundAddress);
+      });
+    });
+  }
+
+  /** The `host:port` the server listens on (after listen()). */
+  get address(): string {
+    if (!this.boundAddress) throw new Error('RuntimeApiServer.listen() has not completed');
+    return this.boundAddress;
+  }
+
+  /** Delivers an event and resolves with how the invoke ended. Invokes queue while the runtime is busy. */
+  invoke(request: InvokeRequest): Promise<InvokeOutcome> {
+    return this.machine.invoke(request);
+  }
+
+  /** Resolves when the current init phase ends: the runtime's first `/next`, its `/init/error`, or its exit. */
+  waitForInit(): Promise<InitOutcome> {
+    return this.machine.waitForInit();
+  }
+
+  /** Tell the server the runtime process is gone (`exit status 1`, `signal: killed`). */
+  runtimeExited(reason: string): void {
+    this.machine.runtimeExited(reason);
+  }
+
+  /** A new runtime process is starting: begin a fresh init phase. */
+  reset(): void {
+    this.machine.reset();
+  }
+
+  /** True after a timeout, runtime exit or init failure, until reset(). */
+  get needsReset(): boolean {
+    return this.machine.isDead;
+  }
+
+  get isBusy(): boolean {
+    return this.machine.isBusy;
+  }
+
+  /** Fails whatever still waits, closes the listener and every connection. */
+  async close(): Promise<void> {
+    this.machine.shutdown('Runtime API server closed');
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+
+  // --- HTTP ----------------------------------------------------------------------------------------------------
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const route = matchRoute(req.method ?? 'GET', req.url ?? '/');
+    switch (route.name) {
+      case 'next':
+        return this.handleNext(req, res);
+      case 'response':
+        return void this.handleResponse(req, res, route.requestId);
+      case 'invoke-error':
+        return void this.handleInvokeError(req, res, route.requestId);
+      case 'init-error':
+        return void this.handleInitError(req, res);
+      case 'ping':
+        return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('pong');
+      case 'method-not-allowed':
+        return this.reject(req, res, { status: 405, body: methodNotAllowed(req.method ?? '', req.url ?? '') });
+      case 'not-found':
+        return this.reject(req, res, { status: 404, body: notFound(req.url ?? '') });
+    }
+  }
+
+  private handleNext(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    const waiter = (event: DispatchedEvent) => {
+      res.writeHead(200, event.headers).end(event.payload);
+    };
+    const refusal = this.machine.next(waiter);
+    if (refusal) return this.reject(req, res, refusal);
+    // A runtime that drops its long poll (and retries) must not have the next event sent into the void.
+    res.once('close', () => {
+      if (!res.writableFinished) this.machine.cancelNext(waiter);
+    });
+  }
+
+  private async handleResponse(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const mode = req.headers[RESPONSE_MODE_HEADER];
+    if (mode !== undefined && mode !== 'streaming' && mode !== 'buffered') {
+      return this.reject(req, res, { status: 400, body: invalidResponseMode(String(mode)) });
+    }
+    const invoke = this.machine.beginAnswer(requestId);
+    if ('status' in invoke) return this.reject(req, res, invoke);
+    if (mode === 'streaming') return this.streamResponse(req, res, invoke);
+
+    const read = await this.readBody(req);
+    if (!read.ok) {
+      if ('aborted' in read) return this.machine.abandonAnswer(invoke);
+      this.machine.finish(invoke, {
+        kind: 'function-error',
+        requestId,
+        error: responseSizeTooLarge(read.size, this.maxResponseBytes),
+        body: Buffer.from(JSON.stringify(responseSizeTooLarge(read.size, this.maxResponseBytes))),
+        durationMs: performance.now() - invoke.startedAt,
+      });
+      return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
+    }
+    this.machine.finish(invoke, {
+      kind: 'success',
+      requestId,
+      body: read.body,
+      contentType: req.headers['content-type'] ?? 'application/json',
+      durationMs: performance.now() - invoke.startedAt,
+    });
+    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+  }
+
+  private streamResponse(req: IncomingMessage, res: ServerResponse, invoke: InFlightInvoke): void {
+    const body = new PassThrough();
+    let ended = false;
+    const complete = this.machine.startStream(invoke, body, req.headers['content-type'] ?? 'application/octet-stream', (trailers) => {
+      // Cut short by a timeout or the runtime's exit: the caller's stream ends with the reason.
+      if (ended) return;
+      ended = true;
+      req.unpipe(body);
+      body.end();
+      complete(trailers);
+    });
+    req.pipe(body, { end: false });
+    // A caller that stops reading must not stall the runtime: drain the rest so the invoke still completes.
+    body.once('close', () => {
+      if (ended) return;
+      req.unpipe(body);
+      req.resume();
+    });
+    req.once('end', () => {
+      if (ended) return;
+      ended = true;
+      body.end();
+      complete(readTrailers(req));
+      res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+    });
+    req.once('aborted', () => {
+      if (ended) return;
+      ended = true;
+      body.end();
+      complete({
+        errorType: 'Runtime.TruncatedResponse',
+        errorBody: { errorType: 'Runtime.TruncatedResponse', errorMessage: 'The runtime closed the response stream before ending it.' },
+      });
+    });
+  }
+
+  private async handleInvokeError(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const invoke = this.machine.beginAnswer(requestId);
+    if ('status' in invoke) return this.reject(req, res, invoke);
+    const read = await this.readBody(req);
+    if (!read.ok) {
+      if ('aborted' in read) return this.machine.abandonAnswer(invoke);
+      this.machine.finish(invoke, {
+        kind: 'function-error',
+        requestId,
+        error: responseSizeTooLarge(read.size, this.maxResponseBytes),
+        body: Buffer.from(JSON.stringify(responseSizeTooLarge(read.size, this.maxResponseBytes))),
+        durationMs: performance.now() - invoke.startedAt,
+      });
+      return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
+    }
+    const headerType = headerValue(req, ERROR_TYPE_HEADER);
+    const error = parseRuntimeErrorBody(read.body, headerType);
+    const xrayErrorCause = headerValue(req, XRAY_CAUSE_HEADER);
+    this.machine.finish(invoke, {
+      kind: 'function-error',
+      requestId,
+      error,
+      body: bodyForCaller(read.body, error),
+      durationMs: performance.now() - invoke.startedAt,
+      ...(xrayErrorCause ? { xrayErrorCause } : {}),
+    });
+    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+  }
+
+  private async handleInitError(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const read = await this.readBody(req);
+    if (!read.ok) {
+      if ('aborted' in read) return;
+      return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
+    }
+    const error = parseRuntimeErrorBody(read.body, headerValue(req, ERROR_TYPE_HEADER));
+    const refusal = this.machine.initError(error, bodyForCaller(read.body, error));
+    if (refusal) return this.send(res, refusal.status, refusal.body);
+    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+  }
+
+  /** Reads a request body, stopping to keep only a count once it passes the response limit. */
+  private readBody(req: IncomingMessage): Promise<ReadBody> {
+    const limit = this.maxResponseBytes;
+    const declared = Number(req.headers['content-length']);
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = declared > limit;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit) over = true;
+        if (!over) chunks.push(chunk);
+      });
+      req.once('end', () => resolve(over ? { ok: false, size } : { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
+      req.once('aborted', () => resolve({ ok: false, aborted: true }));
+    });
+  }
+
+  /** Answers an error; the request body is drained so the keep-alive connection stays usable. */
+  private reject(req: IncomingMessage, res: ServerResponse, refusal: Refusal): void {
+    req.resume();
+    this.send(res, refusal.status, refusal.body);
+  }
+
+  private send(res: ServerResponse, status: number, body: ErrorBody): void {
+    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The caller gets the runtime's body as posted when it is JSON, else a JSON error made from it. */
+function bodyForCaller(raw: Buffer, error: ErrorBody): Buffer {
+  try {
+    JSON.parse(raw.toString('utf8'));
+    return raw;
+  } catch {
+    return Buffer.from(JSON.stringify(error));
+  }
+}
+
+/** Trailers of a streamed response: the error type and its base64 JSON body, when the stream failed. */
+function readTrailers(req: IncomingMessage): StreamTrailers {
+  const errorType = req.trailers[ERROR_TYPE_HEADER];
+  const encoded = req.trailers[ERROR_BODY_TRAILER];
+  if (!errorType && !encoded) return {};
+  const trailers: StreamTrailers = {};
+  if (errorType) trailers.errorType = errorType;
+  if (encoded) {
+    const decoded = Buffer.from(encoded, 'base64');
+    trailers.errorBody = parseRuntimeErrorBody(decoded, errorType);
+  }
+  return trailers;
+}

@@ -1,0 +1,413 @@
+// The Runtime API server against a runtime played by plain HTTP calls: every answer runtime-api.md lists.
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Client } from 'undici';
+import { RuntimeApiServer, type InvokeOutcome } from '../src/runtime-api/index.ts';
+
+let server: RuntimeApiServer;
+let api: Client;
+let address: string;
+
+beforeEach(async () => {
+  server = new RuntimeApiServer();
+  address = await server.listen();
+  api = new Client(`http://${address}`);
+});
+
+afterEach(async () => {
+  await api.close();
+  await server.close();
+});
+
+async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: string | Buffer, headers: Record<string, string> = {}) {
+  const res = await api.request({ method, path: `/2018-06-01${path}`, body, headers });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
+}
+
+/** Plays a runtime that takes the next event. */
+async function nextEvent() {
+  return call('GET', '/runtime/invocation/next');
+}
+
+describe('the invoke cycle', () => {
+  it('long-polls /next until an event arrives, with every Lambda-Runtime header', async () => {
+    let answered = false;
+    const next = nextEvent().then((r) => ((answered = true), r));
+    const init = await server.waitForInit();
+    expect(init.kind).toBe('ready');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(answered).toBe(false);
+
+    const outcome = server.invoke({
+      requestId: 'req-1',
+      payload: '{"hello":"world"}',
+      timeoutMs: 3000,
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:012345678912:function:fn',
+      traceId: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1',
+      clientContext: '{"custom":{"a":1}}',
+      cognitoIdentity: '{"cognitoIdentityId":"id","cognitoIdentityPoolId":"pool"}',
+    });
+    const event = await next;
+    expect(event.status).toBe(200);
+    expect(event.text).toBe('{"hello":"world"}');
+    expect(event.headers['lambda-runtime-aws-request-id']).toBe('req-1');
+    const deadline = Number(event.headers['lambda-runtime-deadline-ms']);
+    expect(deadline).toBeGreaterThan(Date.now() + 2000);
+    expect(deadline).toBeLessThanOrEqual(Date.now() + 3000);
+    expect(event.headers['lambda-runtime-invoked-function-arn']).toBe('arn:aws:lambda:us-east-1:012345678912:function:fn');
+    expect(event.headers['lambda-runtime-trace-id']).toContain('Root=1-5759e988');
+    expect(event.headers['lambda-runtime-client-context']).toBe('{"custom":{"a":1}}');
+    expect(event.headers['lambda-runtime-cognito-identity']).toContain('pool');
+    expect(event.headers['content-type']).toBe('application/json');
+
+    const posted = await call('POST', '/runtime/invocation/req-1/response', '<b>hi</b>', { 'content-type': 'text/html' });
+    expect(posted.status).toBe(202);
+    expect(posted.json()).toEqual({ status: 'OK' });
+    const result = await outcome;
+    expect(result.kind).toBe('success');
+    if (result.kind !== 'success') return;
+    expect(result.body.toString()).toBe('<b>hi</b>');
+    expect(result.contentType).toBe('text/html');
+  });
+
+  it('leaves out headers it does not know, and gives each invoke a fresh UUID when none is given', async () => {
+    const next = nextEvent();
+    void server.invoke({ payload: '{}', timeoutMs: 1000 });
+    const event = await next;
+    expect(event.headers['lambda-runtime-aws-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(event.headers['lambda-runtime-trace-id']).toBeUndefined();
+    expect(event.headers['lambda-runtime-client-context']).toBeUndefined();
+  });
+
+  it('queues invokes that arrive while the runtime is busy and serves them in order', async () => {
+    const outcomes = [1, 2, 3].map((n) => server.invoke({ requestId: `r${n}`, payload: String(n), timeoutMs: 3000 }));
+    for (const n of [1, 2, 3]) {
+      const event = await nextEvent();
+      expect(event.text).toBe(String(n));
+      await call('POST', `/runtime/invocation/r${n}/response`, `"done ${n}"`);
+    }
+    const bodies = (await Promise.all(outcomes)).map((o) => (o.kind === 'success' ? o.body.toString() : o.kind));
+    expect(bodies).toEqual(['"done 1"', '"done 2"', '"done 3"']);
+  });
+
+  it('passes a function error on with the runtime body and error type', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'e1', payload: '{}', timeoutMs: 1000 });
+    await next;
+    const body = JSON.stringify({ errorType: 'TypeError', errorMessage: 'bad', trace: ['TypeError: bad', '    at x'] });
+    const posted = await call('POST', '/runtime/invocation/e1/error', body, {
+      'lambda-runtime-function-error-type': 'TypeError',
+      'lambda-runtime-function-xray-error-cause': '{"exceptions":[]}',
+    });
+    expect(posted.status).toBe(202);
+    const result = await outcome;
+    expect(result.kind).toBe('function-error');
+    if (result.kind !== 'function-error') return;
+    expect(result.error.errorType).toBe('TypeError');
+    expect(result.error.errorMessage).toBe('bad');
+    expect(JSON.parse(result.body.toString()).trace).toHaveLength(2);
+    expect(result.xrayErrorCause).toBe('{"exceptions":[]}');
+  });
+
+  it('takes the error type from the header when the body is not JSON', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'e2', payload: '{}', timeoutMs: 1000 });
+    await next;
+    await call('POST', '/runtime/invocation/e2/error', 'plain words', { 'lambda-runtime-function-error-type': 'Runtime.Custom' });
+    const result = await outcome;
+    expect(result.kind === 'function-error' && result.error).toEqual({ errorType: 'Runtime.Custom', errorMessage: 'plain words' });
+  });
+});
+
+describe('refusals', () => {
+  it('answers 400 InvalidRequestID for an id that is not in flight', async () => {
+    const next = nextEvent();
+    void server.invoke({ requestId: 'good', payload: '{}', timeoutMs: 1000 });
+    await next;
+    const res = await call('POST', '/runtime/invocation/not-it/response', '{}');
+    expect(res.status).toBe(400);
+    expect(res.json()).toEqual({ errorMessage: 'Invalid request ID', errorType: 'InvalidRequestID' });
+  });
+
+  it('answers 403 InvalidStateTransition to a second answer for the same invoke', async () => {
+    const next = nextEvent();
+    void server.invoke({ requestId: 'once', payload: '{}', timeoutMs: 1000 });
+    await next;
+    expect((await call('POST', '/runtime/invocation/once/response', '1')).status).toBe(202);
+    const again = await call('POST', '/runtime/invocation/once/error', '{}');
+    expect(again.status).toBe(403);
+    expect(again.json().errorType).toBe('InvalidStateTransition');
+  });
+
+  it('accepts /init/error before the first /next and refuses it after', async () => {
+    const queued = server.invoke({ requestId: 'q', payload: '{}', timeoutMs: 1000 });
+    const body = JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: "Error: Cannot find module 'x'" });
+    const res = await call('POST', '/runtime/init/error', body, { 'lambda-runtime-function-error-type': 'Runtime.ImportModuleError' });
+    expect(res.status).toBe(202);
+    const init = await server.waitForInit();
+    expect(init.kind).toBe('init-error');
+    // The invoke that waited for this init gets the init error.
+    const outcome = await queued;
+    expect(outcome.kind).toBe('init-error');
+    expect(outcome.kind === 'init-error' && outcome.error.errorType).toBe('Runtime.ImportModuleError');
+
+    server.reset();
+    const next = nextEvent();
+    void server.invoke({ payload: '{}', timeoutMs: 1000 });
+    await next;
+    const late = await call('POST', '/runtime/init/error', body);
+    expect(late.status).toBe(403);
+    expect(late.json().errorType).toBe('InvalidStateTransition');
+  });
+
+  it('answers 404 for an unknown path and 405 for a wrong method', async () => {
+    expect((await call('GET', '/runtime/nothing')).status).toBe(404);
+    const wrong = await call('POST', '/runtime/invocation/next', '');
+    expect(wrong.status).toBe(405);
+    expect((await call('PUT', '/runtime/init/error', '')).status).toBe(405);
+    const outside = await api.request({ method: 'GET', path: '/other' });
+    await outside.body.text();
+    expect(outside.statusCode).toBe(404);
+  });
+
+  it('refuses a response over 6 MB with 413 and tells the caller Function.ResponseSizeTooLarge', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'big', payload: '{}', timeoutMs: 5000 });
+    await next;
+    const size = 6_291_556 + 10;
+    const res = await call('POST', '/runtime/invocation/big/response', Buffer.alloc(size, 0x61));
+    expect(res.status).toBe(413);
+    expect(res.json()).toEqual({
+      errorMessage: 'Exceeded maximum allowed payload size (6291556 bytes).',
+      errorType: 'RequestEntityTooLarge',
+    });
+    const result = await outcome;
+    expect(result.kind).toBe('function-error');
+    if (result.kind !== 'function-error') return;
+    expect(result.error).toEqual({
+      errorType: 'Function.ResponseSizeTooLarge',
+      errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (6291556 bytes).`,
+    });
+    // The environment goes on serving.
+    const again = nextEvent();
+    const second = server.invoke({ requestId: 'small', payload: '{}', timeoutMs: 1000 });
+    await again;
+    await call('POST', '/runtime/invocation/small/response', '"ok"');
+    expect((await second).kind).toBe('success');
+  });
+
+  it('accepts a response of exactly the limit', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'edge', payload: '{}', timeoutMs: 5000 });
+    await next;
+    const res = await call('POST', '/runtime/invocation/edge/response', Buffer.alloc(6_291_556, 0x61));
+    expect(res.status).toBe(202);
+    const result = await outcome;
+    expect(result.kind === 'success' && result.body.length).toBe(6_291_556);
+  });
+
+  it('answers 400 InvalidFunctionResponseMode for an unknown response mode', async () => {
+    const next = nextEvent();
+    void server.invoke({ requestId: 'm', payload: '{}', timeoutMs: 1000 });
+    await next;
+    const res = await call('POST', '/runtime/invocation/m/response', 'x', { 'lambda-runtime-function-response-mode': 'sideways' });
+    expect(res.status).toBe(400);
+    expect(res.json().errorType).toBe('InvalidFunctionResponseMode');
+  });
+
+  it('answers pong on /ping', async () => {
+    const res = await call('GET', '/ping');
+    expect(res.text).toBe('pong');
+  });
+});
+
+describe('timeouts and exits', () => {
+  it('times an invoke out with Sandbox.Timedout and asks the owner to kill the runtime', async () => {
+    const killed: string[] = [];
+    server.on('timeout', (id: string) => killed.push(id));
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'slow', payload: '{}', timeoutMs: 200 });
+    await next;
+    const result = await outcome;
+    expect(result.kind).toBe('timeout');
+    expect(result.kind === 'timeout' && result.error).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'RequestId: slow Error: Task timed out after 0.20 seconds',
+    });
+    expect(killed).toEqual(['slow']);
+    expect(server.needsReset).toBe(true);
+    const late = await call('POST', '/runtime/invocation/slow/response', '"late"');
+    expect(late.status).toBe(403);
+  });
+
+  it('ends an invoke with Runtime.ExitError when the runtime dies, and serves again after reset()', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'dies', payload: '{}', timeoutMs: 5000 });
+    await next;
+    server.runtimeExited('exit status 1');
+    const result = await outcome;
+    expect(result.kind === 'runtime-exit' && result.error).toEqual({
+      errorType: 'Runtime.ExitError',
+      errorMessage: 'RequestId: dies Error: Runtime exited with error: exit status 1',
+    });
+
+    server.reset();
+    const queued = server.invoke({ requestId: 'after', payload: '"x"', timeoutMs: 5000 });
+    const event = await nextEvent();
+    expect(event.text).toBe('"x"');
+    await call('POST', '/runtime/invocation/after/response', '"fine"');
+    expect((await queued).kind).toBe('success');
+  });
+
+  it('fails the invokes waiting on an init when the runtime exits before its first /next', async () => {
+    const waiting = [server.invoke({ payload: '{}', timeoutMs: 1000 }), server.invoke({ payload: '{}', timeoutMs: 1000 })];
+    server.runtimeExited('exit status 127');
+    const outcomes = await Promise.all(waiting);
+    expect(outcomes.map((o) => o.kind)).toEqual(['runtime-exit', 'runtime-exit']);
+    expect((await server.waitForInit()).kind).toBe('runtime-exit');
+  });
+
+  it('does not hand an event to a /next whose connection was dropped', async () => {
+    const dropped = new Client(`http://${address}`);
+    const controller = new AbortController();
+    const abandoned = dropped.request({ method: 'GET', path: '/2018-06-01/runtime/invocation/next', signal: controller.signal });
+    await server.waitForInit();
+    controller.abort();
+    await expect(abandoned).rejects.toThrow();
+    await dropped.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const outcome = server.invoke({ requestId: 'kept', payload: '"k"', timeoutMs: 2000 });
+    const event = await nextEvent();
+    expect(event.headers['lambda-runtime-aws-request-id']).toBe('kept');
+    await call('POST', '/runtime/invocation/kept/response', '1');
+    expect((await outcome).kind).toBe('success');
+  });
+});
+
+describe('streamed responses', () => {
+  /** Streams a response the way a runtime does: chunked, with the error trailers declared up front. */
+  function streamResponse(requestId: string, mode = 'streaming') {
+    const [host, port] = [address.split(':')[0], Number(address.split(':')[1])];
+    const req = httpRequest({
+      host,
+      port,
+      method: 'POST',
+      path: `/2018-06-01/runtime/invocation/${requestId}/response`,
+      headers: {
+        'Lambda-Runtime-Function-Response-Mode': mode,
+        'Content-Type': 'application/vnd.awslambda.http-integration-response',
+        'Transfer-Encoding': 'chunked',
+        Trailer: 'Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body',
+      },
+    });
+    const answered = new Promise<number>((resolve, reject) => {
+      req.once('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', reject);
+    });
+    answered.catch(() => {}); // tests that cut the stream short do not await the answer
+    return { req, answered };
+  }
+
+  async function firstChunk(outcome: InvokeOutcome): Promise<string> {
+    if (outcome.kind !== 'streaming') throw new Error(`expected a stream, got ${outcome.kind}`);
+    const [chunk] = (await once(outcome.body, 'data')) as [Buffer];
+    outcome.body.resume();
+    return String(chunk);
+  }
+
+  it('hands the caller each chunk as it arrives, before the runtime has finished', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 's1', payload: '{}', timeoutMs: 5000 });
+    await next;
+    const { req, answered } = streamResponse('s1');
+    req.write('first;');
+    const result = await outcome;
+    expect(result.kind).toBe('streaming');
+    if (result.kind !== 'streaming') return;
+    expect(result.contentType).toBe('application/vnd.awslambda.http-integration-response');
+    const chunks: string[] = [];
+    result.body.on('data', (c: Buffer) => chunks.push(String(c)));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(chunks.join('')).toBe('first;');
+    req.end('second');
+    const end = await result.end;
+    expect(chunks.join('')).toBe('first;second');
+    expect(end.trailers).toEqual({});
+    expect(await answered).toBe(202);
+  });
+
+  it('reports a mid-stream error from the trailers', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 's2', payload: '{}', timeoutMs: 5000 });
+    await next;
+    const { req, answered } = streamResponse('s2');
+    req.write('partial');
+    const first = await firstChunk(await outcome);
+    expect(first).toBe('partial');
+    const errorBody = { errorType: 'Error', errorMessage: 'stream broke', trace: [] };
+    req.addTrailers({
+      'Lambda-Runtime-Function-Error-Type': 'Error',
+      'Lambda-Runtime-Function-Error-Body': Buffer.from(JSON.stringify(errorBody)).toString('base64'),
+    });
+    req.end();
+    const result = await outcome;
+    if (result.kind !== 'streaming') throw new Error('not a stream');
+    const end = await result.end;
+    expect(end.trailers.errorType).toBe('Error');
+    expect(end.trailers.errorBody).toEqual(errorBody);
+    expect(await answered).toBe(202);
+  });
+
+  it('lets a stream run past 6 MB', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 's3', payload: '{}', timeoutMs: 10_000 });
+    await next;
+    const { req, answered } = streamResponse('s3');
+    const chunk = Buffer.alloc(1024 * 1024, 0x62);
+    req.write(chunk);
+    const result = await outcome;
+    if (result.kind !== 'streaming') throw new Error('not a stream');
+    let total = 0;
+    result.body.on('data', (c: Buffer) => (total += c.length));
+    for (let i = 1; i < 8; i++) req.write(chunk);
+    req.end();
+    await result.end;
+    expect(total).toBe(8 * 1024 * 1024);
+    expect(await answered).toBe(202);
+  });
+
+  it('ends a stream with Sandbox.Timedout in its trailers when the deadline passes', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 's4', payload: '{}', timeoutMs: 300 });
+    await next;
+    const { req } = streamResponse('s4');
+    req.on('error', () => {});
+    req.write('slow start');
+    const result = await outcome;
+    if (result.kind !== 'streaming') throw new Error('not a stream');
+    result.body.resume();
+    const end = await result.end;
+    expect(end.trailers.errorType).toBe('Sandbox.Timedout');
+    req.destroy();
+  });
+
+  it('still finishes the invoke when the caller stops reading the stream', async () => {
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 's5', payload: '{}', timeoutMs: 5000 });
+    await next;
+    const { req, answered } = streamResponse('s5');
+    req.write('a');
+    const result = await outcome;
+    if (result.kind !== 'streaming') throw new Error('not a stream');
+    result.body.destroy();
+    for (let i = 0; i < 40; i++) req.write(Buffer.alloc(64 * 1024));
+    req.end();
+    expect(await answered).toBe(202);
+    expect((await result.end).trailers).toEqual({});
+  });
+});
