@@ -4,6 +4,7 @@ import { build } from 'esbuild';
 
 const entries = [
   { in: 'runtime/index.ts', out: 'dist/runtime/index.mjs' },
+  { in: 'src/emulator/index.ts', out: 'dist/emulator/index.mjs' },
 ];
 
 // CommonJS dependencies (undici) call require() for Node's built-ins; an ES module bundle needs a real one.

@@ -179,15 +179,21 @@ export class InvokeStateMachine extends EventEmitter {
     if (this.current === invoke) invoke.answering = false;
   }
 
+  /**
+   * The owner gave up on this init (it ran past the init timeout): everyone waiting on it gets `error`. The
+   * owner then kills the runtime; its exit changes nothing more.
+   */
+  abandonInit(error: ErrorBody): void {
+    if (this.initOutcome || this.dead) return;
+    this.failInit(error, Buffer.from(JSON.stringify(error)));
+  }
+
   /** POST /init/error. */
   initError(error: ErrorBody, body: Buffer): Refusal | undefined {
     if (this.initOutcome) {
       return { status: 403, body: invalidStateTransition('/init/error after the runtime called /next') };
     }
-    const initDurationMs = performance.now() - this.initStartedAt;
-    this.dead = true;
-    this.settleInit({ kind: 'init-error', error, body, initDurationMs });
-    this.failQueued((requestId) => ({ kind: 'init-error', requestId, error, body, durationMs: initDurationMs }));
+    this.failInit(error, body);
     return undefined;
   }
 
@@ -263,6 +269,14 @@ export class InvokeStateMachine extends EventEmitter {
     });
     // The owner must kill the runtime: it may still be running the handler.
     this.emit('timeout', invoke.requestId);
+  }
+
+  /** Init failed: the environment is dead, and the invokes waiting for it get the init error. */
+  private failInit(error: ErrorBody, body: Buffer): void {
+    const initDurationMs = performance.now() - this.initStartedAt;
+    this.dead = true;
+    this.settleInit({ kind: 'init-error', error, body, initDurationMs });
+    this.failQueued((requestId) => ({ kind: 'init-error', requestId, error, body, durationMs: initDurationMs }));
   }
 
   private settleInit(outcome: InitOutcome): void {

@@ -96,6 +96,11 @@ export class RuntimeApiServer extends EventEmitter {
     this.machine.runtimeExited(reason);
   }
 
+  /** The init ran too long: fail whoever waits on it with `error`, then kill the runtime. */
+  abandonInit(error: ErrorBody): void {
+    this.machine.abandonInit(error);
+  }
+
   /** A new runtime process is starting: begin a fresh init phase. */
   reset(): void {
     this.machine.reset();

@@ -1,0 +1,184 @@
+// The emulator: one execution environment inside a container. It serves the Runtime API (src/runtime-api) to a
+// child bootstrap, starts that bootstrap as soon as the container starts (not on the first invoke), and replaces
+// it after a timeout or a crash so the next invoke finds a fresh runtime.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { RuntimeApiServer } from '../runtime-api/server.ts';
+import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
+import type { ErrorBody, InvokeOutcome } from '../runtime-api/types.ts';
+import { chooseBootstrap, type BootstrapChoice } from './bootstrap.ts';
+import { invokedFunctionArn, type EmulatorConfig } from './config.ts';
+import { maxMemoryUsedMb } from './memory.ts';
+import { RuntimeProcess } from './runtime-process.ts';
+
+/** Lambda's init phase limit. */
+export const INIT_TIMEOUT_MS = 10_000;
+/** Grace between SIGTERM and SIGKILL at shutdown. */
+export const SHUTDOWN_GRACE_MS = 2_000;
+
+export interface EmulatorInvoke {
+  payload: Buffer;
+  clientContext?: string | undefined;
+  traceId?: string | undefined;
+}
+
+export class Emulator {
+  private readonly server: RuntimeApiServer;
+  private readonly bootstrap: BootstrapChoice;
+  private runtime: RuntimeProcess | undefined;
+  private initTimer: NodeJS.Timeout | undefined;
+  /** Init Duration of the current runtime, until an invoke's REPORT has shown it. */
+  private unreportedInitMs: number | undefined;
+  private stopping = false;
+  private readonly config: EmulatorConfig;
+  private readonly out: Writable;
+
+  constructor(config: EmulatorConfig, out: Writable = process.stdout) {
+    this.config = config;
+    this.out = out;
+    this.server = new RuntimeApiServer({ host: config.runtimeApiHost, port: config.runtimeApiPort });
+    this.bootstrap = chooseBootstrap(config);
+    // A runtime still running when its deadline passes must not go on: kill it, and a new one replaces it.
+    this.server.on('timeout', () => this.runtime?.kill());
+  }
+
+  /** Listens for the runtime and starts it, so the first invoke finds it initialised. */
+  async start(): Promise<void> {
+    await this.server.listen();
+    if (!this.bootstrap.ok) {
+      this.log(`${this.bootstrap.errorType}: ${this.bootstrap.message}`);
+      return;
+    }
+    this.startRuntime();
+  }
+
+  async invoke(request: EmulatorInvoke): Promise<{ requestId: string; outcome: InvokeOutcome }> {
+    const requestId = randomUUID();
+    if (!this.bootstrap.ok) {
+      const error: ErrorBody = {
+        errorType: this.bootstrap.errorType,
+        errorMessage: `RequestId: ${requestId} Error: ${this.bootstrap.message}`,
+      };
+      return { requestId, outcome: { kind: 'init-error', requestId, error, body: Buffer.from(JSON.stringify(error)), durationMs: 0 } };
+    }
+    // A runtime that failed its init, or exited while idle, is started again by the next invoke (as Lambda does).
+    if (!this.runtime) this.startRuntime();
+
+    this.out.write(startLine(requestId, this.config.functionVersion));
+    const outcome = await this.server.invoke({
+      requestId,
+      payload: request.payload,
+      timeoutMs: this.config.timeoutMs,
+      invokedFunctionArn: invokedFunctionArn(this.config),
+      traceId: request.traceId,
+      clientContext: request.clientContext,
+    });
+    if (outcome.kind === 'streaming') {
+      void outcome.end.then(({ durationMs }) => this.report(requestId, durationMs));
+    } else {
+      this.report(requestId, outcome.durationMs);
+    }
+    return { requestId, outcome };
+  }
+
+  /** Lambda's shutdown phase: SIGTERM to the runtime, SIGKILL after the grace period, then close. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.initTimer);
+    await this.runtime?.stop(SHUTDOWN_GRACE_MS);
+    await this.server.close();
+  }
+
+  /** The address the runtime is given as AWS_LAMBDA_RUNTIME_API. */
+  get runtimeApiAddress(): string {
+    return this.server.address;
+  }
+
+  private startRuntime(): void {
+    if (!this.bootstrap.ok || this.stopping) return;
+    this.server.reset();
+    const runtime = new RuntimeProcess({
+      command: this.bootstrap.command,
+      args: this.bootstrap.args,
+      env: this.runtimeEnvironment(),
+      cwd: existsSync(this.config.taskRoot) ? this.config.taskRoot : process.cwd(),
+    });
+    this.runtime = runtime;
+    this.unreportedInitMs = undefined;
+    let initialised = false;
+
+    this.initTimer = setTimeout(() => {
+      this.log(`Init phase timed out after ${INIT_TIMEOUT_MS / 1000} seconds: the runtime never asked for an event`);
+      this.server.abandonInit({
+        errorType: 'Sandbox.Timedout',
+        errorMessage: `Error: Runtime init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
+      });
+      runtime.kill();
+    }, INIT_TIMEOUT_MS);
+    void this.server.waitForInit().then((init) => {
+      clearTimeout(this.initTimer);
+      if (this.runtime !== runtime || init.kind !== 'ready') return;
+      initialised = true;
+      this.unreportedInitMs = init.initDurationMs;
+    });
+
+    void runtime.exited.then((reason) => {
+      if (this.runtime !== runtime) return;
+      this.runtime = undefined;
+      this.server.runtimeExited(reason);
+      if (this.stopping) return;
+      this.log(`Runtime exited: ${reason}`);
+      // One that had been serving is replaced at once; one that failed its init waits for the next invoke,
+      // so a bootstrap that always fails cannot spin.
+      if (initialised) this.startRuntime();
+    });
+  }
+
+  private report(requestId: string, durationMs: number): void {
+    const initDurationMs = this.unreportedInitMs;
+    this.unreportedInitMs = undefined;
+    this.out.write(endLine(requestId));
+    this.out.write(
+      reportLine({
+        requestId,
+        durationMs,
+        memorySizeMb: this.config.memorySizeMb,
+        maxMemoryUsedMb: maxMemoryUsedMb(this.runtime?.pid),
+        initDurationMs,
+      }),
+    );
+  }
+
+  /** The variables Lambda gives a runtime; the container's own (and the function's) are kept. */
+  private runtimeEnvironment(): Record<string, string> {
+    const { config } = this;
+    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+    const env: Record<string, string> = {
+      AWS_LAMBDA_FUNCTION_NAME: config.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: config.functionVersion,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${today}/[${config.functionVersion}]${randomUUID().replaceAll('-', '')}`,
+      AWS_REGION: config.region,
+      AWS_DEFAULT_REGION: config.region,
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      LAMBDA_TASK_ROOT: config.taskRoot,
+      LAMBDA_RUNTIME_DIR: config.runtimeDir,
+      ...definedOnly(process.env),
+      AWS_LAMBDA_RUNTIME_API: this.server.address,
+    };
+    if (config.handler) env._HANDLER = config.handler;
+    return env;
+  }
+
+  private log(message: string): void {
+    this.out.write(`${new Date().toISOString()} [lambkin emulator] ${message}\n`);
+  }
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) out[key] = value;
+  return out;
+}

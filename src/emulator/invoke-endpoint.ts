@@ -1,0 +1,159 @@
+// The RIE's invoke path, `POST /2015-03-31/functions/function/invocations`, answered as the Lambda API answers a
+// synchronous Invoke: the runtime's body and Content-Type on success, the error JSON with X-Amz-Function-Error
+// on failure, streamed bodies passed through as they arrive.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { finished } from 'node:stream/promises';
+import type { InvokeOutcome } from '../runtime-api/types.ts';
+import type { Emulator, EmulatorInvoke } from './emulator.ts';
+
+/** The Lambda API's limit on a synchronous invoke's request body. */
+export const MAX_REQUEST_BYTES = 6_291_456;
+
+const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
+
+/** A Lambda API error: the SDK reads the type from x-amzn-ErrorType and the message from `message`. */
+function sendServiceError(res: ServerResponse, status: number, type: string, message: string): void {
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
+    .end(JSON.stringify({ Type: 'User', message }));
+}
+
+export class InvokeEndpoint {
+  private readonly http: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly emulator: Emulator;
+
+  constructor(emulator: Emulator) {
+    this.emulator = emulator;
+    this.http = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
+      this.handle(req, res).catch((error: unknown) => {
+        // The caller went away mid-request, or something broke here: never leave a request hanging.
+        if (!res.headersSent) sendServiceError(res, 500, 'ServiceException', String(error));
+        else res.destroy();
+      });
+    });
+    this.http.on('connection', (socket: Socket) => {
+      socket.setNoDelay(true);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => {
+        this.http.off('error', reject);
+        const address = this.http.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!INVOKE_PATH.test(req.url ?? '')) {
+      req.resume();
+      return sendServiceError(res, 404, 'ResourceNotFoundException', `No route for ${req.method} ${req.url}`);
+    }
+    if (req.method !== 'POST') {
+      req.resume();
+      return sendServiceError(res, 405, 'MethodNotAllowedException', `Use POST on ${req.url}`);
+    }
+    const body = await readLimited(req, MAX_REQUEST_BYTES);
+    if (body === undefined) {
+      return sendServiceError(
+        res,
+        413,
+        'RequestTooLargeException',
+        `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
+      );
+    }
+    const request = parseInvoke(req, body);
+    if (typeof request === 'string') return sendServiceError(res, 400, 'InvalidRequestContentException', request);
+
+    const { requestId, outcome } = await this.emulator.invoke(request);
+    writeOutcome(res, requestId, outcome);
+  }
+}
+
+/** Validates what Lambda validates before an event reaches a runtime; a string is the error message. */
+function parseInvoke(req: IncomingMessage, body: Buffer): EmulatorInvoke | string {
+  // An invoke with no payload delivers `{}`, as the Lambda API does.
+  const payload = body.length === 0 ? Buffer.from('{}') : body;
+  try {
+    JSON.parse(payload.toString('utf8'));
+  } catch (error) {
+    return `Could not parse request body into json: ${(error as Error).message}`;
+  }
+  let clientContext: string | undefined;
+  const encoded = req.headers['x-amz-client-context'];
+  if (typeof encoded === 'string' && encoded !== '') {
+    clientContext = Buffer.from(encoded, 'base64').toString('utf8');
+    try {
+      JSON.parse(clientContext);
+    } catch {
+      return 'Client context must be a valid Base64-encoded JSON object.';
+    }
+  }
+  const trace = req.headers['x-amzn-trace-id'];
+  return { payload, clientContext, traceId: typeof trace === 'string' ? trace : undefined };
+}
+
+function writeOutcome(res: ServerResponse, requestId: string, outcome: InvokeOutcome): void {
+  const headers: Record<string, string> = {
+    'X-Amzn-RequestId': requestId,
+    'X-Amz-Executed-Version': '$LATEST',
+  };
+  switch (outcome.kind) {
+    case 'success':
+      res.writeHead(200, { ...headers, 'Content-Type': outcome.contentType }).end(outcome.body);
+      return;
+    case 'streaming': {
+      res.writeHead(200, { ...headers, 'Content-Type': outcome.contentType, Trailer: 'X-Amz-Function-Error, Lambda-Runtime-Function-Error-Type' });
+      outcome.body.pipe(res, { end: false });
+      // Both: the runtime has finished (trailers known) and every byte has gone through the pipe.
+      void Promise.all([outcome.end, finished(outcome.body).catch(() => {})]).then(([{ trailers }]) => {
+        // A failure after the first byte can only be told in trailers.
+        if (trailers.errorType) {
+          res.addTrailers({ 'X-Amz-Function-Error': 'Unhandled', 'Lambda-Runtime-Function-Error-Type': trailers.errorType });
+        }
+        res.end();
+      });
+      return;
+    }
+    case 'function-error':
+    case 'init-error':
+      res
+        .writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
+        .end(outcome.body);
+      return;
+    case 'timeout':
+    case 'runtime-exit':
+      res
+        .writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
+        .end(JSON.stringify(outcome.error));
+      return;
+  }
+}
+
+/** Reads a body, or undefined (with the rest drained) once it passes `limit`. */
+function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.once('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}

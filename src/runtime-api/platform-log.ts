@@ -1,0 +1,32 @@
+// The lines the platform prints around each invoke (START / END / REPORT), in Lambda's exact format, so log
+// tooling written for CloudWatch parses ours.
+
+export function startLine(requestId: string, version: string): string {
+  return `START RequestId: ${requestId} Version: ${version}\n`;
+}
+
+export function endLine(requestId: string): string {
+  return `END RequestId: ${requestId}\n`;
+}
+
+export interface ReportFigures {
+  requestId: string;
+  durationMs: number;
+  memorySizeMb: number;
+  /** Measured peak, in MB; omitted when it could not be measured. */
+  maxMemoryUsedMb: number | undefined;
+  /** Only on an environment's first invoke. */
+  initDurationMs?: number | undefined;
+}
+
+export function reportLine(figures: ReportFigures): string {
+  const fields = [
+    `REPORT RequestId: ${figures.requestId}`,
+    `Duration: ${figures.durationMs.toFixed(2)} ms`,
+    `Billed Duration: ${Math.max(1, Math.ceil(figures.durationMs))} ms`,
+    `Memory Size: ${figures.memorySizeMb} MB`,
+  ];
+  if (figures.maxMemoryUsedMb !== undefined) fields.push(`Max Memory Used: ${figures.maxMemoryUsedMb} MB`);
+  if (figures.initDurationMs !== undefined) fields.push(`Init Duration: ${figures.initDurationMs.toFixed(2)} ms`);
+  return `${fields.join('\t')}\t\n`;
+}
