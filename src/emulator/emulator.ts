@@ -63,6 +63,11 @@ export class Emulator {
       return { requestId, outcome: { kind: 'init-error', requestId, error, body: Buffer.from(JSON.stringify(error)), durationMs: 0 } };
     }
     // A runtime that failed its init, or exited while idle, is started again by the next invoke (as Lambda does).
+    // One that failed and has not finished exiting is not waited for: it will never ask for this event.
+    if (this.server.needsReset) {
+      this.runtime?.kill();
+      this.runtime = undefined;
+    }
     if (!this.runtime) this.startRuntime();
 
     this.out.write(startLine(requestId, this.config.functionVersion));
