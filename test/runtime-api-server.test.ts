@@ -26,6 +26,13 @@ async function call(method: 'GET' | 'POST' | 'PUT', path: string, body?: string 
   return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
 }
 
+/** A new runtime process: reset() cut the old one's connections, so the new one opens its own. */
+async function newRuntime() {
+  server.reset();
+  await api.close().catch(() => {});
+  api = new Client(`http://${address}`);
+}
+
 /** Plays a runtime that takes the next event. */
 async function nextEvent() {
   return call('GET', '/runtime/invocation/next');
@@ -153,7 +160,7 @@ describe('refusals', () => {
     expect(outcome.kind).toBe('init-error');
     expect(outcome.kind === 'init-error' && outcome.error.errorType).toBe('Runtime.ImportModuleError');
 
-    server.reset();
+    await newRuntime();
     const next = nextEvent();
     void server.invoke({ payload: '{}', timeoutMs: 1000 });
     await next;
@@ -253,12 +260,27 @@ describe('timeouts and exits', () => {
       errorMessage: 'RequestId: dies Error: Runtime exited with error: exit status 1',
     });
 
-    server.reset();
+    await newRuntime();
     const queued = server.invoke({ requestId: 'after', payload: '"x"', timeoutMs: 5000 });
     const event = await nextEvent();
     expect(event.text).toBe('"x"');
     await call('POST', '/runtime/invocation/after/response', '"fine"');
     expect((await queued).kind).toBe('success');
+  });
+
+  it("does not take a dead runtime's late /next for the new runtime's first", async () => {
+    const stale = new Client(`http://${address}`);
+    const late = stale.request({ method: 'GET', path: '/2018-06-01/runtime/invocation/next' }).catch((e: Error) => e);
+    await server.waitForInit();
+    server.runtimeExited('signal: killed');
+    server.reset();
+    expect(await late).toBeInstanceOf(Error);
+    await stale.close().catch(() => {});
+    const outcome = server.invoke({ requestId: 'fresh', payload: '"f"', timeoutMs: 2000 });
+    const event = await nextEvent();
+    expect(event.headers['lambda-runtime-aws-request-id']).toBe('fresh');
+    await call('POST', '/runtime/invocation/fresh/response', '1');
+    expect((await outcome).kind).toBe('success');
   });
 
   it('fails the invokes waiting on an init when the runtime exits before its first /next', async () => {

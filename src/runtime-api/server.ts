@@ -101,8 +101,12 @@ export class RuntimeApiServer extends EventEmitter {
     this.machine.abandonInit(error);
   }
 
-  /** A new runtime process is starting: begin a fresh init phase. */
+  /**
+   * A new runtime process is starting: begin a fresh init phase. Connections of the previous runtime are cut, so
+   * a `/next` it sent before it died cannot pass for the new runtime's first.
+   */
   reset(): void {
+    for (const socket of this.sockets) socket.destroy();
     this.machine.reset();
   }
 

@@ -1,12 +1,14 @@
 // Runs images the way a user does (`docker run -p 127.0.0.1::8080 IMAGE HANDLER`, `docker build`), through the
-// docker CLI. Every container and image a test makes carries the label lambkin.test=1 and is removed afterwards,
-// also when the test fails.
+// docker CLI. Every container and image a test makes carries the label lambkin.test=1 and the pid of the test
+// process that owns it, and is removed afterwards, also when the test fails. Test files run in parallel, so a
+// file removes its own containers and those of owners that are dead, never another live file's.
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export const TEST_LABEL = 'lambkin.test=1';
+const OWNER_LABEL = 'lambkin.test.owner';
 
 export interface RunningContainer {
   id: string;
@@ -36,7 +38,7 @@ export interface RunOptions {
 export async function runContainer(image: string, options: RunOptions = {}): Promise<RunningContainer> {
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const entry = options.entrypoint ? ['--entrypoint', options.entrypoint] : [];
-  const { stdout } = await docker('run', '-d', '--label', TEST_LABEL, '-p', '127.0.0.1::8080', ...envArgs, ...entry, ...(options.extra ?? []), image, ...(options.args ?? []));
+  const { stdout } = await docker('run', '-d', '--label', TEST_LABEL, '--label', `${OWNER_LABEL}=${process.pid}`, '-p', '127.0.0.1::8080', ...envArgs, ...entry, ...(options.extra ?? []), image, ...(options.args ?? []));
   const id = stdout.trim();
   const logs = async () => {
     const result = await execa('docker', ['logs', id], { reject: false, all: true });
@@ -94,9 +96,13 @@ export async function buildImage(tag: string, files: Record<string, string | { c
 
 export async function removeAllContainers(): Promise<void> {
   await Promise.all([...started].map((c) => c.stop()));
-  // Belt and braces: anything labelled by a test that an earlier, crashed run left behind.
-  const { stdout } = await execa('docker', ['ps', '-aq', '--filter', `label=${TEST_LABEL}`], { reject: false });
-  const leftovers = stdout.split('\n').filter(Boolean);
+  // Belt and braces: containers of this process, or of a test process that died without cleaning up.
+  const { stdout } = await execa('docker', ['ps', '-a', '--filter', `label=${TEST_LABEL}`, '--format', `{{.ID}} {{.Label "${OWNER_LABEL}"}}`], { reject: false });
+  const leftovers = stdout
+    .split('\n')
+    .map((line) => line.trim().split(' '))
+    .filter(([id, owner]) => id && (Number(owner) === process.pid || !isAlive(Number(owner))))
+    .map(([id]) => id!);
   if (leftovers.length > 0) await execa('docker', ['rm', '-f', ...leftovers], { reject: false });
 }
 
@@ -104,4 +110,14 @@ export async function removeBuiltImages(): Promise<void> {
   if (builtImages.size === 0) return;
   await execa('docker', ['rmi', '-f', ...builtImages], { reject: false });
   builtImages.clear();
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
