@@ -1,0 +1,32 @@
+# lambkin/nodejs:24 — a Lambda-style Node.js 24 base image, used as AWS's public.ecr.aws/lambda/nodejs:24 is:
+#   FROM lambkin/nodejs:24
+#   COPY index.js ${LAMBDA_TASK_ROOT}/
+#   CMD ["index.handler"]
+# Build from the repository root after `npm run build` (dist/ holds the bundled runtime and emulator).
+# The default base is the public Node.js image; with no registry in reach, `npm run images` builds an equivalent
+# base from Debian's packages and passes it in with --build-arg BASE_IMAGE=...
+ARG BASE_IMAGE=node:24-bookworm-slim
+FROM ${BASE_IMAGE}
+
+# Re-declared so the base's name can be recorded: tests measure what our layers add on top of it.
+ARG BASE_IMAGE
+LABEL org.opencontainers.image.title="lambkin/nodejs" \
+      org.opencontainers.image.base.name="${BASE_IMAGE}"
+
+# AWS's conventions, which users' Dockerfiles and tools rely on. NODE_PATH lets require() find layers' modules
+# under /opt, as it does on Lambda.
+ENV LAMBDA_TASK_ROOT=/var/task \
+    LAMBDA_RUNTIME_DIR=/var/runtime \
+    LANG=en_US.UTF-8 \
+    TZ=:/etc/localtime \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin:/var/runtime \
+    LD_LIBRARY_PATH=/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
+    NODE_PATH=/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task
+
+# Single bundled files, no node_modules tree: together well under 5 MB on top of the base.
+COPY runtime/bootstrap dist/runtime/index.mjs /var/runtime/
+COPY dist/emulator/index.mjs /var/runtime/emulator.mjs
+COPY images/lambda-entrypoint.sh /lambda-entrypoint.sh
+
+WORKDIR /var/task
+ENTRYPOINT ["/lambda-entrypoint.sh"]
