@@ -7,7 +7,10 @@
 import { execa } from 'execa';
 import { createServer } from 'node:net';
 import { Client, request } from 'undici';
+import { median, percentile, round } from './stats.mjs';
 
+/** The README's example function: a trivial handler on lambkin/nodejs:24, built by `npm run images`. */
+export const EMULATOR_BENCH_IMAGE = 'lambkin-example/nodejs';
 const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 const LABEL = 'lambkin.bench=1';
 
@@ -17,12 +20,7 @@ export interface EmulatorFigures {
   coldStart: { starts: number; oursMs: number; bareDockerRunMs: number; ratio: number; oursSamples: number[]; bareSamples: number[] };
 }
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 50);
-const round = (ms: number) => Math.round(ms * 100) / 100;
+const roundMs = (ms: number) => round(ms, 2);
 
 /** A free loopback port, chosen before `docker run` so no `docker port` call sits inside the timed span. */
 function freePort(): Promise<number> {
@@ -94,9 +92,9 @@ async function warmLatency(image: string, invokes: number) {
     samples.sort((a, b) => a - b);
     return {
       invokes,
-      p50Ms: round(percentile(samples, 50)),
-      p99Ms: round(percentile(samples, 99)),
-      meanMs: round(samples.reduce((a, b) => a + b, 0) / samples.length),
+      p50Ms: roundMs(percentile(samples, 50)),
+      p99Ms: roundMs(percentile(samples, 99)),
+      meanMs: roundMs(samples.reduce((a, b) => a + b, 0) / samples.length),
     };
   } finally {
     await client.close();
@@ -131,11 +129,11 @@ export async function measureEmulator(options: { image: string; invokes?: number
     warm,
     coldStart: {
       starts,
-      oursMs: round(oursMs),
-      bareDockerRunMs: round(bareDockerRunMs),
-      ratio: Math.round((oursMs / bareDockerRunMs) * 1000) / 1000,
-      oursSamples: oursSamples.map(round),
-      bareSamples: bareSamples.map(round),
+      oursMs: roundMs(oursMs),
+      bareDockerRunMs: roundMs(bareDockerRunMs),
+      ratio: round(oursMs / bareDockerRunMs, 3),
+      oursSamples: oursSamples.map(roundMs),
+      bareSamples: bareSamples.map(roundMs),
     },
   };
 }

@@ -9,6 +9,9 @@
 //   start-up    process spawn → its first GET /next reaching the server (waitForInit()'s `ready`): the median of
 //               STARTS fresh processes each, interleaved, after one unmeasured start each.
 //   ratios      throughput ours/ric (bar: ≥ 1.0) and start-up ours/ric (bar: ≤ 1.0).
+//   emulator    warm invoke latency p50/p99 through the emulator in a running container (bar: p50 < 2 ms), and
+//               cold start, `docker run` to first answer, against a bare `docker run` of the same image running
+//               `node -e 0` (bar: ratio ≤ 1.3); see emulator.ts. Needs Docker and `npm run images`.
 //
 // Usage: npm run bench                  a table on stdout
 //        npm run -s bench -- --json     one JSON object on stdout, nothing else (progress goes to stderr);
@@ -17,6 +20,7 @@
 // after that the bench takes about 20 s. `npm run bench` builds dist/ first (prebench); this file is plain ESM
 // and loads runtime-loop.ts through Node 24's type stripping, so it needs the project's Node 24.
 import { parseArgs } from 'node:util';
+import { median, round } from './stats.mjs';
 
 const ROUNDS = 5;
 const WINDOW_MS = 1_500;
@@ -89,10 +93,34 @@ const report = {
   },
 };
 
+// The emulator in a running container: needs a Docker engine and the images (`npm run images`).
+const { measureEmulator, EMULATOR_BENCH_IMAGE } = await import('./emulator.ts');
+const emulator = await measureEmulator({ image: EMULATOR_BENCH_IMAGE, log: progress });
+report.emulator = {
+  ...emulator,
+  bars: {
+    warmP50Ms: '< 2',
+    warmMeetsBar: emulator.warm.p50Ms < 2,
+    coldStartRatio: '<= 1.3',
+    coldStartMeetsBar: emulator.coldStart.ratio <= 1.3,
+  },
+};
+
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } else {
   printTable(report);
+  printEmulatorTable(report.emulator);
+}
+
+function printEmulatorTable({ image, warm, coldStart, bars }) {
+  console.log('');
+  console.log(`Emulator in a container (${image}), invoked over HTTP from the host`);
+  console.log(`  warm invoke latency  p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms over ${warm.invokes} invokes   bar: p50 < 2 ms   ${bars.warmMeetsBar ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  cold start           docker run → first answer ${coldStart.oursMs} ms vs bare docker run (node -e 0) ${coldStart.bareDockerRunMs} ms` +
+      ` = ${coldStart.ratio}   bar: ≤ 1.3   ${bars.coldStartMeetsBar ? 'ok' : 'MISSED'}   (median of ${coldStart.starts})`,
+  );
 }
 
 function printTable({ ours, ric, ratios }) {
@@ -104,15 +132,4 @@ function printTable({ ours, ric, ratios }) {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   console.log(`Runtime API loop on loopback, trivial handler, Node ${process.version} (median of ${ROUNDS} rounds / ${STARTS} starts)`);
   for (const row of rows) console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('   ').trimEnd());
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-}
-
-function round(value, digits) {
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
 }
