@@ -1,0 +1,31 @@
+// The function's static settings, read once from the environment Lambda gives the runtime process
+// (reference/runtime-api.md, "Environment the runtime process gets"). Read at start-up so the per-invoke path
+// never touches process.env except for _X_AMZN_TRACE_ID, which must change on every invoke.
+
+export interface RuntimeConfig {
+  /** `host:port` of the Runtime API, without a scheme. */
+  readonly runtimeApi: string;
+  /** `_HANDLER`, e.g. `index.handler` or `src/app.nested.fn`. */
+  readonly handler: string;
+  /** Where handler paths are resolved from: LAMBDA_TASK_ROOT, else the working directory. */
+  readonly taskRoot: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  /** A string, as on AWS: the context exposes it unparsed. */
+  readonly memoryLimitInMB: string;
+  readonly logGroupName: string;
+  readonly logStreamName: string;
+}
+
+export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
+  return {
+    runtimeApi: env.AWS_LAMBDA_RUNTIME_API ?? '',
+    handler: env._HANDLER ?? '',
+    taskRoot: env.LAMBDA_TASK_ROOT || process.cwd(),
+    functionName: env.AWS_LAMBDA_FUNCTION_NAME ?? '',
+    functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
+    memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
+    logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
+    logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+  };
+}

@@ -1,0 +1,124 @@
+// The runtime's main loop: take an event from /next, hand it to the handler, deliver the outcome, repeat.
+// This is the hot path measured by the benchmark, so each invoke does only what it must: one context object,
+// one invocation object, and no awaits other than the API exchanges and the invocation's outcome.
+import { BufferedInvocation } from './buffered-invocation.ts';
+import type { RuntimeConfig } from './config.ts';
+import { InvokeContext, type CognitoIdentity } from './context.ts';
+import { RuntimeError } from './errors.ts';
+import type { LoadedHandler } from './handler-loader.ts';
+import { setInFlight, type InFlightInvoke } from './in-flight.ts';
+import { setLogRequestId } from './logging.ts';
+import type { NextInvocation, RuntimeApiClient } from './runtime-api-client.ts';
+
+interface InvokeInputs {
+  event: unknown;
+  identity: CognitoIdentity | undefined;
+  clientContext: unknown;
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new RuntimeError('Runtime.UnmarshalError', `Unable to parse ${what} as JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
+
+/** Decodes the event and the JSON headers; a malformed one fails this invoke only (Runtime.UnmarshalError). */
+function readInputs(next: NextInvocation): InvokeInputs {
+  return {
+    event: parseJson(next.body.toString('utf8'), 'the event'),
+    identity:
+      next.cognitoIdentity === undefined
+        ? undefined
+        : (parseJson(next.cognitoIdentity, 'the Lambda-Runtime-Cognito-Identity header') as CognitoIdentity),
+    clientContext:
+      next.clientContext === undefined
+        ? undefined
+        : parseJson(next.clientContext, 'the Lambda-Runtime-Client-Context header'),
+  };
+}
+
+function thenOf(value: unknown): ((onValue: (v: unknown) => void, onError: (e: unknown) => void) => unknown) | undefined {
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return undefined;
+  const then = (value as { then?: unknown }).then;
+  return typeof then === 'function' ? (then as never) : undefined;
+}
+
+function startBuffered(next: NextInvocation, api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): InFlightInvoke {
+  const invocation = new BufferedInvocation(next.requestId, api);
+  setInFlight(invocation);
+  let result: unknown;
+  try {
+    const inputs = readInputs(next);
+    const context = new InvokeContext(next, config, inputs.identity, inputs.clientContext, invocation);
+    invocation.context = context;
+    // Called through a local so stack traces name the user's function, not a property of ours.
+    const fn = handler.fn;
+    result = handler.callbackStyle ? fn(inputs.event, context, invocation.makeCallback()) : fn(inputs.event, context);
+    const then = thenOf(result);
+    if (then !== undefined) {
+      invocation.returnedPromise = true;
+      then.call(
+        result,
+        (value) => invocation.resolveWith(value),
+        (error) => invocation.rejectWith(error),
+      );
+    } else if (!handler.callbackStyle && result !== undefined) {
+      invocation.resolveWith(result);
+    }
+    // Otherwise the outcome comes from the callback, context.done/succeed/fail, or the event loop emptying.
+  } catch (error) {
+    invocation.rejectWith(error);
+  }
+  return invocation;
+}
+
+type StreamingModule = typeof import('./streaming-invocation.ts');
+let streamingModule: Promise<StreamingModule> | undefined;
+
+async function startStreaming(
+  next: NextInvocation,
+  api: RuntimeApiClient,
+  handler: LoadedHandler,
+  config: RuntimeConfig,
+): Promise<InFlightInvoke> {
+  const { StreamingInvocation } = await (streamingModule ??= import('./streaming-invocation.ts'));
+  const invocation = new StreamingInvocation(next.requestId, api, handler.highWaterMark);
+  setInFlight(invocation);
+  try {
+    const inputs = readInputs(next);
+    const context = new InvokeContext(next, config, inputs.identity, inputs.clientContext, invocation);
+    const fn = handler.fn;
+    invocation.followResult(fn(inputs.event, invocation.responseStream, context));
+  } catch (error) {
+    invocation.fail(error);
+  }
+  return invocation;
+}
+
+// The last trace id written to the environment, so that repeated values cost no setenv.
+let lastTraceId: string | undefined;
+
+function exposeTraceId(traceId: string | undefined): void {
+  if (traceId === lastTraceId) return;
+  lastTraceId = traceId;
+  // X-Ray SDKs read the current trace from the environment.
+  if (traceId === undefined) delete process.env._X_AMZN_TRACE_ID;
+  else process.env._X_AMZN_TRACE_ID = traceId;
+}
+
+/** Serves events until the Runtime API fails; throws RuntimeApiError then. */
+export async function runInvokeLoop(api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): Promise<never> {
+  for (;;) {
+    const next = await api.next();
+    exposeTraceId(next.traceId);
+    setLogRequestId(next.requestId);
+    const invocation = handler.streaming
+      ? await startStreaming(next, api, handler, config)
+      : startBuffered(next, api, handler, config);
+    await invocation.finished;
+  }
+}

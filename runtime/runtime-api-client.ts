@@ -1,0 +1,229 @@
+// The runtime's side of the Lambda Runtime API (reference/runtime-api.md): one keep-alive undici Client to
+// AWS_LAMBDA_RUNTIME_API. Requests go through `dispatch` with a small buffering handler instead of
+// `request()`, so no stream object is built per call: the invoke loop's hot path is two exchanges per event.
+import type { Client as UndiciClient, Dispatcher } from 'undici';
+import Client from 'undici/lib/dispatcher/client.js';
+import { errorTypeHeader, type ErrorBody } from './errors.ts';
+
+const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
+const INVOCATION_PATH = '/2018-06-01/runtime/invocation/';
+const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
+
+// Header objects reused by every call; undici only reads them.
+const JSON_HEADERS = { 'content-type': 'application/json' };
+
+// Reaching the API at all is retried briefly (the server may still be binding when the process starts);
+// after that the runtime gives up with a clear message rather than hang.
+const CONNECT_RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 800];
+// A post that failed on the connection is resent: a duplicate is harmless (the API answers 403), a lost
+// response is not.
+const POST_ATTEMPTS = 3;
+
+/** One event handed out by `/next`, with the metadata headers that came with it. */
+export interface NextInvocation {
+  requestId: string;
+  /** Epoch ms; NaN when the API sent no deadline. */
+  deadlineMs: number;
+  invokedFunctionArn: string | undefined;
+  traceId: string | undefined;
+  clientContext: string | undefined;
+  cognitoIdentity: string | undefined;
+  tenantId: string | undefined;
+  body: Buffer;
+}
+
+/** The Runtime API answered something the runtime cannot work with, or could not be reached at all. */
+export class RuntimeApiError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'RuntimeApiError';
+  }
+}
+
+interface Exchange {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+/** Collects one response in memory; the Runtime API's answers are small except `/next` bodies (≤ 6 MB). */
+class BufferingHandler implements Dispatcher.DispatchHandler {
+  status = 0;
+  headers: Record<string, string | string[] | undefined> = {};
+  chunks: Buffer[] = [];
+  resolve: (exchange: Exchange) => void;
+  reject: (error: Error) => void;
+
+  constructor(resolve: (exchange: Exchange) => void, reject: (error: Error) => void) {
+    this.resolve = resolve;
+    this.reject = reject;
+  }
+
+  onRequestStart(): void {
+    // A retried request starts over.
+    this.chunks.length = 0;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Exchange['headers']): void {
+    this.status = status;
+    this.headers = headers;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const { chunks } = this;
+    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    this.resolve({ status: this.status, headers: this.headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.reject(error);
+  }
+}
+
+const firstValue = (value: string | string[] | undefined): string | undefined =>
+  typeof value === 'string' ? value : value?.[0];
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether a failure happened below HTTP (refused, reset, closed), so the request may be sent again. */
+function isConnectionFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return (
+    typeof code === 'string' &&
+    (code.startsWith('E') || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_CONNECT_TIMEOUT')
+  );
+}
+
+function describe(error: unknown): string {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  return typeof code === 'string' && !message.includes(code) ? `${code}: ${message}` : message;
+}
+
+export class RuntimeApiClient {
+  readonly address: string;
+  #client: UndiciClient;
+
+  /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
+  constructor(address: string) {
+    if (!/^[^\s/]+:\d+$/.test(address)) {
+      throw new RuntimeApiError(
+        `AWS_LAMBDA_RUNTIME_API must be host:port (for example 127.0.0.1:9001), got ${JSON.stringify(address)}`,
+      );
+    }
+    this.address = address;
+    this.#client = new Client(`http://${address}`, {
+      // `/next` long-polls until an event arrives, which may take any time.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      allowH2: false,
+      connectTimeout: 2_000,
+    });
+  }
+
+  #exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
+    return new Promise((resolve, reject) => {
+      this.#client.dispatch({ method, path, headers, body }, new BufferingHandler(resolve, reject));
+    });
+  }
+
+  /** Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError. */
+  async next(): Promise<NextInvocation> {
+    let exchange: Exchange;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        exchange = await this.#exchange('GET', NEXT_PATH, null, null);
+        break;
+      } catch (error) {
+        if (!isConnectionFailure(error)) {
+          throw new RuntimeApiError(
+            `The Runtime API at ${this.address} answered GET /runtime/invocation/next with something that is not valid HTTP: ${describe(error)}`,
+            { cause: error },
+          );
+        }
+        if (attempt >= CONNECT_RETRY_DELAYS_MS.length) {
+          throw new RuntimeApiError(
+            `Cannot reach the Runtime API at ${this.address} (GET /runtime/invocation/next): ${describe(error)}`,
+            { cause: error },
+          );
+        }
+        await sleep(CONNECT_RETRY_DELAYS_MS[attempt]!);
+      }
+    }
+    const { status, headers, body } = exchange;
+    if (status !== 200) {
+      throw new RuntimeApiError(
+        `The Runtime API answered GET /runtime/invocation/next with status ${status}: ${body.toString('utf8', 0, 500)}`,
+      );
+    }
+    const requestId = firstValue(headers['lambda-runtime-aws-request-id']);
+    if (!requestId) {
+      throw new RuntimeApiError('The Runtime API answered GET /runtime/invocation/next without a Lambda-Runtime-Aws-Request-Id header');
+    }
+    const deadline = firstValue(headers['lambda-runtime-deadline-ms']);
+    return {
+      requestId,
+      deadlineMs: deadline === undefined ? Number.NaN : Number(deadline),
+      invokedFunctionArn: firstValue(headers['lambda-runtime-invoked-function-arn']),
+      traceId: firstValue(headers['lambda-runtime-trace-id']),
+      clientContext: firstValue(headers['lambda-runtime-client-context']),
+      cognitoIdentity: firstValue(headers['lambda-runtime-cognito-identity']),
+      tenantId: firstValue(headers['lambda-runtime-aws-tenant-id']),
+      body,
+    };
+  }
+
+  /** Posts a buffered result (JSON text). Never rejects: a refused post is logged and the loop carries on. */
+  postResponse(requestId: string, json: string): Promise<void> {
+    return this.#post(`${INVOCATION_PATH}${encodeURIComponent(requestId)}/response`, JSON_HEADERS, json);
+  }
+
+  /** Posts a function error for the invoke. Never rejects. */
+  postError(requestId: string, error: ErrorBody): Promise<void> {
+    return this.#post(`${INVOCATION_PATH}${encodeURIComponent(requestId)}/error`, errorHeaders(error), JSON.stringify(error));
+  }
+
+  /** Reports an initialisation failure. Never rejects; the caller exits afterwards. */
+  postInitError(error: ErrorBody): Promise<void> {
+    return this.#post(INIT_ERROR_PATH, errorHeaders(error), JSON.stringify(error));
+  }
+
+  async #post(path: string, headers: Record<string, string>, body: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { status, body: answer } = await this.#exchange('POST', path, headers, body);
+        if (status >= 200 && status < 300) return;
+        reportRefusedPost(path, status, answer);
+        return;
+      } catch (error) {
+        if (isConnectionFailure(error) && attempt < POST_ATTEMPTS) continue;
+        process.stderr.write(`lambkin runtime: POST ${path} to the Runtime API at ${this.address} failed: ${describe(error)}\n`);
+        return;
+      }
+    }
+  }
+
+  close(): Promise<void> {
+    return this.#client.close();
+  }
+}
+
+function errorHeaders(error: ErrorBody): Record<string, string> {
+  return { 'content-type': 'application/json', 'lambda-runtime-function-error-type': errorTypeHeader(error.errorType) };
+}
+
+/** The API refused a post (413 for an oversized response, 400/403 for a stale invoke): say so and carry on. */
+function reportRefusedPost(path: string, status: number, answer: Buffer): void {
+  let detail = answer.toString('utf8', 0, 1000);
+  try {
+    const parsed = JSON.parse(detail) as { errorType?: unknown; errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') detail = `${String(parsed.errorType)}: ${parsed.errorMessage}`;
+  } catch {
+    // Not JSON: show the raw text.
+  }
+  process.stderr.write(`lambkin runtime: the Runtime API refused POST ${path} with status ${status}: ${detail}\n`);
+}

@@ -1,0 +1,143 @@
+// What the function's log looks like when handlers use the console (reference/node-runtime.md, "Logging"):
+// one record per call on stdout, in Lambda's text or JSON format, filtered by AWS_LAMBDA_LOG_LEVEL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
+
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+afterAll(stopAllRuntimes);
+
+async function start(env: Record<string, string> = {}): Promise<RuntimeProcess> {
+  const runtime = await startRuntime({ handler: 'index.handler', taskRoot: 'logging', env });
+  expect((await runtime.waitForInit()).kind).toBe('ready');
+  return runtime;
+}
+
+/** Invokes `case` and returns the `count` stdout lines tagged with that invoke's request id. */
+async function logsOf(runtime: RuntimeProcess, logCase: string, count = 1): Promise<string[]> {
+  const requestId = crypto.randomUUID();
+  const outcome = await runtime.invoke({ case: logCase }, { requestId });
+  expect(outcome.kind).toBe('success');
+  const lines = () => runtime.stdoutLines().filter((line) => line.includes(requestId));
+  await runtime.waitUntil(() => lines().length >= count);
+  return lines();
+}
+
+describe('text format (the default)', () => {
+  let runtime: RuntimeProcess;
+  beforeAll(async () => {
+    runtime = await start();
+  });
+
+  it('tags logs written while the module loads with request id "undefined"', () => {
+    const line = runtime.stdoutLines().find((l) => l.endsWith('module loading'));
+    expect(line?.split('\t')).toEqual([expect.stringMatching(ISO_TIME), 'undefined', 'INFO', 'module loading']);
+  });
+
+  it('writes one line per call: time, request id, level, message', async () => {
+    const requestId = 'aaaaaaaa-1111-4222-8333-444444444444';
+    await runtime.invoke({ case: 'format' }, { requestId });
+    await runtime.waitForOutput(requestId);
+    const lines = runtime.stdoutLines().filter((line) => line.includes(requestId));
+    expect(lines).toHaveLength(1);
+    const [time, id, level, message] = lines[0]!.split('\t');
+    expect(time).toMatch(ISO_TIME);
+    expect(Math.abs(Date.parse(time!) - Date.now())).toBeLessThan(10_000);
+    expect(id).toBe(requestId);
+    expect(level).toBe('INFO');
+    expect(message).toBe("cart has 3 items { coupon: 'SAVE' }");
+  });
+
+  it('maps each console method to its level, including console.fatal', async () => {
+    const levels = (await logsOf(runtime, 'levels', 7)).map((line) => line.split('\t').slice(2).join('\t'));
+    expect(levels).toEqual([
+      'TRACE\tat trace',
+      'DEBUG\tat debug',
+      'INFO\tat info',
+      'INFO\tat log',
+      'WARN\tat warn',
+      'ERROR\tat error',
+      'FATAL\tat fatal',
+    ]);
+  });
+
+  it('keeps a multi-line message on one line, with \\r for each \\n', async () => {
+    const [line] = await logsOf(runtime, 'multiline');
+    expect(line!.split('\t')[3]).toBe('line one\rline two\rline three');
+  });
+
+  it('prints an error with its stack, on one line', async () => {
+    const [line] = await logsOf(runtime, 'error');
+    const message = line!.split('\t')[3]!;
+    expect(message).toMatch(/^payment failed: TypeError: card declined\r {4}at /);
+    expect(message).not.toContain('\n');
+  });
+});
+
+describe('JSON format', () => {
+  let runtime: RuntimeProcess;
+  beforeAll(async () => {
+    runtime = await start({ AWS_LAMBDA_LOG_FORMAT: 'JSON' });
+  });
+
+  const parse = (lines: string[]) => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('writes one JSON object per call with timestamp, level, requestId and message', async () => {
+    const requestId = crypto.randomUUID();
+    await runtime.invoke({ case: 'format' }, { requestId });
+    await runtime.waitForOutput(requestId);
+    const records = parse(runtime.stdoutLines().filter((line) => line.includes(requestId)));
+    expect(records).toEqual([
+      { timestamp: expect.stringMatching(ISO_TIME), level: 'INFO', requestId, message: "cart has 3 items { coupon: 'SAVE' }" },
+    ]);
+  });
+
+  it('logs the module-loading line as JSON too', () => {
+    const record = parse(runtime.stdoutLines()).find((r) => r.message === 'module loading');
+    expect(record).toMatchObject({ level: 'INFO', timestamp: expect.stringMatching(ISO_TIME) });
+  });
+
+  it('adds errorType, errorMessage and stackTrace when an error is logged', async () => {
+    const [record] = parse(await logsOf(runtime, 'error'));
+    expect(record).toMatchObject({
+      level: 'ERROR',
+      errorType: 'TypeError',
+      errorMessage: 'card declined',
+      message: expect.stringMatching(/^payment failed: TypeError: card declined\n/),
+    });
+    expect((record!.stackTrace as string[])[0]).toBe('TypeError: card declined');
+    expect((record!.stackTrace as string[])[1]).toMatch(/^ {4}at /);
+  });
+
+  it('keeps a logged object structured', async () => {
+    const [record] = parse(await logsOf(runtime, 'object'));
+    expect(record!.message).toEqual({ orderId: 42, status: 'paid' });
+  });
+
+  it('maps each console method to its level', async () => {
+    expect(parse(await logsOf(runtime, 'levels', 7)).map((r) => r.level)).toEqual([
+      'TRACE',
+      'DEBUG',
+      'INFO',
+      'INFO',
+      'WARN',
+      'ERROR',
+      'FATAL',
+    ]);
+  });
+});
+
+describe('AWS_LAMBDA_LOG_LEVEL', () => {
+  it('silences the levels below it (text)', async () => {
+    const runtime = await start({ AWS_LAMBDA_LOG_LEVEL: 'WARN' });
+    const levels = (await logsOf(runtime, 'levels', 3)).map((line) => line.split('\t')[2]);
+    expect(levels).toEqual(['WARN', 'ERROR', 'FATAL']);
+    expect(runtime.stdout()).not.toContain('module loading');
+  });
+
+  it('silences the levels below it (JSON), whatever its case', async () => {
+    const runtime = await start({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'debug' });
+    const levels = (await logsOf(runtime, 'levels', 6)).map((line) => JSON.parse(line).level);
+    expect(levels).toEqual(['DEBUG', 'INFO', 'INFO', 'WARN', 'ERROR', 'FATAL']);
+  });
+});

@@ -1,0 +1,203 @@
+// Runs our Node.js runtime client (runtime/bootstrap → dist/runtime/index.mjs) as a child process against a
+// RuntimeApiServer, the way an execution environment runs it, and always stops it again. Tests talk to the
+// server's in-process API (invoke, waitForInit) and read what the runtime printed.
+import { execa, type ResultPromise } from 'execa';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RuntimeApiServer, type InitOutcome, type InvokeOutcome, type InvokeRequest } from '../../src/runtime-api/index.ts';
+
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const bootstrap = join(repoRoot, 'runtime', 'bootstrap');
+export const handlerFixtures = join(repoRoot, 'test', 'fixtures', 'handlers');
+
+export interface RuntimeProcessOptions {
+  /** `_HANDLER`, e.g. `index.handler`. */
+  handler: string;
+  /** LAMBDA_TASK_ROOT: a folder under test/fixtures/handlers, or an absolute path. */
+  taskRoot: string;
+  /** The Runtime API address; a fresh RuntimeApiServer is started when omitted. */
+  runtimeApi?: string;
+  /** Extra variables (the function's own, or AWS_LAMBDA_LOG_FORMAT and friends). */
+  env?: Record<string, string>;
+}
+
+export interface Exit {
+  code: number | undefined;
+  signal: string | undefined;
+}
+
+export interface RuntimeProcess {
+  /** The server the runtime talks to (undefined when `runtimeApi` was given). */
+  server: RuntimeApiServer | undefined;
+  child: ResultPromise;
+  /** Everything written to stdout / stderr so far. */
+  stdout(): string;
+  stderr(): string;
+  /** stdout split into lines, without the trailing empty one. */
+  stdoutLines(): string[];
+  /** Resolves once `pattern` appears on stdout or stderr (bounded by `timeoutMs`). */
+  waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once `condition` holds, checked whenever output arrives (bounded by `timeoutMs`). Output travels
+   * through a pipe, the outcome through HTTP: an invoke's logs may arrive after its outcome.
+   */
+  waitUntil(condition: () => boolean, timeoutMs?: number): Promise<void>;
+  /** Settles when the process has exited. */
+  exited: Promise<Exit>;
+  /** Whether the process is still running. */
+  isRunning(): boolean;
+  /** Resolves with the init phase's outcome. */
+  waitForInit(): Promise<InitOutcome>;
+  /** Invokes through the server; `payload` objects are sent as JSON. */
+  invoke(payload: unknown, request?: Partial<InvokeRequest>): Promise<InvokeOutcome>;
+  /** Kills the process (if still running) and closes its server. */
+  stop(): Promise<void>;
+}
+
+const running = new Set<RuntimeProcess>();
+
+/** Stops every runtime still running and closes their servers: call from afterEach/afterAll. */
+export async function stopAllRuntimes(): Promise<void> {
+  await Promise.all([...running].map((runtime) => runtime.stop()));
+}
+
+export const DEFAULT_FUNCTION_ENV = {
+  AWS_LAMBDA_FUNCTION_NAME: 'test-function',
+  AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+  AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/test-function',
+  AWS_LAMBDA_LOG_STREAM_NAME: '2025/01/01/[$LATEST]0123456789abcdef0123456789abcdef',
+  AWS_REGION: 'us-east-1',
+  TZ: ':UTC',
+};
+
+export async function startRuntime(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
+  let server: RuntimeApiServer | undefined;
+  let runtimeApi = options.runtimeApi;
+  if (runtimeApi === undefined) {
+    server = new RuntimeApiServer();
+    runtimeApi = await server.listen();
+  }
+  const taskRoot = options.taskRoot.startsWith('/') ? options.taskRoot : join(handlerFixtures, options.taskRoot);
+  const child = execa(bootstrap, [], {
+    env: {
+      // Node 24 first on PATH, so `node` in runtime/bootstrap is the project's Node.
+      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      ...DEFAULT_FUNCTION_ENV,
+      AWS_LAMBDA_RUNTIME_API: runtimeApi,
+      _HANDLER: options.handler,
+      LAMBDA_TASK_ROOT: taskRoot,
+      ...options.env,
+    },
+    extendEnv: false,
+    cwd: taskRoot,
+    reject: false,
+    buffer: false,
+    stdin: 'ignore',
+  });
+
+  let out = '';
+  let err = '';
+  const listeners = new Set<() => void>();
+  const notify = () => {
+    for (const listener of listeners) listener();
+  };
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk.toString('utf8');
+    notify();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk.toString('utf8');
+    notify();
+  });
+
+  let stillRunning = true;
+  const exited: Promise<Exit> = child.then((result) => {
+    stillRunning = false;
+    const exit = { code: result.exitCode, signal: result.signal };
+    // The server learns of the exit as an environment owner would tell it.
+    server?.runtimeExited(exit.signal ? `signal: ${exit.signal === 'SIGKILL' ? 'killed' : exit.signal}` : `exit status ${exit.code}`);
+    return exit;
+  });
+
+  const waitUntil = (matches: () => boolean, timeoutMs = 10_000, what = 'a condition') =>
+    new Promise<void>((resolve, reject) => {
+      if (matches()) return resolve();
+      const check = () => {
+        if (!matches()) return;
+        clearTimeout(timer);
+        listeners.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        listeners.delete(check);
+        reject(new Error(`Timed out waiting for ${what} in runtime output:\nstdout:\n${out}\nstderr:\n${err}`));
+      }, timeoutMs);
+      listeners.add(check);
+    });
+  const waitForOutput = (pattern: string | RegExp, timeoutMs = 10_000) =>
+    waitUntil(
+      () => (typeof pattern === 'string' ? `${out}${err}`.includes(pattern) : pattern.test(`${out}${err}`)),
+      timeoutMs,
+      String(pattern),
+    );
+
+  let stopped: Promise<void> | undefined;
+  const runtime: RuntimeProcess = {
+    server,
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    stdoutLines: () => out.split('\n').filter((line, index, lines) => line !== '' || index < lines.length - 1),
+    waitForOutput,
+    waitUntil: (condition, timeoutMs) => waitUntil(condition, timeoutMs),
+    exited,
+    isRunning: () => stillRunning,
+    waitForInit: () => {
+      if (!server) throw new Error('This runtime was started against an external Runtime API');
+      return server.waitForInit();
+    },
+    invoke: (payload, request = {}) => {
+      if (!server) throw new Error('This runtime was started against an external Runtime API');
+      return server.invoke({
+        timeoutMs: 10_000,
+        ...request,
+        payload: request.payload ?? (typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload)),
+      });
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        running.delete(runtime);
+        if (stillRunning) {
+          child.kill('SIGTERM');
+          const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        await server?.close();
+      })();
+      return stopped;
+    },
+  };
+  running.add(runtime);
+  return runtime;
+}
+
+/** The body of a buffered success as parsed JSON; throws with the whole outcome otherwise. */
+export function successJson(outcome: InvokeOutcome): unknown {
+  if (outcome.kind !== 'success') throw new Error(`Expected a success, got ${describeOutcome(outcome)}`);
+  return JSON.parse(outcome.body.toString('utf8'));
+}
+
+/** The error of a function error; throws with the whole outcome otherwise. */
+export function functionError(outcome: InvokeOutcome): Extract<InvokeOutcome, { kind: 'function-error' }>['error'] {
+  if (outcome.kind !== 'function-error') throw new Error(`Expected a function error, got ${describeOutcome(outcome)}`);
+  return outcome.error;
+}
+
+export function describeOutcome(outcome: InvokeOutcome): string {
+  const { kind } = outcome;
+  if ('body' in outcome && Buffer.isBuffer(outcome.body)) return `${kind}: ${outcome.body.toString('utf8', 0, 2000)}`;
+  if ('error' in outcome) return `${kind}: ${JSON.stringify(outcome.error)}`;
+  return kind;
+}
