@@ -16,6 +16,7 @@ LABEL org.opencontainers.image.title="lambkin/nodejs" \
 # AWS's conventions, which users' Dockerfiles and tools rely on. NODE_PATH lets require() find layers' modules
 # under /opt, as it does on Lambda.
 ENV LAMBDA_TASK_ROOT=/var/task \
+    AWS_EXECUTION_ENV=AWS_Lambda_nodejs24.x \
     LAMBDA_RUNTIME_DIR=/var/runtime \
     LANG=en_US.UTF-8 \
     TZ=:/etc/localtime \
@@ -23,8 +24,10 @@ ENV LAMBDA_TASK_ROOT=/var/task \
     LD_LIBRARY_PATH=/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
     NODE_PATH=/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task
 
-# Single bundled files, no node_modules tree: together well under 5 MB on top of the base.
+# Bundled files, no node_modules tree: together well under 5 MB on top of the base. chunks/ holds what the
+# runtime loads only when it needs it (the undici client for warm invokes, streaming support).
 COPY runtime/bootstrap dist/runtime/index.mjs /var/runtime/
+COPY dist/runtime/chunks /var/runtime/chunks
 COPY dist/emulator/index.mjs /var/runtime/emulator.mjs
 COPY images/lambda-entrypoint.sh /lambda-entrypoint.sh
 

@@ -1,9 +1,12 @@
-// The runtime's side of the Lambda Runtime API (reference/runtime-api.md): one keep-alive undici Client to
-// AWS_LAMBDA_RUNTIME_API. Requests go through `dispatch` with a small buffering handler instead of
-// `request()`, so no stream object is built per call: the invoke loop's hot path is two exchanges per event.
-import type { Client as UndiciClient, Dispatcher } from 'undici';
-import Client from 'undici/lib/dispatcher/client.js';
+// The runtime's side of the Lambda Runtime API (reference/runtime-api.md), over one keep-alive connection to
+// AWS_LAMBDA_RUNTIME_API. Two transports, one after the other:
+//   - the init phase and the first invoke go over Node's built-in http, which is already loaded with Node: a cold
+//     start, which every first invoke waits for, does not pay for loading an HTTP client (undici: 10-18 ms);
+//   - from the second /next on, an undici Client carries the warm loop, where it is the faster of the two
+//     (its chunk is loaded then, in the idle time between invokes).
+import type { ApiTransport, Exchange } from './api-exchange.ts';
 import { errorTypeHeader, type ErrorBody } from './errors.ts';
+import { NodeHttpTransport } from './node-http-transport.ts';
 
 const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
 const INVOCATION_PATH = '/2018-06-01/runtime/invocation/';
@@ -40,50 +43,6 @@ export class RuntimeApiError extends Error {
   }
 }
 
-interface Exchange {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-/** Collects one response in memory; the Runtime API's answers are small except `/next` bodies (≤ 6 MB). */
-class BufferingHandler implements Dispatcher.DispatchHandler {
-  status = 0;
-  headers: Record<string, string | string[] | undefined> = {};
-  chunks: Buffer[] = [];
-  resolve: (exchange: Exchange) => void;
-  reject: (error: Error) => void;
-
-  constructor(resolve: (exchange: Exchange) => void, reject: (error: Error) => void) {
-    this.resolve = resolve;
-    this.reject = reject;
-  }
-
-  onRequestStart(): void {
-    // A retried request starts over.
-    this.chunks.length = 0;
-  }
-
-  onResponseStart(_controller: Dispatcher.DispatchController, status: number, headers: Exchange['headers']): void {
-    this.status = status;
-    this.headers = headers;
-  }
-
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    this.chunks.push(chunk);
-  }
-
-  onResponseEnd(): void {
-    const { chunks } = this;
-    const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-    this.resolve({ status: this.status, headers: this.headers, body });
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
-    this.reject(error);
-  }
-}
-
 const firstValue = (value: string | string[] | undefined): string | undefined =>
   typeof value === 'string' ? value : value?.[0];
 
@@ -106,7 +65,8 @@ function describe(error: unknown): string {
 
 export class RuntimeApiClient {
   readonly address: string;
-  #client: UndiciClient;
+  #transport: ApiTransport;
+  #nextCalls = 0;
 
   /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
   constructor(address: string) {
@@ -116,23 +76,24 @@ export class RuntimeApiClient {
       );
     }
     this.address = address;
-    this.#client = new Client(`http://${address}`, {
-      // `/next` long-polls until an event arrives, which may take any time.
-      headersTimeout: 0,
-      bodyTimeout: 0,
-      allowH2: false,
-      connectTimeout: 2_000,
-    });
+    this.#transport = new NodeHttpTransport(address);
+  }
+
+  /** The first invoke has been answered: the warm loop moves to undici, on a connection of its own. */
+  async #switchToUndici(): Promise<void> {
+    const { UndiciTransport } = await import('./undici-transport.ts');
+    const cold = this.#transport;
+    this.#transport = new UndiciTransport(this.address);
+    await cold.close();
   }
 
   #exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
-    return new Promise((resolve, reject) => {
-      this.#client.dispatch({ method, path, headers, body }, new BufferingHandler(resolve, reject));
-    });
+    return this.#transport.exchange(method, path, headers, body);
   }
 
   /** Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError. */
   async next(): Promise<NextInvocation> {
+    if (++this.#nextCalls === 2) await this.#switchToUndici();
     let exchange: Exchange;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -208,7 +169,7 @@ export class RuntimeApiClient {
   }
 
   close(): Promise<void> {
-    return this.#client.close();
+    return this.#transport.close();
   }
 }
 

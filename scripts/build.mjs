@@ -1,12 +1,9 @@
-// Bundles each entry point into one self-contained ES module under dist/, so that the runtime (and later the
-// emulator) can be copied into an image as single files, with no node_modules tree beside them.
+// Bundles the runtime client and the emulator into self-contained ES modules under dist/, so that they can be
+// copied into an image as a few files, with no node_modules tree beside them:
+//   dist/runtime/index.mjs (+ dist/runtime/chunks/: code the runtime loads only when it needs it)
+//   dist/emulator/index.mjs
 import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
-
-const entries = [
-  { in: 'runtime/index.ts', out: 'dist/runtime/index.mjs' },
-  { in: 'src/emulator/index.ts', out: 'dist/emulator/index.mjs' },
-];
 
 // CommonJS dependencies (undici) call require() for Node's built-ins; an ES module bundle needs a real one.
 const banner =
@@ -30,20 +27,45 @@ const builtinsViaRequire = {
   },
 };
 
-await Promise.all(
-  entries.map((entry) =>
-    build({
-      entryPoints: [entry.in],
-      outfile: entry.out,
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node24',
-      minify: true,
-      legalComments: 'none',
-      banner: { js: banner },
-      logLevel: 'warning',
-      plugins: [builtinsViaRequire],
-    }),
-  ),
-);
+// The Runtime API is plain HTTP/1.1 on loopback, and the runtime creates its undici Client with allowH2: false.
+// undici's HTTP/2 module would still load node:http2 (and with it tls and crypto, 7-9 ms measured) when the
+// client loads: the runtime bundle gets a stand-in that says why if it is ever reached.
+const withoutHttp2 = {
+  name: 'without-http2',
+  setup(pluginBuild) {
+    pluginBuild.onResolve({ filter: /client-h2\.js$/ }, (args) =>
+      args.importer.includes('undici') ? { path: 'undici-client-h2', namespace: 'no-http2' } : undefined,
+    );
+    pluginBuild.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({
+      contents: "module.exports = function connectH2() { throw new Error('HTTP/2 is not part of the lambkin runtime (the Runtime API is HTTP/1.1)'); };",
+      loader: 'js',
+    }));
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  legalComments: 'none',
+  banner: { js: banner },
+  logLevel: 'warning',
+};
+
+await Promise.all([
+  // Split: what the runtime imports dynamically (the undici client after the first invoke, streaming support)
+  // stays out of the file every cold start parses.
+  build({
+    ...common,
+    entryPoints: { index: 'runtime/index.ts' },
+    outdir: 'dist/runtime',
+    splitting: true,
+    // .mjs, not .js: in an image /var/runtime has no package.json saying "type": "module".
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
+    plugins: [builtinsViaRequire, withoutHttp2],
+  }),
+  build({ ...common, entryPoints: ['src/emulator/index.ts'], outfile: 'dist/emulator/index.mjs', plugins: [builtinsViaRequire] }),
+]);

@@ -83,7 +83,7 @@ describe.skipIf(!docked)("lambkin's images", () => {
     expect(Config.Entrypoint).toEqual(['/lambda-entrypoint.sh']);
   });
 
-  it(`${NODEJS} runs Node.js 24, with our runtime and emulator as single files in /var/runtime`, async () => {
+  it(`${NODEJS} runs Node.js 24, with our runtime and emulator as bundled files in /var/runtime`, async () => {
     const version = await run(NODEJS, ['--version'], { entrypoint: 'node' });
     expect(version.exitCode).toBe(0);
     expect(version.stdout).toMatch(/^v24\./);
@@ -92,7 +92,7 @@ describe.skipIf(!docked)("lambkin's images", () => {
       entrypoint: 'sh',
     });
     expect(listing.exitCode).toBe(0);
-    expect(listing.stdout.split('\n').sort()).toEqual(['bootstrap', 'emulator.mjs', 'index.mjs']);
+    expect(listing.stdout.split('\n').sort()).toEqual(['bootstrap', 'chunks', 'emulator.mjs', 'index.mjs']);
   });
 
   it(`${NODEJS}: our layers add under 5 MB to the base`, async () => {
