@@ -1,12 +1,12 @@
 // The runtime's side of the Lambda Runtime API (reference/runtime-api.md), over one keep-alive connection to
 // AWS_LAMBDA_RUNTIME_API. Two transports, one after the other:
-//   - the init phase and the first invoke go over Node's built-in http, which is already loaded with Node: a cold
-//     start, which every first invoke waits for, does not pay for loading an HTTP client (undici: 10-18 ms);
+//   - the init phase and the first invoke go over a plain socket (socket-transport.ts): a cold start, which every
+//     first invoke waits for, does not pay for loading an HTTP client (undici: 10-18 ms, node:http ~2 ms);
 //   - from the second /next on, an undici Client carries the warm loop, where it is the faster of the two
 //     (its chunk is loaded then, in the idle time between invokes).
 import type { ApiTransport, Exchange } from './api-exchange.ts';
 import { errorTypeHeader, type ErrorBody } from './errors.ts';
-import { NodeHttpTransport } from './node-http-transport.ts';
+import { SocketTransport } from './socket-transport.ts';
 
 const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
 const INVOCATION_PATH = '/2018-06-01/runtime/invocation/';
@@ -76,7 +76,7 @@ export class RuntimeApiClient {
       );
     }
     this.address = address;
-    this.#transport = new NodeHttpTransport(address);
+    this.#transport = new SocketTransport(address);
   }
 
   /** The first invoke has been answered: the warm loop moves to undici, on a connection of its own. */

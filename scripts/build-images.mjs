@@ -23,9 +23,12 @@ const FRESH = process.argv.includes('--fresh');
 // Inherited by every image built on an offline base, where it tells which base inputs it was built on.
 const INPUTS_LABEL = 'lambkin.offline-base';
 // The `node` package's platform package holds the binary; npm may nest it under `node` or hoist it.
+// A later `npm install` prunes the platform package (npm does not know the preinstall put it there); the binary
+// the preinstall copied to node/bin/node stays.
 const NODE_BINARY = [
   `node_modules/node/node_modules/node-linux-${process.arch}/bin/node`,
   `node_modules/node-linux-${process.arch}/bin/node`,
+  'node_modules/node/bin/node',
 ].map((path) => join(ROOT, path)).find((path) => existsSync(path));
 // Bump when the recipe below changes in a way the hashed inputs do not capture.
 const RECIPE_VERSION = 3;

