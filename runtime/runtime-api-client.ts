@@ -66,6 +66,8 @@ function describe(error: unknown): string {
 export class RuntimeApiClient {
   readonly address: string;
   #transport: ApiTransport;
+  /** The undici transport, once loaded; it takes over at the next exchange (never during one). */
+  #warm: ApiTransport | undefined;
   #nextCalls = 0;
 
   /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
@@ -79,21 +81,33 @@ export class RuntimeApiClient {
     this.#transport = new SocketTransport(address);
   }
 
-  /** The first invoke has been answered: the warm loop moves to undici, on a connection of its own. */
-  async #switchToUndici(): Promise<void> {
-    const { UndiciTransport } = await import('./undici-transport.ts');
-    const cold = this.#transport;
-    this.#transport = new UndiciTransport(this.address);
-    await cold.close();
+  /**
+   * The first invoke has been answered: load undici for the warm loop. Started, not awaited, so the load runs in
+   * the idle time while the second /next waits; the next exchange after it has loaded moves to undici.
+   */
+  #loadWarmTransport(): void {
+    import('./undici-transport.ts').then(
+      ({ UndiciTransport }) => {
+        this.#warm = new UndiciTransport(this.address);
+      },
+      (error: unknown) => {
+        process.stderr.write(`lambkin runtime: staying on the plain-socket transport (undici failed to load: ${describe(error)})\n`);
+      },
+    );
   }
 
   #exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
+    if (this.#warm && this.#transport !== this.#warm) {
+      const cold = this.#transport;
+      this.#transport = this.#warm;
+      void cold.close();
+    }
     return this.#transport.exchange(method, path, headers, body);
   }
 
   /** Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError. */
   async next(): Promise<NextInvocation> {
-    if (++this.#nextCalls === 2) await this.#switchToUndici();
+    if (++this.#nextCalls === 2) this.#loadWarmTransport();
     let exchange: Exchange;
     for (let attempt = 0; ; attempt++) {
       try {

@@ -25,9 +25,18 @@ export class SocketTransport implements ApiTransport {
     this.#hostHeader = address;
   }
 
+  // One connection carries one exchange at a time (as undici's Client does without pipelining): a second one,
+  // such as a crash report while /next waits, queues behind it.
+  #queue: Promise<unknown> = Promise.resolve();
+
   exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
+    const turn = this.#queue.then(() => this.#send(method, path, headers, body));
+    this.#queue = turn.catch(() => {});
+    return turn;
+  }
+
+  #send(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
     return new Promise((resolve, reject) => {
-      if (this.#pending) return reject(new Error('The Runtime API transport carries one exchange at a time'));
       const socket = this.#connect();
       // Held open only while an answer is awaited: between exchanges the idle connection must not keep the
       // event loop alive (callback handlers wait for it to empty, as Node's own http agent allows).

@@ -9,11 +9,13 @@ import { repoRoot } from './support/emulator-process.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'emulator');
 const shellFixtures = join(repoRoot, 'test', 'fixtures', 'shell-runtime');
-const NODE_IMAGE = 'lambkin-test/emulator-node';
-const SHELL_IMAGE = 'lambkin-test/emulator-shell';
-const HTML_IMAGE = 'lambkin-test/emulator-html';
-const EMPTY_PROVIDED_IMAGE = 'lambkin-test/emulator-no-bootstrap';
-const QUICKSTART_IMAGE = 'lambkin-test/quickstart';
+// Tagged with this process's pid: two runs of the suite on one engine must not remove each other's images.
+const tag = (name: string) => `lambkin-test/${name}:${process.pid}`;
+const NODE_IMAGE = tag('emulator-node');
+const SHELL_IMAGE = tag('emulator-shell');
+const HTML_IMAGE = tag('emulator-html');
+const EMPTY_PROVIDED_IMAGE = tag('emulator-no-bootstrap');
+const QUICKSTART_IMAGE = tag('quickstart');
 
 const docked = await requireDocker();
 

@@ -1,0 +1,100 @@
+// The execution-environment backend: what the pool asks of an engine. Docker implements it today
+// (docker-backend.ts); another engine (Firecracker, a remote fleet) may implement it later without the pool
+// changing. An environment is one runtime in its own sandbox, served the Runtime API by its own listener.
+import type { InitOutcome, InvokeOutcome, InvokeRequest } from '../runtime-api/types.ts';
+
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
+
+/** An image function's ImageConfig: overrides of the image's own CMD, ENTRYPOINT and WORKDIR. */
+export interface ImageConfig {
+  command?: string[];
+  entryPoint?: string[];
+  workingDirectory?: string;
+}
+
+/** The function's role credentials as the runtime sees them; placeholders when the caller has none. */
+export interface EnvironmentCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
+/** Everything needed to start one execution environment of one function version. */
+export interface EnvironmentSpec {
+  functionName: string;
+  /** `$LATEST` or a published version number. */
+  functionVersion?: string;
+  /** The image to run: the function's own (package type Image) or a base such as lambkin/nodejs:24 (Zip). */
+  image: string;
+  /** Zip functions: the handler (`index.handler`), given to the image's entrypoint as its one argument. */
+  handler?: string;
+  /** Image functions: ImageConfig overrides. `command` wins over `handler`. */
+  imageConfig?: ImageConfig;
+  /** Zip functions: the unpacked code on this machine, bind-mounted read-only at /var/task. */
+  codeDirectory?: string;
+  /** Lambda's runtime identifier (`nodejs24.x`), for AWS_EXECUTION_ENV; omitted for custom runtimes and images. */
+  runtime?: string;
+  /** MemorySize, MB: the container's memory limit (no swap) and, in proportion, its CPU share. */
+  memorySizeMb: number;
+  /** The function timeout, seconds (1–900): each invoke's deadline unless the invoke says otherwise. */
+  timeoutSeconds: number;
+  /** The function's own environment variables. Lambda's reserved names cannot be overridden by them. */
+  environment?: Record<string, string>;
+  /** AWS region the function lives in; us-east-1 when omitted. */
+  region?: string;
+  /** 12-digit account id for the invoked function ARN; 000000000000 when omitted. */
+  accountId?: string;
+  initializationType?: InitializationType;
+  credentials?: EnvironmentCredentials;
+  /** Init phase limit, ms (Lambda: 10 s). Past it the init fails with Sandbox.Timedout and the runtime is killed. */
+  initTimeoutMs?: number;
+  /** Receives the runtime's output from its very first line (before start() resolves). */
+  onOutput?: OutputListener;
+}
+
+export interface OutputLine {
+  stream: 'stdout' | 'stderr';
+  /** One line, without its newline. */
+  line: string;
+}
+
+export type OutputListener = (output: OutputLine) => void;
+
+/** An invoke as the pool hands it to an environment: the deadline defaults to the function timeout. */
+export type EnvironmentInvokeRequest = Omit<InvokeRequest, 'timeoutMs'> & { timeoutMs?: number };
+
+/** One running execution environment. It serves one invoke at a time (more queue in its Runtime API server). */
+export interface Environment {
+  /** Stable id of this environment (the container id for Docker). */
+  readonly id: string;
+  readonly spec: Readonly<EnvironmentSpec>;
+  /**
+   * Settles once the environment is gone for good (runtime exited, sandbox removed, listener closed), with the
+   * reason in Lambda's words: `exit status 1`, `signal: killed`. Never rejects.
+   */
+  readonly exited: Promise<string>;
+  /** The environment is dead (timeout, runtime exit, init failure) and will not serve another invoke. */
+  readonly isDead: boolean;
+  /** Resolves when the init phase ends: the runtime's first `/next`, its `/init/error`, or its exit. */
+  waitForInit(): Promise<InitOutcome>;
+  /** Delivers an event through this environment's Runtime API and resolves with how the invoke ended. */
+  invoke(request: EnvironmentInvokeRequest): Promise<InvokeOutcome>;
+  /** Lambda's shutdown: SIGTERM to the runtime, SIGKILL after the grace period, then the sandbox is removed. */
+  stop(): Promise<void>;
+  /** Kills the runtime at once (timeout, reset); `exited` follows. */
+  kill(): Promise<void>;
+  /** Peak memory of the whole sandbox in whole MB (rounded up), or undefined when it cannot be read. */
+  maxMemoryUsedMb(): Promise<number | undefined>;
+  /** Subscribes to the runtime's output lines; returns the unsubscribe function. */
+  onOutput(listener: OutputListener): () => void;
+}
+
+export interface EnvironmentBackend {
+  /**
+   * Creates and starts an environment; resolves once its runtime has been started (not initialised: use
+   * waitForInit()). Rejects with a LambdaEnvironmentError when the sandbox cannot be made.
+   */
+  start(spec: EnvironmentSpec): Promise<Environment>;
+  /** Removes every environment this backend instance owns (host shutdown). */
+  close(): Promise<void>;
+}

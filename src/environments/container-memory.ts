@@ -1,0 +1,47 @@
+// Max Memory Used, measured: the peak of the container's memory cgroup (everything the function started, as
+// Lambda counts it). Read straight from the cgroup file when the engine runs on this machine (no round trip),
+// else from the engine's stats (cgroup v1 only: v2's stats carry no peak).
+import { readFile } from 'node:fs/promises';
+import type Dockerode from 'dockerode';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/** Where the peak lives for a container, by cgroup version and driver (cgroupfs or systemd). */
+function peakFiles(containerId: string, cgroupParent: string | undefined): string[] {
+  const parent = cgroupParent || 'docker';
+  return [
+    `${CGROUP_ROOT}/memory/${parent}/${containerId}/memory.max_usage_in_bytes`, // v1, cgroupfs
+    `${CGROUP_ROOT}/memory/system.slice/docker-${containerId}.scope/memory.max_usage_in_bytes`, // v1, systemd
+    `${CGROUP_ROOT}/${parent}/${containerId}/memory.peak`, // v2, cgroupfs
+    `${CGROUP_ROOT}/system.slice/docker-${containerId}.scope/memory.peak`, // v2, systemd
+  ];
+}
+
+async function readBytes(path: string): Promise<number | undefined> {
+  try {
+    const value = Number((await readFile(path, 'utf8')).trim());
+    return Number.isFinite(value) && value > 0 ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The container's peak memory in bytes, or undefined when neither the cgroup nor the engine tells. */
+export async function containerPeakBytes(
+  container: Dockerode.Container,
+  cgroupParent: string | undefined,
+): Promise<number | undefined> {
+  for (const path of peakFiles(container.id, cgroupParent)) {
+    const bytes = await readBytes(path);
+    if (bytes !== undefined) return bytes;
+  }
+  try {
+    const stats = await container.stats({ stream: false, 'one-shot': true });
+    const peak = stats.memory_stats?.max_usage;
+    return typeof peak === 'number' && peak > 0 ? peak : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const bytesToMb = (bytes: number): number => Math.ceil(bytes / (1024 * 1024));

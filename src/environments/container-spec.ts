@@ -1,0 +1,143 @@
+// What a function's spec becomes for the engine: the environment variables Lambda gives a runtime and the
+// container's limits (memory without swap, CPU in proportion to memory, read-only root, a writable /tmp).
+// Pure functions, so the rules can be read and tested without an engine.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import type { ContainerCreateOptions } from 'dockerode';
+import type { EnvironmentSpec } from './backend.ts';
+import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
+
+/** Lambda's memory-to-CPU ratio: 1,769 MB buys one full vCPU. */
+export const MB_PER_VCPU = 1769;
+/** Docker's smallest CPU quota. */
+const MIN_NANO_CPUS = 10_000_000;
+/** Lambda's default ephemeral storage for /tmp. */
+export const TMP_SIZE_MB = 512;
+export const TASK_ROOT = '/var/task';
+export const RUNTIME_DIR = '/var/runtime';
+
+const DEFAULT_REGION = 'us-east-1';
+/** Stands in for the execution role's credentials: SDKs find a key and sign; nothing real is handed out. */
+const PLACEHOLDER_CREDENTIALS = { accessKeyId: 'lambkin-local', secretAccessKey: 'lambkin-local', sessionToken: 'lambkin-local' };
+
+/**
+ * Names Lambda reserves: CreateFunction refuses them, and here the function's own variables cannot change them.
+ * (TZ and LANG are not reserved: a function may set its own.)
+ */
+export const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
+/** `YYYY/MM/DD/[<version>]<32 hex>`, as CloudWatch names a new environment's log stream. */
+export function logStreamName(version: string, now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
+}
+
+/** The runtime's environment: Lambda's defaults, then the function's variables, then Lambda's reserved ones. */
+export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string): Record<string, string> {
+  const version = spec.functionVersion ?? '$LATEST';
+  const region = spec.region ?? DEFAULT_REGION;
+  const credentials = spec.credentials ?? PLACEHOLDER_CREDENTIALS;
+  const reserved: Record<string, string> = {
+    AWS_LAMBDA_RUNTIME_API: runtimeApi,
+    AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: version,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(version),
+    AWS_LAMBDA_INITIALIZATION_TYPE: spec.initializationType ?? 'on-demand',
+    AWS_REGION: region,
+    AWS_DEFAULT_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    LAMBDA_TASK_ROOT: TASK_ROOT,
+    LAMBDA_RUNTIME_DIR: RUNTIME_DIR,
+  };
+  if (credentials.sessionToken) reserved.AWS_SESSION_TOKEN = credentials.sessionToken;
+  if (spec.runtime) reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${spec.runtime}`;
+  if (spec.handler) reserved._HANDLER = spec.handler;
+
+  const own = Object.fromEntries(Object.entries(spec.environment ?? {}).filter(([name]) => !RESERVED_VARIABLES.has(name)));
+  return { TZ: ':UTC', LANG: 'en_US.UTF-8', ...own, ...reserved };
+}
+
+/** CPU for a memory size, in Docker's NanoCpus: MemorySize / 1769 vCPU, never more than the engine's cores. */
+export function nanoCpusFor(memorySizeMb: number, engineCores: number): number {
+  const cpus = Math.min(memorySizeMb / MB_PER_VCPU, Math.max(engineCores, 1));
+  return Math.max(MIN_NANO_CPUS, Math.round(cpus * 1e9));
+}
+
+export interface ContainerSpecInput {
+  spec: EnvironmentSpec;
+  owner: OwnerIdentity;
+  /** `host:port` the container reaches this environment's Runtime API on. */
+  runtimeApi: string;
+  engineCores: number;
+  /** Extra labels (tests mark their containers). */
+  labels?: Record<string, string>;
+}
+
+/** The createContainer() options for one environment. */
+export function containerCreateOptions({ spec, owner, runtimeApi, engineCores, labels }: ContainerSpecInput): ContainerCreateOptions {
+  const env = environmentVariables(spec, runtimeApi);
+  const memoryBytes = spec.memorySizeMb * 1024 * 1024;
+  const command = spec.imageConfig?.command ?? (spec.handler ? [spec.handler] : undefined);
+  const options: ContainerCreateOptions = {
+    Image: spec.image,
+    Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
+    Labels: {
+      ...labels,
+      ...ownerLabels(owner),
+      [FUNCTION_LABEL]: spec.functionName,
+      [VERSION_LABEL]: spec.functionVersion ?? '$LATEST',
+    },
+    // Output is read through attach(); nothing is written to the container's stdin.
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: false,
+    OpenStdin: false,
+    HostConfig: {
+      // Lambda's sandbox: memory is a hard limit (an allocation past it is OOM-killed, no swap to hide in).
+      Memory: memoryBytes,
+      MemorySwap: memoryBytes,
+      NanoCpus: nanoCpusFor(spec.memorySizeMb, engineCores),
+      // Only /tmp is writable on Lambda, 512 MB by default; exec allowed there, as on Lambda.
+      ReadonlyRootfs: true,
+      Tmpfs: { '/tmp': `rw,exec,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
+      // A mount, not a bind string: a missing source directory is an error instead of an empty directory the
+      // engine would create for us.
+      Mounts: spec.codeDirectory ? [{ Type: 'bind', Source: resolve(spec.codeDirectory), Target: TASK_ROOT, ReadOnly: true }] : [],
+      // Lambda's per-environment limits on descriptors and processes.
+      Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
+      PidsLimit: 1024,
+      // An init as PID 1 (as in Lambda's sandbox): the runtime gets SIGTERM's default action (Node.js has no
+      // handler for it as PID 1 otherwise) and zombies of a shell bootstrap's curl calls are reaped.
+      Init: true,
+      // We remove containers ourselves, after reading how they exited (OOMKilled is gone with the container).
+      AutoRemove: false,
+      NetworkMode: 'bridge',
+    },
+  };
+  if (command) options.Cmd = command;
+  if (spec.imageConfig?.entryPoint) options.Entrypoint = spec.imageConfig.entryPoint;
+  if (spec.imageConfig?.workingDirectory) options.WorkingDir = spec.imageConfig.workingDirectory;
+  return options;
+}

@@ -1,0 +1,77 @@
+// A function as the service keeps it: everything needed to answer the control plane and to start an
+// environment for it. Stored as is (JSON) by the FunctionStore; the wire shape is function-configuration.ts.
+
+export interface ImageConfig {
+  EntryPoint?: string[];
+  Command?: string[];
+  WorkingDirectory?: string;
+}
+
+/** A zip package: content-addressed under the data dir, extracted once for environments to mount as /var/task. */
+export interface ZipCode {
+  kind: 'zip';
+  /** Base64 SHA-256 of the zip, as Lambda reports CodeSha256. */
+  sha256: string;
+  /** The zip's size in bytes (CodeSize). */
+  size: number;
+  /** Where the zip itself is kept. */
+  zipPath: string;
+  /** The extracted code: /var/task of the function's environments. */
+  taskRoot: string;
+}
+
+/** A container image the local engine already has (or can pull); lambkin does not copy it. */
+export interface ImageCode {
+  kind: 'image';
+  imageUri: string;
+  /** Lambda reports the image digest; without resolving it we report the SHA-256 of the URI instead. */
+  sha256: string;
+  size: number;
+}
+
+export type PackageType = 'Zip' | 'Image';
+
+export interface FunctionRecord {
+  name: string;
+  arn: string;
+  packageType: PackageType;
+  /** Zip only. */
+  runtime?: string;
+  /** Zip only. */
+  handler?: string;
+  role: string;
+  description: string;
+  /** Seconds. */
+  timeout: number;
+  /** MB. */
+  memorySize: number;
+  environment: Record<string, string>;
+  /** The image an environment runs: the runtime's base image for Zip, the ImageUri for Image. */
+  image: string;
+  imageConfig?: ImageConfig;
+  code: ZipCode | ImageCode;
+  tags: Record<string, string>;
+  architectures: string[];
+  ephemeralStorageMb: number;
+  revisionId: string;
+  /** Lambda's own timestamp format, e.g. 2026-11-27T06:00:00.000+0000. */
+  lastModified: string;
+}
+
+/** Where the service says it runs: the region and account its ARNs carry. */
+export interface ServiceIdentity {
+  region: string;
+  accountId: string;
+}
+
+export const DEFAULT_IDENTITY: ServiceIdentity = { region: 'us-east-1', accountId: '123456789012' };
+
+export function functionArn(identity: ServiceIdentity, name: string, qualifier?: string): string {
+  const arn = `arn:aws:lambda:${identity.region}:${identity.accountId}:function:${name}`;
+  return qualifier === undefined ? arn : `${arn}:${qualifier}`;
+}
+
+/** Lambda's LastModified: ISO-8601 with milliseconds and a `+0000` offset instead of `Z`. */
+export function lambdaTimestamp(date = new Date()): string {
+  return date.toISOString().replace('Z', '+0000');
+}

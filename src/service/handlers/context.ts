@@ -1,0 +1,50 @@
+// What every operation handler is given, and the lookups they share.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { FunctionStore } from '../function-store.ts';
+import { functionArn, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
+import { parseFunctionName, resolveQualifier } from '../function-name.ts';
+import type { ServiceResponse } from '../http-io.ts';
+import type { FunctionInvoker } from '../invoker.ts';
+import { functionNotFound, LambdaError } from '../lambda-error.ts';
+
+export interface ServiceContext {
+  store: FunctionStore;
+  invoker: FunctionInvoker;
+  identity: ServiceIdentity;
+}
+
+export interface ServiceRequest {
+  /** The URL-decoded FunctionName path parameter. */
+  functionName?: string;
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+  /** The x-amzn-RequestId this request is answered with. */
+  requestId: string;
+}
+
+export type OperationHandler = (context: ServiceContext, request: ServiceRequest) => Promise<ServiceResponse>;
+
+/**
+ * The function a request names, at $LATEST. lambkin has no published versions or aliases yet, so any other
+ * qualifier names nothing.
+ */
+export async function findFunction(context: ServiceContext, request: ServiceRequest): Promise<FunctionRecord> {
+  const ref = parseFunctionName(request.functionName ?? '');
+  const qualifier = resolveQualifier(ref, request.query.get('Qualifier'));
+  const fn = await context.store.get(ref.name);
+  if (!fn || (qualifier !== undefined && qualifier !== '$LATEST')) {
+    throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+  }
+  return fn;
+}
+
+/** Refuses an update written against an older revision, as Lambda does when RevisionId is given. */
+export function checkRevision(fn: FunctionRecord, revisionId: unknown): void {
+  if (revisionId === undefined || revisionId === null || revisionId === fn.revisionId) return;
+  throw new LambdaError(
+    412,
+    'PreconditionFailedException',
+    'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
+  );
+}

@@ -1,0 +1,111 @@
+// Invoke (synchronous): checks the request as Lambda does, hands the event to the FunctionInvoker and answers
+// with the outcome in Invoke's HTTP terms. Event (asynchronous) invokes come later, with src/delivery/.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { InvokeOutcome } from '../../runtime-api/types.ts';
+import type { ServiceResponse } from '../http-io.ts';
+import type { InvokeCall } from '../invoker.ts';
+import { invalidParameter, invalidRequestContent, LambdaError, serviceError } from '../lambda-error.ts';
+import { findFunction, type OperationHandler } from './context.ts';
+
+/** The Lambda API's limit on a synchronous invoke's request body. */
+export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
+export const MAX_CLIENT_CONTEXT_BYTES = 3_583;
+/** X-Amz-Log-Result carries at most the last 4 KB of the invoke's log. */
+export const LOG_TAIL_BYTES = 4_096;
+
+const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
+
+export const invoke: OperationHandler = async (context, request) => {
+  const invocationType = header(request.headers, 'x-amz-invocation-type') ?? 'RequestResponse';
+  if (!INVOCATION_TYPES.includes(invocationType)) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${invocationType}' at 'invocationType' failed to satisfy constraint: ` +
+        'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
+    );
+  }
+  const fn = await findFunction(context, request);
+  if (invocationType === 'DryRun') return { status: 204, headers: { 'X-Amz-Executed-Version': '$LATEST' } };
+  if (invocationType === 'Event') {
+    throw invalidParameter('Asynchronous (Event) invocations are not supported yet by lambkin serve');
+  }
+
+  const call: InvokeCall = {
+    payload: jsonPayload(request.body),
+    clientContext: clientContext(request.headers),
+    traceId: header(request.headers, 'x-amzn-trace-id'),
+    logTail: header(request.headers, 'x-amz-log-type') === 'Tail',
+  };
+  let result;
+  try {
+    result = await context.invoker.invoke(fn, call);
+  } catch (error) {
+    if (error instanceof LambdaError) throw error;
+    // The image is missing, the engine is down: the caller learns why, and the server carries on.
+    throw serviceError(`lambkin could not run function ${fn.name}: ${(error as Error).message ?? String(error)}`);
+  }
+  const response = outcomeResponse(result.outcome);
+  if (call.logTail) {
+    const tail = Buffer.from(result.logTail ?? '', 'utf8');
+    response.headers!['X-Amz-Log-Result'] = tail.subarray(Math.max(0, tail.length - LOG_TAIL_BYTES)).toString('base64');
+  }
+  return response;
+};
+
+function outcomeResponse(outcome: InvokeOutcome): ServiceResponse & { headers: Record<string, string> } {
+  const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST' };
+  const failed = { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' };
+  switch (outcome.kind) {
+    case 'success':
+      return { status: 200, headers: { ...headers, 'Content-Type': outcome.contentType }, body: outcome.body };
+    case 'streaming':
+      // Passed through as it arrives; InvokeWithResponseStream's event-stream framing comes later.
+      return {
+        status: 200,
+        headers: { ...headers, 'Content-Type': outcome.contentType },
+        body: outcome.body,
+        trailers: outcome.end.then(({ trailers }): Record<string, string> =>
+          trailers.errorType ? { 'X-Amz-Function-Error': 'Unhandled' } : {},
+        ),
+      };
+    case 'function-error':
+    case 'init-error':
+      return { status: 200, headers: failed, body: outcome.body };
+    case 'timeout':
+    case 'runtime-exit':
+      return { status: 200, headers: failed, body: Buffer.from(JSON.stringify(outcome.error)) };
+  }
+}
+
+/** The event must be JSON; an empty body is the empty object, as in Lambda. */
+function jsonPayload(body: Buffer): Buffer {
+  if (body.length === 0) return Buffer.from('{}');
+  try {
+    JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw invalidRequestContent(`Could not parse request body into json: ${(error as Error).message}`);
+  }
+  return body;
+}
+
+function clientContext(headers: IncomingHttpHeaders): string | undefined {
+  const encoded = header(headers, 'x-amz-client-context');
+  if (encoded === undefined || encoded === '') return undefined;
+  if (Buffer.byteLength(encoded) > MAX_CLIENT_CONTEXT_BYTES) {
+    throw invalidParameter(
+      "1 validation error detected: Value at 'clientContext' failed to satisfy constraint: " +
+        `Member must have length less than or equal to ${MAX_CLIENT_CONTEXT_BYTES}`,
+    );
+  }
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  try {
+    JSON.parse(decoded);
+  } catch {
+    throw invalidParameter('Client context must be a valid Base64-encoded JSON object.');
+  }
+  return decoded;
+}
+
+function header(headers: IncomingHttpHeaders, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

@@ -1,0 +1,63 @@
+// GetFunction, GetFunctionConfiguration, ListFunctions and DeleteFunction.
+import { functionArn } from '../function-record.ts';
+import { functionCodeLocation, functionConfiguration } from '../function-configuration.ts';
+import { parseFunctionName, resolveQualifier } from '../function-name.ts';
+import { functionNotFound, invalidParameter } from '../lambda-error.ts';
+import { findFunction, type OperationHandler } from './context.ts';
+
+const DEFAULT_MAX_ITEMS = 50;
+const MAX_ITEMS_LIMIT = 10_000;
+
+export const getFunction: OperationHandler = async (context, request) => {
+  const fn = await findFunction(context, request);
+  const json: Record<string, unknown> = { Configuration: functionConfiguration(fn), Code: functionCodeLocation(fn) };
+  if (Object.keys(fn.tags).length > 0) json.Tags = fn.tags;
+  return { status: 200, json };
+};
+
+export const getFunctionConfiguration: OperationHandler = async (context, request) => ({
+  status: 200,
+  json: functionConfiguration(await findFunction(context, request)),
+});
+
+export const listFunctions: OperationHandler = async (context, request) => {
+  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const marker = request.query.get('Marker');
+  const after = marker ? decodeMarker(marker) : undefined;
+  // One more than asked for tells whether there is a next page.
+  const page = await context.store.list(after, maxItems + 1);
+  const functions = page.slice(0, maxItems);
+  const json: Record<string, unknown> = { Functions: functions.map(functionConfiguration) };
+  if (page.length > maxItems) json.NextMarker = encodeMarker(functions.at(-1)!.name);
+  return { status: 200, json };
+};
+
+export const deleteFunction: OperationHandler = async (context, request) => {
+  const ref = parseFunctionName(request.functionName ?? '');
+  const qualifier = resolveQualifier(ref, request.query.get('Qualifier'));
+  if (qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
+  if (qualifier !== undefined || !(await context.store.delete(ref.name))) {
+    throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+  }
+  return { status: 204 };
+};
+
+function parseMaxItems(value: string | null): number {
+  if (value === null || value === '') return DEFAULT_MAX_ITEMS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ITEMS_LIMIT) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${value}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and ${MAX_ITEMS_LIMIT}`,
+    );
+  }
+  return n;
+}
+
+// Markers are opaque to callers; inside, the last name of the previous page.
+const encodeMarker = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
+
+function decodeMarker(marker: string): string {
+  const name = Buffer.from(marker, 'base64url').toString('utf8');
+  if (!/^[a-zA-Z0-9-_]{1,64}$/.test(name)) throw invalidParameter(`Invalid Marker: ${marker}`);
+  return name;
+}

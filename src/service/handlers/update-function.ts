@@ -1,0 +1,70 @@
+// UpdateFunctionCode and UpdateFunctionConfiguration: each replaces part of $LATEST and gives it a new
+// RevisionId and LastModified.
+import { randomUUID } from 'node:crypto';
+import { lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
+import { functionConfiguration } from '../function-configuration.ts';
+import { parseJsonObject } from '../http-io.ts';
+import { functionNotFound, invalidParameter } from '../lambda-error.ts';
+import { runtimeImage } from '../runtimes.ts';
+import {
+  checkEnvironment,
+  checkImageConfig,
+  checkMemorySize,
+  checkRuntime,
+  checkString,
+  checkTimeout,
+} from '../validation.ts';
+import { checkRevision, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+import { storeCode } from './function-code.ts';
+import { checkEphemeralStorage } from './settings.ts';
+
+export const updateFunctionCode: OperationHandler = async (context, request) => {
+  const input = parseJsonObject(request.body);
+  const fn = await findFunction(context, request);
+  checkRevision(fn, input.RevisionId);
+  const code = await storeCode(context.store, fn.packageType, input);
+  const updated: FunctionRecord = { ...fn, code };
+  if (code.kind === 'image') updated.image = code.imageUri;
+  // DryRun validates the package and answers what the function would become, changing nothing.
+  if (input.DryRun === true) return { status: 200, json: functionConfiguration(updated) };
+  return { status: 200, json: functionConfiguration(await save(context, updated)) };
+};
+
+export const updateFunctionConfiguration: OperationHandler = async (context, request) => {
+  const input = parseJsonObject(request.body);
+  const fn = await findFunction(context, request);
+  checkRevision(fn, input.RevisionId);
+  const updated: FunctionRecord = { ...fn };
+
+  if (fn.packageType === 'Image' && (input.Runtime !== undefined || input.Handler !== undefined || input.Layers !== undefined)) {
+    throw invalidParameter("Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image.");
+  }
+  if (fn.packageType === 'Zip' && input.ImageConfig !== undefined) {
+    throw invalidParameter('ImageConfig is not supported for functions of PackageType Zip.');
+  }
+  if (input.Runtime !== undefined) {
+    updated.runtime = checkRuntime(input.Runtime);
+    updated.image = runtimeImage(updated.runtime)!;
+  }
+  if (input.Handler !== undefined) updated.handler = checkString(input.Handler, 'handler', fn.handler ?? '');
+  if (input.Role !== undefined) updated.role = checkString(input.Role, 'role', fn.role);
+  if (input.Description !== undefined) updated.description = checkString(input.Description, 'description', fn.description);
+  if (input.Timeout !== undefined) updated.timeout = checkTimeout(input.Timeout);
+  if (input.MemorySize !== undefined) updated.memorySize = checkMemorySize(input.MemorySize);
+  // Environment replaces the whole set, as in Lambda: variables left out are removed.
+  if (input.Environment !== undefined) updated.environment = checkEnvironment(input.Environment);
+  if (input.EphemeralStorage !== undefined) updated.ephemeralStorageMb = checkEphemeralStorage(input.EphemeralStorage);
+  if (input.ImageConfig !== undefined) {
+    const imageConfig = checkImageConfig(input.ImageConfig);
+    if (imageConfig && Object.keys(imageConfig).length > 0) updated.imageConfig = imageConfig;
+    else delete updated.imageConfig;
+  }
+  return { status: 200, json: functionConfiguration(await save(context, updated)) };
+};
+
+async function save(context: ServiceContext, fn: FunctionRecord): Promise<FunctionRecord> {
+  const saved = { ...fn, revisionId: randomUUID(), lastModified: lambdaTimestamp() };
+  // Deleted between the lookup and now.
+  if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
+  return saved;
+}

@@ -1,0 +1,83 @@
+// Reading requests and writing answers on node:http, in the Lambda API's conventions.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { invalidRequestContent, type LambdaError } from './lambda-error.ts';
+
+export interface ServiceResponse {
+  status: number;
+  headers?: Record<string, string>;
+  /** A JSON value to send as application/json; or raw bytes; or a stream to pass through. */
+  json?: unknown;
+  body?: Buffer | Readable;
+  /** Trailers to add once a streamed body has ended. */
+  trailers?: Promise<Record<string, string>>;
+}
+
+/** Reads the whole body; undefined (with the rest drained, so the connection stays usable) past `limit`. */
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) chunks.push(chunk);
+    });
+    req.once('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
+    req.once('error', reject);
+  });
+}
+
+/** A control-plane request body as a JSON object; `{}` when empty. */
+export function parseJsonObject(body: Buffer): Record<string, unknown> {
+  if (body.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString('utf8'));
+  } catch (error) {
+    throw invalidRequestContent(`Could not parse request body into json: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidRequestContent('Could not parse request body into json: expected an object');
+  }
+  return value as Record<string, unknown>;
+}
+
+export function sendError(res: ServerResponse, error: LambdaError, requestId: string): void {
+  res
+    .writeHead(error.status, {
+      ...error.headers,
+      'Content-Type': 'application/json',
+      'x-amzn-ErrorType': error.type,
+      'x-amzn-RequestId': requestId,
+    })
+    .end(error.toBody());
+}
+
+export function sendResponse(res: ServerResponse, response: ServiceResponse, requestId: string): void {
+  const headers: Record<string, string> = { 'x-amzn-RequestId': requestId, ...response.headers };
+  if (response.json !== undefined) {
+    res.writeHead(response.status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(response.json));
+    return;
+  }
+  const body = response.body;
+  if (body === undefined || Buffer.isBuffer(body)) {
+    res.writeHead(response.status, headers).end(body);
+    return;
+  }
+  const trailers = response.trailers;
+  if (trailers) headers.Trailer = 'X-Amz-Function-Error';
+  res.writeHead(response.status, headers);
+  body.pipe(res, { end: false });
+  body.once('error', () => res.destroy());
+  body.once('end', () => {
+    if (!trailers) return void res.end();
+    // A failure after the first byte can only be told in trailers.
+    void trailers.then(
+      (values) => {
+        if (Object.keys(values).length > 0) res.addTrailers(values);
+        res.end();
+      },
+      () => res.end(),
+    );
+  });
+}

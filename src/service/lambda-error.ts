@@ -1,0 +1,37 @@
+// Errors that cross the Lambda API. The SDK (restJson1) names the error from the x-amzn-ErrorType header and
+// reads its text from `message`, so every failure the service answers is one of these, in Lambda's own terms.
+
+export class LambdaError extends Error {
+  readonly status: number;
+  readonly type: string;
+  /** Extra body fields some errors carry (TooManyRequestsException's Reason, for one). */
+  readonly fields: Record<string, unknown>;
+  /** Extra response headers (Retry-After). */
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, type: string, message: string, fields: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
+    super(message);
+    this.name = type;
+    this.status = status;
+    this.type = type;
+    this.fields = fields;
+    this.headers = headers;
+  }
+
+  /** The wire body, as the real service sends it: the caller's fault is `User`, ours is `Service`. */
+  toBody(): string {
+    return JSON.stringify({ Type: this.status >= 500 ? 'Service' : 'User', message: this.message, ...this.fields });
+  }
+}
+
+export const resourceNotFound = (message: string) => new LambdaError(404, 'ResourceNotFoundException', message);
+export const functionNotFound = (arn: string) => resourceNotFound(`Function not found: ${arn}`);
+export const invalidParameter = (message: string) => new LambdaError(400, 'InvalidParameterValueException', message);
+export const invalidRequestContent = (message: string) => new LambdaError(400, 'InvalidRequestContentException', message);
+export const resourceConflict = (message: string) => new LambdaError(409, 'ResourceConflictException', message);
+export const requestTooLarge = (limit: number, operation: string) =>
+  new LambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
+export const unsupportedMediaType = (message: string) => new LambdaError(415, 'UnsupportedMediaTypeException', message);
+export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
+export const unknownOperation = (method: string, path: string) =>
+  new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);

@@ -1,0 +1,53 @@
+// Maps a request line to the Lambda API operation it names, with its decoded FunctionName.
+
+export type Operation =
+  | 'CreateFunction'
+  | 'ListFunctions'
+  | 'GetFunction'
+  | 'GetFunctionConfiguration'
+  | 'DeleteFunction'
+  | 'UpdateFunctionCode'
+  | 'UpdateFunctionConfiguration'
+  | 'Invoke';
+
+export interface RouteMatch {
+  operation: Operation;
+  /** The URL-decoded FunctionName path parameter, when the route has one. */
+  functionName?: string;
+  query: URLSearchParams;
+}
+
+const FUNCTIONS = '/2015-03-31/functions';
+const ROUTES: { method: string; path: RegExp; operation: Operation }[] = [
+  // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
+  { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'ListFunctions' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/?$`), operation: 'GetFunction' },
+  { method: 'DELETE', path: new RegExp(`^${FUNCTIONS}/([^/]+)/?$`), operation: 'DeleteFunction' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/configuration/?$`), operation: 'GetFunctionConfiguration' },
+  { method: 'PUT', path: new RegExp(`^${FUNCTIONS}/([^/]+)/configuration/?$`), operation: 'UpdateFunctionConfiguration' },
+  { method: 'PUT', path: new RegExp(`^${FUNCTIONS}/([^/]+)/code/?$`), operation: 'UpdateFunctionCode' },
+  // Also the RIE's path, `/functions/function/invocations`: an Invoke of the function named `function`.
+  { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/invocations/?$`), operation: 'Invoke' },
+];
+
+/** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
+export function matchRoute(method: string, url: string): RouteMatch | undefined {
+  const parsed = new URL(url, 'http://lambkin.invalid');
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const match = route.path.exec(parsed.pathname);
+    if (!match) continue;
+    const encoded = match[1];
+    let functionName: string | undefined;
+    if (encoded !== undefined) {
+      try {
+        functionName = decodeURIComponent(encoded);
+      } catch {
+        return undefined;
+      }
+    }
+    return { operation: route.operation, functionName, query: parsed.searchParams };
+  }
+  return undefined;
+}

@@ -1,0 +1,109 @@
+// The checks Lambda makes on a function's settings, with Lambda's own messages.
+import type { ImageConfig } from './function-record.ts';
+import { invalidParameter } from './lambda-error.ts';
+import { SUPPORTED_RUNTIMES } from './runtimes.ts';
+
+export const TIMEOUT_RANGE = { min: 1, max: 900 };
+export const MEMORY_RANGE = { min: 128, max: 10_240 };
+/** All variables together, measured as Lambda measures them: their JSON. */
+export const MAX_ENVIRONMENT_BYTES = 4_096;
+
+/** Set by the platform in every environment; a function may not define them. */
+export const RESERVED_ENVIRONMENT_KEYS = new Set([
+  '_HANDLER',
+  '_X_AMZN_TRACE_ID',
+  'AWS_DEFAULT_REGION',
+  'AWS_REGION',
+  'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_FUNCTION_NAME',
+  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  'AWS_LAMBDA_FUNCTION_VERSION',
+  'AWS_LAMBDA_INITIALIZATION_TYPE',
+  'AWS_LAMBDA_LOG_GROUP_NAME',
+  'AWS_LAMBDA_LOG_STREAM_NAME',
+  'AWS_ACCESS_KEY',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_LAMBDA_RUNTIME_API',
+  'LAMBDA_TASK_ROOT',
+  'LAMBDA_RUNTIME_DIR',
+]);
+
+const constraint = (value: unknown, field: string, rule: string) =>
+  invalidParameter(`1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
+
+export function checkTimeout(value: unknown): number {
+  return checkInteger(value, 'timeout', TIMEOUT_RANGE);
+}
+
+export function checkMemorySize(value: unknown): number {
+  return checkInteger(value, 'memorySize', MEMORY_RANGE);
+}
+
+function checkInteger(value: unknown, field: string, range: { min: number; max: number }): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) throw constraint(value, field, 'Member must be an integer');
+  if (value < range.min) throw constraint(value, field, `Member must have value greater than or equal to ${range.min}`);
+  if (value > range.max) throw constraint(value, field, `Member must have value less than or equal to ${range.max}`);
+  return value;
+}
+
+export function checkRuntime(value: unknown): string {
+  if (typeof value !== 'string' || !SUPPORTED_RUNTIMES.includes(value)) {
+    throw constraint(value, 'runtime', `Member must satisfy enum value set: [${SUPPORTED_RUNTIMES.join(', ')}]`);
+  }
+  return value;
+}
+
+export function checkEnvironment(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  const variables = (value as { Variables?: unknown }).Variables ?? {};
+  if (typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+    throw invalidParameter('Environment.Variables must be a map of strings');
+  }
+  const entries = Object.entries(variables as Record<string, unknown>);
+  for (const [key, item] of entries) {
+    if (!/^[a-zA-Z]([a-zA-Z0-9_])*$/.test(key)) throw constraint(key, 'environment.variables', 'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+');
+    if (typeof item !== 'string') throw invalidParameter(`Environment variable ${key} must be a string`);
+  }
+  const reserved = entries.map(([key]) => key).filter((key) => RESERVED_ENVIRONMENT_KEYS.has(key));
+  if (reserved.length > 0) {
+    throw invalidParameter(
+      'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
+        `contains reserved keys that are currently not supported for modification. Reserved keys used in this request: ${reserved.join(', ')}`,
+    );
+  }
+  const measured = JSON.stringify(variables);
+  if (Buffer.byteLength(measured) > MAX_ENVIRONMENT_BYTES) {
+    throw invalidParameter(
+      'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
+        `exceeded the 4KB limit. String measured: ${measured}`,
+    );
+  }
+  return variables as Record<string, string>;
+}
+
+export function checkImageConfig(value: unknown): ImageConfig | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidParameter('ImageConfig must be an object');
+  const { EntryPoint, Command, WorkingDirectory } = value as Record<string, unknown>;
+  const config: ImageConfig = {};
+  if (EntryPoint !== undefined) config.EntryPoint = checkStringList(EntryPoint, 'imageConfig.entryPoint');
+  if (Command !== undefined) config.Command = checkStringList(Command, 'imageConfig.command');
+  if (WorkingDirectory !== undefined) {
+    if (typeof WorkingDirectory !== 'string') throw constraint(WorkingDirectory, 'imageConfig.workingDirectory', 'Member must be a string');
+    config.WorkingDirectory = WorkingDirectory;
+  }
+  return config;
+}
+
+function checkStringList(value: unknown, field: string): string[] {
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw constraint(value, field, 'Member must be a list of strings');
+  return value as string[];
+}
+
+export function checkString(value: unknown, field: string, fallback: string): string {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value !== 'string') throw constraint(value, field, 'Member must be a string');
+  return value;
+}
