@@ -25,7 +25,7 @@ import { median, round } from './stats.mjs';
 const ROUNDS = 5;
 const WINDOW_MS = 1_500;
 const WARM_UP_INVOKES = 1_000;
-const STARTS = 9;
+const STARTS = 15;
 
 const { values: flags } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 if (Number(process.versions.node.split('.')[0]) < 24) {

@@ -2,6 +2,7 @@
 // copied into an image as a few files, with no node_modules tree beside them:
 //   dist/runtime/index.mjs (+ dist/runtime/chunks/: code the runtime loads only when it needs it)
 //   dist/emulator/index.mjs
+//   dist/cli/lambkin.mjs (the `lambkin` command, run by bin/lambkin)
 import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
 
@@ -67,5 +68,6 @@ await Promise.all([
     chunkNames: 'chunks/[name]-[hash]',
     plugins: [builtinsViaRequire, withoutHttp2],
   }),
-  build({ ...common, entryPoints: ['src/emulator/index.ts'], outfile: 'dist/emulator/index.mjs', plugins: [builtinsViaRequire] }),
+  build({ ...common, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator/index.mjs', plugins: [builtinsViaRequire] }),
+  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli/lambkin.mjs', plugins: [builtinsViaRequire] }),
 ]);

@@ -4,10 +4,11 @@ import { EmulatorConfigError, readConfig } from './config.ts';
 import { Emulator } from './emulator.ts';
 import { InvokeEndpoint } from './invoke-endpoint.ts';
 
-async function main(): Promise<void> {
+/** Runs the emulator until SIGTERM/SIGINT; `argv` are the RIE's flags, then the bootstrap command. */
+export async function runEmulator(argv: string[]): Promise<void> {
   let config;
   try {
-    config = readConfig(process.argv.slice(2), process.env);
+    config = readConfig(argv, process.env);
   } catch (error) {
     if (!(error instanceof EmulatorConfigError)) throw error;
     process.stderr.write(`lambkin emulator: ${error.message}\n`);
@@ -35,7 +36,10 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void shutdown());
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`lambkin emulator: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exit(1);
-});
+/** The entrypoint's way in: `node emulator.mjs [flags] [bootstrap...]`, exiting 1 on an unexpected failure. */
+export function main(argv: string[]): void {
+  runEmulator(argv).catch((error: unknown) => {
+    process.stderr.write(`lambkin emulator: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}

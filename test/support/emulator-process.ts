@@ -22,6 +22,8 @@ export interface RunningEmulator {
 
 export interface EmulatorOptions {
   args?: string[];
+  /** How to start it: the image's bundle by default; e.g. [bin/lambkin, 'emulate'] for the CLI. */
+  launcher?: string[];
   env?: Record<string, string>;
   cwd?: string;
 }
@@ -34,9 +36,10 @@ export async function stopAllEmulators(): Promise<void> {
 }
 
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const [program, ...launcherArgs] = options.launcher ?? [process.execPath, emulatorBundle];
   const child = execa(
-    process.execPath,
-    [emulatorBundle, '--runtime-interface-emulator-address', '127.0.0.1:0', '--runtime-api-address', '127.0.0.1:0', ...(options.args ?? [])],
+    program!,
+    [...launcherArgs, '--runtime-interface-emulator-address', '127.0.0.1:0', '--runtime-api-address', '127.0.0.1:0', ...(options.args ?? [])],
     {
       // Node 24 first on PATH, so `node` in runtime/bootstrap is the project's Node.
       env: { PATH: `${dirname(process.execPath)}:${process.env.PATH}`, ...options.env },
