@@ -1,4 +1,6 @@
 // The checks Lambda makes on a function's settings, with Lambda's own messages.
+// The names Lambda reserves are the environments' to know: they set them.
+import { RESERVED_VARIABLES } from '../environments/container-spec.ts';
 import type { ImageConfig } from './function-record.ts';
 import { invalidParameter } from './lambda-error.ts';
 import { SUPPORTED_RUNTIMES } from './runtimes.ts';
@@ -7,28 +9,6 @@ export const TIMEOUT_RANGE = { min: 1, max: 900 };
 export const MEMORY_RANGE = { min: 128, max: 10_240 };
 /** All variables together, measured as Lambda measures them: their JSON. */
 export const MAX_ENVIRONMENT_BYTES = 4_096;
-
-/** Set by the platform in every environment; a function may not define them. */
-export const RESERVED_ENVIRONMENT_KEYS = new Set([
-  '_HANDLER',
-  '_X_AMZN_TRACE_ID',
-  'AWS_DEFAULT_REGION',
-  'AWS_REGION',
-  'AWS_EXECUTION_ENV',
-  'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
-  'AWS_LAMBDA_FUNCTION_VERSION',
-  'AWS_LAMBDA_INITIALIZATION_TYPE',
-  'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME',
-  'AWS_ACCESS_KEY',
-  'AWS_ACCESS_KEY_ID',
-  'AWS_SECRET_ACCESS_KEY',
-  'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API',
-  'LAMBDA_TASK_ROOT',
-  'LAMBDA_RUNTIME_DIR',
-]);
 
 const constraint = (value: unknown, field: string, rule: string) =>
   invalidParameter(`1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
@@ -66,7 +46,7 @@ export function checkEnvironment(value: unknown): Record<string, string> {
     if (!/^[a-zA-Z]([a-zA-Z0-9_])*$/.test(key)) throw constraint(key, 'environment.variables', 'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+');
     if (typeof item !== 'string') throw invalidParameter(`Environment variable ${key} must be a string`);
   }
-  const reserved = entries.map(([key]) => key).filter((key) => RESERVED_ENVIRONMENT_KEYS.has(key));
+  const reserved = entries.map(([key]) => key).filter((key) => RESERVED_VARIABLES.has(key));
   if (reserved.length > 0) {
     throw invalidParameter(
       'Lambda was unable to configure your environment variables because the environment variables you have provided ' +
