@@ -88,6 +88,18 @@ describe('the invoke cycle', () => {
     expect(event.headers['lambda-runtime-client-context']).toBeUndefined();
   });
 
+  it('counts Init Duration from markInitStart(), unless the init has already ended', async () => {
+    await new Promise((r) => setTimeout(r, 150));
+    server.markInitStart();
+    const next = nextEvent();
+    const init = await server.waitForInit();
+    expect(init.kind === 'ready' && init.initDurationMs).toBeLessThan(100);
+    server.markInitStart();
+    expect(await server.waitForInit()).toBe(init);
+    void server.invoke({ payload: '{}', timeoutMs: 1000 });
+    await next;
+  });
+
   it('queues invokes that arrive while the runtime is busy and serves them in order', async () => {
     const outcomes = [1, 2, 3].map((n) => server.invoke({ requestId: `r${n}`, payload: String(n), timeoutMs: 3000 }));
     for (const n of [1, 2, 3]) {

@@ -94,10 +94,11 @@ export class DockerBackend implements EnvironmentBackend {
       // Attached before start, so not one line of the runtime's output is missed.
       const attached = await container.attach({ stream: true, stdout: true, stderr: true });
       const outputDone = output.follow(this.docker, attached);
-      // Init Duration counts from here: the container's start (its network setup included), not its creation.
-      // A later mark would race the runtime's first /next, which reset() would cut.
       server.reset();
       await container.start();
+      // Init Duration counts from the runtime's start, as Lambda's does: the container's creation and network
+      // setup are the sandbox's, not the function's init.
+      server.markInitStart();
       const environment = new DockerEnvironment({
         container,
         server,

@@ -113,6 +113,14 @@ export class InvokeStateMachine extends EventEmitter {
     this.initStartedAt = performance.now();
   }
 
+  /**
+   * The runtime process has just started: Init Duration counts from now. Without effect once the init has ended,
+   * so an owner that learns of the start late cannot erase a first /next that came before.
+   */
+  markInitStart(): void {
+    if (!this.initOutcome) this.initStartedAt = performance.now();
+  }
+
   /** Fails everything still waiting; used on shutdown. */
   shutdown(reason: string): void {
     this.runtimeExited(reason);

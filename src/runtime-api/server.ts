@@ -110,6 +110,11 @@ export class RuntimeApiServer extends EventEmitter {
     this.machine.reset();
   }
 
+  /** The runtime process has just started (e.g. its container): Init Duration counts from now. */
+  markInitStart(): void {
+    this.machine.markInitStart();
+  }
+
   /** True after a timeout, runtime exit or init failure, until reset(). */
   get needsReset(): boolean {
     return this.machine.isDead;
