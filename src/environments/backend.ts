@@ -45,6 +45,11 @@ export interface EnvironmentSpec {
   /** 12-digit account id for the invoked function ARN; 000000000000 when omitted. */
   accountId?: string;
   initializationType?: InitializationType;
+  /**
+   * AWS_LAMBDA_LOG_STREAM_NAME; a fresh `YYYY/MM/DD/[<version>]<32 hex>` when omitted. Given by a caller that files
+   * the environment's output under the name its runtime sees (the invoker's log sink).
+   */
+  logStreamName?: string;
   credentials?: EnvironmentCredentials;
   /** Init phase limit, ms (Lambda: 10 s). Past it the init fails with Sandbox.Timedout and the runtime is killed. */
   initTimeoutMs?: number;

@@ -62,7 +62,7 @@ export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string):
     AWS_LAMBDA_FUNCTION_VERSION: version,
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(version),
+    AWS_LAMBDA_LOG_STREAM_NAME: spec.logStreamName ?? logStreamName(version),
     AWS_LAMBDA_INITIALIZATION_TYPE: spec.initializationType ?? 'on-demand',
     AWS_REGION: region,
     AWS_DEFAULT_REGION: region,

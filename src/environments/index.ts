@@ -6,4 +6,6 @@ export { LambdaEnvironmentError, type EnvironmentErrorType } from './errors.ts';
 export { HOST_ADDRESS_ENV, detectHostAddress, type HostAddress } from './host-address.ts';
 export { OWNER_LABEL, OWNER_PID_LABEL, OWNER_HOST_LABEL, FUNCTION_LABEL } from './labels.ts';
 export { Reaper, isProcessAlive } from './reaper.ts';
-export { RESERVED_VARIABLES, environmentVariables, nanoCpusFor } from './container-spec.ts';
+export { RESERVED_VARIABLES, environmentVariables, logStreamName, nanoCpusFor } from './container-spec.ts';
+export { EnvironmentPool, PooledEnvironment, DEFAULT_KEEP_ALIVE_MS, DEFAULT_MAX_LIFETIME_MS, type EnvironmentPoolOptions, type PoolFunction } from './pool.ts';
+export { InMemoryLogSink, type LogSink, type LogEvent } from './log-sink.ts';

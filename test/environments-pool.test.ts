@@ -1,0 +1,134 @@
+// EnvironmentPool's bookkeeping against an in-memory backend (no Docker): which environment a reserve gets, and
+// when environments are stopped. test/pool-docker.test.ts covers the same through real containers and the SDK.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Environment, EnvironmentBackend, EnvironmentSpec } from '../src/environments/backend.ts';
+import { EnvironmentPool, type PoolFunction } from '../src/environments/pool.ts';
+
+class FakeEnvironment {
+  static count = 0;
+  readonly id = `env-${++FakeEnvironment.count}`;
+  readonly spec: EnvironmentSpec;
+  stopped = false;
+  isDead = false;
+  private markExited!: (reason: string) => void;
+  readonly exited = new Promise<string>((resolve) => (this.markExited = resolve));
+
+  constructor(spec: EnvironmentSpec) {
+    this.spec = spec;
+  }
+
+  stop(): Promise<void> {
+    this.stopped = true;
+    this.die('signal: terminated');
+    return Promise.resolve();
+  }
+
+  die(reason = 'exit status 1'): void {
+    this.isDead = true;
+    this.markExited(reason);
+  }
+}
+
+class FakeBackend implements EnvironmentBackend {
+  readonly started: FakeEnvironment[] = [];
+  async start(spec: EnvironmentSpec): Promise<Environment> {
+    await Promise.resolve();
+    const environment = new FakeEnvironment(spec);
+    this.started.push(environment);
+    return environment as unknown as Environment;
+  }
+  async close(): Promise<void> {}
+}
+
+const fn = (revision = 'r1', functionName = 'f'): PoolFunction => ({
+  functionName,
+  revision,
+  spec: { functionName, image: 'img', memorySizeMb: 1024, timeoutSeconds: 3 },
+});
+const fake = (environment: Environment) => environment as unknown as FakeEnvironment;
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('EnvironmentPool', () => {
+  it('reuses the most recently released idle environment, and starts new ones for concurrent reserves', async () => {
+    const backend = new FakeBackend();
+    const pool = new EnvironmentPool(backend);
+    const [a, b] = await Promise.all([pool.reserve(fn()), pool.reserve(fn())]);
+    expect(a.environment).not.toBe(b.environment);
+    expect(a.isFirstInvoke).toBe(true);
+    pool.release(a);
+    pool.release(b);
+    const again = await pool.reserve(fn());
+    expect(again).toBe(b);
+    expect(again.isFirstInvoke).toBe(false);
+    expect(backend.started).toHaveLength(2);
+    await pool.close();
+  });
+
+  it('stops idle environments after the keep-alive, and any environment after its lifetime once it is free', async () => {
+    vi.useFakeTimers();
+    const pool = new EnvironmentPool(new FakeBackend(), { keepAliveMs: 1_000, maxLifetimeMs: 5_000 });
+    const idle = await pool.reserve(fn());
+    pool.release(idle);
+    vi.advanceTimersByTime(999);
+    expect(fake(idle.environment).stopped).toBe(false);
+    vi.advanceTimersByTime(1);
+    expect(fake(idle.environment).stopped).toBe(true);
+
+    const busy = await pool.reserve(fn());
+    expect(busy).not.toBe(idle);
+    vi.advanceTimersByTime(5_000);
+    expect(fake(busy.environment).stopped).toBe(false); // busy: it finishes its invoke first
+    pool.release(busy);
+    expect(fake(busy.environment).stopped).toBe(true);
+    await pool.close();
+  });
+
+  it('retires stale revisions: idle ones at once, busy ones on release', async () => {
+    const pool = new EnvironmentPool(new FakeBackend());
+    const idle = await pool.reserve(fn('r1'));
+    const busy = await pool.reserve(fn('r1'));
+    pool.release(idle);
+    const current = await pool.reserve(fn('r2'));
+    expect(current).not.toBe(idle);
+    expect(fake(idle.environment).stopped).toBe(true);
+    expect(fake(busy.environment).stopped).toBe(false);
+    pool.release(busy);
+    expect(fake(busy.environment).stopped).toBe(true);
+    pool.release(current);
+    pool.retire('f');
+    expect(fake(current.environment).stopped).toBe(true);
+    expect(pool.count('f')).toEqual({ busy: 0, idle: 0 });
+  });
+
+  it('never hands out a dead environment', async () => {
+    const pool = new EnvironmentPool(new FakeBackend());
+    const crashedWhileIdle = await pool.reserve(fn());
+    pool.release(crashedWhileIdle);
+    fake(crashedWhileIdle.environment).die();
+    await crashedWhileIdle.environment.exited;
+    expect(pool.count('f')).toEqual({ busy: 0, idle: 0 });
+
+    const timedOut = await pool.reserve(fn());
+    expect(timedOut).not.toBe(crashedWhileIdle);
+    fake(timedOut.environment).isDead = true;
+    pool.release(timedOut);
+    expect(fake(timedOut.environment).stopped).toBe(true);
+    expect((await pool.reserve(fn())).environment).not.toBe(timedOut.environment);
+    await pool.close();
+  });
+
+  it('close() stops everything, including a cold start still in progress, and refuses new reserves', async () => {
+    const backend = new FakeBackend();
+    const pool = new EnvironmentPool(backend);
+    const idle = await pool.reserve(fn());
+    pool.release(idle);
+    const starting = pool.reserve(fn('r1', 'other'));
+    await pool.close();
+    await expect(starting).rejects.toMatchObject({ errorType: 'ServiceException' });
+    expect(backend.started.every((environment) => environment.stopped)).toBe(true);
+    await expect(pool.reserve(fn())).rejects.toMatchObject({ errorType: 'ServiceException' });
+  });
+});

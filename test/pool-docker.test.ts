@@ -1,0 +1,284 @@
+// The environment pool behind `lambkin serve`, end to end: the real @aws-sdk/client-lambda against
+// LambdaApiServer, invoking through the DockerInvoker, with real containers. Each handler answers with an id
+// drawn once per process (and its container's hostname, the short container id), so a test sees which
+// environment served it. Every container carries the test labels, and afterAll removes what a failing test left.
+import {
+  CreateFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+  type CreateFunctionCommandInput,
+  type InvokeCommandOutput,
+} from '@aws-sdk/client-lambda';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { DockerBackend, EnvironmentPool, InMemoryLogSink, OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
+import { DockerInvoker } from '../src/service/docker-invoker.ts';
+import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
+import { buildImage, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { requireDocker } from './support/docker.ts';
+import { makeZip } from './support/zip.ts';
+
+const docked = await requireDocker();
+
+const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
+const IMAGE = 'lambkin-test/pool-image';
+// CPU is proportional to memory: 1024 MB keeps cold starts from being starved when tests run side by side.
+const MEMORY_SIZE = 1024;
+
+const HANDLER = `
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+const processId = randomUUID();
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const handler = async (event, context) => {
+  const self = { processId, hostname: hostname(), logStreamName: context.logStreamName };
+  switch (event.case) {
+    case 'sleep':
+      await sleep(event.ms);
+      return self;
+    case 'log':
+      console.log('log line ' + event.marker);
+      return self;
+    case 'exit':
+      process.exit(3);
+    default:
+      return { ...self, greeting: process.env.GREETING ?? null };
+  }
+};
+`;
+
+interface Answer {
+  processId: string;
+  hostname: string;
+  logStreamName: string;
+  greeting?: string | null;
+}
+
+const testLabels = { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) };
+const docker = new Dockerode();
+const backend = new DockerBackend({ labels: testLabels });
+const dataDirs: string[] = [];
+const services: { server: LambdaApiServer; invoker: DockerInvoker }[] = [];
+
+/** A LambdaApiServer over its own pool (with these keep-alive and lifetime settings), and an SDK client for it. */
+async function startService(poolOptions: EnvironmentPoolOptions = {}) {
+  const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-pool-'));
+  dataDirs.push(dataDir);
+  const logSink = new InMemoryLogSink();
+  const pool = new EnvironmentPool(backend, poolOptions);
+  const invoker = new DockerInvoker({ pool, logSink });
+  const server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
+  services.push({ server, invoker });
+  const endpoint = await server.listen();
+  const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  return { lambda, pool, logSink };
+}
+
+type Service = Awaited<ReturnType<typeof startService>>;
+
+const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
+
+async function createZipFunction(service: Service, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
+  await service.lambda.send(
+    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP }, ...extra }),
+  );
+}
+
+async function invoke(service: Service, name: string, event: object = {}): Promise<InvokeCommandOutput & { answer: Answer; log: string }> {
+  const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
+  const text = Buffer.from(output.Payload ?? []).toString('utf8');
+  const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
+  // A function error's payload is Lambda's error body, read through the same field.
+  return { ...output, answer: JSON.parse(text) as Answer, log };
+}
+
+async function containerExists(id: string): Promise<boolean> {
+  try {
+    await docker.getContainer(id).inspect();
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
+  }
+}
+
+describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    const [started] = await Promise.all([
+      startService(),
+      buildImage(IMAGE, { Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.mjs ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n', 'index.mjs': HANDLER }),
+      backend.prepare(),
+    ]);
+    service = started;
+  }, 240_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map(({ server, invoker }) => Promise.all([server.close(), invoker.close()])));
+    await backend.close();
+    await removeAllContainers();
+    await removeBuiltImages();
+    await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+
+  it('reuses a warm environment; Init Duration only on its first invoke; logs filed under its stream', async ({ expect }) => {
+    await createZipFunction(service, 'warm');
+    let started = performance.now();
+    const cold = await invoke(service, 'warm', { case: 'log', marker: 'first' });
+    const coldMs = performance.now() - started;
+    started = performance.now();
+    const warm = await invoke(service, 'warm', { case: 'log', marker: 'second' });
+    const warmMs = performance.now() - started;
+    // Without the log tail nothing waits for trailing output: the warm path as most callers see it.
+    const untailed: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      started = performance.now();
+      await service.lambda.send(new InvokeCommand({ FunctionName: 'warm', Payload: Buffer.from('{}') }));
+      untailed.push(performance.now() - started);
+    }
+    const fastest = Math.min(...untailed);
+    console.log(`through the SDK: cold ${coldMs.toFixed(0)} ms, warm with log tail ${warmMs.toFixed(0)} ms, warm without ${fastest.toFixed(0)} ms (best of 5)`);
+
+    expect(warm.answer.processId).toBe(cold.answer.processId);
+    expect(service.pool.count('warm')).toEqual({ busy: 0, idle: 1 });
+    const requestId = (log: string) => /^START RequestId: (\S+) Version: \$LATEST$/m.exec(log)?.[1];
+    expect(cold.log).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST\n/m);
+    expect(cold.log).toContain('log line first');
+    expect(cold.log).toContain(`END RequestId: ${requestId(cold.log)}\n`);
+    expect(cold.log).toMatch(
+      /REPORT RequestId: \S+\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 1024 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t\n$/,
+    );
+    expect(warm.log).toContain('log line second');
+    expect(warm.log).not.toContain('log line first');
+    expect(warm.log).toMatch(/REPORT RequestId: \S+\tDuration: [^\n]*Max Memory Used: \d+ MB\t\n$/);
+    expect(warm.log).not.toContain('Init Duration');
+    expect(Number(/Max Memory Used: (\d+) MB/.exec(warm.log)?.[1])).toBeLessThan(MEMORY_SIZE);
+
+    // Both invokes filed under the one stream the runtime itself was told about.
+    expect(cold.answer.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    expect(service.logSink.streams('warm')).toEqual([cold.answer.logStreamName]);
+    const messages = service.logSink.events('warm', cold.answer.logStreamName).map((event) => event.message);
+    expect(messages.filter((line) => line.startsWith('START RequestId:'))).toHaveLength(7);
+    expect(messages.filter((line) => line.startsWith('REPORT RequestId:'))).toHaveLength(7);
+    expect(messages.some((line) => line.includes('log line second'))).toBe(true);
+  });
+
+  it('gives parallel invokes parallel environments, then keeps them all warm', async ({ expect }) => {
+    await createZipFunction(service, 'parallel');
+    const answers = await Promise.all([1, 2, 3].map(() => invoke(service, 'parallel', { case: 'sleep', ms: 1_000 })));
+    expect(new Set(answers.map(({ answer }) => answer.processId)).size).toBe(3);
+    expect(service.pool.count('parallel')).toEqual({ busy: 0, idle: 3 });
+    const again = await invoke(service, 'parallel');
+    expect(answers.map(({ answer }) => answer.processId)).toContain(again.answer.processId);
+  });
+
+  it('stops an idle environment after its keep-alive: the next invoke is cold again', async ({ expect }) => {
+    const shortKeepAlive = await startService({ keepAliveMs: 500 });
+    await createZipFunction(shortKeepAlive, 'idle');
+    const first = await invoke(shortKeepAlive, 'idle');
+    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+    expect(shortKeepAlive.pool.count('idle')).toEqual({ busy: 0, idle: 0 });
+    const second = await invoke(shortKeepAlive, 'idle');
+    expect(second.answer.processId).not.toBe(first.answer.processId);
+    expect(second.log).toContain('Init Duration');
+  });
+
+  it('stops an environment past its maximum lifetime, busy or not', async ({ expect }) => {
+    const shortLived = await startService({ maxLifetimeMs: 1_500 });
+    await createZipFunction(shortLived, 'lifetime');
+    const first = await invoke(shortLived, 'lifetime');
+    // Busy when its lifetime ends: it finishes the invoke, then it is stopped.
+    const busy = await invoke(shortLived, 'lifetime', { case: 'sleep', ms: 2_000 });
+    expect(busy.answer.processId).toBe(first.answer.processId);
+    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+    const next = await invoke(shortLived, 'lifetime');
+    expect(next.answer.processId).not.toBe(first.answer.processId);
+  });
+
+  it('starts a new environment after UpdateFunctionConfiguration, and stops the old one', async ({ expect }) => {
+    await createZipFunction(service, 'updated', { Environment: { Variables: { GREETING: 'hello' } } });
+    const before = await invoke(service, 'updated');
+    expect(before.answer.greeting).toBe('hello');
+    await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', Environment: { Variables: { GREETING: 'bye' } } }));
+    const after = await invoke(service, 'updated');
+    expect(after.answer.greeting).toBe('bye');
+    expect(after.answer.processId).not.toBe(before.answer.processId);
+    await expect.poll(() => containerExists(before.answer.hostname), { timeout: 5_000 }).toBe(false);
+    expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
+  });
+
+  it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {
+    await createZipFunction(service, 'slow', { Timeout: 1 });
+    const first = await invoke(service, 'slow');
+    const timedOut = await invoke(service, 'slow', { case: 'sleep', ms: 3_000 });
+    expect(timedOut.FunctionError).toBe('Unhandled');
+    expect(timedOut.answer).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/Task timed out after 1\.00 seconds/) });
+    const next = await invoke(service, 'slow');
+    expect(next.FunctionError).toBeUndefined();
+    expect(next.answer.processId).not.toBe(first.answer.processId);
+    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+  });
+
+  it('recovers from a runtime that exits: Runtime.ExitError, then a fresh environment', async ({ expect }) => {
+    await createZipFunction(service, 'crashing');
+    const first = await invoke(service, 'crashing');
+    const crashed = await invoke(service, 'crashing', { case: 'exit' });
+    expect(crashed.FunctionError).toBe('Unhandled');
+    expect(crashed.answer).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('exit status 3') });
+    const next = await invoke(service, 'crashing');
+    expect(next.FunctionError).toBeUndefined();
+    expect(next.answer.processId).not.toBe(first.answer.processId);
+  });
+
+  it('runs an image function (PackageType Image) and keeps it warm', async ({ expect }) => {
+    await service.lambda.send(
+      new CreateFunctionCommand({ FunctionName: 'from-image', Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } }),
+    );
+    const first = await invoke(service, 'from-image', { case: 'log', marker: 'image' });
+    expect(first.FunctionError).toBeUndefined();
+    expect(first.log).toContain('log line image');
+    expect(first.log).toContain('Init Duration');
+    const second = await invoke(service, 'from-image');
+    expect(second.answer.processId).toBe(first.answer.processId);
+  });
+});
+
+describe.skipIf(!docked)('EnvironmentPool.close()', () => {
+  it('stops every environment, idle and busy, and leaves no container', async ({ expect }) => {
+    const ownBackend = new DockerBackend({ labels: testLabels, reapOnStart: false });
+    const pool = new EnvironmentPool(ownBackend);
+    const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-pool-close-'));
+    const invoker = new DockerInvoker({ pool });
+    const server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
+    try {
+      const endpoint = await server.listen();
+      const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+      await lambda.send(
+        new CreateFunctionCommand({ FunctionName: 'closing', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP } }),
+      );
+      const payload = (event: object) => Buffer.from(JSON.stringify(event));
+      // One invoke still running when the pool closes, and one environment idle beside it.
+      const inFlight = lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({ case: 'sleep', ms: 10_000 }) })).catch(() => undefined);
+      await expect.poll(() => pool.count('closing').busy, { timeout: 10_000 }).toBe(1);
+      await lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({}) }));
+      expect(pool.count('closing')).toEqual({ busy: 1, idle: 1 });
+      const owned = () => docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownBackend.owner.id}`] } });
+      expect(await owned()).toHaveLength(2);
+
+      await pool.close();
+      expect(await owned()).toHaveLength(0);
+      await inFlight;
+    } finally {
+      await server.close();
+      await ownBackend.close();
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
