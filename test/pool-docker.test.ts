@@ -7,6 +7,7 @@ import {
   InvokeCommand,
   LambdaClient,
   UpdateFunctionConfigurationCommand,
+  DeleteFunctionCommand,
   type CreateFunctionCommandInput,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
@@ -212,6 +213,18 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     expect(after.answer.processId).not.toBe(before.answer.processId);
     await expect.poll(() => containerExists(before.answer.hostname), { timeout: 5_000 }).toBe(false);
     expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
+  });
+
+  it('stops an updated function\'s idle environment at the update, and a deleted function\'s at the delete', async ({ expect }) => {
+    await createZipFunction(service, 'retired', { Environment: { Variables: { GREETING: 'hello' } } });
+    const updated = await invoke(service, 'retired');
+    await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
+    // No invoke in between: the update itself retires the stale environment.
+    await expect.poll(() => containerExists(updated.answer.hostname), { timeout: 5_000 }).toBe(false);
+
+    const fresh = await invoke(service, 'retired');
+    await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'retired' }));
+    await expect.poll(() => containerExists(fresh.answer.hostname), { timeout: 5_000 }).toBe(false);
   });
 
   it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {

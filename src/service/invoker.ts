@@ -26,4 +26,9 @@ export interface InvokeResult {
  */
 export interface FunctionInvoker {
   invoke(fn: FunctionRecord, request: InvokeCall): Promise<InvokeResult>;
+  /**
+   * The function was updated or deleted: its environments are stale. Idle ones go now, busy ones when their
+   * invoke ends (an invoker without environments has nothing to do).
+   */
+  retire?(functionName: string): void;
 }

@@ -71,7 +71,8 @@ export class ProcessInvoker implements FunctionInvoker {
     return process;
   }
 
-  private async retire(name: string): Promise<void> {
+  /** Stops the warm process of a function (updated, deleted, or its process died). */
+  async retire(name: string): Promise<void> {
     const process = this.warm.get(name);
     this.warm.delete(name);
     await process?.runtime.stop();

@@ -39,6 +39,7 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   if (qualifier !== undefined || !(await context.store.delete(ref.name))) {
     throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
   }
+  context.invoker.retire?.(ref.name);
   return { status: 204 };
 };
 

@@ -66,5 +66,6 @@ async function save(context: ServiceContext, fn: FunctionRecord): Promise<Functi
   const saved = { ...fn, revisionId: randomUUID(), lastModified: lambdaTimestamp() };
   // Deleted between the lookup and now.
   if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
+  context.invoker.retire?.(fn.name);
   return saved;
 }
