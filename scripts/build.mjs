@@ -69,5 +69,7 @@ await Promise.all([
     plugins: [builtinsViaRequire, withoutHttp2],
   }),
   build({ ...common, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator/index.mjs', plugins: [builtinsViaRequire] }),
-  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli/lambkin.mjs', plugins: [builtinsViaRequire] }),
+  // The CLI runs on the host, from the installed package: ssh2 (dockerode's transport for an ssh:// DOCKER_HOST) ships
+  // native addons esbuild cannot bundle, so it is loaded from node_modules, as a dependency of dockerode.
+  build({ ...common, entryPoints: ['src/cli/index.ts'], outfile: 'dist/cli/lambkin.mjs', external: ['ssh2'], plugins: [builtinsViaRequire] }),
 ]);

@@ -1,21 +1,31 @@
 // The `lambkin` command: thin, it parses the subcommand and hands over to the module that does the work.
-import { main as emulate } from '../emulator/index.ts';
+// Each command is loaded only when it runs: `lambkin invoke` does not pay for loading dockerode and pino.
 
 const USAGE = `usage: lambkin <command> [arguments]
 
 commands:
+  serve [flags]                           a local Lambda service on Docker: the Lambda API (the AWS SDK and CLI work
+                                          against it) on --port (default 9000), functions kept in --data-dir
+                                          (default ./.lambkin); --image IMG answers the RIE's invoke path
+  invoke FUNCTION [flags]                 invoke a function of a running lambkin serve; the result on stdout,
+                                          the function error and --log-type Tail's log on stderr
+  logs FUNCTION [--follow]                print a function's log lines (START, its output, END, REPORT)
   emulate [flags] [bootstrap [args...]]   run one function with the RIE-compatible emulator, here, without Docker:
                                           POST /2015-03-31/functions/function/invocations on
                                           --runtime-interface-emulator-address (default 0.0.0.0:8080)
   help                                    this text
 
-\`lambkin serve\` (a local Lambda service) is being built; see the README.`;
+\`lambkin serve --help\` (and invoke, logs) lists a command's flags.`;
+
+const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>> = {
+  serve: () => import('./serve.ts'),
+  invoke: () => import('./invoke.ts'),
+  logs: () => import('./logs.ts'),
+  emulate: () => import('../emulator/index.ts'),
+};
 
 const [command, ...rest] = process.argv.slice(2);
 switch (command) {
-  case 'emulate':
-    emulate(rest);
-    break;
   case undefined:
   case 'help':
   case '--help':
@@ -23,6 +33,11 @@ switch (command) {
     process.stdout.write(`${USAGE}\n`);
     break;
   default:
-    process.stderr.write(`lambkin: unknown command '${command}'\n\n${USAGE}\n`);
-    process.exitCode = 2;
+    if (Object.hasOwn(COMMANDS, command)) {
+      const { main } = await COMMANDS[command]!();
+      main(rest);
+    } else {
+      process.stderr.write(`lambkin: unknown command '${command}'\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    }
 }

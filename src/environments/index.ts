@@ -9,3 +9,4 @@ export { Reaper, isProcessAlive } from './reaper.ts';
 export { RESERVED_VARIABLES, environmentVariables, logStreamName, nanoCpusFor } from './container-spec.ts';
 export { EnvironmentPool, PooledEnvironment, DEFAULT_KEEP_ALIVE_MS, DEFAULT_MAX_LIFETIME_MS, type EnvironmentPoolOptions, type PoolFunction } from './pool.ts';
 export { InMemoryLogSink, type LogSink, type LogEvent } from './log-sink.ts';
+export { FileLogSink, functionLogDirectory, functionLogFiles, logStreamFileName, type FileLogSinkOptions } from './file-log-sink.ts';

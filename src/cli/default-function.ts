@@ -1,0 +1,46 @@
+// `lambkin serve --image IMG`: the function named `function`, so the RIE's invoke path
+// (/2015-03-31/functions/function/invocations) answers with no set-up, as `docker run` of the image would.
+import { createHash, randomUUID } from 'node:crypto';
+import { DEFAULT_IDENTITY, functionArn, lambdaTimestamp, type FunctionRecord } from '../service/function-record.ts';
+import type { FunctionStore } from '../service/function-store.ts';
+import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../service/handlers/create-function.ts';
+import { EPHEMERAL_STORAGE_RANGE } from '../service/handlers/settings.ts';
+
+/** The name the RIE's invoke path uses. */
+export const RIE_FUNCTION_NAME = 'function';
+
+const ROLE = `arn:aws:iam::${DEFAULT_IDENTITY.accountId}:role/lambkin-serve`;
+
+/**
+ * Registers `function` with PackageType Image and this ImageUri; an existing `function` keeps its settings and
+ * gets the image (a new revision only when something changed, so its environments are replaced only then).
+ */
+export async function registerImageFunction(store: FunctionStore, imageUri: string): Promise<'created' | 'updated' | 'unchanged'> {
+  const code = { kind: 'image' as const, imageUri, sha256: createHash('sha256').update(imageUri).digest('hex'), size: 0 };
+  const stamp = { revisionId: randomUUID(), lastModified: lambdaTimestamp() };
+  const existing = await store.get(RIE_FUNCTION_NAME);
+  if (existing) {
+    if (existing.packageType === 'Image' && existing.code.kind === 'image' && existing.code.imageUri === imageUri) return 'unchanged';
+    const { runtime: _runtime, handler: _handler, ...settings } = existing;
+    await store.update({ ...settings, packageType: 'Image', image: imageUri, code, ...stamp });
+    return 'updated';
+  }
+  const record: FunctionRecord = {
+    name: RIE_FUNCTION_NAME,
+    arn: functionArn(DEFAULT_IDENTITY, RIE_FUNCTION_NAME),
+    packageType: 'Image',
+    role: ROLE,
+    description: `${imageUri}, registered by lambkin serve --image`,
+    timeout: DEFAULT_TIMEOUT_SECONDS,
+    memorySize: DEFAULT_MEMORY_MB,
+    environment: {},
+    image: imageUri,
+    code,
+    tags: {},
+    architectures: ['x86_64'],
+    ephemeralStorageMb: EPHEMERAL_STORAGE_RANGE.min,
+    ...stamp,
+  };
+  await store.create(record);
+  return 'created';
+}
