@@ -186,7 +186,7 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
 
   beforeAll(async () => {
     dataDir = await newDataDir();
-    serve = await startServe(dataDir, ['--image', 'lambkin-example/nodejs', '--keep-alive', '60']);
+    serve = await startServe(dataDir, ['--image', 'lambkin-example/nodejs', '--examples', '--keep-alive', '60']);
     lambda = sdkFor(serve);
     await createHello(lambda, 'hello');
   });
@@ -204,6 +204,15 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     const answer = (await res.body.json()) as { statusCode: number; body: string };
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ message: 'Hello, serve!', functionName: 'function' });
+  });
+
+  it('--examples registers the example images, ready to invoke through the SDK', { timeout: 60_000 }, async () => {
+    const nodejs = (await invokeJson(lambda, 'hello-nodejs', { name: 'newcomer' })) as { body: string };
+    expect(JSON.parse(nodejs.body)).toMatchObject({ message: 'Hello, newcomer!', functionName: 'hello-nodejs' });
+    expect(await invokeJson(lambda, 'hello-shell', { name: 'newcomer' })).toMatchObject({
+      message: 'Hello from a shell runtime',
+      event: { name: 'newcomer' },
+    });
   });
 
   it('lambkin invoke prints the result on stdout, the log tail and a function error on stderr', { timeout: 60_000 }, async () => {

@@ -1,5 +1,6 @@
-// `lambkin serve --image IMG`: the function named `function`, so the RIE's invoke path
-// (/2015-03-31/functions/function/invocations) answers with no set-up, as `docker run` of the image would.
+// Image functions that `lambkin serve` registers itself: `--image IMG` as the function named `function`, so the
+// RIE's invoke path (/2015-03-31/functions/function/invocations) answers with no set-up, as `docker run` of the
+// image would; and `--examples`, the README's example functions.
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDENTITY, functionArn, lambdaTimestamp, type FunctionRecord } from '../service/function-record.ts';
 import type { FunctionStore } from '../service/function-store.ts';
@@ -11,14 +12,25 @@ export const RIE_FUNCTION_NAME = 'function';
 
 const ROLE = `arn:aws:iam::${DEFAULT_IDENTITY.accountId}:role/lambkin-serve`;
 
+/** The examples `npm run images` builds, registered by `lambkin serve --examples`. */
+export const EXAMPLE_FUNCTIONS = [
+  { name: 'hello-nodejs', imageUri: 'lambkin-example/nodejs' },
+  { name: 'hello-shell', imageUri: 'lambkin-example/provided' },
+] as const;
+
 /**
- * Registers `function` with PackageType Image and this ImageUri; an existing `function` keeps its settings and
- * gets the image (a new revision only when something changed, so its environments are replaced only then).
+ * Registers `name` (by default `function`) with PackageType Image and this ImageUri; an existing function keeps
+ * its settings and gets the image (a new revision only when something changed, so its environments are replaced
+ * only then).
  */
-export async function registerImageFunction(store: FunctionStore, imageUri: string): Promise<'created' | 'updated' | 'unchanged'> {
+export async function registerImageFunction(
+  store: FunctionStore,
+  imageUri: string,
+  name: string = RIE_FUNCTION_NAME,
+): Promise<'created' | 'updated' | 'unchanged'> {
   const code = { kind: 'image' as const, imageUri, sha256: createHash('sha256').update(imageUri).digest('hex'), size: 0 };
   const stamp = { revisionId: randomUUID(), lastModified: lambdaTimestamp() };
-  const existing = await store.get(RIE_FUNCTION_NAME);
+  const existing = await store.get(name);
   if (existing) {
     if (existing.packageType === 'Image' && existing.code.kind === 'image' && existing.code.imageUri === imageUri) return 'unchanged';
     const { runtime: _runtime, handler: _handler, ...settings } = existing;
@@ -26,11 +38,11 @@ export async function registerImageFunction(store: FunctionStore, imageUri: stri
     return 'updated';
   }
   const record: FunctionRecord = {
-    name: RIE_FUNCTION_NAME,
-    arn: functionArn(DEFAULT_IDENTITY, RIE_FUNCTION_NAME),
+    name,
+    arn: functionArn(DEFAULT_IDENTITY, name),
     packageType: 'Image',
     role: ROLE,
-    description: `${imageUri}, registered by lambkin serve --image`,
+    description: `${imageUri}, registered by lambkin serve`,
     timeout: DEFAULT_TIMEOUT_SECONDS,
     memorySize: DEFAULT_MEMORY_MB,
     environment: {},

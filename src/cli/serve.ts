@@ -12,17 +12,18 @@ import { EnvironmentPool, DEFAULT_KEEP_ALIVE_MS } from '../environments/pool.ts'
 import { DockerInvoker } from '../service/docker-invoker.ts';
 import { LambdaApiServer } from '../service/server.ts';
 import { SqliteFunctionStore } from '../service/function-store.ts';
-import { registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
+import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
 import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand } from './flags.ts';
 import { hostLogger, type HostLogger } from './host-logger.ts';
 
-export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--keep-alive SECONDS]
+export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
   --data-dir DIR         functions, code and logs (default ./.lambkin)
   --image IMG            register IMG as the function 'function', invoked on the RIE's path
                          POST /2015-03-31/functions/function/invocations
+  --examples             register the example images (npm run images) as hello-nodejs and hello-shell
   --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000})`;
 
 export const DEFAULT_PORT = 9000;
@@ -32,6 +33,7 @@ interface ServeOptions {
   host: string;
   dataDir: string;
   image: string | undefined;
+  examples: boolean;
   keepAliveMs: number;
 }
 
@@ -47,6 +49,7 @@ function readOptions(args: string[]): ServeOptions {
       host: { type: 'string' },
       'data-dir': { type: 'string' },
       image: { type: 'string' },
+      examples: { type: 'boolean' },
       'keep-alive': { type: 'string' },
     },
     { min: 0, max: 0 },
@@ -56,6 +59,7 @@ function readOptions(args: string[]): ServeOptions {
     host: (values.host as string | undefined) ?? '127.0.0.1',
     dataDir: resolve((values['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR),
     image: values.image as string | undefined,
+    examples: values.examples === true,
     // Lambda keeps an idle environment for minutes; a day is more than anyone needs locally.
     keepAliveMs: integerFlag('keep-alive', values['keep-alive'], DEFAULT_KEEP_ALIVE_MS / 1000, 1, 86_400) * 1000,
   };
@@ -93,6 +97,12 @@ async function serve(options: ServeOptions): Promise<void> {
     if (options.image) {
       const change = await registerImageFunction(store, options.image);
       log.info({ function: RIE_FUNCTION_NAME, image: options.image, change }, 'image function registered');
+    }
+    if (options.examples) {
+      for (const example of EXAMPLE_FUNCTIONS) {
+        const change = await registerImageFunction(store, example.imageUri, example.name);
+        log.info({ function: example.name, image: example.imageUri, change }, 'example function registered');
+      }
     }
     const url = await server.listen();
     log.info({ url, dataDir: options.dataDir, owner: backend.owner.id }, 'started');
