@@ -114,7 +114,7 @@ async function serve(options: ServeOptions): Promise<void> {
 }
 
 /**
- * SIGINT (Ctrl-C) and SIGTERM stop the service cleanly and exit 0. A second signal while stopping exits at once
+ * SIGINT (Ctrl-C) and SIGTERM stop the service cleanly and exit 0. A second Ctrl-C while stopping exits at once
  * (1): the containers left then are reaped by the next `lambkin serve` on this machine.
  */
 function shutdownOnSignals(log: HostLogger, stop: () => Promise<void>): (reason: string) => Promise<void> {
@@ -134,7 +134,10 @@ function shutdownOnSignals(log: HostLogger, stop: () => Promise<void>): (reason:
   };
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) {
-      log.warn({ signal }, 'second signal while stopping: exiting now');
+      // A repeated SIGTERM is common (a supervisor and `timeout` both forwarding it) and changes nothing; a second
+      // Ctrl-C is a person who will not wait.
+      if (signal !== 'SIGINT') return;
+      log.warn({ signal }, 'second Ctrl-C while stopping: exiting now');
       process.exit(1);
     }
     void shutdown(signal).then(() => process.exit());
