@@ -48,6 +48,12 @@ export const handler = async (event, context) => {
       return self;
     case 'exit':
       process.exit(3);
+    case 'hog': {
+      // Filled, so every page is really resident and counts against the memory limit.
+      const blocks = [];
+      for (let i = 0; i < event.mb; i++) blocks.push(Buffer.alloc(1024 * 1024, 1));
+      return { ...self, held: blocks.length };
+    }
     default:
       return { ...self, greeting: process.env.GREETING ?? null };
   }
@@ -246,6 +252,17 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     expect(crashed.FunctionError).toBe('Unhandled');
     expect(crashed.answer).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('exit status 3') });
     const next = await invoke(service, 'crashing');
+    expect(next.FunctionError).toBeUndefined();
+    expect(next.answer.processId).not.toBe(first.answer.processId);
+  });
+
+  it('answers an out-of-memory kill with Runtime.ExitError (signal: killed), then serves from a fresh environment', async ({ expect }) => {
+    await createZipFunction(service, 'hungry', { MemorySize: 512, Timeout: 30 });
+    const first = await invoke(service, 'hungry');
+    const killed = await invoke(service, 'hungry', { case: 'hog', mb: 900 });
+    expect(killed.FunctionError).toBe('Unhandled');
+    expect(killed.answer).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('signal: killed') });
+    const next = await invoke(service, 'hungry', { case: 'hog', mb: 16 });
     expect(next.FunctionError).toBeUndefined();
     expect(next.answer.processId).not.toBe(first.answer.processId);
   });
