@@ -12,13 +12,18 @@
 //   emulator    warm invoke latency p50/p99 through the emulator in a running container (bar: p50 < 2 ms), and
 //               cold start, `docker run` to first answer, against a bare `docker run` of the same image running
 //               `node -e 0` (bar: ratio ≤ 1.3); see emulator.ts. Needs Docker and `npm run images`.
+//   serve       `lambkin serve --image lambkin-example/nodejs` as a child process, over keep-alive HTTP on the
+//               Invoke API: warm p50/p99 (bar: p50 within 1 ms of the emulator's warm p50 above), cold start
+//               against a bare `docker run` (bar: ratio ≤ 1.2), warm throughput with 1, 2 and 4 environments, and
+//               50 invokes at once to a cold function (bar: all succeed); see serve.ts. About 35 s.
 //
 // Usage: npm run bench                  a table on stdout
 //        npm run -s bench -- --json     one JSON object on stdout, nothing else (progress goes to stderr);
 //                                       without -s, npm itself prints its "> lambkin@… bench" banners on stdout
 // The first run builds aws-lambda-ric into the cache (test/support/aws-lambda-ric.ts; a minute or two, once);
-// after that the bench takes about 20 s. `npm run bench` builds dist/ first (prebench); this file is plain ESM
-// and loads runtime-loop.ts through Node 24's type stripping, so it needs the project's Node 24.
+// after that the bench takes about a minute (20 s of it before the serve section). `npm run bench` builds dist/
+// first (prebench); this file is plain ESM and loads runtime-loop.ts, emulator.ts and serve.ts through Node 24's
+// type stripping, so it needs the project's Node 24.
 import { parseArgs } from 'node:util';
 import { median, round } from './stats.mjs';
 
@@ -106,11 +111,54 @@ report.emulator = {
   },
 };
 
+// `lambkin serve` as a user runs it, against the same image; its warm p50 is judged against the emulator's above.
+const { measureServe } = await import('./serve.ts');
+const serve = await measureServe({ image: EMULATOR_BENCH_IMAGE, log: progress });
+const warmP50OverEmulatorMs = round(serve.warm.p50Ms - emulator.warm.p50Ms, 2);
+report.serve = {
+  ...serve,
+  warmP50OverEmulatorMs,
+  bars: {
+    warmP50OverEmulatorMs: '<= 1',
+    warmMeetsBar: warmP50OverEmulatorMs <= 1,
+    coldStartRatio: '<= 1.2',
+    coldStartMeetsBar: serve.coldStart.ratio <= 1.2,
+    burst: 'all succeed',
+    burstMeetsBar: serve.burst.succeeded === serve.burst.invokes,
+    leftContainers: '0',
+    leftContainersMeetsBar: serve.leftContainers === 0,
+  },
+};
+
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } else {
   printTable(report);
   printEmulatorTable(report.emulator);
+  printServeTable(report.serve, report.emulator);
+}
+
+function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, coldStart, throughput, burst, leftContainers, bars }, emulator) {
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  console.log('');
+  console.log(`lambkin serve (--image ${image}, MemorySize ${memorySizeMb} MB), Invoke API over keep-alive HTTP from the host`);
+  console.log(
+    `  warm invoke latency  p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms over ${warm.invokes} invokes; emulator p50 ${emulator.warm.p50Ms} ms,` +
+      ` difference ${warmP50OverEmulatorMs} ms   bar: ≤ 1 ms   ${verdict(bars.warmMeetsBar)}`,
+  );
+  console.log(
+    `  cold start           invoke with no environment → answer ${coldStart.oursMs} ms vs bare docker run (node -e 0) ${coldStart.bareDockerRunMs} ms` +
+      ` = ${coldStart.ratio}   bar: ≤ 1.2   ${verdict(bars.coldStartMeetsBar)}   (median of ${coldStart.starts})`,
+  );
+  console.log(
+    `  warm throughput      ${throughput.map((t) => `${t.environments} env: ${t.invokesPerSecond}/s`).join(', ')}` +
+      `   (${throughput[0].windowMs} ms windows; containers ${throughput.map((t) => t.containers).join('/')})`,
+  );
+  console.log(
+    `  cold burst           ${burst.invokes} at once: ${burst.succeeded} ok, ${burst.failed} failed, last answer after ${burst.lastAnswerMs} ms,` +
+      ` ${burst.environments} environments (at most ${burst.maxContainers} containers)   bar: all succeed   ${verdict(bars.burstMeetsBar)}`,
+  );
+  console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
 
 function printEmulatorTable({ image, warm, coldStart, bars }) {

@@ -1,0 +1,311 @@
+// `lambkin serve` measured from the outside, as a user's client sees it: bin/lambkin serve as a child process
+// (--port 0, a temp data dir, --image IMG registered as the function `function`, --keep-alive 1 so an idle
+// environment goes away a second after its last invoke), driven over keep-alive HTTP (undici) on the Invoke API,
+// POST /2015-03-31/functions/NAME/invocations. Settings go through the Lambda API itself (raw JSON requests).
+//
+//   warm latency  sequential invokes of `function` after a warm-up: p50 and p99 (bar, in run.mjs: p50 within
+//                 1 ms of the emulator's warm p50 measured in the same run).
+//   cold start    an invoke with no environment (the previous one idled out: we wait until the serve owns no
+//                 container), against a bare `docker run --rm --entrypoint node IMAGE -e 0` of the same image,
+//                 interleaved; medians and their ratio (bar: ≤ 1.2).
+//   throughput    warm invokes per second over a fixed window with 1, 2 and 4 concurrent clients, each of which
+//                 the pool gives its own environment.
+//   burst         BURST invokes sent at once to a cold function: all must succeed; the time to the last answer,
+//                 and the environments that served them (distinct container hostnames returned by a small zip
+//                 function of our own, cross-checked against the most containers the serve owned at once).
+//
+// The function gets MemorySize 10240 MB: CPU follows memory (1769 MB per vCPU, capped at the engine's cores), and
+// the emulator and the bare `docker run` it is compared with run without a CPU limit. The serve is stopped with
+// SIGTERM at the end, also on failure, and whatever container it still owned is removed and counted.
+import { execa, type ResultPromise } from 'execa';
+import Dockerode from 'dockerode';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Pool } from 'undici';
+import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
+import { makeZip } from '../test/support/zip.ts';
+import { median, percentile, round } from './stats.mjs';
+
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FUNCTIONS = '/2015-03-31/functions';
+const IMAGE_FUNCTION = 'function';
+const BURST_FUNCTION = 'bench-whoami';
+const ROLE = 'arn:aws:iam::123456789012:role/lambkin-bench';
+const MEMORY_SIZE_MB = 10_240;
+const TIMEOUT_SECONDS = 60;
+const LABEL = 'lambkin.bench=1';
+const PAYLOAD = '{"name":"bench"}';
+
+const WHOAMI = `
+const { hostname } = require('node:os');
+exports.handler = async () => ({ pid: process.pid, hostname: hostname() });
+`;
+
+export interface ServeFigures {
+  image: string;
+  memorySizeMb: number;
+  warm: { invokes: number; p50Ms: number; p99Ms: number; meanMs: number };
+  coldStart: { starts: number; oursMs: number; bareDockerRunMs: number; ratio: number; oursSamples: number[]; bareSamples: number[] };
+  throughput: { environments: number; windowMs: number; invokes: number; invokesPerSecond: number; containers: number }[];
+  burst: { invokes: number; succeeded: number; failed: number; lastAnswerMs: number; environments: number; maxContainers: number };
+  /** Containers the serve still owned after it stopped (removed by the bench); 0 when the shutdown is clean. */
+  leftContainers: number;
+}
+
+export interface ServeOptions {
+  image: string;
+  warmInvokes?: number;
+  starts?: number;
+  windowMs?: number;
+  burst?: number;
+  log?: (line: string) => void;
+}
+
+const roundMs = (ms: number) => round(ms, 2);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ServeProcess {
+  url: string;
+  pid: number;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function startServe(dataDir: string, image: string): Promise<ServeProcess> {
+  const child: ResultPromise<{ all: true; reject: false; buffer: false }> = execa(
+    join(REPO_ROOT, 'bin', 'lambkin'),
+    ['serve', '--port', '0', '--data-dir', dataDir, '--image', image, '--keep-alive', '1'],
+    // bin/lambkin runs `node` from PATH: this bench's own Node 24 first.
+    { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, all: true, reject: false, buffer: false },
+  );
+  let text = '';
+  let exited = false;
+  child.all.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  void child.then(() => (exited = true));
+  let stopping: Promise<void> | undefined;
+  const serve: ServeProcess = {
+    url: '',
+    pid: child.pid!,
+    output: () => text,
+    stop: () => {
+      stopping ??= (async () => {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+        await child;
+        clearTimeout(timer);
+      })();
+      return stopping;
+    },
+  };
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const match = /lambkin serve: listening on (http:\/\/\S+)/.exec(text);
+    if (match) {
+      serve.url = match[1]!;
+      return serve;
+    }
+    if (exited || Date.now() > until) {
+      await serve.stop();
+      throw new Error(`lambkin serve did not start listening:\n${text}`);
+    }
+    await sleep(25);
+  }
+}
+
+/** One Lambda API call with a JSON body; throws unless it answers 2xx. */
+async function apiCall(client: Client, method: 'POST' | 'PUT', path: string, body: object): Promise<unknown> {
+  const res = await client.request({ method, path, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await res.body.text();
+  if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** One invoke; throws on anything but a 200 without a function error. Resolves the answer's body. */
+async function invoke(dispatcher: Client | Pool, functionName: string): Promise<string> {
+  const res = await dispatcher.request({ method: 'POST', path: `${FUNCTIONS}/${functionName}/invocations`, body: PAYLOAD });
+  const text = await res.body.text();
+  if (res.statusCode !== 200 || res.headers['x-amz-function-error']) {
+    throw new Error(`invoke of ${functionName} answered ${res.statusCode} ${String(res.headers['x-amz-function-error'] ?? '')}: ${text}`);
+  }
+  return text;
+}
+
+export async function measureServe(options: ServeOptions): Promise<ServeFigures> {
+  const { image, warmInvokes = 2000, starts = 7, windowMs = 3000, burst = 50, log = () => {} } = options;
+  const docker = new Dockerode();
+  const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-serve-'));
+  let serve: ServeProcess | undefined;
+  let client: Client | undefined;
+  const owned = async (): Promise<string[]> => {
+    if (!serve) return [];
+    const containers = await docker.listContainers({
+      all: true,
+      filters: { label: [`${OWNER_PID_LABEL}=${serve.pid}`, `${OWNER_HOST_LABEL}=${hostname()}`] },
+    });
+    return containers.map((container) => container.Id);
+  };
+  /** Until the serve owns no container: every environment idled out (keep-alive 1 s) and was removed. */
+  const allGone = async () => {
+    const until = Date.now() + 30_000;
+    while ((await owned()).length > 0) {
+      if (Date.now() > until) throw new Error('the serve still owns containers 30 s after its last invoke');
+      await sleep(20);
+    }
+  };
+
+  let figures: Omit<ServeFigures, 'leftContainers'> | undefined;
+  let leftContainers = 0;
+  try {
+    log(`serve: starting lambkin serve --image ${image} --keep-alive 1`);
+    serve = await startServe(dataDir, image);
+    client = new Client(serve.url, { pipelining: 1 });
+    await apiCall(client, 'PUT', `${FUNCTIONS}/${IMAGE_FUNCTION}/configuration`, { MemorySize: MEMORY_SIZE_MB, Timeout: TIMEOUT_SECONDS });
+    await apiCall(client, 'POST', FUNCTIONS, {
+      FunctionName: BURST_FUNCTION,
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      MemorySize: MEMORY_SIZE_MB,
+      Timeout: TIMEOUT_SECONDS,
+      Code: { ZipFile: makeZip([{ name: 'index.js', content: WHOAMI }]).toString('base64') },
+    });
+
+    // 1. Warm latency.
+    log(`serve: warm latency, ${warmInvokes} sequential invokes after 200 unmeasured`);
+    for (let i = 0; i < 200; i++) await invoke(client, IMAGE_FUNCTION);
+    const samples: number[] = [];
+    for (let i = 0; i < warmInvokes; i++) {
+      const t0 = performance.now();
+      await invoke(client, IMAGE_FUNCTION);
+      samples.push(performance.now() - t0);
+    }
+    samples.sort((a, b) => a - b);
+    const warm = {
+      invokes: warmInvokes,
+      p50Ms: roundMs(percentile(samples, 50)),
+      p99Ms: roundMs(percentile(samples, 99)),
+      meanMs: roundMs(samples.reduce((a, b) => a + b, 0) / samples.length),
+    };
+
+    // 2. Cold start against a bare docker run, interleaved (who goes first alternates).
+    log(`serve: cold start, ${starts} starts each (one unmeasured first), interleaved with bare docker run`);
+    const coldOurs = async () => {
+      await allGone();
+      const t0 = performance.now();
+      await invoke(client!, IMAGE_FUNCTION);
+      return performance.now() - t0;
+    };
+    const coldBare = async () => {
+      const t0 = performance.now();
+      await execa('docker', ['run', '--rm', '--label', LABEL, '--entrypoint', 'node', image, '-e', '0']);
+      return performance.now() - t0;
+    };
+    await coldBare();
+    await coldOurs();
+    const oursSamples: number[] = [];
+    const bareSamples: number[] = [];
+    for (let i = 0; i < starts; i++) {
+      if (i % 2 === 0) {
+        bareSamples.push(await coldBare());
+        oursSamples.push(await coldOurs());
+      } else {
+        oursSamples.push(await coldOurs());
+        bareSamples.push(await coldBare());
+      }
+    }
+    const oursMs = median(oursSamples);
+    const bareDockerRunMs = median(bareSamples);
+
+    // 3. Warm throughput with 1, 2 and 4 environments.
+    const throughput: ServeFigures['throughput'] = [];
+    for (const environments of [1, 2, 4]) {
+      log(`serve: throughput with ${environments} concurrent client(s), a ${windowMs} ms window`);
+      const pool = new Pool(serve.url, { connections: environments, pipelining: 1 });
+      try {
+        // Warm-up: rounds of `environments` invokes at once start that many environments and warm them.
+        for (let i = 0; i < 50; i++) await Promise.all(Array.from({ length: environments }, () => invoke(pool, IMAGE_FUNCTION)));
+        const end = performance.now() + windowMs;
+        const started = performance.now();
+        const counts = await Promise.all(
+          Array.from({ length: environments }, async () => {
+            let count = 0;
+            while (performance.now() < end) {
+              await invoke(pool, IMAGE_FUNCTION);
+              count++;
+            }
+            return count;
+          }),
+        );
+        const elapsed = performance.now() - started;
+        const invokes = counts.reduce((a, b) => a + b, 0);
+        const containers = (await owned()).length;
+        throughput.push({ environments, windowMs, invokes, invokesPerSecond: round((invokes * 1000) / elapsed, 0), containers });
+      } finally {
+        await pool.close();
+      }
+    }
+
+    // 4. A burst at a cold function.
+    log(`serve: ${burst} invokes at once to a cold function`);
+    await allGone();
+    const burstPool = new Pool(serve.url, { connections: burst, pipelining: 1 });
+    let maxContainers = 0;
+    let watching = true;
+    const watcher = (async () => {
+      while (watching) {
+        maxContainers = Math.max(maxContainers, (await owned()).length);
+        await sleep(50);
+      }
+    })();
+    try {
+      const t0 = performance.now();
+      const results = await Promise.allSettled(Array.from({ length: burst }, () => invoke(burstPool, BURST_FUNCTION)));
+      const lastAnswerMs = performance.now() - t0;
+      watching = false;
+      await watcher;
+      maxContainers = Math.max(maxContainers, (await owned()).length);
+      const answers = results.flatMap((result) => (result.status === 'fulfilled' ? [JSON.parse(result.value) as { hostname: string }] : []));
+      const failures = results.flatMap((result) => (result.status === 'rejected' ? [String((result.reason as Error).message)] : []));
+      if (failures.length > 0) log(`serve: ${failures.length} burst invokes failed, the first: ${failures[0]}`);
+      figures = {
+        image,
+        memorySizeMb: MEMORY_SIZE_MB,
+        warm,
+        coldStart: {
+          starts,
+          oursMs: roundMs(oursMs),
+          bareDockerRunMs: roundMs(bareDockerRunMs),
+          ratio: round(oursMs / bareDockerRunMs, 3),
+          oursSamples: oursSamples.map(roundMs),
+          bareSamples: bareSamples.map(roundMs),
+        },
+        throughput,
+        burst: {
+          invokes: burst,
+          succeeded: answers.length,
+          failed: failures.length,
+          lastAnswerMs: roundMs(lastAnswerMs),
+          environments: new Set(answers.map((answer) => answer.hostname)).size,
+          maxContainers,
+        },
+      };
+    } finally {
+      watching = false;
+      await watcher.catch(() => undefined);
+      await burstPool.close();
+    }
+  } finally {
+    await client?.close().catch(() => undefined);
+    if (serve) {
+      log('serve: stopping lambkin serve (SIGTERM)');
+      await serve.stop();
+      const left = await owned();
+      leftContainers = left.length;
+      await Promise.all(left.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  return { ...figures!, leftContainers };
+}

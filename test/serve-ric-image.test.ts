@@ -1,0 +1,145 @@
+// An Image function whose runtime is AWS's own Node.js runtime client (aws-lambda-ric 4.x, built on demand by
+// test/support/aws-lambda-ric.ts for the project's Node 24 on Debian bookworm, the Node and glibc of
+// lambkin/nodejs:24), run by the service behind `lambkin serve` (LambdaApiServer over a DockerInvoker, one
+// container per environment) and invoked through the real @aws-sdk/client-lambda. The image never touches
+// lambkin's runtime or entrypoint: its ENTRYPOINT is the ric's bin, so this is our Runtime API server talking to
+// AWS's client across a container boundary, as Lambda's own would.
+//
+// aws-lambda-ric 4.x takes the handler from _HANDLER only (the argument is ignored). An Image function has no
+// Handler, so the service sets no _HANDLER; the Dockerfile's ENV provides it, as an image built for AWS does.
+// Containers and the image carry the test labels; afterAll removes them, also when a test fails.
+import { CreateFunctionCommand, InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { DockerBackend, EnvironmentPool, InMemoryLogSink } from '../src/environments/index.ts';
+import { DockerInvoker } from '../src/service/docker-invoker.ts';
+import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
+import { installAwsLambdaRic } from './support/aws-lambda-ric.ts';
+import { buildImage, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { requireDocker } from './support/docker.ts';
+
+const docked = await requireDocker();
+
+const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
+const IMAGE = 'lambkin-test/ric-image';
+const FUNCTION = 'ric-image';
+const MEMORY_SIZE = 1024;
+
+const HANDLER = `
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+const processId = randomUUID();
+
+export const handler = async (event, context) => {
+  if (event.fail) {
+    const error = new Error('asked to fail: ' + event.fail);
+    error.name = 'RicTestError';
+    throw error;
+  }
+  console.log('ric handler saw ' + JSON.stringify(event));
+  return {
+    echo: event,
+    processId,
+    hostname: hostname(),
+    requestId: context.awsRequestId,
+    functionName: context.functionName,
+    runtime: 'aws-lambda-ric',
+  };
+};
+`;
+
+// COPY sources in the build context: the install's whole node_modules (the ric and what it was installed with).
+const DOCKERFILE = `FROM lambkin/nodejs:24
+COPY ric-node-modules /opt/ric/node_modules
+COPY index.mjs /var/task/
+ENV _HANDLER=index.handler
+WORKDIR /var/task
+ENTRYPOINT ["node", "/opt/ric/node_modules/aws-lambda-ric/index.mjs"]
+CMD ["index.handler"]
+`;
+
+interface Answer {
+  echo: unknown;
+  processId: string;
+  hostname: string;
+  requestId: string;
+  functionName: string;
+  runtime: string;
+}
+
+const testLabels = { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) };
+
+describe.skipIf(!docked)('an image running aws-lambda-ric, served by lambkin', () => {
+  let lambda: LambdaClient;
+  let server: LambdaApiServer | undefined;
+  let invoker: DockerInvoker | undefined;
+  let backend: DockerBackend | undefined;
+  let dataDir: string | undefined;
+
+  beforeAll(async () => {
+    const install = await installAwsLambdaRic();
+    backend = new DockerBackend({ labels: testLabels });
+    await Promise.all([
+      buildImage(IMAGE, {
+        Dockerfile: DOCKERFILE,
+        'index.mjs': HANDLER,
+        // packageDir is <install>/node_modules/aws-lambda-ric: copy its parent, node_modules.
+        'ric-node-modules': { copyFrom: dirname(install.packageDir) },
+      }),
+      backend.prepare(),
+    ]);
+    dataDir = await mkdtemp(join(tmpdir(), 'lambkin-ric-image-'));
+    invoker = new DockerInvoker({ pool: new EnvironmentPool(backend), logSink: new InMemoryLogSink() });
+    server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
+    const endpoint = await server.listen();
+    lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    await lambda.send(
+      new CreateFunctionCommand({ FunctionName: FUNCTION, Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } }),
+    );
+  }, 600_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await invoker?.close();
+    await backend?.close();
+    await removeAllContainers();
+    await removeBuiltImages();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function invoke(event: object): Promise<InvokeCommandOutput & { body: Record<string, unknown>; log: string }> {
+    const output = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
+    const body = JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as Record<string, unknown>;
+    return { ...output, body, log: Buffer.from(output.LogResult ?? '', 'base64').toString('utf8') };
+  }
+
+  it('answers with the handler result, reports a thrown error as a function error, and reuses the warm environment', async ({ expect }) => {
+    const first = await invoke({ name: 'first' });
+    expect(first.StatusCode).toBe(200);
+    expect(first.FunctionError).toBeUndefined();
+    const answer = first.body as unknown as Answer;
+    expect(answer).toMatchObject({ echo: { name: 'first' }, functionName: FUNCTION, runtime: 'aws-lambda-ric' });
+    expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.log).toContain('ric handler saw {"name":"first"}');
+    expect(first.log).toContain('Init Duration');
+
+    const failed = await invoke({ fail: 'on purpose' });
+    expect(failed.StatusCode).toBe(200);
+    expect(failed.FunctionError).toBe('Unhandled');
+    expect(failed.body).toMatchObject({ errorType: 'RicTestError', errorMessage: 'asked to fail: on purpose' });
+    expect(failed.body.trace).toEqual(expect.any(Array));
+
+    // A handled error leaves the runtime alive: the same process (and container) serves the next invoke, warm.
+    const warm = await invoke({ name: 'second' });
+    expect(warm.FunctionError).toBeUndefined();
+    const warmAnswer = warm.body as unknown as Answer;
+    expect(warmAnswer.echo).toEqual({ name: 'second' });
+    expect(warmAnswer.processId).toBe(answer.processId);
+    expect(warmAnswer.hostname).toBe(answer.hostname);
+    expect(warmAnswer.requestId).not.toBe(answer.requestId);
+    expect(warm.log).not.toContain('Init Duration');
+  }, 60_000);
+});
