@@ -7,7 +7,7 @@
 import { execa } from 'execa';
 import { createServer } from 'node:net';
 import { Client, request } from 'undici';
-import { median, percentile, round } from './stats.mjs';
+import { bareDockerRun, compareColdStarts, summariseLatencies, type ColdStartComparison, type LatencySummary } from './compare.ts';
 
 /** The README's example function: a trivial handler on lambkin/nodejs:24, built by `npm run images`. */
 export const EMULATOR_BENCH_IMAGE = 'lambkin-example/nodejs';
@@ -16,11 +16,10 @@ const LABEL = 'lambkin.bench=1';
 
 export interface EmulatorFigures {
   image: string;
-  warm: { invokes: number; p50Ms: number; p99Ms: number; meanMs: number };
-  coldStart: { starts: number; oursMs: number; bareDockerRunMs: number; ratio: number; oursSamples: number[]; bareSamples: number[] };
+  warm: LatencySummary;
+  coldStart: ColdStartComparison;
 }
 
-const roundMs = (ms: number) => round(ms, 2);
 
 /** A free loopback port, chosen before `docker run` so no `docker port` call sits inside the timed span. */
 function freePort(): Promise<number> {
@@ -65,11 +64,6 @@ async function coldStartOurs(image: string): Promise<number> {
   }
 }
 
-async function coldStartBare(image: string): Promise<number> {
-  const started = performance.now();
-  await execa('docker', ['run', '--rm', '--label', LABEL, '--entrypoint', 'node', image, '-e', '0']);
-  return performance.now() - started;
-}
 
 async function warmLatency(image: string, invokes: number) {
   const port = await freePort();
@@ -89,13 +83,7 @@ async function warmLatency(image: string, invokes: number) {
       await call();
       samples.push(performance.now() - t0);
     }
-    samples.sort((a, b) => a - b);
-    return {
-      invokes,
-      p50Ms: roundMs(percentile(samples, 50)),
-      p99Ms: roundMs(percentile(samples, 99)),
-      meanMs: roundMs(samples.reduce((a, b) => a + b, 0) / samples.length),
-    };
+    return summariseLatencies(samples);
   } finally {
     await client.close();
     await removeContainer(stdout.trim());
@@ -108,32 +96,10 @@ export async function measureEmulator(options: { image: string; invokes?: number
   const warm = await warmLatency(image, invokes);
 
   log(`emulator: cold start, ${starts} starts each (one unmeasured first), interleaved with bare docker run`);
-  await coldStartBare(image);
-  await coldStartOurs(image);
-  const oursSamples: number[] = [];
-  const bareSamples: number[] = [];
-  for (let i = 0; i < starts; i++) {
-    // Alternate who goes first, so drift hits both alike.
-    if (i % 2 === 0) {
-      bareSamples.push(await coldStartBare(image));
-      oursSamples.push(await coldStartOurs(image));
-    } else {
-      oursSamples.push(await coldStartOurs(image));
-      bareSamples.push(await coldStartBare(image));
-    }
-  }
-  const oursMs = median(oursSamples);
-  const bareDockerRunMs = median(bareSamples);
-  return {
-    image,
-    warm,
-    coldStart: {
-      starts,
-      oursMs: roundMs(oursMs),
-      bareDockerRunMs: roundMs(bareDockerRunMs),
-      ratio: round(oursMs / bareDockerRunMs, 3),
-      oursSamples: oursSamples.map(roundMs),
-      bareSamples: bareSamples.map(roundMs),
-    },
-  };
+  const coldStart = await compareColdStarts(
+    starts,
+    () => coldStartOurs(image),
+    () => bareDockerRun(image, LABEL),
+  );
+  return { image, warm, coldStart };
 }

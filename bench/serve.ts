@@ -26,7 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { makeZip } from '../test/support/zip.ts';
-import { median, percentile, round } from './stats.mjs';
+import { bareDockerRun, compareColdStarts, summariseLatencies, type ColdStartComparison, type LatencySummary } from './compare.ts';
+import { round } from './stats.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FUNCTIONS = '/2015-03-31/functions';
@@ -46,8 +47,8 @@ exports.handler = async () => ({ pid: process.pid, hostname: hostname() });
 export interface ServeFigures {
   image: string;
   memorySizeMb: number;
-  warm: { invokes: number; p50Ms: number; p99Ms: number; meanMs: number };
-  coldStart: { starts: number; oursMs: number; bareDockerRunMs: number; ratio: number; oursSamples: number[]; bareSamples: number[] };
+  warm: LatencySummary;
+  coldStart: ColdStartComparison;
   throughput: { environments: number; windowMs: number; invokes: number; invokesPerSecond: number; containers: number }[];
   burst: { invokes: number; succeeded: number; failed: number; lastAnswerMs: number; environments: number; maxContainers: number };
   /** Containers the serve still owned after it stopped (removed by the bench); 0 when the shutdown is clean. */
@@ -181,13 +182,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
       await invoke(client, IMAGE_FUNCTION);
       samples.push(performance.now() - t0);
     }
-    samples.sort((a, b) => a - b);
-    const warm = {
-      invokes: warmInvokes,
-      p50Ms: roundMs(percentile(samples, 50)),
-      p99Ms: roundMs(percentile(samples, 99)),
-      meanMs: roundMs(samples.reduce((a, b) => a + b, 0) / samples.length),
-    };
+    const warm = summariseLatencies(samples);
 
     // 2. Cold start against a bare docker run, interleaved (who goes first alternates).
     log(`serve: cold start, ${starts} starts each (one unmeasured first), interleaved with bare docker run`);
@@ -197,26 +192,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
       await invoke(client!, IMAGE_FUNCTION);
       return performance.now() - t0;
     };
-    const coldBare = async () => {
-      const t0 = performance.now();
-      await execa('docker', ['run', '--rm', '--label', LABEL, '--entrypoint', 'node', image, '-e', '0']);
-      return performance.now() - t0;
-    };
-    await coldBare();
-    await coldOurs();
-    const oursSamples: number[] = [];
-    const bareSamples: number[] = [];
-    for (let i = 0; i < starts; i++) {
-      if (i % 2 === 0) {
-        bareSamples.push(await coldBare());
-        oursSamples.push(await coldOurs());
-      } else {
-        oursSamples.push(await coldOurs());
-        bareSamples.push(await coldBare());
-      }
-    }
-    const oursMs = median(oursSamples);
-    const bareDockerRunMs = median(bareSamples);
+    const coldStart = await compareColdStarts(starts, coldOurs, () => bareDockerRun(image, LABEL));
 
     // 3. Warm throughput with 1, 2 and 4 environments.
     const throughput: ServeFigures['throughput'] = [];
@@ -273,14 +249,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
         image,
         memorySizeMb: MEMORY_SIZE_MB,
         warm,
-        coldStart: {
-          starts,
-          oursMs: roundMs(oursMs),
-          bareDockerRunMs: roundMs(bareDockerRunMs),
-          ratio: round(oursMs / bareDockerRunMs, 3),
-          oursSamples: oursSamples.map(roundMs),
-          bareSamples: bareSamples.map(roundMs),
-        },
+        coldStart,
         throughput,
         burst: {
           invokes: burst,
