@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
+import { readBodyUpTo } from '../runtime-api/read-body.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { Emulator, EmulatorInvoke } from './emulator.ts';
 
@@ -67,7 +68,7 @@ export class InvokeEndpoint {
       req.resume();
       return sendServiceError(res, 405, 'MethodNotAllowedException', `Use POST on ${req.url}`);
     }
-    const body = await readLimited(req, MAX_REQUEST_BYTES);
+    const body = await readBodyUpTo(req, MAX_REQUEST_BYTES);
     if (body === undefined) {
       return sendServiceError(
         res,
@@ -142,18 +143,4 @@ function writeOutcome(res: ServerResponse, requestId: string, outcome: InvokeOut
         .end(JSON.stringify(outcome.error));
       return;
   }
-}
-
-/** Reads a body, or undefined (with the rest drained) once it passes `limit`. */
-function readLimited(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.once('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
 }

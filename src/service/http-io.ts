@@ -1,5 +1,5 @@
 // Reading requests and writing answers on node:http, in the Lambda API's conventions.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { invalidRequestContent, type LambdaError } from './lambda-error.ts';
 
@@ -13,19 +13,7 @@ export interface ServiceResponse {
   trailers?: Promise<Record<string, string>>;
 }
 
-/** Reads the whole body; undefined (with the rest drained, so the connection stays usable) past `limit`. */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= limit) chunks.push(chunk);
-    });
-    req.once('end', () => resolve(size > limit ? undefined : Buffer.concat(chunks, size)));
-    req.once('error', reject);
-  });
-}
+export { readBodyUpTo as readBody } from '../runtime-api/read-body.ts';
 
 /** A control-plane request body as a JSON object; `{}` when empty. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
