@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vit
 import { DockerBackend, LambdaEnvironmentError, Reaper, type Environment, type EnvironmentSpec, type OutputLine } from '../src/environments/index.ts';
 import { OWNER_HOST_LABEL, OWNER_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import type { InvokeOutcome } from '../src/runtime-api/types.ts';
-import { buildImage, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { buildImage, containerExists, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { repoRoot } from './support/emulator-process.ts';
 
@@ -48,16 +48,6 @@ const bodyOf = (outcome: InvokeOutcome) => {
   if (outcome.kind !== 'success') throw new Error(`expected success, got ${JSON.stringify(outcome)}`);
   return JSON.parse(outcome.body.toString('utf8'));
 };
-
-async function containerExists(id: string): Promise<boolean> {
-  try {
-    await docker.getContainer(id).inspect();
-    return true;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw error;
-  }
-}
 
 describe.skipIf(!docked).concurrent('Docker execution environments', () => {
   beforeAll(async () => {

@@ -19,7 +19,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { DockerBackend, EnvironmentPool, InMemoryLogSink, OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
 import { DockerInvoker } from '../src/service/docker-invoker.ts';
 import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
-import { buildImage, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { buildImage, containerExists, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { makeZip } from './support/zip.ts';
 
@@ -103,16 +103,6 @@ async function invoke(service: Service, name: string, event: object = {}): Promi
   const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
   // A function error's payload is Lambda's error body, read through the same field.
   return { ...output, answer: JSON.parse(text) as Answer, log };
-}
-
-async function containerExists(id: string): Promise<boolean> {
-  try {
-    await docker.getContainer(id).inspect();
-    return true;
-  } catch (error) {
-    if ((error as { statusCode?: number }).statusCode === 404) return false;
-    throw error;
-  }
 }
 
 describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', () => {

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
 import { readBodyUpTo } from '../runtime-api/read-body.ts';
+import { listenTcp } from '../runtime-api/listen-tcp.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { Emulator, EmulatorInvoke } from './emulator.ts';
 
@@ -41,15 +42,8 @@ export class InvokeEndpoint {
     });
   }
 
-  listen(host: string, port: number): Promise<number> {
-    return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(port, host, () => {
-        this.http.off('error', reject);
-        const address = this.http.address();
-        resolve(typeof address === 'object' && address ? address.port : port);
-      });
-    });
+  async listen(host: string, port: number): Promise<number> {
+    return (await listenTcp(this.http, port, host)).port;
   }
 
   async close(): Promise<void> {

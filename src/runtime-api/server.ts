@@ -16,6 +16,7 @@ import {
 } from './errors.ts';
 import { InvokeStateMachine, type DispatchedEvent, type InFlightInvoke, type Refusal } from './invoke-state-machine.ts';
 import { matchRoute } from './routes.ts';
+import { listenTcp } from './listen-tcp.ts';
 import type {
   ErrorBody,
   InitOutcome,
@@ -61,18 +62,11 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   /** Starts listening; resolves the `host:port` to give the runtime as AWS_LAMBDA_RUNTIME_API. */
-  listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.port, this.host, () => {
-        this.http.off('error', reject);
-        const address = this.http.address();
-        if (!address || typeof address === 'string') return reject(new Error('Runtime API server has no TCP address'));
-        const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-        this.boundAddress = `${host}:${address.port}`;
-        resolve(this.boundAddress);
-      });
-    });
+  async listen(): Promise<string> {
+    const address = await listenTcp(this.http, this.port, this.host);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.boundAddress = `${host}:${address.port}`;
+    return this.boundAddress;
   }
 
   /** The `host:port` the server listens on (after listen()). */

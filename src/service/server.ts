@@ -11,6 +11,7 @@ import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
 import { readBody, sendError, sendResponse } from './http-io.ts';
+import { listenTcp } from '../runtime-api/listen-tcp.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { LambdaError, requestTooLarge, serviceError, unknownOperation } from './lambda-error.ts';
 import { matchRoute, type Operation } from './router.ts';
@@ -68,17 +69,9 @@ export class LambdaApiServer {
   }
 
   /** Starts listening; resolves the base URL to give the SDK as `endpoint`. */
-  listen(): Promise<string> {
-    return new Promise((resolve, reject) => {
-      this.http.once('error', reject);
-      this.http.listen(this.port, this.host, () => {
-        this.http.off('error', reject);
-        const address = this.http.address();
-        if (!address || typeof address === 'string') return reject(new Error('Lambda API server has no TCP address'));
-        this.boundPort = address.port;
-        resolve(this.url);
-      });
-    });
+  async listen(): Promise<string> {
+    this.boundPort = (await listenTcp(this.http, this.port, this.host)).port;
+    return this.url;
   }
 
   get url(): string {

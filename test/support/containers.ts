@@ -2,6 +2,7 @@
 // docker CLI. Every container and image a test makes carries the label lambkin.test=1 and the pid of the test
 // process that owns it, and is removed afterwards, also when the test fails. Test files run in parallel, so a
 // file removes its own containers and those of owners that are dead, never another live file's.
+import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile, cp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -119,5 +120,16 @@ function isAlive(pid: number): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether the engine still has a container with this id (or name), running or not. */
+export async function containerExists(id: string): Promise<boolean> {
+  try {
+    await new Dockerode().getContainer(id).inspect();
+    return true;
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return false;
+    throw error;
   }
 }

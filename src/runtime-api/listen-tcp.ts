@@ -1,0 +1,16 @@
+// Starts an http.Server on a TCP address and resolves where it really listens (port 0 picks a free port), for
+// every server lambkin runs: the Runtime API, the emulator's invoke path and the Lambda API.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export function listenTcp(server: Server, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      if (!address || typeof address === 'string') return reject(new Error(`the server on ${host}:${port} has no TCP address`));
+      resolve(address);
+    });
+  });
+}
