@@ -57,12 +57,12 @@ describe('EnvironmentPool', () => {
     const pool = new EnvironmentPool(backend);
     const [a, b] = await Promise.all([pool.reserve(fn()), pool.reserve(fn())]);
     expect(a.environment).not.toBe(b.environment);
-    expect(a.isFirstInvoke).toBe(true);
+    expect(a.isColdStart).toBe(true);
     pool.release(a);
     pool.release(b);
     const again = await pool.reserve(fn());
     expect(again).toBe(b);
-    expect(again.isFirstInvoke).toBe(false);
+    expect(again.isColdStart).toBe(false);
     expect(backend.started).toHaveLength(2);
     await pool.close();
   });

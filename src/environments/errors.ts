@@ -6,7 +6,9 @@ export type EnvironmentErrorType =
   /** The function's image does not exist on the engine. */
   | 'ResourceNotFoundException'
   /** The engine refused the container's configuration (bad bind mount, bad option). */
-  | 'InvalidParameterValueException';
+  | 'InvalidParameterValueException'
+  /** The machine's memory budget is taken by busy environments: nothing idle can be evicted to make room. */
+  | 'TooManyRequestsException';
 
 export class LambdaEnvironmentError extends Error {
   readonly errorType: EnvironmentErrorType;

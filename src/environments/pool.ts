@@ -1,9 +1,23 @@
 // EnvironmentPool: the execution environments of every function revision, started on demand, reused while warm
 // and torn down when no longer wanted. One environment serves one invoke at a time, so a reserve that finds no
 // idle environment starts a new one (a cold start) rather than queueing behind a busy one, as Lambda scales.
-// Every environment has two timers, never a polling loop: a keep-alive while idle, and a maximum lifetime.
-import type { Environment, EnvironmentBackend, EnvironmentSpec } from './backend.ts';
+//
+// What it decides, and with what:
+// - how long an idle environment stays (a KeepAlivePolicy: Lambda's fixed 10 minutes by default; the policy may
+//   also stop it now and pre-warm a fresh one just before the next invoke is expected);
+// - which idle environment to evict when the machine's memory budget is full (Greedy-Dual, greedy-dual.ts), and
+//   to refuse (TooManyRequestsException) when only busy ones hold it, rather than queue forever;
+// - provisioned concurrency (provisioned-concurrency.ts): environments initialised ahead of time, never reaped.
+// Every environment has timers, never a polling loop: a keep-alive while idle, and a maximum lifetime.
+import type { EnvironmentBackend } from './backend.ts';
 import { LambdaEnvironmentError } from './errors.ts';
+import { GreedyDualPriority } from './greedy-dual.ts';
+import { FixedKeepAlive, type KeepAlivePolicy } from './keep-alive.ts';
+import type { PoolSnapshot } from './pool-snapshot.ts';
+import { PooledEnvironment, type EnvironmentOrigin, type PoolFunction } from './pooled-environment.ts';
+import { ProvisionedConcurrency, type ProvisionedStatus } from './provisioned-concurrency.ts';
+
+export { PooledEnvironment, type PoolFunction } from './pooled-environment.ts';
 
 /** Lambda's keep-alive for an idle environment, near enough: about 10 minutes. */
 export const DEFAULT_KEEP_ALIVE_MS = 10 * 60_000;
@@ -11,90 +25,123 @@ export const DEFAULT_KEEP_ALIVE_MS = 10 * 60_000;
 export const DEFAULT_MAX_LIFETIME_MS = 2 * 60 * 60_000;
 
 export interface EnvironmentPoolOptions {
-  /** How long an idle environment is kept warm before it is stopped. */
+  /** How long an idle environment is kept warm, when no keepAlivePolicy is given. */
   keepAliveMs?: number;
+  /** Decides each idle environment's keep-alive (and pre-warms); a fixed `keepAliveMs` by default. */
+  keepAlivePolicy?: KeepAlivePolicy;
   /** How long any environment lives; a busy one is stopped once its invoke ends. */
   maxLifetimeMs?: number;
+  /** The most MemorySize (MB) all environments together may hold; unlimited by default. */
+  memoryBudgetMb?: number;
 }
 
-/** What a reserve needs: which function revision, and how to start an environment of it. */
-export interface PoolFunction {
-  functionName: string;
-  /** Changes whenever the code or configuration does (Lambda's RevisionId): environments of another are stale. */
-  revision: string;
-  spec: EnvironmentSpec;
-}
-
-/** One environment as the pool holds it. `invokes` counts the invokes reserved on it, this one included. */
-export class PooledEnvironment {
-  readonly environment: Environment;
-  readonly functionName: string;
-  readonly revision: string;
-  invokes = 0;
-  /** Born busy: a new environment is started for the reserve that asked for it. */
-  busy = true;
-  /** Marked for stopping (update, lifetime, close): never handed out again. */
-  retired = false;
-  keepAliveTimer: NodeJS.Timeout | undefined;
-  lifetimeTimer: NodeJS.Timeout | undefined;
-
-  constructor(environment: Environment, fn: PoolFunction) {
-    this.environment = environment;
-    this.functionName = fn.functionName;
-    this.revision = fn.revision;
-  }
-
-  /** The first invoke on an environment is the one that waited for its init (Lambda's cold start). */
-  get isFirstInvoke(): boolean {
-    return this.invokes === 1;
-  }
+/** What a reserve may be asked to do before it starts a new environment. */
+export interface ReserveOptions {
+  /** Called before a cold start (not for a warm environment); throwing refuses the reserve (the scaling rate). */
+  beforeColdStart?: () => void;
 }
 
 export class EnvironmentPool {
+  readonly memoryBudgetMb: number;
   private readonly backend: EnvironmentBackend;
-  private readonly keepAliveMs: number;
+  private readonly keepAlive: KeepAlivePolicy;
   private readonly maxLifetimeMs: number;
-  /** Every environment the pool holds, busy or idle. */
+  private readonly eviction = new GreedyDualPriority();
+  private readonly provisioned: ProvisionedConcurrency;
+  /** Every environment the pool holds, starting, busy or idle. */
   private readonly all = new Set<PooledEnvironment>();
   /** Idle environments per revision; the most recently released last (reused first, so the rest go cold). */
   private readonly idle = new Map<string, PooledEnvironment[]>();
-  /** Cold starts in progress: close() waits for them, or they would outlive the pool. */
-  private readonly starting = new Set<Promise<PooledEnvironment>>();
+  /** Starts in progress: close() waits for them, or they would outlive the pool. */
+  private readonly starting = new Set<Promise<unknown>>();
+  /** Memory of environments asked of the engine but not yet in `all`: the budget counts them already. */
+  private pendingMemoryMb = 0;
+  /** The latest revision of each function seen, for pre-warms. */
+  private readonly latest = new Map<string, PoolFunction>();
+  private readonly prewarmTimers = new Map<string, NodeJS.Timeout>();
   private closed = false;
 
   constructor(backend: EnvironmentBackend, options: EnvironmentPoolOptions = {}) {
     this.backend = backend;
-    this.keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS;
+    this.keepAlive = options.keepAlivePolicy ?? new FixedKeepAlive(options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
     this.maxLifetimeMs = options.maxLifetimeMs ?? DEFAULT_MAX_LIFETIME_MS;
+    this.memoryBudgetMb = options.memoryBudgetMb ?? Number.POSITIVE_INFINITY;
+    this.provisioned = new ProvisionedConcurrency({
+      environments: (functionName) => [...this.all].filter((p) => p.functionName === functionName && p.origin === 'provisioned'),
+      start: (fn) => this.startAhead(fn, 'provisioned'),
+      retire: (pooled) => this.retireOne(pooled),
+    });
   }
 
-  /** A warm idle environment of this revision, or a new one. The caller owns it until release(). */
-  async reserve(fn: PoolFunction): Promise<PooledEnvironment> {
+  /** A warm idle environment of this revision (provisioned first), or a new one. The caller owns it until release(). */
+  async reserve(fn: PoolFunction, options: ReserveOptions = {}): Promise<PooledEnvironment> {
     if (this.closed) throw closedError();
     this.retireStale(fn);
-    const warm = this.takeIdle(fn);
-    const pooled = warm ?? (await this.startEnvironment(fn));
-    pooled.busy = true;
+    this.latest.set(fn.functionName, fn);
+    // The policies learn per function, not per revision: an update does not change when the function is called.
+    this.keepAlive.invoked(fn.functionName, performance.now());
+    this.eviction.invoked(fn.functionName);
+    let pooled = this.takeIdle(fn);
+    if (!pooled) {
+      const victims = this.planRoom(fn.spec.memorySizeMb);
+      options.beforeColdStart?.();
+      this.evict(victims);
+      pooled = await this.launch(fn, 'on-demand');
+    }
+    pooled.state = 'busy';
     pooled.invokes += 1;
     return pooled;
   }
 
   /** Hands an environment back after its invoke: idle again, or stopped if it is dead or retired. */
   release(pooled: PooledEnvironment): void {
-    pooled.busy = false;
+    pooled.state = 'idle';
+    pooled.lastUsedAt = Date.now();
     if (pooled.retired || pooled.environment.isDead || this.closed) return void this.stop(pooled);
-    const stack = this.idle.get(keyOf(pooled)) ?? [];
-    stack.push(pooled);
-    this.idle.set(keyOf(pooled), stack);
-    pooled.keepAliveTimer = unrefTimer(() => this.stop(pooled), this.keepAliveMs);
+    if (pooled.origin === 'provisioned') return this.makeIdle(pooled, undefined);
+    pooled.priority = this.eviction.priority(pooled.functionName, pooled.memoryMb);
+    const decision = this.keepAlive.idle(pooled.functionName, performance.now());
+    if (decision.prewarmAfterMs > 0) {
+      void this.stop(pooled);
+      this.schedulePrewarm(pooled.functionName, decision.prewarmAfterMs, decision.keepAliveMs);
+    } else if (decision.keepAliveMs <= 0) {
+      void this.stop(pooled);
+    } else {
+      this.makeIdle(pooled, decision.keepAliveMs);
+    }
   }
 
-  /** After an update or a delete: idle environments stop now, busy ones when their invoke ends. */
+  /** A cold start of the function took this long (ms, start to end of init): what evicting it would cost. */
+  coldStartCost(pooled: PooledEnvironment, costMs: number): void {
+    this.eviction.coldStartCost(pooled.functionName, costMs);
+  }
+
+  /**
+   * PutProvisionedConcurrencyConfig (0: Delete): this many environments of the revision initialised ahead of time.
+   * More are started, surplus ones stopped (idle first); the ones that stay are not replaced.
+   */
+  provision(fn: PoolFunction, requested: number): void {
+    if (this.closed) return;
+    this.retireStale(fn);
+    this.latest.set(fn.functionName, fn);
+    this.provisioned.set(fn, requested);
+  }
+
+  provisionedStatus(functionName: string): ProvisionedStatus | undefined {
+    return this.provisioned.status(functionName);
+  }
+
+  /**
+   * After an update or a delete: idle environments stop now, busy ones when their invoke ends. Provisioned
+   * concurrency goes too; after an update the caller provisions the new revision again.
+   */
   retire(functionName: string): void {
+    this.provisioned.forget(functionName);
     for (const pooled of this.all) if (pooled.functionName === functionName) this.retireOne(pooled);
+    this.cancelPrewarm(functionName);
   }
 
-  /** How many environments the pool holds for a function (all revisions), busy and idle. */
+  /** How many environments the pool holds for a function (all revisions), busy and idle (starting counts as idle). */
   count(functionName: string): { busy: number; idle: number } {
     let busy = 0;
     let idle = 0;
@@ -106,42 +153,150 @@ export class EnvironmentPool {
     return { busy, idle };
   }
 
+  /** The sum of MemorySize over every environment held or being started, MB. */
+  get memoryInUseMb(): number {
+    let total = this.pendingMemoryMb;
+    for (const pooled of this.all) total += pooled.memoryMb;
+    return total;
+  }
+
+  snapshot(): PoolSnapshot {
+    return {
+      memoryBudgetMb: this.memoryBudgetMb,
+      memoryInUseMb: this.memoryInUseMb,
+      environments: [...this.all].map((pooled) => pooled.snapshot()),
+      provisioned: this.provisioned.snapshot(),
+    };
+  }
+
   /** Host shutdown: every environment gets Lambda's shutdown (SIGTERM, SIGKILL after the grace period). */
   async close(): Promise<void> {
     this.closed = true;
+    for (const name of [...this.prewarmTimers.keys()]) this.cancelPrewarm(name);
     await Promise.allSettled([...this.starting]);
     await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
   }
 
-  private startEnvironment(fn: PoolFunction): Promise<PooledEnvironment> {
-    const starting = this.launch(fn);
-    this.starting.add(starting);
-    const forget = () => void this.starting.delete(starting);
-    starting.then(forget, forget);
+  private makeIdle(pooled: PooledEnvironment, keepAliveMs: number | undefined): void {
+    pooled.state = 'idle';
+    const stack = this.idle.get(keyOf(pooled)) ?? [];
+    stack.push(pooled);
+    this.idle.set(keyOf(pooled), stack);
+    if (keepAliveMs !== undefined) pooled.keepAliveTimer = unrefTimer(() => this.stop(pooled), keepAliveMs);
+  }
+
+  /** Starts an environment; the budget counts its memory from now, and close() waits for it. */
+  private launch(fn: PoolFunction, origin: EnvironmentOrigin): Promise<PooledEnvironment> {
+    const memoryMb = fn.spec.memorySizeMb;
+    this.pendingMemoryMb += memoryMb;
+    const spec = origin === 'provisioned' ? { ...fn.spec, initializationType: 'provisioned-concurrency' as const } : fn.spec;
+    const starting = (async () => {
+      try {
+        const environment = await this.backend.start(spec);
+        if (this.closed) {
+          await environment.stop();
+          throw closedError();
+        }
+        const pooled = new PooledEnvironment(environment, fn, origin);
+        this.all.add(pooled);
+        // A crash while idle (or an engine restart) must take it out of the pool, not wait for the next reserve.
+        void environment.exited.then(() => this.forget(pooled));
+        pooled.lifetimeTimer = unrefTimer(() => {
+          this.retireOne(pooled);
+          if (pooled.origin === 'provisioned') this.provisioned.reconcile(pooled.functionName);
+        }, this.maxLifetimeMs);
+        return pooled;
+      } finally {
+        this.pendingMemoryMb -= memoryMb;
+      }
+    })();
+    this.track(starting);
     return starting;
   }
 
-  private async launch(fn: PoolFunction): Promise<PooledEnvironment> {
-    const environment = await this.backend.start(fn.spec);
-    if (this.closed) {
-      await environment.stop();
-      throw closedError();
+  /**
+   * Starts an environment ahead of any invoke (pre-warm or provisioned) and waits for its init before it becomes
+   * idle: an invoke never takes one still initialising. Resolves false when it could not be made ready.
+   */
+  private startAhead(fn: PoolFunction, origin: 'prewarm' | 'provisioned', keepAliveMs?: number): Promise<boolean> {
+    const ready = (async () => {
+      if (this.closed) return false;
+      this.evict(this.planRoom(fn.spec.memorySizeMb));
+      const pooled = await this.launch(fn, origin);
+      const init = await pooled.environment.waitForInit();
+      if (init.kind !== 'ready' || pooled.retired || this.closed) {
+        void this.stop(pooled);
+        return false;
+      }
+      if (origin === 'prewarm') pooled.priority = this.eviction.priority(pooled.functionName, pooled.memoryMb);
+      this.makeIdle(pooled, keepAliveMs);
+      return true;
+    })();
+    this.track(ready);
+    return ready;
+  }
+
+  private schedulePrewarm(functionName: string, afterMs: number, keepAliveMs: number): void {
+    this.cancelPrewarm(functionName);
+    const timer = unrefTimer(() => {
+      this.prewarmTimers.delete(functionName);
+      const fn = this.latest.get(functionName);
+      if (!fn || this.idle.get(keyOf(fn))?.length) return;
+      // A pre-warm that finds no room, or fails its init, is simply a cold start later.
+      this.startAhead(fn, 'prewarm', keepAliveMs).catch(() => {});
+    }, afterMs);
+    this.prewarmTimers.set(functionName, timer);
+  }
+
+  private cancelPrewarm(functionName: string): void {
+    clearTimeout(this.prewarmTimers.get(functionName));
+    this.prewarmTimers.delete(functionName);
+  }
+
+  /**
+   * The idle environments to evict so that `memoryMb` more fits the budget, lowest priority first; provisioned
+   * ones are never evicted. Throws TooManyRequestsException when even evicting all of them would not be enough.
+   */
+  private planRoom(memoryMb: number): PooledEnvironment[] {
+    let free = this.memoryBudgetMb - this.memoryInUseMb;
+    if (free >= memoryMb) return [];
+    const candidates = [...this.idle.values()]
+      .flat()
+      .filter((pooled) => pooled.origin !== 'provisioned')
+      .sort((a, b) => a.priority - b.priority);
+    const victims: PooledEnvironment[] = [];
+    for (const pooled of candidates) {
+      victims.push(pooled);
+      free += pooled.memoryMb;
+      if (free >= memoryMb) return victims;
     }
-    const pooled = new PooledEnvironment(environment, fn);
-    this.all.add(pooled);
-    // A crash while idle (or an engine restart) must take it out of the pool, not wait for the next reserve.
-    void environment.exited.then(() => this.forget(pooled));
-    pooled.lifetimeTimer = unrefTimer(() => this.retireOne(pooled), this.maxLifetimeMs);
-    return pooled;
+    throw new LambdaEnvironmentError(
+      'TooManyRequestsException',
+      `Rate Exceeded. lambkin's memory budget (${this.memoryBudgetMb} MB) is held by busy or provisioned environments: ` +
+        `${memoryMb} MB more does not fit. Raise --memory-budget or lower the functions' MemorySize.`,
+    );
+  }
+
+  private evict(victims: PooledEnvironment[]): void {
+    for (const pooled of victims) {
+      this.eviction.evicted(pooled.priority);
+      void this.stop(pooled);
+    }
   }
 
   private takeIdle(fn: PoolFunction): PooledEnvironment | undefined {
     const stack = this.idle.get(keyOf(fn));
-    while (stack && stack.length > 0) {
-      const pooled = stack.pop()!;
-      clearTimeout(pooled.keepAliveTimer);
-      if (!pooled.environment.isDead && !pooled.retired) return pooled;
-      void this.stop(pooled);
+    if (!stack) return undefined;
+    // Provisioned environments first: they are paid for, and on-demand ones are what overflow goes to.
+    for (const provisionedFirst of [true, false]) {
+      for (let at = stack.length - 1; at >= 0; at -= 1) {
+        const pooled = stack[at]!;
+        if (provisionedFirst && pooled.origin !== 'provisioned') continue;
+        stack.splice(at, 1);
+        clearTimeout(pooled.keepAliveTimer);
+        if (!pooled.environment.isDead && !pooled.retired) return pooled;
+        void this.stop(pooled);
+      }
     }
     return undefined;
   }
@@ -155,7 +310,7 @@ export class EnvironmentPool {
 
   private retireOne(pooled: PooledEnvironment): void {
     pooled.retired = true;
-    if (!pooled.busy) void this.stop(pooled);
+    if (pooled.state === 'idle') void this.stop(pooled);
   }
 
   private stop(pooled: PooledEnvironment): Promise<void> {
@@ -165,15 +320,25 @@ export class EnvironmentPool {
   }
 
   private forget(pooled: PooledEnvironment): void {
+    if (!this.all.delete(pooled)) return;
+    const diedOnItsOwn = !pooled.retired;
     pooled.retired = true;
     clearTimeout(pooled.keepAliveTimer);
     clearTimeout(pooled.lifetimeTimer);
-    this.all.delete(pooled);
     const stack = this.idle.get(keyOf(pooled));
-    if (!stack) return;
-    const at = stack.indexOf(pooled);
-    if (at !== -1) stack.splice(at, 1);
-    if (stack.length === 0) this.idle.delete(keyOf(pooled));
+    if (stack) {
+      const at = stack.indexOf(pooled);
+      if (at !== -1) stack.splice(at, 1);
+      if (stack.length === 0) this.idle.delete(keyOf(pooled));
+    }
+    // A provisioned environment that died is replaced, as Lambda keeps the number.
+    if (pooled.origin === 'provisioned' && diedOnItsOwn && !this.closed) this.provisioned.reconcile(pooled.functionName);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    this.starting.add(promise);
+    const done = () => void this.starting.delete(promise);
+    promise.then(done, done);
   }
 }
 

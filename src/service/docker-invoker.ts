@@ -9,12 +9,14 @@ import { DockerBackend } from '../environments/docker-backend.ts';
 import type { Environment, EnvironmentSpec } from '../environments/backend.ts';
 import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
-import { EnvironmentPool, type EnvironmentPoolOptions, type PooledEnvironment } from '../environments/pool.ts';
+import { EnvironmentPool, type EnvironmentPoolOptions, type PooledEnvironment, type PoolFunction } from '../environments/pool.ts';
 import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { FunctionRecord } from './function-record.ts';
-import type { FunctionInvoker, InvokeCall, InvokeResult } from './invoker.ts';
-import { invalidParameter, resourceNotFound, serviceError } from './lambda-error.ts';
+import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
+import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
+import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from './invoker.ts';
+import { invalidParameter, LambdaError, resourceNotFound, serviceError } from './lambda-error.ts';
 
 const VERSION = '$LATEST';
 /** X-Amz-Log-Result carries the last 4 KB: no need to keep more of an invoke's log than that. */
@@ -52,8 +54,9 @@ export class DockerInvoker implements FunctionInvoker {
     this.logSink = options.logSink;
   }
 
-  async invoke(fn: FunctionRecord, request: InvokeCall): Promise<InvokeResult> {
-    const pooled = await this.reserve(fn);
+  async invoke(fn: FunctionRecord, request: InvokeCall, options: InvokeOptions = {}): Promise<InvokeResult> {
+    const reservedAt = performance.now();
+    const pooled = await this.reserve(fn, options);
     const environment = pooled.environment;
     const streamName = environment.spec.logStreamName ?? '';
     const requestId = randomUUID();
@@ -71,7 +74,11 @@ export class DockerInvoker implements FunctionInvoker {
       });
       // The first invoke waits for the init phase (queued in the Runtime API until the runtime's first /next):
       // START follows the init's own output, and REPORT says how long the init took.
-      if (pooled.isFirstInvoke) initDurationMs = (await environment.waitForInit()).initDurationMs;
+      if (pooled.isColdStart) {
+        initDurationMs = (await environment.waitForInit()).initDurationMs;
+        // What this cold start cost, container start included: the eviction policy keeps costly ones longer.
+        this.pool.coldStartCost(pooled, performance.now() - reservedAt);
+      }
       log.platform(startLine(requestId, VERSION));
       outcome = await invoking;
     } catch (error) {
@@ -80,16 +87,17 @@ export class DockerInvoker implements FunctionInvoker {
       throw error;
     }
     const ending = { pooled, fn, log, output, requestId, initDurationMs };
+    const facts = { coldStart: pooled.isColdStart, provisioned: pooled.origin === 'provisioned', ...(initDurationMs !== undefined ? { initDurationMs } : {}) };
     if (outcome.kind === 'streaming') {
       // The caller reads the stream as it arrives; the environment stays busy until the runtime has finished it.
       void outcome.end.then(
         ({ durationMs }) => this.finish({ ...ending, durationMs }, false),
         () => this.finish({ ...ending, durationMs: 0 }, false),
       );
-      return { outcome, logTail: log.tail() };
+      return { outcome, logTail: log.tail(), ...facts };
     }
     await this.finish({ ...ending, durationMs: outcome.durationMs }, request.logTail);
-    return { outcome, logTail: log.tail() };
+    return { outcome, logTail: log.tail(), ...facts };
   }
 
   /**
@@ -101,15 +109,31 @@ export class DockerInvoker implements FunctionInvoker {
     this.pool.retire(functionName);
   }
 
+  provision(fn: FunctionRecord, requested: number): void {
+    this.pool.provision(this.poolFunction(fn), requested);
+  }
+
+  provisionedStatus(functionName: string): ProvisionedStatus | undefined {
+    return this.pool.provisionedStatus(functionName);
+  }
+
+  snapshot(): PoolSnapshot {
+    return this.pool.snapshot();
+  }
+
   /** Stops every environment (and, when this invoker made its own backend, removes whatever it owns). */
   async close(): Promise<void> {
     await this.pool.close();
     await this.ownsBackend?.close();
   }
 
-  private async reserve(fn: FunctionRecord): Promise<PooledEnvironment> {
+  private poolFunction(fn: FunctionRecord): PoolFunction {
+    return { functionName: fn.name, revision: fn.revisionId, spec: environmentSpec(fn, this.logSink) };
+  }
+
+  private async reserve(fn: FunctionRecord, options: InvokeOptions): Promise<PooledEnvironment> {
     try {
-      return await this.pool.reserve({ functionName: fn.name, revision: fn.revisionId, spec: environmentSpec(fn, this.logSink) });
+      return await this.pool.reserve(this.poolFunction(fn), options);
     } catch (error) {
       throw lambdaErrorOf(error);
     }
@@ -237,6 +261,9 @@ export function environmentSpec(fn: FunctionRecord, logSink?: LogSink): Environm
 function lambdaErrorOf(error: unknown): unknown {
   if (!(error instanceof LambdaEnvironmentError)) return error;
   switch (error.errorType) {
+    case 'TooManyRequestsException':
+      // The memory budget: as when the account's concurrency is all in use, any invoke that ends frees room.
+      return new LambdaError(429, 'TooManyRequestsException', error.message, { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
     case 'ResourceNotFoundException':
       return resourceNotFound(error.message);
     case 'InvalidParameterValueException':

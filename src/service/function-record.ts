@@ -56,6 +56,15 @@ export interface FunctionRecord {
   revisionId: string;
   /** Lambda's own timestamp format, e.g. 2026-11-27T06:00:00.000+0000. */
   lastModified: string;
+  /** PutFunctionConcurrency's ReservedConcurrentExecutions; absent: the function shares the unreserved pool. */
+  reservedConcurrency?: number;
+  /** PutProvisionedConcurrencyConfig on $LATEST (lambkin has no published versions yet). */
+  provisionedConcurrency?: ProvisionedConcurrencyRecord;
+}
+
+export interface ProvisionedConcurrencyRecord {
+  requested: number;
+  lastModified: string;
 }
 
 /** Where the service says it runs: the region and account its ARNs carry. */

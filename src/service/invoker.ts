@@ -1,5 +1,7 @@
 // What the service needs from whatever runs functions: hand it a function and an event, get the outcome back.
 // The Docker environment pool implements it (src/environments/); tests run the runtime as a local process.
+import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
+import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { FunctionRecord } from './function-record.ts';
 
@@ -18,6 +20,17 @@ export interface InvokeResult {
   outcome: InvokeOutcome;
   /** The end of the invoke's log (at most the last 4 KB are sent), when `logTail` was asked for. */
   logTail?: string;
+  /** The invoke waited for a new environment's init (Lambda's cold start). */
+  coldStart?: boolean;
+  /** The init phase's duration, on a cold start. */
+  initDurationMs?: number;
+  /** The invoke ran on a provisioned-concurrency environment. */
+  provisioned?: boolean;
+}
+
+export interface InvokeOptions {
+  /** Asked before the invoke needs a new environment; throwing (a scaling-rate throttle) refuses it. */
+  beforeColdStart?: () => void;
 }
 
 /**
@@ -25,10 +38,15 @@ export interface InvokeResult {
  * ResourceNotReadyException); any other error (image missing, Docker down) becomes a ServiceException.
  */
 export interface FunctionInvoker {
-  invoke(fn: FunctionRecord, request: InvokeCall): Promise<InvokeResult>;
+  invoke(fn: FunctionRecord, request: InvokeCall, options?: InvokeOptions): Promise<InvokeResult>;
   /**
    * The function was updated or deleted: its environments are stale. Idle ones go now, busy ones when their
    * invoke ends (an invoker without environments has nothing to do).
    */
   retire?(functionName: string): void;
+  /** Provisioned concurrency for the function's current revision (0 removes it). */
+  provision?(fn: FunctionRecord, requested: number): void;
+  provisionedStatus?(functionName: string): ProvisionedStatus | undefined;
+  /** The environments held now, for /metrics and `lambkin status`. */
+  snapshot?(): PoolSnapshot;
 }

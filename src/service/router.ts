@@ -8,7 +8,15 @@ export type Operation =
   | 'DeleteFunction'
   | 'UpdateFunctionCode'
   | 'UpdateFunctionConfiguration'
-  | 'Invoke';
+  | 'Invoke'
+  | 'PutFunctionConcurrency'
+  | 'GetFunctionConcurrency'
+  | 'DeleteFunctionConcurrency'
+  | 'PutProvisionedConcurrencyConfig'
+  | 'GetProvisionedConcurrencyConfig'
+  | 'ListProvisionedConcurrencyConfigs'
+  | 'DeleteProvisionedConcurrencyConfig'
+  | 'GetAccountSettings';
 
 export interface RouteMatch {
   operation: Operation;
@@ -18,7 +26,10 @@ export interface RouteMatch {
 }
 
 const FUNCTIONS = '/2015-03-31/functions';
-const ROUTES: { method: string; path: RegExp; operation: Operation }[] = [
+// Later operations live under the API version they were added in.
+const CONCURRENCY_2017 = '/2017-10-31/functions/([^/]+)/concurrency/?$';
+const FUNCTIONS_2019 = '/2019-09-30/functions';
+const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string] }[] = [
   // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'ListFunctions' },
@@ -29,6 +40,20 @@ const ROUTES: { method: string; path: RegExp; operation: Operation }[] = [
   { method: 'PUT', path: new RegExp(`^${FUNCTIONS}/([^/]+)/code/?$`), operation: 'UpdateFunctionCode' },
   // Also the RIE's path, `/functions/function/invocations`: an Invoke of the function named `function`.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/invocations/?$`), operation: 'Invoke' },
+  { method: 'PUT', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'PutFunctionConcurrency' },
+  { method: 'DELETE', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'DeleteFunctionConcurrency' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/concurrency/?$`), operation: 'GetFunctionConcurrency' },
+  { method: 'PUT', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'PutProvisionedConcurrencyConfig' },
+  // The same path lists every configuration when asked with ?List=ALL.
+  {
+    method: 'GET',
+    path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`),
+    operation: 'ListProvisionedConcurrencyConfigs',
+    query: ['List', 'ALL'],
+  },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'GetProvisionedConcurrencyConfig' },
+  { method: 'DELETE', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'DeleteProvisionedConcurrencyConfig' },
+  { method: 'GET', path: /^\/2016-08-19\/account-settings\/?$/, operation: 'GetAccountSettings' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
@@ -36,6 +61,7 @@ export function matchRoute(method: string, url: string): RouteMatch | undefined 
   const parsed = new URL(url, 'http://lambkin.invalid');
   for (const route of ROUTES) {
     if (route.method !== method) continue;
+    if (route.query && parsed.searchParams.get(route.query[0]) !== route.query[1]) continue;
     const match = route.path.exec(parsed.pathname);
     if (!match) continue;
     const encoded = match[1];

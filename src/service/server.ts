@@ -5,8 +5,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
 import type { FunctionStore } from './function-store.ts';
+import { ConcurrencyScheduler } from '../scheduling/concurrency-scheduler.ts';
+import { allFunctions, deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from './handlers/concurrency.ts';
 import { createFunction } from './handlers/create-function.ts';
-import type { OperationHandler, ServiceContext } from './handlers/context.ts';
+import type { InvokeObserver, OperationHandler, ServiceContext } from './handlers/context.ts';
+import {
+  deleteProvisionedConcurrencyConfig,
+  getProvisionedConcurrencyConfig,
+  listProvisionedConcurrencyConfigs,
+  putProvisionedConcurrencyConfig,
+} from './handlers/provisioned-concurrency.ts';
 import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
@@ -28,6 +36,14 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateFunctionCode: updateFunctionCode,
   UpdateFunctionConfiguration: updateFunctionConfiguration,
   Invoke: invoke,
+  PutFunctionConcurrency: putFunctionConcurrency,
+  GetFunctionConcurrency: getFunctionConcurrency,
+  DeleteFunctionConcurrency: deleteFunctionConcurrency,
+  PutProvisionedConcurrencyConfig: putProvisionedConcurrencyConfig,
+  GetProvisionedConcurrencyConfig: getProvisionedConcurrencyConfig,
+  ListProvisionedConcurrencyConfigs: listProvisionedConcurrencyConfigs,
+  DeleteProvisionedConcurrencyConfig: deleteProvisionedConcurrencyConfig,
+  GetAccountSettings: getAccountSettings,
 };
 
 /** The operation name Lambda uses in its RequestTooLargeException message. */
@@ -44,6 +60,15 @@ export interface LambdaApiServerOptions {
   identity?: ServiceIdentity;
   /** Told about failures that are lambkin's own (answered as ServiceException). */
   onInternalError?: (error: unknown) => void;
+  /** Concurrency limits; Lambda's defaults (1,000 for the account) when omitted. */
+  scheduler?: ConcurrencyScheduler;
+  /** Counts invokes and throttles, and renders GET /metrics (Prometheus text). */
+  metrics?: ServiceMetricsSource;
+}
+
+export interface ServiceMetricsSource extends InvokeObserver {
+  readonly contentType: string;
+  render(): Promise<string>;
 }
 
 export class LambdaApiServer {
@@ -53,10 +78,18 @@ export class LambdaApiServer {
   private readonly host: string;
   private readonly port: number;
   private readonly onInternalError: (error: unknown) => void;
+  private readonly metrics: ServiceMetricsSource | undefined;
   private boundPort: number | undefined;
 
   constructor(options: LambdaApiServerOptions) {
-    this.context = { store: options.store, invoker: options.invoker, identity: options.identity ?? DEFAULT_IDENTITY };
+    this.context = {
+      store: options.store,
+      invoker: options.invoker,
+      identity: options.identity ?? DEFAULT_IDENTITY,
+      scheduler: options.scheduler ?? new ConcurrencyScheduler(),
+      ...(options.metrics ? { invokeObserver: options.metrics } : {}),
+    };
+    this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.onInternalError = options.onInternalError ?? (() => {});
@@ -68,8 +101,13 @@ export class LambdaApiServer {
     });
   }
 
-  /** Starts listening; resolves the base URL to give the SDK as `endpoint`. */
+  get scheduler(): ConcurrencyScheduler {
+    return this.context.scheduler;
+  }
+
+  /** Starts listening (after restoring the stored functions' concurrency); resolves the base URL for the SDK. */
   async listen(): Promise<string> {
+    await this.restoreConcurrency();
     this.boundPort = (await listenTcp(this.http, this.port, this.host)).port;
     return this.url;
   }
@@ -87,8 +125,27 @@ export class LambdaApiServer {
     });
   }
 
+  /**
+   * Reserved and provisioned concurrency outlive a restart, as the functions do: the scheduler gets the
+   * reservations back and the pool starts the provisioned environments again. A reservation the (perhaps lowered)
+   * account limit can no longer hold is reported, and the function shares the unreserved pool meanwhile.
+   */
+  private async restoreConcurrency(): Promise<void> {
+    for await (const fn of allFunctions(this.context)) {
+      if (fn.reservedConcurrency !== undefined) {
+        try {
+          this.context.scheduler.setReserved(fn.name, fn.reservedConcurrency);
+        } catch (error) {
+          this.onInternalError(new Error(`function ${fn.name}: reserved concurrency not restored: ${(error as Error).message}`));
+        }
+      }
+      if (fn.provisionedConcurrency) this.context.invoker.provision?.(fn, fn.provisionedConcurrency.requested);
+    }
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    if (req.method === 'GET' && req.url === '/metrics' && this.metrics) return this.sendMetrics(res, this.metrics);
     try {
       const route = matchRoute(req.method ?? '', req.url ?? '/');
       if (!route) {
@@ -110,6 +167,16 @@ export class LambdaApiServer {
       if (!(error instanceof LambdaError)) this.onInternalError(error);
       if (res.headersSent) return void res.destroy();
       sendError(res, error instanceof LambdaError ? error : serviceError(`Internal error: ${String(error)}`), requestId);
+    }
+  }
+
+  private async sendMetrics(res: ServerResponse, metrics: ServiceMetricsSource): Promise<void> {
+    try {
+      const text = await metrics.render();
+      res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text);
+    } catch (error) {
+      this.onInternalError(error);
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics unavailable: ${String(error)}\n`);
     }
   }
 }

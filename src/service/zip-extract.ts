@@ -11,6 +11,8 @@ import { invalidParameter, LambdaError } from './lambda-error.ts';
 
 /** Lambda's limit on a function's unzipped code (layers included). */
 export const MAX_UNZIPPED_BYTES = 262_144_000;
+/** Lambda's limit on a zip uploaded directly (CodeSizeZipped). */
+export const MAX_ZIPPED_BYTES = 52_428_800;
 
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;

@@ -4,6 +4,7 @@ import type { FunctionStore } from '../function-store.ts';
 import { functionArn, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import type { ServiceResponse } from '../http-io.ts';
+import type { ConcurrencyScheduler } from '../../scheduling/concurrency-scheduler.ts';
 import type { FunctionInvoker } from '../invoker.ts';
 import { functionNotFound, LambdaError } from '../lambda-error.ts';
 
@@ -11,6 +12,18 @@ export interface ServiceContext {
   store: FunctionStore;
   invoker: FunctionInvoker;
   identity: ServiceIdentity;
+  scheduler: ConcurrencyScheduler;
+  /** Told about every invoke and throttle (the /metrics counters). */
+  invokeObserver?: InvokeObserver;
+}
+
+/** What the invoke path reports, for metrics. */
+export interface InvokeObserver {
+  invoked(
+    functionName: string,
+    facts: { error: boolean; durationMs: number; coldStart: boolean; initDurationMs?: number; provisioned: boolean },
+  ): void;
+  throttled(functionName: string, reason: string): void;
 }
 
 export interface ServiceRequest {
@@ -47,4 +60,12 @@ export function checkRevision(fn: FunctionRecord, revisionId: unknown): void {
     'PreconditionFailedException',
     'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id',
   );
+}
+
+/**
+ * Saves a setting that is not part of the function's code or configuration (reserved or provisioned
+ * concurrency): the RevisionId stays, so running environments are not retired.
+ */
+export async function saveSettings(context: ServiceContext, fn: FunctionRecord): Promise<void> {
+  if (!(await context.store.update(fn))) throw functionNotFound(fn.arn);
 }

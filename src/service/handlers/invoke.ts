@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { InvokeOutcome } from '../../runtime-api/types.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
+import { ThrottleError } from '../../scheduling/throttle.ts';
 import { invalidParameter, invalidRequestContent, LambdaError, serviceError } from '../lambda-error.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 
@@ -35,21 +36,58 @@ export const invoke: OperationHandler = async (context, request) => {
     traceId: header(request.headers, 'x-amzn-trace-id'),
     logTail: header(request.headers, 'x-amz-log-type') === 'Tail',
   };
+  const observer = context.invokeObserver;
   let result;
+  // Concurrency is admitted before any environment is touched; the scaling rate only when one must be started.
+  let admission;
   try {
-    result = await context.invoker.invoke(fn, call);
+    admission = context.scheduler.admit(fn.name);
+    result = await context.invoker.invoke(fn, call, { beforeColdStart: admission.coldStart });
   } catch (error) {
-    if (error instanceof LambdaError) throw error;
-    // The image is missing, the engine is down: the caller learns why, and the server carries on.
-    throw serviceError(`lambkin could not run function ${fn.name}: ${(error as Error).message ?? String(error)}`);
+    admission?.release();
+    const refusal = lambdaErrorOf(error, fn.name);
+    if (refusal.status === 429) observer?.throttled(fn.name, String(refusal.fields.Reason ?? 'Unknown'));
+    throw refusal;
   }
-  const response = outcomeResponse(result.outcome);
+  const { outcome } = result;
+  const report = (durationMs: number, error: boolean) => {
+    admission.release();
+    observer?.invoked(fn.name, {
+      error,
+      durationMs,
+      coldStart: result.coldStart ?? false,
+      provisioned: result.provisioned ?? false,
+      ...(result.initDurationMs !== undefined ? { initDurationMs: result.initDurationMs } : {}),
+    });
+  };
+  // A streamed response is in flight until its runtime has finished it.
+  if (outcome.kind === 'streaming') {
+    outcome.end.then(
+      ({ durationMs, trailers }) => report(durationMs, trailers.errorType !== undefined),
+      () => report(0, true),
+    );
+  } else {
+    report('durationMs' in outcome ? outcome.durationMs : 0, outcome.kind !== 'success');
+  }
+  const response = outcomeResponse(outcome);
   if (call.logTail) {
     const tail = Buffer.from(result.logTail ?? '', 'utf8');
     response.headers!['X-Amz-Log-Result'] = tail.subarray(Math.max(0, tail.length - LOG_TAIL_BYTES)).toString('base64');
   }
   return response;
 };
+
+/** A refusal in the Lambda API's terms: throttles become 429 with their Reason and Retry-After. */
+function lambdaErrorOf(error: unknown, functionName: string): LambdaError {
+  if (error instanceof ThrottleError) {
+    return new LambdaError(429, 'TooManyRequestsException', error.message, { Reason: error.reason }, {
+      'Retry-After': String(error.retryAfterSeconds),
+    });
+  }
+  if (error instanceof LambdaError) return error;
+  // The image is missing, the engine is down: the caller learns why, and the server carries on.
+  return serviceError(`lambkin could not run function ${functionName}: ${(error as Error).message ?? String(error)}`);
+}
 
 function outcomeResponse(outcome: InvokeOutcome): ServiceResponse & { headers: Record<string, string> } {
   const headers: Record<string, string> = { 'X-Amz-Executed-Version': '$LATEST' };

@@ -12,6 +12,7 @@ export const getFunction: OperationHandler = async (context, request) => {
   const fn = await findFunction(context, request);
   const json: Record<string, unknown> = { Configuration: functionConfiguration(fn), Code: functionCodeLocation(fn) };
   if (Object.keys(fn.tags).length > 0) json.Tags = fn.tags;
+  if (fn.reservedConcurrency !== undefined) json.Concurrency = { ReservedConcurrentExecutions: fn.reservedConcurrency };
   return { status: 200, json };
 };
 
@@ -40,6 +41,7 @@ export const deleteFunction: OperationHandler = async (context, request) => {
     throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
   }
   context.invoker.retire?.(ref.name);
+  context.scheduler.forget(ref.name);
   return { status: 204 };
 };
 

@@ -67,5 +67,7 @@ async function save(context: ServiceContext, fn: FunctionRecord): Promise<Functi
   // Deleted between the lookup and now.
   if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
   context.invoker.retire?.(fn.name);
+  // The new revision gets its provisioned environments; the old revision's are retired above.
+  if (saved.provisionedConcurrency) context.invoker.provision?.(saved, saved.provisionedConcurrency.requested);
   return saved;
 }

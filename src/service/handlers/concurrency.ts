@@ -1,0 +1,87 @@
+// Reserved concurrency (PutFunctionConcurrency, GetFunctionConcurrency, DeleteFunctionConcurrency) and
+// GetAccountSettings. The function record keeps the number (it survives a restart); the scheduler enforces it.
+import { LimitError } from '../../scheduling/throttle.ts';
+import { parseJsonObject } from '../http-io.ts';
+import { invalidParameter } from '../lambda-error.ts';
+import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../zip-extract.ts';
+import { saveSettings, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+
+/** Lambda's TotalCodeSize quota: 75 GB of code per region. */
+const TOTAL_CODE_SIZE_BYTES = 80_530_636_800;
+
+export const putFunctionConcurrency: OperationHandler = async (context, request) => {
+  const fn = await findFunction(context, request);
+  const input = parseJsonObject(request.body);
+  const reserved = input.ReservedConcurrentExecutions;
+  if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) {
+    throw invalidParameter(
+      `1 validation error detected: Value '${String(reserved)}' at 'reservedConcurrentExecutions' failed to satisfy constraint: ` +
+        'Member must have value greater than or equal to 0',
+    );
+  }
+  const provisioned = fn.provisionedConcurrency?.requested ?? 0;
+  if (reserved < provisioned) {
+    throw invalidParameter(
+      `ReservedConcurrentExecutions ${reserved} should not be lower than function's total provisioned concurrency [${provisioned}].`,
+    );
+  }
+  setReserved(context, fn.name, reserved);
+  await saveSettings(context, { ...fn, reservedConcurrency: reserved });
+  return { status: 200, json: { ReservedConcurrentExecutions: reserved } };
+};
+
+export const getFunctionConcurrency: OperationHandler = async (context, request) => {
+  const fn = await findFunction(context, request);
+  return { status: 200, json: fn.reservedConcurrency === undefined ? {} : { ReservedConcurrentExecutions: fn.reservedConcurrency } };
+};
+
+export const deleteFunctionConcurrency: OperationHandler = async (context, request) => {
+  const fn = await findFunction(context, request);
+  const { reservedConcurrency: _dropped, ...rest } = fn;
+  context.scheduler.setReserved(fn.name, undefined);
+  await saveSettings(context, rest);
+  return { status: 204 };
+};
+
+export const getAccountSettings: OperationHandler = async (context) => {
+  let functionCount = 0;
+  let totalCodeSize = 0;
+  for await (const fn of allFunctions(context)) {
+    functionCount += 1;
+    totalCodeSize += fn.code.kind === 'zip' ? fn.code.size : 0;
+  }
+  return {
+    status: 200,
+    json: {
+      AccountLimit: {
+        TotalCodeSize: TOTAL_CODE_SIZE_BYTES,
+        CodeSizeUnzipped: MAX_UNZIPPED_BYTES,
+        CodeSizeZipped: MAX_ZIPPED_BYTES,
+        ConcurrentExecutions: context.scheduler.accountLimit,
+        UnreservedConcurrentExecutions: context.scheduler.unreservedLimit,
+      },
+      AccountUsage: { TotalCodeSize: totalCodeSize, FunctionCount: functionCount },
+    },
+  };
+};
+
+/** Every stored function, a page at a time. */
+export async function* allFunctions(context: ServiceContext) {
+  const PAGE = 500;
+  let after: string | undefined;
+  for (;;) {
+    const page = await context.store.list(after, PAGE);
+    yield* page;
+    if (page.length < PAGE) return;
+    after = page.at(-1)!.name;
+  }
+}
+
+function setReserved(context: ServiceContext, functionName: string, reserved: number): void {
+  try {
+    context.scheduler.setReserved(functionName, reserved);
+  } catch (error) {
+    if (error instanceof LimitError) throw invalidParameter(error.message);
+    throw error;
+  }
+}

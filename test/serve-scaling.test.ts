@@ -1,0 +1,225 @@
+// Lambda's concurrency model under lambkin serve, end to end: real containers, the real SDK (maxAttempts 1, so
+// every 429 is seen once). Reserved concurrency as a cap and as a stop (0), the account's limit, the scaling rate,
+// provisioned concurrency (warm for its first invoke, overflow on demand, resized without replacing), and the
+// machine's memory budget evicting another function's idle environment.
+import {
+  CreateFunctionCommand,
+  DeleteFunctionConcurrencyCommand,
+  DeleteProvisionedConcurrencyConfigCommand,
+  GetAccountSettingsCommand,
+  GetFunctionCommand,
+  GetFunctionConcurrencyCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  InvokeCommand,
+  PutFunctionConcurrencyCommand,
+  PutProvisionedConcurrencyConfigCommand,
+  TooManyRequestsException,
+  type CreateFunctionCommandInput,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { containerExists } from './support/containers.ts';
+import { requireDocker } from './support/docker.ts';
+import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
+import { makeZip } from './support/zip.ts';
+
+const docked = await requireDocker();
+
+const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
+const MEMORY_SIZE = 1024;
+const HANDLER = `
+import { hostname } from 'node:os';
+export const handler = async (event) => {
+  if (event.ms) await new Promise((resolve) => setTimeout(resolve, event.ms));
+  return { hostname: hostname(), initType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE };
+};
+`;
+const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
+
+interface Answer {
+  hostname: string;
+  initType: string;
+}
+
+const services = new DockerLambdaServices();
+
+async function createFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
+  await service.lambda.send(
+    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP }, ...extra }),
+  );
+}
+
+type Outcome = { ok: true; answer: Answer; log: string } | { ok: false; reason: string | undefined; error: unknown };
+
+async function invoke(service: LambdaService, name: string, event: object = {}): Promise<Outcome> {
+  try {
+    const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
+    expect(output.FunctionError).toBeUndefined();
+    const answer = JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as Answer;
+    return { ok: true, answer, log: Buffer.from(output.LogResult ?? '', 'base64').toString('utf8') };
+  } catch (error) {
+    if (error instanceof TooManyRequestsException) return { ok: false, reason: error.Reason, error };
+    throw error;
+  }
+}
+
+/** Invokes all at once; each sleeps `ms` so that they overlap. */
+function burst(service: LambdaService, name: string, count: number, ms: number): Promise<Outcome[]> {
+  return Promise.all(Array.from({ length: count }, () => invoke(service, name, { ms })));
+}
+
+const throttled = (outcomes: Outcome[]) => outcomes.filter((o): o is Extract<Outcome, { ok: false }> => !o.ok);
+
+/** The raw answer, for what the SDK does not surface (Retry-After). */
+async function rawInvoke(service: LambdaService, name: string): Promise<Response> {
+  return fetch(`${service.endpoint}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
+}
+
+describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency under lambkin serve', () => {
+  beforeAll(() => services.backend.prepare());
+  afterAll(() => services.close(), 60_000);
+
+  it('a burst over reserved concurrency gets exactly the surplus as 429 ReservedFunctionConcurrentInvocationLimitExceeded', async () => {
+    const service = await services.start();
+    await createFunction(service, 'reserved');
+    await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 3 }));
+    const concurrency = await service.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'reserved' }));
+    expect(concurrency.ReservedConcurrentExecutions).toBe(3);
+    expect((await service.lambda.send(new GetFunctionCommand({ FunctionName: 'reserved' }))).Concurrency?.ReservedConcurrentExecutions).toBe(3);
+
+    const outcomes = await burst(service, 'reserved', 10, 2_000);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(3);
+    expect(throttled(outcomes).map((o) => o.reason)).toEqual(Array(7).fill('ReservedFunctionConcurrentInvocationLimitExceeded'));
+    // The invokes are over: the whole reservation is free again.
+    expect((await invoke(service, 'reserved')).ok).toBe(true);
+  }, 90_000);
+
+  it('reserved concurrency 0 throttles every invoke, with Retry-After; deleting it lets invokes through', async () => {
+    const service = await services.start();
+    await createFunction(service, 'stopped');
+    await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'stopped', ReservedConcurrentExecutions: 0 }));
+    const refused = await rawInvoke(service, 'stopped');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('x-amzn-errortype')).toBe('TooManyRequestsException');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(((await refused.json()) as { Reason: string }).Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+    expect(await invoke(service, 'stopped')).toMatchObject({ ok: false, reason: 'ReservedFunctionConcurrentInvocationLimitExceeded' });
+
+    await service.lambda.send(new DeleteFunctionConcurrencyCommand({ FunctionName: 'stopped' }));
+    expect((await invoke(service, 'stopped')).ok).toBe(true);
+  }, 60_000);
+
+  it("the account's limit throttles the unreserved pool with ConcurrentInvocationLimitExceeded, and GetAccountSettings reports it", async () => {
+    const service = await services.start({ scheduler: { accountLimit: 4, unreservedMinimum: 2 } });
+    await createFunction(service, 'shared');
+    await createFunction(service, 'guaranteed');
+    // At most accountLimit − unreservedMinimum may be reserved.
+    await expect(service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'guaranteed', ReservedConcurrentExecutions: 3 }))).rejects.toMatchObject({
+      name: 'InvalidParameterValueException',
+      message: expect.stringContaining('below its minimum value of [2]'),
+    });
+    await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'guaranteed', ReservedConcurrentExecutions: 1 }));
+    const settings = await service.lambda.send(new GetAccountSettingsCommand({}));
+    expect(settings.AccountLimit).toMatchObject({ ConcurrentExecutions: 4, UnreservedConcurrentExecutions: 3 });
+    expect(settings.AccountUsage?.FunctionCount).toBe(2);
+
+    // 3 unreserved slots: a burst of 5 gets 2 throttles, while the reserved function still has its own slot.
+    const [shared, guaranteed] = await Promise.all([burst(service, 'shared', 5, 2_500), delay(500).then(() => invoke(service, 'guaranteed'))]);
+    expect(shared.filter((o) => o.ok)).toHaveLength(3);
+    expect(throttled(shared).map((o) => o.reason)).toEqual(Array(2).fill('ConcurrentInvocationLimitExceeded'));
+    expect(guaranteed.ok).toBe(true);
+  }, 90_000);
+
+  it('the scaling rate refuses new environments beyond the budget with FunctionInvocationRateLimitExceeded, not warm reuse', async () => {
+    const service = await services.start({ scheduler: { scalingRate: { environments: 2, intervalMs: 60_000 } } });
+    await createFunction(service, 'scaling');
+    const outcomes = await burst(service, 'scaling', 4, 1_500);
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(2);
+    expect(throttled(outcomes).map((o) => o.reason)).toEqual(Array(2).fill('FunctionInvocationRateLimitExceeded'));
+    // Two environments are warm: invokes that reuse them spend no budget.
+    const again = await burst(service, 'scaling', 2, 200);
+    expect(again.every((o) => o.ok)).toBe(true);
+    // A third environment must wait for the budget to refill (one every 30 s): Retry-After says so.
+    const [, , refused] = await Promise.all([invoke(service, 'scaling', { ms: 1_000 }), invoke(service, 'scaling', { ms: 1_000 }), delay(300).then(() => rawInvoke(service, 'scaling'))]);
+    expect(refused.status).toBe(429);
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(20);
+    expect(((await refused.json()) as { Reason: string }).Reason).toBe('FunctionInvocationRateLimitExceeded');
+  }, 90_000);
+
+  it('provisioned environments are ready before the first invoke, overflow goes on demand, and a resize keeps the survivors', async () => {
+    const service = await services.start();
+    await createFunction(service, 'provisioned');
+    const put = await service.lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }),
+    );
+    expect(put.RequestedProvisionedConcurrentExecutions).toBe(2);
+    expect(put.Status).toBe('IN_PROGRESS');
+    const ready = await waitForStatus(service, 'provisioned', 'READY');
+    expect(ready).toMatchObject({ AllocatedProvisionedConcurrentExecutions: 2, AvailableProvisionedConcurrentExecutions: 2 });
+    const provisionedIds = environmentIds(service, 'provisioned', true);
+    expect(provisionedIds).toHaveLength(2);
+
+    // Warm for the first invoke: no Init Duration, and the runtime was told how it was initialised.
+    const first = await invoke(service, 'provisioned');
+    expect(first).toMatchObject({ ok: true, answer: { initType: 'provisioned-concurrency' } });
+    expect(first.ok && first.log).toMatch(/REPORT RequestId: .*Max Memory Used/);
+    expect(first.ok && first.log).not.toContain('Init Duration');
+
+    // Three at once: two on the provisioned environments, the third on a new on-demand one (a cold start).
+    const three = await burst(service, 'provisioned', 3, 1_500);
+    const answers = three.map((o) => (o.ok ? o : expect.unreachable('throttled')));
+    expect(answers.map((o) => o.answer.initType).sort()).toEqual(['on-demand', 'provisioned-concurrency', 'provisioned-concurrency']);
+    expect(answers.filter((o) => o.log.includes('Init Duration'))).toHaveLength(1);
+
+    // 2 → 1: one provisioned environment stops, the other is the same container as before.
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }));
+    const kept = environmentIds(service, 'provisioned', true);
+    expect(kept).toHaveLength(1);
+    expect(provisionedIds).toContain(kept[0]);
+    expect((await waitForStatus(service, 'provisioned', 'READY')).AllocatedProvisionedConcurrentExecutions).toBe(1);
+
+    await service.lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' }));
+    expect(environmentIds(service, 'provisioned', true)).toHaveLength(0);
+    await expect(
+      service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' })),
+    ).rejects.toMatchObject({ name: 'ProvisionedConcurrencyConfigNotFoundException' });
+  }, 120_000);
+
+  it("the memory budget evicts another function's idle environment, and throttles when only busy ones hold it", async () => {
+    const service = await services.start({ pool: { memoryBudgetMb: 2_048 } });
+    await createFunction(service, 'small', { MemorySize: 1_024 });
+    await createFunction(service, 'large', { MemorySize: 2_048 });
+    expect((await invoke(service, 'small')).ok).toBe(true);
+    const [smallId] = environmentIds(service, 'small');
+    expect(smallId).toBeDefined();
+
+    expect((await invoke(service, 'large')).ok).toBe(true);
+    expect(environmentIds(service, 'small')).toEqual([]);
+    expect(await containerExists(smallId!)).toBe(false);
+    expect(service.pool.memoryInUseMb).toBe(2_048);
+
+    // The large one busy: the small one's environment does not fit, and nothing idle can make room.
+    const [large, small] = await Promise.all([invoke(service, 'large', { ms: 2_000 }), delay(300).then(() => invoke(service, 'small'))]);
+    expect(large.ok).toBe(true);
+    expect(small).toMatchObject({ ok: false, reason: 'ConcurrentInvocationLimitExceeded' });
+    expect(String((small as { error: Error }).error)).toContain('memory budget');
+  }, 90_000);
+});
+
+function environmentIds(service: LambdaService, functionName: string, provisioned?: boolean): string[] {
+  return service.pool
+    .snapshot()
+    .environments.filter((e) => e.functionName === functionName && (provisioned === undefined || e.provisioned === provisioned))
+    .map((e) => e.id);
+}
+
+async function waitForStatus(service: LambdaService, functionName: string, status: string) {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const config = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: '$LATEST' }));
+    if (config.Status === status) return config;
+    if (config.Status === 'FAILED' || Date.now() > deadline) throw new Error(`provisioned concurrency is ${config.Status}: ${config.StatusReason}`);
+    await delay(100);
+  }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,56 @@
+// A lambkin service on real Docker for a test file: LambdaApiServer over a temp data dir, a DockerInvoker over
+// its own EnvironmentPool, and the real @aws-sdk/client-lambda pointed at it (maxAttempts 1: the SDK would
+// otherwise retry a 429 three times and tests count them). Every container carries the test labels;
+// close() removes what the services and any failing test left, and the data dirs.
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DockerBackend, EnvironmentPool, InMemoryLogSink, type EnvironmentPoolOptions } from '../../src/environments/index.ts';
+import { ConcurrencyScheduler, type SchedulerOptions } from '../../src/scheduling/index.ts';
+import { DockerInvoker } from '../../src/service/docker-invoker.ts';
+import { LambdaApiServer, SqliteFunctionStore } from '../../src/service/index.ts';
+import type { ServiceMetricsSource } from '../../src/service/server.ts';
+import { removeAllContainers, TEST_LABEL } from './containers.ts';
+
+export interface LambdaServiceOptions {
+  pool?: EnvironmentPoolOptions;
+  scheduler?: SchedulerOptions;
+  /** Builds the metrics from the service's pool and scheduler. */
+  metrics?: (sources: { pool: EnvironmentPool; scheduler: ConcurrencyScheduler }) => ServiceMetricsSource;
+}
+
+export type LambdaService = Awaited<ReturnType<DockerLambdaServices['start']>>;
+
+export class DockerLambdaServices {
+  readonly backend = new DockerBackend({ labels: { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) } });
+  private readonly closers: (() => Promise<void>)[] = [];
+  private readonly dataDirs: string[] = [];
+
+  async start(options: LambdaServiceOptions = {}) {
+    const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-service-'));
+    this.dataDirs.push(dataDir);
+    const logSink = new InMemoryLogSink();
+    const pool = new EnvironmentPool(this.backend, options.pool);
+    const invoker = new DockerInvoker({ pool, logSink });
+    const scheduler = new ConcurrencyScheduler(options.scheduler);
+    const metrics = options.metrics?.({ pool, scheduler });
+    const store = new SqliteFunctionStore(dataDir);
+    const server = new LambdaApiServer({ store, invoker, scheduler, ...(metrics ? { metrics } : {}) });
+    this.closers.push(async () => {
+      await server.close();
+      await invoker.close();
+      store.close();
+    });
+    const endpoint = await server.listen();
+    const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    return { lambda, endpoint, pool, scheduler, server, invoker, logSink, dataDir };
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(this.closers.map((close) => close()));
+    await this.backend.close();
+    await removeAllContainers();
+    await Promise.all(this.dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  }
+}
