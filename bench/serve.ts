@@ -13,6 +13,8 @@
 //   burst         BURST invokes sent at once to a cold function: all must succeed; the time to the last answer,
 //                 and the environments that served them (distinct container hostnames returned by a small zip
 //                 function of our own, cross-checked against the most containers the serve owned at once).
+//   reserved      100 invokes at once against reserved concurrency 10: the exact throttle count, and the time to
+//                 drain all 100 with retrying clients (reserved-burst.ts).
 //
 // The function gets MemorySize 10240 MB: CPU follows memory (1769 MB per vCPU, capped at the engine's cores), and
 // the emulator and the bare `docker run` it is compared with run without a CPU limit. The serve is stopped with
@@ -26,18 +28,18 @@ import { fileURLToPath } from 'node:url';
 import { Client, Pool } from 'undici';
 import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { makeZip } from '../test/support/zip.ts';
+import { apiCall, FUNCTIONS, invoke } from './lambda-http.ts';
+import { measureReservedBurst, type ReservedBurstFigures } from './reserved-burst.ts';
 import { bareDockerRun, compareColdStarts, summariseLatencies, type ColdStartComparison, type LatencySummary } from './compare.ts';
 import { round } from './stats.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
-const FUNCTIONS = '/2015-03-31/functions';
 const IMAGE_FUNCTION = 'function';
 const BURST_FUNCTION = 'bench-whoami';
 const ROLE = 'arn:aws:iam::123456789012:role/lambkin-bench';
 const MEMORY_SIZE_MB = 10_240;
 const TIMEOUT_SECONDS = 60;
 const LABEL = 'lambkin.bench=1';
-const PAYLOAD = '{"name":"bench"}';
 
 const WHOAMI = `
 const { hostname } = require('node:os');
@@ -51,6 +53,7 @@ export interface ServeFigures {
   coldStart: ColdStartComparison;
   throughput: { environments: number; windowMs: number; invokes: number; invokesPerSecond: number; containers: number }[];
   burst: { invokes: number; succeeded: number; failed: number; lastAnswerMs: number; environments: number; maxContainers: number };
+  reservedBurst: ReservedBurstFigures;
   /** Containers the serve still owned after it stopped (removed by the bench); 0 when the shutdown is clean. */
   leftContainers: number;
 }
@@ -77,7 +80,8 @@ interface ServeProcess {
 async function startServe(dataDir: string, image: string): Promise<ServeProcess> {
   const child: ResultPromise<{ all: true; reject: false; buffer: false }> = execa(
     join(REPO_ROOT, 'bin', 'lambkin'),
-    ['serve', '--port', '0', '--data-dir', dataDir, '--image', image, '--keep-alive', '1'],
+    // The memory budget is lifted: 50 environments of a 10 GB function are limits, not allocations, on this machine.
+    ['serve', '--port', '0', '--data-dir', dataDir, '--image', image, '--keep-alive', '1', '--memory-budget', String(64 * MEMORY_SIZE_MB)],
     // bin/lambkin runs `node` from PATH: this bench's own Node 24 first.
     { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, all: true, reject: false, buffer: false },
   );
@@ -115,24 +119,6 @@ async function startServe(dataDir: string, image: string): Promise<ServeProcess>
   }
 }
 
-/** One Lambda API call with a JSON body; throws unless it answers 2xx. */
-async function apiCall(client: Client, method: 'POST' | 'PUT', path: string, body: object): Promise<unknown> {
-  const res = await client.request({ method, path, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  const text = await res.body.text();
-  if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
-  return text ? JSON.parse(text) : undefined;
-}
-
-/** One invoke; throws on anything but a 200 without a function error. Resolves the answer's body. */
-async function invoke(dispatcher: Client | Pool, functionName: string): Promise<string> {
-  const res = await dispatcher.request({ method: 'POST', path: `${FUNCTIONS}/${functionName}/invocations`, body: PAYLOAD });
-  const text = await res.body.text();
-  if (res.statusCode !== 200 || res.headers['x-amz-function-error']) {
-    throw new Error(`invoke of ${functionName} answered ${res.statusCode} ${String(res.headers['x-amz-function-error'] ?? '')}: ${text}`);
-  }
-  return text;
-}
-
 export async function measureServe(options: ServeOptions): Promise<ServeFigures> {
   const { image, warmInvokes = 2000, starts = 7, windowMs = 3000, burst = 50, log = () => {} } = options;
   const docker = new Dockerode();
@@ -156,7 +142,8 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     }
   };
 
-  let figures: Omit<ServeFigures, 'leftContainers'> | undefined;
+  let figures: Omit<ServeFigures, 'leftContainers' | 'reservedBurst'> | undefined;
+  let reservedBurst: ReservedBurstFigures | undefined;
   let leftContainers = 0;
   try {
     log(`serve: starting lambkin serve --image ${image} --keep-alive 1`);
@@ -265,6 +252,10 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
       await watcher.catch(() => undefined);
       await burstPool.close();
     }
+
+    // 5. Issue 5's burst against reserved concurrency (see reserved-burst.ts); 1 GB environments.
+    log('serve: 100 invokes at once against reserved concurrency 10, then drained with retries');
+    reservedBurst = await measureReservedBurst(client, serve.url, { memorySizeMb: 1_024 });
   } finally {
     await client?.close().catch(() => undefined);
     if (serve) {
@@ -276,5 +267,5 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     }
     await rm(dataDir, { recursive: true, force: true });
   }
-  return { ...figures!, leftContainers };
+  return { ...figures!, reservedBurst: reservedBurst!, leftContainers };
 }

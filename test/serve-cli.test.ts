@@ -235,6 +235,20 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     expect(missing.stderr).toContain('lambkin invoke: ResourceNotFoundException: Function not found');
   });
 
+  it('lambkin status shows the functions and their environments; /metrics counts the invokes', { timeout: 60_000 }, async () => {
+    await invokeJson(lambda, 'hello', { n: 3 });
+    const status = await runLambkin(['status', '--endpoint', serve.url]);
+    expect(status.exitCode).toBe(0);
+    expect(status.stdout).toMatch(/^FUNCTION\s+MEMORY\s+RESERVED\s+PROVISIONED\s+IN FLIGHT\s+BUSY\s+IDLE\s+STARTING$/m);
+    // hello has one warm environment (keep-alive 60 s), shown under it with its short container id.
+    expect(status.stdout).toMatch(/^hello\s+\d+ MB\s+-\s+-\s+0\s+0\s+1\s+0\n\s+ID\s+STATE.*\n\s+[0-9a-f]{12}\s+idle\s+on-demand/m);
+    expect(status.stdout).toMatch(/concurrency: 0 in use \/ 1000 account limit/);
+
+    const metrics = await (await request(`${serve.url}/metrics`)).body.text();
+    expect(Number(/^lambkin_invocations_total\{function_name="hello"\} (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^lambkin_account_concurrency_limit 1000$/m);
+  });
+
   it('lambkin logs prints START, the output, END and REPORT, and --follow prints new lines', { timeout: 60_000 }, async () => {
     await invokeJson(lambda, 'hello', { marker: 'logs-1' });
     // Without the log tail, the runtime's last output line may reach the file just after the answer.

@@ -17,6 +17,8 @@ import {
   type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ServiceMetrics } from '../src/service/metrics.ts';
+import { formatStatus } from '../src/cli/status.ts';
 import { containerExists } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
@@ -78,8 +80,10 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
   beforeAll(() => services.backend.prepare());
   afterAll(() => services.close(), 60_000);
 
-  it('a burst over reserved concurrency gets exactly the surplus as 429 ReservedFunctionConcurrentInvocationLimitExceeded', async () => {
-    const service = await services.start();
+  it('a burst over reserved concurrency gets exactly the surplus as 429 ReservedFunctionConcurrentInvocationLimitExceeded, and the metrics say so', async () => {
+    const service = await services.start({
+      metrics: ({ pool, scheduler }) => new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() }),
+    });
     await createFunction(service, 'reserved');
     await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'reserved', ReservedConcurrentExecutions: 3 }));
     const concurrency = await service.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'reserved' }));
@@ -91,6 +95,23 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(throttled(outcomes).map((o) => o.reason)).toEqual(Array(7).fill('ReservedFunctionConcurrentInvocationLimitExceeded'));
     // The invokes are over: the whole reservation is free again.
     expect((await invoke(service, 'reserved')).ok).toBe(true);
+
+    const metrics = await (await fetch(`${service.endpoint}/metrics`)).text();
+    const sample = (name: string, labels: string) =>
+      Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(sample('lambkin_invocations_total', 'function_name="reserved"')).toBe(4);
+    expect(sample('lambkin_cold_starts_total', 'function_name="reserved"')).toBe(3);
+    expect(sample('lambkin_throttles_total', 'function_name="reserved",reason="ReservedFunctionConcurrentInvocationLimitExceeded"')).toBe(7);
+    expect(sample('lambkin_init_duration_seconds_count', 'function_name="reserved"')).toBe(3);
+    expect(sample('lambkin_duration_seconds_count', 'function_name="reserved"')).toBe(4);
+    expect(sample('lambkin_concurrent_executions', 'function_name="reserved"')).toBe(0);
+    expect(sample('lambkin_environments', 'function_name="reserved",state="idle",provisioned="false"')).toBe(3);
+    expect(sample('lambkin_memory_in_use_bytes', '')).toBe(3 * MEMORY_SIZE * 1_048_576);
+
+    // `lambkin status`'s table, from the service's own status answer.
+    const status = await (await fetch(`${service.endpoint}/lambkin/status`)).json();
+    expect(status).toMatchObject({ functions: [{ name: 'reserved', reservedConcurrency: 3, environmentCounts: { idle: 3, busy: 0 } }] });
+    expect(formatStatus(status as Parameters<typeof formatStatus>[0])).toMatch(/^reserved\s+1024 MB\s+3\s/m);
   }, 90_000);
 
   it('reserved concurrency 0 throttles every invoke, with Retry-After; deleting it lets invokes through', async () => {

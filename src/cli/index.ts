@@ -10,17 +10,20 @@ commands:
   invoke FUNCTION [flags]                 invoke a function of a running lambkin serve; the result on stdout,
                                           the function error and --log-type Tail's log on stderr
   logs FUNCTION [--follow]                print a function's log lines (START, its output, END, REPORT)
+  status [--json]                         the functions of a running lambkin serve, their environments (busy,
+                                          idle, starting, provisioned) and the concurrency and memory in use
   emulate [flags] [bootstrap [args...]]   run one function with the RIE-compatible emulator, here, without Docker:
                                           POST /2015-03-31/functions/function/invocations on
                                           --runtime-interface-emulator-address (default 0.0.0.0:8080)
   help                                    this text
 
-\`lambkin serve --help\` (and invoke, logs) lists a command's flags.`;
+\`lambkin serve --help\` (and invoke, logs, status) lists a command's flags.`;
 
 const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>> = {
   serve: () => import('./serve.ts'),
   invoke: () => import('./invoke.ts'),
   logs: () => import('./logs.ts'),
+  status: () => import('./status.ts'),
   emulate: () => import('../emulator/index.ts'),
 };
 

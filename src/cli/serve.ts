@@ -5,18 +5,25 @@
 // Docker is asked first (DockerBackend.prepare()): without an engine the service could only answer every invoke
 // with a ServiceException, so it refuses to start instead (exit 1), saying why. prepare() also reaps the
 // containers a dead lambkin left on this machine (killed with -9), before anything new starts.
+import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { DockerBackend } from '../environments/docker-backend.ts';
 import { FileLogSink } from '../environments/file-log-sink.ts';
 import { EnvironmentPool, DEFAULT_KEEP_ALIVE_MS } from '../environments/pool.ts';
+import { ConcurrencyScheduler, DEFAULT_ACCOUNT_LIMIT, DEFAULT_SCALING_RATE } from '../scheduling/index.ts';
 import { DockerInvoker } from '../service/docker-invoker.ts';
+import { ServiceMetrics } from '../service/metrics.ts';
 import { LambdaApiServer } from '../service/server.ts';
 import { SqliteFunctionStore } from '../service/function-store.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
 import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand } from './flags.ts';
 import { hostLogger, type HostLogger } from './host-logger.ts';
 
+/** The default memory budget: this share of the engine's memory, leaving the rest to the host and the engine. */
+const MEMORY_SHARE = 0.75;
+
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
+                    [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -24,7 +31,15 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
   --image IMG            register IMG as the function 'function', invoked on the RIE's path
                          POST /2015-03-31/functions/function/invocations
   --examples             register the example images (npm run images) as hello-nodejs and hello-shell
-  --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000})`;
+  --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000})
+  --concurrency-limit N  the account's concurrent executions (default ${DEFAULT_ACCOUNT_LIMIT}); reserved concurrency
+                         must leave ${100} of them (or all, if fewer) to the other functions
+  --scaling-rate N       new environments each function may add per 10 s (default ${DEFAULT_SCALING_RATE.environments})
+  --memory-budget MB     the most MemorySize all environments may hold together (default ${MEMORY_SHARE * 100}% of the
+                         engine's memory); idle ones are evicted to make room, or the invoke is throttled
+
+  GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
+
 
 export const DEFAULT_PORT = 9000;
 
@@ -35,6 +50,10 @@ interface ServeOptions {
   image: string | undefined;
   examples: boolean;
   keepAliveMs: number;
+  concurrencyLimit: number;
+  scalingRate: number;
+  /** MB; undefined: a share of the engine's memory. */
+  memoryBudgetMb: number | undefined;
 }
 
 export function main(args: string[]): void {
@@ -51,6 +70,9 @@ function readOptions(args: string[]): ServeOptions {
       image: { type: 'string' },
       examples: { type: 'boolean' },
       'keep-alive': { type: 'string' },
+      'concurrency-limit': { type: 'string' },
+      'scaling-rate': { type: 'string' },
+      'memory-budget': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -62,14 +84,19 @@ function readOptions(args: string[]): ServeOptions {
     examples: values.examples === true,
     // Lambda keeps an idle environment for minutes; a day is more than anyone needs locally.
     keepAliveMs: integerFlag('keep-alive', values['keep-alive'], DEFAULT_KEEP_ALIVE_MS / 1000, 1, 86_400) * 1000,
+    concurrencyLimit: integerFlag('concurrency-limit', values['concurrency-limit'], DEFAULT_ACCOUNT_LIMIT, 1, 1_000_000),
+    scalingRate: integerFlag('scaling-rate', values['scaling-rate'], DEFAULT_SCALING_RATE.environments, 1, 1_000_000),
+    memoryBudgetMb:
+      values['memory-budget'] === undefined ? undefined : integerFlag('memory-budget', values['memory-budget'], 0, 128, 16_777_216),
   };
 }
 
 async function serve(options: ServeOptions): Promise<void> {
   const log = hostLogger();
   const backend = new DockerBackend();
+  let engineMemoryBytes: number | undefined;
   try {
-    await backend.prepare();
+    engineMemoryBytes = (await backend.prepare()).memoryBytes;
   } catch (error) {
     log.error({ err: error }, 'cannot start: no Docker engine');
     throw new Error(`cannot start without a Docker engine (${(error as Error).message}); start Docker, or set DOCKER_HOST`);
@@ -77,10 +104,19 @@ async function serve(options: ServeOptions): Promise<void> {
 
   const store = new SqliteFunctionStore(options.dataDir);
   const logSink = new FileLogSink(options.dataDir, { onError: onceOnly((error) => log.error({ err: error }, 'cannot write a function log file')) });
-  const invoker = new DockerInvoker({ pool: new EnvironmentPool(backend, { keepAliveMs: options.keepAliveMs }), logSink });
+  const memoryBudgetMb = options.memoryBudgetMb ?? Math.floor(((engineMemoryBytes ?? totalmem()) * MEMORY_SHARE) / 1_048_576);
+  const pool = new EnvironmentPool(backend, { keepAliveMs: options.keepAliveMs, memoryBudgetMb });
+  const invoker = new DockerInvoker({ pool, logSink });
+  const scheduler = new ConcurrencyScheduler({
+    accountLimit: options.concurrencyLimit,
+    scalingRate: { ...DEFAULT_SCALING_RATE, environments: options.scalingRate },
+  });
+  const metrics = new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() });
   const server = new LambdaApiServer({
     store,
     invoker,
+    scheduler,
+    metrics,
     host: options.host,
     port: options.port,
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
@@ -105,7 +141,10 @@ async function serve(options: ServeOptions): Promise<void> {
       }
     }
     const url = await server.listen();
-    log.info({ url, dataDir: options.dataDir, owner: backend.owner.id }, 'started');
+    log.info(
+      { url, dataDir: options.dataDir, owner: backend.owner.id, concurrencyLimit: scheduler.accountLimit, memoryBudgetMb },
+      'started',
+    );
     process.stdout.write(`lambkin serve: listening on ${url} (data in ${options.dataDir})\n`);
   } catch (error) {
     await shutdown('start failure');

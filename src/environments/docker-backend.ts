@@ -30,9 +30,11 @@ export interface DockerBackendOptions {
 }
 
 /** What is learned from the engine once, before the first environment. */
-interface EngineFacts {
+export interface EngineFacts {
   hostAddress: HostAddress;
   cores: number;
+  /** The memory the engine's machine has (on Docker Desktop, its VM's), bytes; undefined when not reported. */
+  memoryBytes: number | undefined;
 }
 
 export class DockerBackend implements EnvironmentBackend {
@@ -124,11 +126,11 @@ export class DockerBackend implements EnvironmentBackend {
   }
 
   private async learnEngine(): Promise<EngineFacts> {
-    const info = (await this.docker.info()) as { NCPU?: number };
+    const info = (await this.docker.info()) as { NCPU?: number; MemTotal?: number };
     const override = this.options.hostAddress;
     const hostAddress = override ? await overrideAddress(override) : await detectHostAddress(this.docker);
     if (this.options.reapOnStart !== false) await this.reaper.reapDeadOwners();
-    return { hostAddress, cores: info.NCPU ?? 1 };
+    return { hostAddress, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
   }
 }
 

@@ -5,7 +5,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
 import type { FunctionStore } from './function-store.ts';
+import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import { ConcurrencyScheduler } from '../scheduling/concurrency-scheduler.ts';
+import { buildStatus, STATUS_PATH } from './status.ts';
 import { allFunctions, deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from './handlers/concurrency.ts';
 import { createFunction } from './handlers/create-function.ts';
 import type { InvokeObserver, OperationHandler, ServiceContext } from './handlers/context.ts';
@@ -23,6 +25,9 @@ import { listenTcp } from '../runtime-api/listen-tcp.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { LambdaError, requestTooLarge, serviceError, unknownOperation } from './lambda-error.ts';
 import { matchRoute, type Operation } from './router.ts';
+
+/** An invoker without environments (tests running the runtime as a process) holds none. */
+const EMPTY_POOL: PoolSnapshot = { memoryBudgetMb: Number.POSITIVE_INFINITY, memoryInUseMb: 0, environments: [], provisioned: [] };
 
 /** Lambda's limit on a control-plane request: a 50 MB zip, base64-encoded in JSON. */
 export const MAX_CONTROL_PLANE_REQUEST_BYTES = 69_905_067;
@@ -146,6 +151,7 @@ export class LambdaApiServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     if (req.method === 'GET' && req.url === '/metrics' && this.metrics) return this.sendMetrics(res, this.metrics);
+    if (req.method === 'GET' && req.url === STATUS_PATH) return this.sendStatus(res);
     try {
       const route = matchRoute(req.method ?? '', req.url ?? '/');
       if (!route) {
@@ -167,6 +173,27 @@ export class LambdaApiServer {
       if (!(error instanceof LambdaError)) this.onInternalError(error);
       if (res.headersSent) return void res.destroy();
       sendError(res, error instanceof LambdaError ? error : serviceError(`Internal error: ${String(error)}`), requestId);
+    }
+  }
+
+  /** `lambkin status`: the functions, their environments and the limits, as JSON. */
+  private async sendStatus(res: ServerResponse): Promise<void> {
+    try {
+      const functions = [];
+      for await (const fn of allFunctions(this.context)) {
+        functions.push({
+          name: fn.name,
+          memorySize: fn.memorySize,
+          ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
+          ...(fn.provisionedConcurrency ? { provisionedConcurrency: fn.provisionedConcurrency.requested } : {}),
+        });
+      }
+      const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
+      const status = buildStatus(functions, pool, this.context.scheduler.snapshot());
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(status));
+    } catch (error) {
+      this.onInternalError(error);
+      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`status unavailable: ${String(error)}\n`);
     }
   }
 

@@ -24,6 +24,8 @@ export interface InvokeObserver {
     facts: { error: boolean; durationMs: number; coldStart: boolean; initDurationMs?: number; provisioned: boolean },
   ): void;
   throttled(functionName: string, reason: string): void;
+  /** The function was deleted: its series go. */
+  forget?(functionName: string): void;
 }
 
 export interface ServiceRequest {

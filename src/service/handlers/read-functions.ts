@@ -42,6 +42,7 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   }
   context.invoker.retire?.(ref.name);
   context.scheduler.forget(ref.name);
+  context.invokeObserver?.forget?.(ref.name);
   return { status: 204 };
 };
 

@@ -1,0 +1,25 @@
+// The Lambda API as the benches speak it: raw JSON over undici, no SDK (its retries and signing are not what is
+// measured).
+import type { Client, Pool } from 'undici';
+
+export const FUNCTIONS = '/2015-03-31/functions';
+const PAYLOAD = '{"name":"bench"}';
+
+/** One Lambda API call with a JSON body; throws unless it answers 2xx. */
+export async function apiCall(client: Client, method: 'POST' | 'PUT', path: string, body: object): Promise<unknown> {
+  const res = await client.request({ method, path, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+  const text = await res.body.text();
+  if (res.statusCode < 200 || res.statusCode > 299) throw new Error(`${method} ${path} answered ${res.statusCode}: ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** One invoke; throws on anything but a 200 without a function error. Resolves the answer's body. */
+export async function invoke(dispatcher: Client | Pool, functionName: string, payload = PAYLOAD): Promise<string> {
+  const res = await dispatcher.request({ method: 'POST', path: `${FUNCTIONS}/${functionName}/invocations`, body: payload });
+  const text = await res.body.text();
+  if (res.statusCode !== 200 || res.headers['x-amz-function-error']) {
+    throw new Error(`invoke of ${functionName} answered ${res.statusCode} ${String(res.headers['x-amz-function-error'] ?? '')}: ${text}`);
+  }
+  return text;
+}
+

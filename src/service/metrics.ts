@@ -1,0 +1,294 @@
+// The service's Prometheus metrics (GET /metrics): Lambda's CloudWatch metrics, by their CloudWatch names in the
+// help text, under the `lambkin_` prefix and labelled by `function_name`.
+//
+// Counters and histograms are fed by the invoke path (invoked, throttled). Gauges are not kept up to date as the
+// pool changes: they read the pool's and the scheduler's snapshots when scraped (collect()), and are reset first,
+// so that a function deleted since the last scrape (or an environment state no longer held) does not linger.
+//
+// The registry is this object's own, never prom-client's global one: two services in one process (tests) do not
+// share or clash over metrics, and nothing registered elsewhere leaks into the service's /metrics.
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
+import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
+
+export interface MetricsSources {
+  pool: () => PoolSnapshot;
+  scheduler: () => SchedulerSnapshot;
+}
+
+export interface InvokeOutcome {
+  /** The invoke ended in a function error (Errors counts function errors, not throttles or service errors). */
+  error: boolean;
+  durationMs: number;
+  /** The invoke started a new environment (it paid for an init). */
+  coldStart: boolean;
+  /** The init phase's duration, for a cold start. */
+  initDurationMs?: number;
+  /** Served by a provisioned-concurrency environment. */
+  provisioned: boolean;
+}
+
+/** 1 ms to 15 minutes (Lambda's longest timeout), about 2.5x apart. */
+export const DURATION_BUCKETS_SECONDS = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900,
+];
+/** Inits: 10 ms to 10 s is the usual range (10 s is the on-demand init limit); a provisioned init may take longer. */
+export const INIT_DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
+
+const STATES: readonly EnvironmentState[] = ['starting', 'idle', 'busy'];
+const MB = 1024 * 1024;
+
+export class ServiceMetrics {
+  private readonly registry = new Registry();
+  private readonly sources: MetricsSources;
+  /** The snapshots of the scrape in progress: every gauge of one scrape reads the same moment. */
+  private scrape: { pool: PoolSnapshot; scheduler: SchedulerSnapshot } | undefined;
+  /** The throttle reasons seen per function, for forget(). */
+  private readonly throttleReasons = new Map<string, Set<string>>();
+
+  private readonly invocations: Counter<'function_name'>;
+  private readonly errors: Counter<'function_name'>;
+  private readonly throttles: Counter<'function_name' | 'reason'>;
+  private readonly duration: Histogram<'function_name'>;
+  private readonly coldStarts: Counter<'function_name'>;
+  private readonly initDuration: Histogram<'function_name'>;
+  private readonly provisionedInvocations: Counter<'function_name'>;
+
+  constructor(sources: MetricsSources) {
+    this.sources = sources;
+    const registers = [this.registry];
+    const byFunction = ['function_name'] as const;
+
+    this.invocations = new Counter({
+      name: 'lambkin_invocations_total',
+      help: 'Invokes that ran function code, whatever their outcome (CloudWatch: Invocations).',
+      labelNames: byFunction,
+      registers,
+    });
+    this.errors = new Counter({
+      name: 'lambkin_errors_total',
+      help: 'Invokes that ended in a function error (CloudWatch: Errors).',
+      labelNames: byFunction,
+      registers,
+    });
+    this.throttles = new Counter({
+      name: 'lambkin_throttles_total',
+      help: 'Invoke requests refused for want of concurrency or capacity, by reason (CloudWatch: Throttles).',
+      labelNames: ['function_name', 'reason'] as const,
+      registers,
+    });
+    this.duration = new Histogram({
+      name: 'lambkin_duration_seconds',
+      help: 'Time the function code spent on an invoke (CloudWatch: Duration).',
+      labelNames: byFunction,
+      buckets: DURATION_BUCKETS_SECONDS,
+      registers,
+    });
+    this.coldStarts = new Counter({
+      name: 'lambkin_cold_starts_total',
+      help: 'Invokes that had to start a new execution environment (the REPORT line\'s Init Duration).',
+      labelNames: byFunction,
+      registers,
+    });
+    this.initDuration = new Histogram({
+      name: 'lambkin_init_duration_seconds',
+      help: 'Init phase duration of new execution environments (CloudWatch: InitDuration, the REPORT line\'s Init Duration).',
+      labelNames: byFunction,
+      buckets: INIT_DURATION_BUCKETS_SECONDS,
+      registers,
+    });
+    this.provisionedInvocations = new Counter({
+      name: 'lambkin_provisioned_concurrency_invocations_total',
+      help: 'Invokes served by provisioned-concurrency environments (CloudWatch: ProvisionedConcurrencyInvocations).',
+      labelNames: byFunction,
+      registers,
+    });
+
+    // The gauges below are read from the snapshots at scrape time. `collect` runs with `this` bound to the gauge.
+    const metrics = this;
+
+    new Gauge({
+      name: 'lambkin_concurrent_executions',
+      help:
+        'Invokes in flight (CloudWatch: ConcurrentExecutions). Per function_name; the series without function_name ' +
+        'is the account total, as CloudWatch\'s metric without the FunctionName dimension: sum by function_name ' +
+        'over {function_name!=""} to add up functions.',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        const { scheduler } = metrics.snapshots();
+        this.reset();
+        this.set(scheduler.concurrentExecutions);
+        for (const [name, fn] of Object.entries(scheduler.functions)) this.set({ function_name: name }, fn.inFlight);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_environments',
+      help: 'Execution environments held, by state (starting, idle, busy) and whether started for provisioned concurrency.',
+      labelNames: ['function_name', 'state', 'provisioned'] as const,
+      registers,
+      collect() {
+        const { pool } = metrics.snapshots();
+        this.reset();
+        // Every state at 0 first, for each function held, so that a count that falls to none reads 0, not absent.
+        const provisionedFunctions = new Set(pool.provisioned.map((p) => p.functionName));
+        for (const name of functionsHeld(pool)) {
+          for (const state of STATES) {
+            this.set({ function_name: name, state, provisioned: 'false' }, 0);
+            if (provisionedFunctions.has(name)) this.set({ function_name: name, state, provisioned: 'true' }, 0);
+          }
+        }
+        for (const env of pool.environments) {
+          this.inc({ function_name: env.functionName, state: env.state, provisioned: String(env.provisioned) });
+        }
+      },
+    });
+    new Gauge({
+      name: 'lambkin_provisioned_concurrency_requested',
+      help: 'Provisioned concurrency configured for the function (ProvisionedConcurrentExecutions as requested).',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of metrics.snapshots().pool.provisioned) this.set({ function_name: p.functionName }, p.requested);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_provisioned_concurrency_allocated',
+      help: 'Provisioned-concurrency environments initialised and ready, busy or idle.',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of metrics.snapshots().pool.provisioned) this.set({ function_name: p.functionName }, p.allocated);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_provisioned_concurrent_executions',
+      help: 'Invokes in flight on provisioned-concurrency environments (CloudWatch: ProvisionedConcurrentExecutions).',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of metrics.snapshots().pool.provisioned) this.set({ function_name: p.functionName }, p.busy);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_provisioned_concurrency_utilization',
+      help: 'Busy over allocated provisioned-concurrency environments, 0 to 1 (CloudWatch: ProvisionedConcurrencyUtilization).',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        this.reset();
+        for (const p of metrics.snapshots().pool.provisioned) {
+          this.set({ function_name: p.functionName }, p.allocated > 0 ? Math.min(1, p.busy / p.allocated) : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'lambkin_memory_budget_bytes',
+      help: 'Memory this machine lends to execution environments.',
+      registers,
+      collect() {
+        this.set(metrics.snapshots().pool.memoryBudgetMb * MB);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_memory_in_use_bytes',
+      help: 'The sum of MemorySize over the execution environments held (starting, idle and busy).',
+      registers,
+      collect() {
+        this.set(metrics.snapshots().pool.memoryInUseMb * MB);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_account_concurrency_limit',
+      help: 'The account\'s concurrency limit (ConcurrentExecutions in GetAccountSettings).',
+      registers,
+      collect() {
+        this.set(metrics.snapshots().scheduler.accountLimit);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_unreserved_concurrency_limit',
+      help: 'Concurrency left to functions without reserved concurrency (UnreservedConcurrentExecutions).',
+      registers,
+      collect() {
+        this.set(metrics.snapshots().scheduler.unreservedLimit);
+      },
+    });
+    new Gauge({
+      name: 'lambkin_reserved_concurrency',
+      help: 'Reserved concurrency set on the function (ReservedConcurrentExecutions).',
+      labelNames: byFunction,
+      registers,
+      collect() {
+        this.reset();
+        for (const [name, fn] of Object.entries(metrics.snapshots().scheduler.functions)) {
+          if (fn.reserved !== undefined) this.set({ function_name: name }, fn.reserved);
+        }
+      },
+    });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** An invoke that ran the function's code: counted, timed, and told apart as cold and provisioned. */
+  invoked(functionName: string, o: InvokeOutcome): void {
+    const labels = { function_name: functionName };
+    this.invocations.inc(labels);
+    if (o.error) this.errors.inc(labels);
+    this.duration.observe(labels, o.durationMs / 1000);
+    if (o.coldStart) {
+      this.coldStarts.inc(labels);
+      if (o.initDurationMs !== undefined) this.initDuration.observe(labels, o.initDurationMs / 1000);
+    }
+    if (o.provisioned) this.provisionedInvocations.inc(labels);
+  }
+
+  /** An invoke refused (TooManyRequestsException and its kin); `reason` as Lambda's Reason field says it. */
+  throttled(functionName: string, reason: string): void {
+    this.throttles.inc({ function_name: functionName, reason });
+    let reasons = this.throttleReasons.get(functionName);
+    if (!reasons) this.throttleReasons.set(functionName, (reasons = new Set()));
+    reasons.add(reason);
+  }
+
+  /**
+   * Drops a deleted function's counters and histograms. (Its gauges go by themselves at the next scrape.) Optional:
+   * Prometheus copes with a counter that stops, and a function created again under the name starts from zero.
+   */
+  forget(functionName: string): void {
+    const labels = { function_name: functionName };
+    for (const metric of [this.invocations, this.errors, this.coldStarts, this.provisionedInvocations]) metric.remove(labels);
+    this.duration.remove(labels);
+    this.initDuration.remove(labels);
+    for (const reason of this.throttleReasons.get(functionName) ?? []) this.throttles.remove({ function_name: functionName, reason });
+    this.throttleReasons.delete(functionName);
+  }
+
+  /** The metrics in Prometheus' text format (served with `contentType`). */
+  async render(): Promise<string> {
+    this.scrape = undefined;
+    try {
+      return await this.registry.metrics();
+    } finally {
+      this.scrape = undefined;
+    }
+  }
+
+  private snapshots(): { pool: PoolSnapshot; scheduler: SchedulerSnapshot } {
+    this.scrape ??= { pool: this.sources.pool(), scheduler: this.sources.scheduler() };
+    return this.scrape;
+  }
+}
+
+/** Functions with an environment or a provisioned-concurrency config in the pool. */
+function functionsHeld(pool: PoolSnapshot): Set<string> {
+  const names = new Set<string>();
+  for (const env of pool.environments) names.add(env.functionName);
+  for (const p of pool.provisioned) names.add(p.functionName);
+  return names;
+}

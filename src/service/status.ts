@@ -1,0 +1,134 @@
+// GET /lambkin/status: what the service holds now, per function and in total, as JSON for `lambkin status` (and
+// for scripts). Built from the function list and the pool's and scheduler's snapshots: plain data in, plain data out.
+import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
+import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
+
+/** Where `lambkin serve` answers with its ServiceStatus (JSON), beside the Lambda API. */
+export const STATUS_PATH = '/lambkin/status';
+
+/** How long an environment id is shown: Docker's short container id. */
+export const SHORT_ID_LENGTH = 12;
+
+export interface StatusFunctionInput {
+  name: string;
+  memorySize: number;
+  reservedConcurrency?: number;
+  provisionedConcurrency?: number;
+}
+
+export interface EnvironmentStatus {
+  /** The container id, short (12 characters, as `docker ps`). */
+  id: string;
+  state: EnvironmentState;
+  /** Started for provisioned concurrency rather than on demand. */
+  provisioned: boolean;
+  memoryMb: number;
+  /** Invokes served, the one in flight included. */
+  invokes: number;
+  /** Seconds since the environment was started. */
+  ageSeconds: number;
+  /** Seconds an idle environment has been waiting (since its last invoke, or its start); null unless idle. */
+  idleSeconds: number | null;
+}
+
+export interface FunctionStatus {
+  name: string;
+  /** MemorySize, MB; for a deleted function, its environments' (null when it has none). */
+  memoryMb: number | null;
+  /** ReservedConcurrentExecutions; null when none is set. */
+  reservedConcurrency: number | null;
+  /** Provisioned concurrency: requested (as configured) and allocated (ready); null when none is configured. */
+  provisionedConcurrency: { requested: number; allocated: number; busy: number } | null;
+  /** Invokes in flight. */
+  inFlight: number;
+  /** Environments held, by state. */
+  environmentCounts: Record<EnvironmentState, number>;
+  environments: EnvironmentStatus[];
+  /** No longer in the function list, but the pool or the scheduler still holds something of it. */
+  deleted: boolean;
+}
+
+export interface ServiceStatus {
+  /** ISO 8601, when the status was taken. */
+  time: string;
+  functions: FunctionStatus[];
+  totals: {
+    /** The account's concurrency limit (ConcurrentExecutions). */
+    accountConcurrencyLimit: number;
+    /** UnreservedConcurrentExecutions. */
+    unreservedConcurrencyLimit: number;
+    /** Invokes in flight across all functions. */
+    concurrentExecutions: number;
+    environments: number;
+    memoryBudgetMb: number;
+    memoryInUseMb: number;
+  };
+}
+
+export function buildStatus(
+  functions: StatusFunctionInput[],
+  pool: PoolSnapshot,
+  scheduler: SchedulerSnapshot,
+  now = Date.now(),
+): ServiceStatus {
+  const listed = new Map(functions.map((fn) => [fn.name, fn]));
+  // Functions just deleted may still have environments draining or invokes in flight: they show, marked deleted.
+  const names = new Set<string>(listed.keys());
+  for (const env of pool.environments) names.add(env.functionName);
+  for (const p of pool.provisioned) names.add(p.functionName);
+  for (const name of Object.keys(scheduler.functions)) names.add(name);
+
+  const provisioned = new Map(pool.provisioned.map((p) => [p.functionName, p]));
+  const result: FunctionStatus[] = [];
+  for (const name of [...names].sort()) {
+    const fn = listed.get(name);
+    const envs = pool.environments
+      .filter((env) => env.functionName === name)
+      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+    const counts: Record<EnvironmentState, number> = { starting: 0, idle: 0, busy: 0 };
+    for (const env of envs) counts[env.state] += 1;
+
+    const held = provisioned.get(name);
+    const requested = fn?.provisionedConcurrency ?? held?.requested;
+    const reserved = fn?.reservedConcurrency ?? scheduler.functions[name]?.reserved;
+    result.push({
+      name,
+      memoryMb: fn?.memorySize ?? envs[0]?.memoryMb ?? null,
+      reservedConcurrency: reserved ?? null,
+      provisionedConcurrency:
+        requested !== undefined || held
+          ? { requested: requested ?? 0, allocated: held?.allocated ?? 0, busy: held?.busy ?? 0 }
+          : null,
+      inFlight: scheduler.functions[name]?.inFlight ?? 0,
+      environmentCounts: counts,
+      environments: envs.map((env) => ({
+        id: env.id.slice(0, SHORT_ID_LENGTH),
+        state: env.state,
+        provisioned: env.provisioned,
+        memoryMb: env.memoryMb,
+        invokes: env.invokes,
+        ageSeconds: seconds(now - env.startedAt),
+        idleSeconds: env.state === 'idle' ? seconds(now - (env.lastUsedAt ?? env.startedAt)) : null,
+      })),
+      deleted: fn === undefined,
+    });
+  }
+
+  return {
+    time: new Date(now).toISOString(),
+    functions: result,
+    totals: {
+      accountConcurrencyLimit: scheduler.accountLimit,
+      unreservedConcurrencyLimit: scheduler.unreservedLimit,
+      concurrentExecutions: scheduler.concurrentExecutions,
+      environments: pool.environments.length,
+      memoryBudgetMb: pool.memoryBudgetMb,
+      memoryInUseMb: pool.memoryInUseMb,
+    },
+  };
+}
+
+/** Whole seconds, never negative (clocks read at slightly different moments). */
+function seconds(ms: number): number {
+  return Math.max(0, Math.floor(ms / 1000));
+}

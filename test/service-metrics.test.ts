@@ -1,0 +1,191 @@
+// ServiceMetrics: counters and histograms fed by invokes, gauges read from the pool's and the scheduler's snapshots
+// when scraped; the output parsed as Prometheus' text format.
+import { describe, expect, it } from 'vitest';
+import type { EnvironmentSnapshot, PoolSnapshot } from '../src/environments/pool-snapshot.ts';
+import type { SchedulerSnapshot } from '../src/scheduling/snapshot.ts';
+import { ServiceMetrics } from '../src/service/metrics.ts';
+
+/** Samples by `name{labels}` as written (labels in the order prom-client writes them), or by bare name. */
+function parse(text: string): Map<string, number> {
+  const samples = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(\S+?(?:\{.*\})?) (\S+)$/.exec(line);
+    if (!match) throw new Error(`not a sample line: ${line}`);
+    samples.set(match[1]!, Number(match[2]));
+  }
+  return samples;
+}
+
+function env(partial: Partial<EnvironmentSnapshot> & Pick<EnvironmentSnapshot, 'id' | 'functionName' | 'state'>): EnvironmentSnapshot {
+  return { provisioned: false, memoryMb: 128, invokes: 0, startedAt: 0, ...partial };
+}
+
+function fixture() {
+  const pool: PoolSnapshot = {
+    memoryBudgetMb: 4096,
+    memoryInUseMb: 640,
+    environments: [
+      env({ id: 'a1', functionName: 'alpha', state: 'busy' }),
+      env({ id: 'a2', functionName: 'alpha', state: 'idle' }),
+      env({ id: 'a3', functionName: 'alpha', state: 'idle' }),
+      env({ id: 'b1', functionName: 'beta', state: 'busy', provisioned: true, memoryMb: 256 }),
+      env({ id: 'b2', functionName: 'beta', state: 'starting', provisioned: true }),
+    ],
+    provisioned: [{ functionName: 'beta', requested: 4, allocated: 2, busy: 1 }],
+  };
+  const scheduler: SchedulerSnapshot = {
+    accountLimit: 1000,
+    unreservedLimit: 950,
+    concurrentExecutions: 2,
+    functions: { alpha: { inFlight: 1 }, beta: { inFlight: 1, reserved: 50 } },
+  };
+  const state = { pool, scheduler };
+  const metrics = new ServiceMetrics({ pool: () => state.pool, scheduler: () => state.scheduler });
+  return { state, metrics };
+}
+
+describe('ServiceMetrics', () => {
+  it('counts invokes, errors, cold starts and throttles per function', async () => {
+    const { metrics } = fixture();
+    metrics.invoked('alpha', { error: false, durationMs: 3, coldStart: true, initDurationMs: 250, provisioned: false });
+    metrics.invoked('alpha', { error: true, durationMs: 40, coldStart: false, provisioned: false });
+    metrics.invoked('alpha', { error: false, durationMs: 2_000, coldStart: false, provisioned: false });
+    metrics.invoked('beta', { error: false, durationMs: 1, coldStart: false, provisioned: true });
+    metrics.throttled('alpha', 'ReservedFunctionConcurrentInvocationLimitExceeded');
+    metrics.throttled('alpha', 'ReservedFunctionConcurrentInvocationLimitExceeded');
+    metrics.throttled('beta', 'CallerRateLimitExceeded');
+
+    const s = parse(await metrics.render());
+    expect(s.get('lambkin_invocations_total{function_name="alpha"}')).toBe(3);
+    expect(s.get('lambkin_invocations_total{function_name="beta"}')).toBe(1);
+    expect(s.get('lambkin_errors_total{function_name="alpha"}')).toBe(1);
+    expect(s.has('lambkin_errors_total{function_name="beta"}')).toBe(false);
+    expect(s.get('lambkin_cold_starts_total{function_name="alpha"}')).toBe(1);
+    expect(s.get('lambkin_provisioned_concurrency_invocations_total{function_name="beta"}')).toBe(1);
+    expect(s.get('lambkin_throttles_total{function_name="alpha",reason="ReservedFunctionConcurrentInvocationLimitExceeded"}')).toBe(2);
+    expect(s.get('lambkin_throttles_total{function_name="beta",reason="CallerRateLimitExceeded"}')).toBe(1);
+  });
+
+  it('puts durations in seconds into histogram buckets from 1 ms to 900 s', async () => {
+    const { metrics } = fixture();
+    for (const durationMs of [0.5, 3, 40, 2_000, 899_000]) {
+      metrics.invoked('alpha', { error: false, durationMs, coldStart: false, provisioned: false });
+    }
+    metrics.invoked('alpha', { error: false, durationMs: 1, coldStart: true, initDurationMs: 750, provisioned: false });
+
+    const s = parse(await metrics.render());
+    const bucket = (le: string) => s.get(`lambkin_duration_seconds_bucket{le="${le}",function_name="alpha"}`);
+    expect(bucket('0.001')).toBe(2); // 0.5 ms and 1 ms
+    expect(bucket('0.005')).toBe(3);
+    expect(bucket('0.05')).toBe(4);
+    expect(bucket('2.5')).toBe(5);
+    expect(bucket('600')).toBe(5);
+    expect(bucket('900')).toBe(6);
+    expect(bucket('+Inf')).toBe(6);
+    expect(s.get('lambkin_duration_seconds_count{function_name="alpha"}')).toBe(6);
+    expect(s.get('lambkin_duration_seconds_sum{function_name="alpha"}')).toBeCloseTo(901.0445, 6);
+
+    expect(s.get('lambkin_init_duration_seconds_count{function_name="alpha"}')).toBe(1);
+    expect(s.get('lambkin_init_duration_seconds_sum{function_name="alpha"}')).toBeCloseTo(0.75, 6);
+    expect(s.get('lambkin_init_duration_seconds_bucket{le="0.5",function_name="alpha"}')).toBe(0);
+    expect(s.get('lambkin_init_duration_seconds_bucket{le="1",function_name="alpha"}')).toBe(1);
+  });
+
+  it('reads the gauges from the snapshots when scraped', async () => {
+    const { metrics } = fixture();
+    const s = parse(await metrics.render());
+
+    expect(s.get('lambkin_concurrent_executions')).toBe(2);
+    expect(s.get('lambkin_concurrent_executions{function_name="alpha"}')).toBe(1);
+    expect(s.get('lambkin_concurrent_executions{function_name="beta"}')).toBe(1);
+
+    const envs = (fn: string, state: string, provisioned: boolean) =>
+      s.get(`lambkin_environments{function_name="${fn}",state="${state}",provisioned="${provisioned}"}`);
+    expect(envs('alpha', 'busy', false)).toBe(1);
+    expect(envs('alpha', 'idle', false)).toBe(2);
+    expect(envs('alpha', 'starting', false)).toBe(0);
+    expect(envs('alpha', 'busy', true)).toBeUndefined(); // alpha has no provisioned concurrency
+    expect(envs('beta', 'busy', true)).toBe(1);
+    expect(envs('beta', 'starting', true)).toBe(1);
+    expect(envs('beta', 'idle', true)).toBe(0);
+    expect(envs('beta', 'busy', false)).toBe(0);
+
+    expect(s.get('lambkin_provisioned_concurrency_requested{function_name="beta"}')).toBe(4);
+    expect(s.get('lambkin_provisioned_concurrency_allocated{function_name="beta"}')).toBe(2);
+    expect(s.get('lambkin_provisioned_concurrent_executions{function_name="beta"}')).toBe(1);
+    expect(s.get('lambkin_provisioned_concurrency_utilization{function_name="beta"}')).toBe(0.5);
+    expect(s.has('lambkin_provisioned_concurrency_requested{function_name="alpha"}')).toBe(false);
+
+    expect(s.get('lambkin_reserved_concurrency{function_name="beta"}')).toBe(50);
+    expect(s.has('lambkin_reserved_concurrency{function_name="alpha"}')).toBe(false);
+    expect(s.get('lambkin_memory_budget_bytes')).toBe(4096 * 1024 * 1024);
+    expect(s.get('lambkin_memory_in_use_bytes')).toBe(640 * 1024 * 1024);
+    expect(s.get('lambkin_account_concurrency_limit')).toBe(1000);
+    expect(s.get('lambkin_unreserved_concurrency_limit')).toBe(950);
+  });
+
+  it('drops the gauges of a function that vanished since the last scrape, and follows changed values', async () => {
+    const { state, metrics } = fixture();
+    const before = parse(await metrics.render());
+    expect(before.get('lambkin_environments{function_name="beta",state="busy",provisioned="true"}')).toBe(1);
+
+    // beta deleted: its environments and provisioned config gone; alpha's busy environment went idle.
+    state.pool = {
+      ...state.pool,
+      memoryInUseMb: 384,
+      environments: [
+        env({ id: 'a1', functionName: 'alpha', state: 'idle' }),
+        env({ id: 'a2', functionName: 'alpha', state: 'idle' }),
+        env({ id: 'a3', functionName: 'alpha', state: 'idle' }),
+      ],
+      provisioned: [],
+    };
+    state.scheduler = { ...state.scheduler, concurrentExecutions: 0, functions: { alpha: { inFlight: 0 } } };
+
+    const text = await metrics.render();
+    // No counter was fed for beta: nothing of it may remain.
+    expect(text.split('\n').filter((line) => !line.startsWith('#') && line.includes('function_name="beta"'))).toEqual([]);
+    const after = parse(text);
+    expect(after.get('lambkin_environments{function_name="alpha",state="busy",provisioned="false"}')).toBe(0);
+    expect(after.get('lambkin_environments{function_name="alpha",state="idle",provisioned="false"}')).toBe(3);
+    expect(after.get('lambkin_concurrent_executions')).toBe(0);
+    expect(after.get('lambkin_concurrent_executions{function_name="alpha"}')).toBe(0);
+    expect(after.get('lambkin_memory_in_use_bytes')).toBe(384 * 1024 * 1024);
+  });
+
+  it('forget drops a deleted function\'s counters and histograms', async () => {
+    const { metrics } = fixture();
+    metrics.invoked('beta', { error: true, durationMs: 5, coldStart: true, initDurationMs: 100, provisioned: true });
+    metrics.throttled('beta', 'ReservedFunctionConcurrentInvocationLimitExceeded');
+    metrics.invoked('alpha', { error: false, durationMs: 5, coldStart: false, provisioned: false });
+    expect(await metrics.render()).toContain('lambkin_throttles_total{function_name="beta"');
+
+    metrics.forget('beta');
+    const text = await metrics.render();
+    const betaSeries = text.split('\n').filter((line) => /_(total|bucket|sum|count)\{.*function_name="beta"/.test(line));
+    expect(betaSeries).toEqual([]);
+    expect(parse(text).get('lambkin_invocations_total{function_name="alpha"}')).toBe(1);
+  });
+
+  it('keeps its own registry, and reads each source once per scrape', async () => {
+    let poolReads = 0;
+    let schedulerReads = 0;
+    const { state } = fixture();
+    const sources = {
+      pool: () => (poolReads++, state.pool),
+      scheduler: () => (schedulerReads++, state.scheduler),
+    };
+    const one = new ServiceMetrics(sources);
+    const two = new ServiceMetrics(sources); // a second one in the same process must not clash over names
+    one.invoked('alpha', { error: false, durationMs: 1, coldStart: false, provisioned: false });
+    poolReads = schedulerReads = 0;
+    const text = await one.render();
+    expect(poolReads).toBe(1);
+    expect(schedulerReads).toBe(1);
+    expect(parse(await two.render()).has('lambkin_invocations_total{function_name="alpha"}')).toBe(false);
+    expect(one.contentType).toMatch(/^text\/plain/);
+    expect(text).toMatch(/# HELP lambkin_invocations_total .*Invocations/);
+    expect(text).toMatch(/# TYPE lambkin_duration_seconds histogram/);
+  });
+});
