@@ -76,9 +76,12 @@ async function rawInvoke(service: LambdaService, name: string): Promise<Response
   return fetch(`${service.endpoint}/2015-03-31/functions/${name}/invocations`, { method: 'POST', body: '{}' });
 }
 
+beforeAll(async () => {
+  if (docked) await services.backend.prepare();
+});
+afterAll(() => services.close(), 60_000);
+
 describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency under lambkin serve', () => {
-  beforeAll(() => services.backend.prepare());
-  afterAll(() => services.close(), 60_000);
 
   it('a burst over reserved concurrency gets exactly the surplus as 429 ReservedFunctionConcurrentInvocationLimitExceeded, and the metrics say so', async () => {
     const service = await services.start({
@@ -224,6 +227,30 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(small).toMatchObject({ ok: false, reason: 'ConcurrentInvocationLimitExceeded' });
     expect(String((small as { error: Error }).error)).toContain('memory budget');
   }, 90_000);
+});
+
+describe.skipIf(!docked)('keep-alive policy decisions acted on by the pool', () => {
+  it('a pre-warm decision stops the idle environment and starts a fresh one in time: the next invoke is warm', async () => {
+    // A policy that always expects the next invoke 1.5 s after the last one: unload now, pre-warm at 0.5 s.
+    const policy = { invoked: () => {}, idle: () => ({ prewarmAfterMs: 500, keepAliveMs: 5_000 }) };
+    const service = await services.start({ pool: { keepAlivePolicy: policy } });
+    await createFunction(service, 'prewarmed');
+    const first = await invoke(service, 'prewarmed');
+    expect(first.ok && first.log).toContain('Init Duration');
+    const [firstId] = environmentIds(service, 'prewarmed');
+    await delay(100);
+    expect(environmentIds(service, 'prewarmed')).toEqual([]); // unloaded at once
+    expect(await containerExists(firstId!)).toBe(false);
+
+    await delay(1_400);
+    const [prewarmedId] = environmentIds(service, 'prewarmed');
+    expect(prewarmedId).toBeDefined();
+    expect(prewarmedId).not.toBe(firstId);
+    const second = await invoke(service, 'prewarmed');
+    expect(second).toMatchObject({ ok: true, answer: { initType: 'on-demand' } });
+    expect(second.ok && second.log).not.toContain('Init Duration');
+    expect(second.ok && second.answer.hostname).toBe(prewarmedId!.slice(0, 12));
+  }, 60_000);
 });
 
 function environmentIds(service: LambdaService, functionName: string, provisioned?: boolean): string[] {
