@@ -130,12 +130,17 @@ report.serve = {
   },
 };
 
+// Keep-alive policies replayed on a synthetic Azure-like day, no Docker, about a second; see trace-study.ts.
+const { traceStudy, printTraceStudy } = await import('./trace-study.ts');
+report.traceStudy = await traceStudy();
+
 if (flags.json) {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } else {
   printTable(report);
   printEmulatorTable(report.emulator);
   printServeTable(report.serve, report.emulator);
+  printTraceStudy(report.traceStudy);
 }
 
 function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, coldStart, throughput, burst, leftContainers, bars }, emulator) {

@@ -9,6 +9,8 @@ import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { DockerBackend } from '../environments/docker-backend.ts';
 import { FileLogSink } from '../environments/file-log-sink.ts';
+import { HybridHistogramKeepAlive } from '../environments/hybrid-keep-alive.ts';
+import { FixedKeepAlive } from '../environments/keep-alive.ts';
 import { EnvironmentPool, DEFAULT_KEEP_ALIVE_MS } from '../environments/pool.ts';
 import { ConcurrencyScheduler, DEFAULT_ACCOUNT_LIMIT, DEFAULT_SCALING_RATE } from '../scheduling/index.ts';
 import { DockerInvoker } from '../service/docker-invoker.ts';
@@ -16,14 +18,14 @@ import { ServiceMetrics } from '../service/metrics.ts';
 import { LambdaApiServer } from '../service/server.ts';
 import { SqliteFunctionStore } from '../service/function-store.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
-import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand } from './flags.ts';
+import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand, UsageError } from './flags.ts';
 import { hostLogger, type HostLogger } from './host-logger.ts';
 
 /** The default memory budget: this share of the engine's memory, leaving the rest to the host and the engine. */
 const MEMORY_SHARE = 0.75;
 
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
-                    [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
+                    [--keep-alive-policy hybrid|fixed] [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -31,7 +33,11 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
   --image IMG            register IMG as the function 'function', invoked on the RIE's path
                          POST /2015-03-31/functions/function/invocations
   --examples             register the example images (npm run images) as hello-nodejs and hello-shell
-  --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000})
+  --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000}); with the hybrid
+                         policy, until a function's idle times are known
+  --keep-alive-policy P  hybrid (the default without --keep-alive): learns each function's idle times, keeps
+                         environments as long as they are likely to be reused and pre-warms timer-like functions
+                         just before their next invoke; fixed (the default with --keep-alive): Lambda's fixed time
   --concurrency-limit N  the account's concurrent executions (default ${DEFAULT_ACCOUNT_LIMIT}); reserved concurrency
                          must leave ${100} of them (or all, if fewer) to the other functions
   --scaling-rate N       new environments each function may add per 10 s (default ${DEFAULT_SCALING_RATE.environments})
@@ -50,6 +56,7 @@ interface ServeOptions {
   image: string | undefined;
   examples: boolean;
   keepAliveMs: number;
+  keepAlivePolicy: 'hybrid' | 'fixed';
   concurrencyLimit: number;
   scalingRate: number;
   /** MB; undefined: a share of the engine's memory. */
@@ -70,6 +77,7 @@ function readOptions(args: string[]): ServeOptions {
       image: { type: 'string' },
       examples: { type: 'boolean' },
       'keep-alive': { type: 'string' },
+      'keep-alive-policy': { type: 'string' },
       'concurrency-limit': { type: 'string' },
       'scaling-rate': { type: 'string' },
       'memory-budget': { type: 'string' },
@@ -84,11 +92,19 @@ function readOptions(args: string[]): ServeOptions {
     examples: values.examples === true,
     // Lambda keeps an idle environment for minutes; a day is more than anyone needs locally.
     keepAliveMs: integerFlag('keep-alive', values['keep-alive'], DEFAULT_KEEP_ALIVE_MS / 1000, 1, 86_400) * 1000,
+    keepAlivePolicy: keepAlivePolicyFlag(values['keep-alive-policy'], values['keep-alive'] !== undefined),
     concurrencyLimit: integerFlag('concurrency-limit', values['concurrency-limit'], DEFAULT_ACCOUNT_LIMIT, 1, 1_000_000),
     scalingRate: integerFlag('scaling-rate', values['scaling-rate'], DEFAULT_SCALING_RATE.environments, 1, 1_000_000),
     memoryBudgetMb:
       values['memory-budget'] === undefined ? undefined : integerFlag('memory-budget', values['memory-budget'], 0, 128, 16_777_216),
   };
+}
+
+/** hybrid unless asked otherwise, or unless a fixed --keep-alive was asked for. */
+function keepAlivePolicyFlag(value: string | boolean | undefined, keepAliveGiven: boolean): 'hybrid' | 'fixed' {
+  if (value === undefined) return keepAliveGiven ? 'fixed' : 'hybrid';
+  if (value === 'hybrid' || value === 'fixed') return value;
+  throw new UsageError(`--keep-alive-policy must be hybrid or fixed, not '${String(value)}'`);
 }
 
 async function serve(options: ServeOptions): Promise<void> {
@@ -105,7 +121,11 @@ async function serve(options: ServeOptions): Promise<void> {
   const store = new SqliteFunctionStore(options.dataDir);
   const logSink = new FileLogSink(options.dataDir, { onError: onceOnly((error) => log.error({ err: error }, 'cannot write a function log file')) });
   const memoryBudgetMb = options.memoryBudgetMb ?? Math.floor(((engineMemoryBytes ?? totalmem()) * MEMORY_SHARE) / 1_048_576);
-  const pool = new EnvironmentPool(backend, { keepAliveMs: options.keepAliveMs, memoryBudgetMb });
+  const keepAlivePolicy =
+    options.keepAlivePolicy === 'hybrid'
+      ? new HybridHistogramKeepAlive({ fallbackKeepAliveMs: options.keepAliveMs })
+      : new FixedKeepAlive(options.keepAliveMs);
+  const pool = new EnvironmentPool(backend, { keepAlivePolicy, memoryBudgetMb });
   const invoker = new DockerInvoker({ pool, logSink });
   const scheduler = new ConcurrencyScheduler({
     accountLimit: options.concurrencyLimit,
@@ -142,7 +162,7 @@ async function serve(options: ServeOptions): Promise<void> {
     }
     const url = await server.listen();
     log.info(
-      { url, dataDir: options.dataDir, owner: backend.owner.id, concurrencyLimit: scheduler.accountLimit, memoryBudgetMb },
+      { url, dataDir: options.dataDir, owner: backend.owner.id, concurrencyLimit: scheduler.accountLimit, memoryBudgetMb, keepAlivePolicy: options.keepAlivePolicy },
       'started',
     );
     process.stdout.write(`lambkin serve: listening on ${url} (data in ${options.dataDir})\n`);

@@ -177,10 +177,16 @@ export class EnvironmentPool {
     await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
   }
 
+  /**
+   * Puts an environment on its revision's idle stack: on top (reused first) after an invoke; at the bottom when it
+   * was started ahead of time and never used, so that it backs up the environments already warm rather than taking
+   * over from them (the keep-alive policy learns each position's idle times).
+   */
   private makeIdle(pooled: PooledEnvironment, keepAliveMs: number | undefined): void {
     pooled.state = 'idle';
     const stack = this.idle.get(keyOf(pooled)) ?? [];
-    stack.push(pooled);
+    if (pooled.invokes === 0) stack.unshift(pooled);
+    else stack.push(pooled);
     this.idle.set(keyOf(pooled), stack);
     if (keepAliveMs !== undefined) pooled.keepAliveTimer = unrefTimer(() => this.stop(pooled), keepAliveMs);
   }
