@@ -15,7 +15,10 @@
 //   serve       `lambkin serve --image lambkin-example/nodejs` as a child process, over keep-alive HTTP on the
 //               Invoke API: warm p50/p99 (bar: p50 within 1 ms of the emulator's warm p50 above), cold start
 //               against a bare `docker run` (bar: ratio ≤ 1.2), warm throughput with 1, 2 and 4 environments, and
-//               50 invokes at once to a cold function (bar: all succeed); see serve.ts. About 35 s.
+//               50 invokes at once to a cold function (bar: all succeed), and 100 at once against reserved
+//               concurrency 10 (bar: exactly 90 throttled) then drained; see serve.ts. About 40 s.
+//   trace       keep-alive policies replayed on a synthetic Azure-like day (bar: the hybrid policy has fewer cold
+//               starts than a fixed 10-minute keep-alive at no more memory-time); see trace-study.ts. A second.
 //
 // Usage: npm run bench                  a table on stdout
 //        npm run -s bench -- --json     one JSON object on stdout, nothing else (progress goes to stderr);
@@ -127,6 +130,11 @@ report.serve = {
     burstMeetsBar: serve.burst.succeeded === serve.burst.invokes,
     leftContainers: '0',
     leftContainersMeetsBar: serve.leftContainers === 0,
+    reservedBurstThrottles: 'exactly invokes − reserved, all ReservedFunctionConcurrentInvocationLimitExceeded',
+    reservedBurstMeetsBar:
+      serve.reservedBurst.once.throttled === serve.reservedBurst.invokes - serve.reservedBurst.reserved &&
+      serve.reservedBurst.once.reasons.ReservedFunctionConcurrentInvocationLimitExceeded === serve.reservedBurst.once.throttled &&
+      serve.reservedBurst.once.otherFailures === 0,
   },
 };
 
@@ -143,7 +151,7 @@ if (flags.json) {
   printTraceStudy(report.traceStudy);
 }
 
-function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, coldStart, throughput, burst, leftContainers, bars }, emulator) {
+function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, coldStart, throughput, burst, reservedBurst, leftContainers, bars }, emulator) {
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   console.log('');
   console.log(`lambkin serve (--image ${image}, MemorySize ${memorySizeMb} MB), Invoke API over keep-alive HTTP from the host`);
@@ -162,6 +170,15 @@ function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, col
   console.log(
     `  cold burst           ${burst.invokes} at once: ${burst.succeeded} ok, ${burst.failed} failed, last answer after ${burst.lastAnswerMs} ms,` +
       ` ${burst.environments} environments (at most ${burst.maxContainers} containers)   bar: all succeed   ${verdict(bars.burstMeetsBar)}`,
+  );
+  const { once, drain } = reservedBurst;
+  console.log(
+    `  reserved burst       ${reservedBurst.invokes} at once, reserved concurrency ${reservedBurst.reserved}, ${reservedBurst.workMs} ms handler:` +
+      ` ${once.succeeded} ok, ${once.throttled} throttled (${Object.entries(once.reasons).map(([reason, n]) => `${n} ${reason}`).join(', ')}),` +
+      ` last answer after ${once.lastAnswerMs} ms   bar: exactly ${reservedBurst.invokes - reservedBurst.reserved} throttled   ${verdict(bars.reservedBurstMeetsBar)}`,
+  );
+  console.log(
+    `                       drained with retrying clients in ${drain.drainMs} ms (${drain.throttles} throttles on the way, ${drain.environments} environments)`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }

@@ -14,6 +14,7 @@ import {
   PutFunctionConcurrencyCommand,
   PutProvisionedConcurrencyConfigCommand,
   TooManyRequestsException,
+  UpdateFunctionConfigurationCommand,
   type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,7 +33,7 @@ const HANDLER = `
 import { hostname } from 'node:os';
 export const handler = async (event) => {
   if (event.ms) await new Promise((resolve) => setTimeout(resolve, event.ms));
-  return { hostname: hostname(), initType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE };
+  return { hostname: hostname(), initType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE, colour: process.env.COLOUR };
 };
 `;
 const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
@@ -40,6 +41,7 @@ const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
 interface Answer {
   hostname: string;
   initType: string;
+  colour?: string;
 }
 
 const services = new DockerLambdaServices();
@@ -206,6 +208,30 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     await expect(
       service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' })),
     ).rejects.toMatchObject({ name: 'ProvisionedConcurrencyConfigNotFoundException' });
+  }, 120_000);
+
+  it('an update replaces the provisioned environments with the new revision; settings survive a restart', async () => {
+    const service = await services.start();
+    await createFunction(service, 'revised');
+    await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'revised', ReservedConcurrentExecutions: 2 }));
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'revised', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }));
+    await waitForStatus(service, 'revised', 'READY');
+    const [before] = environmentIds(service, 'revised', true);
+
+    await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Environment: { Variables: { COLOUR: 'blue' } } }));
+    await waitForStatus(service, 'revised', 'READY');
+    const [after] = environmentIds(service, 'revised', true);
+    expect(after).toBeDefined();
+    expect(after).not.toBe(before);
+    expect(await invoke(service, 'revised')).toMatchObject({ ok: true, answer: { colour: 'blue', initType: 'provisioned-concurrency' } });
+
+    // A restart on the same data dir: the reservation is enforced again and the provisioned environment comes back.
+    await service.close();
+    const restarted = await services.start({ dataDir: service.dataDir });
+    expect((await restarted.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'revised' }))).ReservedConcurrentExecutions).toBe(2);
+    await waitForStatus(restarted, 'revised', 'READY');
+    const outcomes = await burst(restarted, 'revised', 3, 1_500);
+    expect(throttled(outcomes).map((o) => o.reason)).toEqual(['ReservedFunctionConcurrentInvocationLimitExceeded']);
   }, 120_000);
 
   it("the memory budget evicts another function's idle environment, and throttles when only busy ones hold it", async () => {

@@ -18,6 +18,8 @@ export interface LambdaServiceOptions {
   scheduler?: SchedulerOptions;
   /** Builds the metrics from the service's pool and scheduler. */
   metrics?: (sources: { pool: EnvironmentPool; scheduler: ConcurrencyScheduler }) => ServiceMetricsSource;
+  /** Another service's data dir, to start where it stopped (a restart); a new temp dir by default. */
+  dataDir?: string;
 }
 
 export type LambdaService = Awaited<ReturnType<DockerLambdaServices['start']>>;
@@ -28,7 +30,7 @@ export class DockerLambdaServices {
   private readonly dataDirs: string[] = [];
 
   async start(options: LambdaServiceOptions = {}) {
-    const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-service-'));
+    const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'lambkin-service-')));
     this.dataDirs.push(dataDir);
     const logSink = new InMemoryLogSink();
     const pool = new EnvironmentPool(this.backend, options.pool);
@@ -37,14 +39,17 @@ export class DockerLambdaServices {
     const metrics = options.metrics?.({ pool, scheduler });
     const store = new SqliteFunctionStore(dataDir);
     const server = new LambdaApiServer({ store, invoker, scheduler, ...(metrics ? { metrics } : {}) });
-    this.closers.push(async () => {
-      await server.close();
-      await invoker.close();
-      store.close();
-    });
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        await server.close();
+        await invoker.close();
+        store.close();
+      })());
+    this.closers.push(close);
     const endpoint = await server.listen();
     const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-    return { lambda, endpoint, pool, scheduler, server, invoker, logSink, dataDir };
+    return { lambda, endpoint, pool, scheduler, server, invoker, logSink, dataDir, close };
   }
 
   async close(): Promise<void> {
