@@ -59,6 +59,25 @@ describe('HybridHistogramKeepAlive', () => {
     expect(replay(policy, 'peaked', Array.from({ length: 200 }, (_, i) => i * 15 * MINUTE), 0).prewarmAfterMs).toBeGreaterThan(0);
   });
 
+  it('cuts the window where it stops paying for itself, not at the 99th percentile of a thin tail', () => {
+    // A bursty function: 94 idle times of 10 s within bursts, 5 of 199.5 minutes between them.
+    let time = 0;
+    const times = Array.from({ length: 100 }, (_, i) => (time += i % 20 === 19 ? 199.5 * MINUTE : 10 * SECOND));
+    // The paper's rule keeps every environment to the 99th percentile, 200 minutes plus the margin, after every invoke.
+    expect(replay(new HybridHistogramKeepAlive({ coldStartCostMs: Infinity }), 'bursty', times, 0)).toEqual({ prewarmAfterMs: 0, keepAliveMs: 220 * MINUTE });
+    // Holding 3 hours for a 5% chance of sparing a cold start worth 30 minutes of memory does not pay: the first bin only.
+    expect(replay(new HybridHistogramKeepAlive(), 'bursty', times, 0)).toEqual({ prewarmAfterMs: 0, keepAliveMs: 1.1 * MINUTE });
+    // Priced at 5 hours of memory, the 5% chance is worth the wait.
+    expect(replay(new HybridHistogramKeepAlive({ coldStartCostMs: 300 * MINUTE }), 'bursty', times, 0).keepAliveMs).toBe(220 * MINUTE);
+  });
+
+  it('still reaches a later peak that holds enough of the idle times', () => {
+    // Half the idle times are seconds, half are 14.5 minutes: the window runs through the gap to the second peak.
+    let time = 0;
+    const times = Array.from({ length: 100 }, (_, i) => (time += i % 2 === 0 ? 10 * SECOND : 14.5 * MINUTE));
+    expect(replay(new HybridHistogramKeepAlive(), 'two-peaks', times, 0)).toEqual({ prewarmAfterMs: 0, keepAliveMs: 1.1 * 15 * MINUTE });
+  });
+
   it('stops at once a function whose idle times are mostly longer than the range and irregular', () => {
     const policy = new HybridHistogramKeepAlive({ minSamples: 5 });
     const gaps = [5, 9, 6, 12, 7, 8].map((hours) => hours * 60 * MINUTE);

@@ -36,7 +36,7 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
   --keep-alive SECONDS   how long an idle environment stays warm (default ${DEFAULT_KEEP_ALIVE_MS / 1000}); with the hybrid
                          policy, until a function's idle times are known
   --keep-alive-policy P  hybrid (the default without --keep-alive): learns each function's idle times, keeps
-                         environments as long as they are likely to be reused and pre-warms timer-like functions
+                         environments while reuse is likely enough to be worth their memory, pre-warms timer-like functions
                          just before their next invoke; fixed (the default with --keep-alive): Lambda's fixed time
   --concurrency-limit N  the account's concurrent executions (default ${DEFAULT_ACCOUNT_LIMIT}); reserved concurrency
                          must leave ${100} of them (or all, if fewer) to the other functions

@@ -173,6 +173,9 @@ export class EnvironmentPool {
   async close(): Promise<void> {
     this.closed = true;
     for (const name of [...this.prewarmTimers.keys()]) this.cancelPrewarm(name);
+    // Environments still initialising are stopped with the rest: waiting for their init could take its whole limit.
+    await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
+    // Starts the engine had not answered yet stop themselves once it does (they see the pool closed).
     await Promise.allSettled([...this.starting]);
     await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
   }
