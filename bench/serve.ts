@@ -19,21 +19,19 @@
 // The function gets MemorySize 10240 MB: CPU follows memory (1769 MB per vCPU, capped at the engine's cores), and
 // the emulator and the bare `docker run` it is compared with run without a CPU limit. The serve is stopped with
 // SIGTERM at the end, also on failure, and whatever container it still owned is removed and counted.
-import { execa, type ResultPromise } from 'execa';
 import Dockerode from 'dockerode';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Client, Pool } from 'undici';
 import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
+import { startServe, type ServeProcess } from '../test/support/serve-process.ts';
 import { makeZip } from '../test/support/zip.ts';
 import { apiCall, FUNCTIONS, invoke } from './lambda-http.ts';
 import { measureReservedBurst, type ReservedBurstFigures } from './reserved-burst.ts';
 import { bareDockerRun, compareColdStarts, summariseLatencies, type ColdStartComparison, type LatencySummary } from './compare.ts';
 import { round } from './stats.mjs';
 
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const IMAGE_FUNCTION = 'function';
 const BURST_FUNCTION = 'bench-whoami';
 const ROLE = 'arn:aws:iam::123456789012:role/lambkin-bench';
@@ -70,53 +68,12 @@ export interface ServeOptions {
 const roundMs = (ms: number) => round(ms, 2);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-interface ServeProcess {
-  url: string;
-  pid: number;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-async function startServe(dataDir: string, image: string): Promise<ServeProcess> {
-  const child: ResultPromise<{ all: true; reject: false; buffer: false }> = execa(
-    join(REPO_ROOT, 'bin', 'lambkin'),
+function startBenchServe(dataDir: string, image: string): Promise<ServeProcess> {
+  return startServe(dataDir, {
     // The memory budget is lifted: 50 environments of a 10 GB function are limits, not allocations, on this machine.
-    ['serve', '--port', '0', '--data-dir', dataDir, '--image', image, '--keep-alive', '1', '--memory-budget', String(64 * MEMORY_SIZE_MB)],
-    // bin/lambkin runs `node` from PATH: this bench's own Node 24 first.
-    { env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` }, all: true, reject: false, buffer: false },
-  );
-  let text = '';
-  let exited = false;
-  child.all.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  void child.then(() => (exited = true));
-  let stopping: Promise<void> | undefined;
-  const serve: ServeProcess = {
-    url: '',
-    pid: child.pid!,
-    output: () => text,
-    stop: () => {
-      stopping ??= (async () => {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        await child;
-        clearTimeout(timer);
-      })();
-      return stopping;
-    },
-  };
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const match = /lambkin serve: listening on (http:\/\/\S+)/.exec(text);
-    if (match) {
-      serve.url = match[1]!;
-      return serve;
-    }
-    if (exited || Date.now() > until) {
-      await serve.stop();
-      throw new Error(`lambkin serve did not start listening:\n${text}`);
-    }
-    await sleep(25);
-  }
+    args: ['--image', image, '--keep-alive', '1', '--memory-budget', String(64 * MEMORY_SIZE_MB)],
+    failSignal: 'SIGTERM',
+  });
 }
 
 export async function measureServe(options: ServeOptions): Promise<ServeFigures> {
@@ -147,7 +104,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
   let leftContainers = 0;
   try {
     log(`serve: starting lambkin serve --image ${image} --keep-alive 1`);
-    serve = await startServe(dataDir, image);
+    serve = await startBenchServe(dataDir, image);
     client = new Client(serve.url, { pipelining: 1 });
     await apiCall(client, 'PUT', `${FUNCTIONS}/${IMAGE_FUNCTION}/configuration`, { MemorySize: MEMORY_SIZE_MB, Timeout: TIMEOUT_SECONDS });
     await apiCall(client, 'POST', FUNCTIONS, {

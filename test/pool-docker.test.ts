@@ -5,22 +5,17 @@
 import {
   CreateFunctionCommand,
   InvokeCommand,
-  LambdaClient,
   UpdateFunctionConfigurationCommand,
   DeleteFunctionCommand,
   type CreateFunctionCommandInput,
   type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { DockerBackend, EnvironmentPool, InMemoryLogSink, OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
-import { DockerInvoker } from '../src/service/docker-invoker.ts';
-import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
-import { buildImage, containerExists, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
+import { buildImage, containerExists, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
+import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from './support/zip.ts';
 
 const docked = await requireDocker();
@@ -67,37 +62,20 @@ interface Answer {
   greeting?: string | null;
 }
 
-const testLabels = { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) };
 const docker = new Dockerode();
-const backend = new DockerBackend({ labels: testLabels });
-const dataDirs: string[] = [];
-const services: { server: LambdaApiServer; invoker: DockerInvoker }[] = [];
-
+const services = new DockerLambdaServices();
 /** A LambdaApiServer over its own pool (with these keep-alive and lifetime settings), and an SDK client for it. */
-async function startService(poolOptions: EnvironmentPoolOptions = {}) {
-  const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-pool-'));
-  dataDirs.push(dataDir);
-  const logSink = new InMemoryLogSink();
-  const pool = new EnvironmentPool(backend, poolOptions);
-  const invoker = new DockerInvoker({ pool, logSink });
-  const server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
-  services.push({ server, invoker });
-  const endpoint = await server.listen();
-  const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-  return { lambda, pool, logSink };
-}
-
-type Service = Awaited<ReturnType<typeof startService>>;
+const startService = (pool: EnvironmentPoolOptions = {}) => services.start({ pool });
 
 const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
 
-async function createZipFunction(service: Service, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
+async function createZipFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
   await service.lambda.send(
     new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP }, ...extra }),
   );
 }
 
-async function invoke(service: Service, name: string, event: object = {}): Promise<InvokeCommandOutput & { answer: Answer; log: string }> {
+async function invoke(service: LambdaService, name: string, event: object = {}): Promise<InvokeCommandOutput & { answer: Answer; log: string }> {
   const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
   const text = Buffer.from(output.Payload ?? []).toString('utf8');
   const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
@@ -106,23 +84,20 @@ async function invoke(service: Service, name: string, event: object = {}): Promi
 }
 
 describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', () => {
-  let service: Service;
+  let service: LambdaService;
 
   beforeAll(async () => {
     const [started] = await Promise.all([
       startService(),
       buildImage(IMAGE, { Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.mjs ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n', 'index.mjs': HANDLER }),
-      backend.prepare(),
+      services.backend.prepare(),
     ]);
     service = started;
   }, 240_000);
 
   afterAll(async () => {
-    await Promise.all(services.map(({ server, invoker }) => Promise.all([server.close(), invoker.close()])));
-    await backend.close();
-    await removeAllContainers();
+    await services.close();
     await removeBuiltImages();
-    await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
   it('reuses a warm environment; Init Duration only on its first invoke; logs filed under its stream', async ({ expect }) => {
@@ -272,14 +247,9 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
 
 describe.skipIf(!docked)('EnvironmentPool.close()', () => {
   it('stops every environment, idle and busy, and leaves no container', async ({ expect }) => {
-    const ownBackend = new DockerBackend({ labels: testLabels, reapOnStart: false });
-    const pool = new EnvironmentPool(ownBackend);
-    const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-pool-close-'));
-    const invoker = new DockerInvoker({ pool });
-    const server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
+    const ownServices = new DockerLambdaServices({ reapOnStart: false });
+    const { lambda, pool } = await ownServices.start();
     try {
-      const endpoint = await server.listen();
-      const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
       await lambda.send(
         new CreateFunctionCommand({ FunctionName: 'closing', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP } }),
       );
@@ -289,16 +259,14 @@ describe.skipIf(!docked)('EnvironmentPool.close()', () => {
       await expect.poll(() => pool.count('closing').busy, { timeout: 10_000 }).toBe(1);
       await lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({}) }));
       expect(pool.count('closing')).toEqual({ busy: 1, idle: 1 });
-      const owned = () => docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownBackend.owner.id}`] } });
+      const owned = () => docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownServices.backend.owner.id}`] } });
       expect(await owned()).toHaveLength(2);
 
       await pool.close();
       expect(await owned()).toHaveLength(0);
       await inFlight;
     } finally {
-      await server.close();
-      await ownBackend.close();
-      await rm(dataDir, { recursive: true, force: true });
+      await ownServices.close();
     }
   });
 });

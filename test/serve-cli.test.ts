@@ -4,19 +4,17 @@
 // pid label) is removed in afterEach/afterAll, also when a test fails.
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { requireDocker } from './support/docker.ts';
-import { repoRoot } from './support/emulator-process.ts';
+import { lambkinBin as lambkin, startServe as startServeProcess, withNode24, type ServeProcess } from './support/serve-process.ts';
 import { makeZip } from './support/zip.ts';
 
-const lambkin = join(repoRoot, 'bin', 'lambkin');
-const withNode24 = { PATH: `${dirname(process.execPath)}:${process.env.PATH}` };
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const RIE_PATH = '/2015-03-31/functions/function/invocations';
 
@@ -34,67 +32,35 @@ const dataDirs: string[] = [];
 /** Every serve's pid, so that afterAll removes whatever containers any of them left. */
 const servePids = new Set<number>();
 
-interface ServeProcess {
-  url: string;
-  pid: number;
-  child: ResultPromise<{ all: true; reject: false; buffer: false }>;
-  output(): string;
-  /** Sends the signal and resolves the exit code (SIGKILL after 15 s if the signal is not enough). */
-  stop(signal?: NodeJS.Signals): Promise<number | undefined>;
-}
-
 const running = new Set<ServeProcess>();
 /** Serves a single test started (the shared one lives until afterAll). */
 const startedByTest = new Set<ServeProcess>();
 
 async function startServe(dataDir: string, extra: string[] = []): Promise<ServeProcess> {
-  const child = execa(lambkin, ['serve', '--port', '0', '--data-dir', dataDir, ...extra], {
-    env: withNode24,
-    all: true,
-    reject: false,
-    buffer: false,
-  });
-  let text = '';
-  let exited = false;
-  child.all.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-  void child.then(() => (exited = true));
-  servePids.add(child.pid!);
-  let stopping: Promise<number | undefined> | undefined;
-  const serve: ServeProcess = {
-    url: '',
-    pid: child.pid!,
-    child,
-    output: () => text,
-    stop: (signal = 'SIGTERM') => {
-      stopping ??= (async () => {
-        child.kill(signal);
-        const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-        const result = await child;
-        clearTimeout(timer);
-        running.delete(serve);
-        return result.exitCode;
-      })();
-      return stopping;
-    },
-  };
+  const serve = await startServeProcess(dataDir, { args: extra, onSpawn: (pid) => servePids.add(pid) });
   running.add(serve);
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const match = /lambkin serve: listening on (http:\/\/\S+)/.exec(text);
-    if (match) {
-      serve.url = match[1]!;
-      return serve;
-    }
-    if (exited || Date.now() > until) {
-      await serve.stop('SIGKILL');
-      throw new Error(`lambkin serve did not start listening:\n${text}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return serve;
+}
+
+/** A serve that lives for one test: afterEach kills it if the test did not stop it. */
+async function startTestServe(dataDir: string, extra: string[] = []): Promise<ServeProcess> {
+  const serve = await startServe(dataDir, extra);
+  startedByTest.add(serve);
+  return serve;
 }
 
 function sdkFor(serve: ServeProcess): LambdaClient {
   return new LambdaClient({ endpoint: serve.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+}
+
+/** Runs `use` with an SDK client for the serve, destroyed afterwards. */
+async function withSdk<T>(serve: ServeProcess, use: (lambda: LambdaClient) => Promise<T>): Promise<T> {
+  const lambda = sdkFor(serve);
+  try {
+    return await use(lambda);
+  } finally {
+    lambda.destroy();
+  }
 }
 
 async function createHello(lambda: LambdaClient, name: string): Promise<void> {
@@ -281,15 +247,11 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
 describe.skipIf(!docked)('lambkin serve: restarts and shutdown', () => {
   it('keeps functions across a restart, and SIGTERM (even twice) exits 0 leaving no container behind', { timeout: 90_000 }, async () => {
     const dataDir = await newDataDir();
-    const first = await startServe(dataDir, ['--keep-alive', '60']);
-    startedByTest.add(first);
-    const firstSdk = sdkFor(first);
-    try {
-      await createHello(firstSdk, 'kept');
-      expect(await invokeJson(firstSdk, 'kept', { run: 1 })).toEqual({ echo: { run: 1 } });
-    } finally {
-      firstSdk.destroy();
-    }
+    const first = await startTestServe(dataDir, ['--keep-alive', '60']);
+    await withSdk(first, async (sdk) => {
+      await createHello(sdk, 'kept');
+      expect(await invokeJson(sdk, 'kept', { run: 1 })).toEqual({ echo: { run: 1 } });
+    });
     expect(await containersOf(first.pid)).not.toHaveLength(0); // kept warm
     // A SIGTERM sent twice (a supervisor and a wrapper both forwarding it) still stops cleanly.
     first.child.kill('SIGTERM');
@@ -297,35 +259,26 @@ describe.skipIf(!docked)('lambkin serve: restarts and shutdown', () => {
     expect(await containersOf(first.pid)).toEqual([]);
     expect(first.output()).toMatch(/"msg":"stopped"/);
 
-    const second = await startServe(dataDir);
-    startedByTest.add(second);
-    const secondSdk = sdkFor(second);
-    try {
-      expect(await invokeJson(secondSdk, 'kept', { run: 2 })).toEqual({ echo: { run: 2 } });
-    } finally {
-      secondSdk.destroy();
-    }
+    const second = await startTestServe(dataDir);
+    await withSdk(second, async (sdk) => {
+      expect(await invokeJson(sdk, 'kept', { run: 2 })).toEqual({ echo: { run: 2 } });
+    });
     expect(await second.stop('SIGINT')).toBe(0);
     expect(await containersOf(second.pid)).toEqual([]);
   });
 
   it('a serve killed with -9 leaves containers that the next serve reaps before it listens', { timeout: 90_000 }, async () => {
     const dataDir = await newDataDir();
-    const killed = await startServe(dataDir, ['--keep-alive', '60']);
-    startedByTest.add(killed);
-    const sdk = sdkFor(killed);
-    try {
+    const killed = await startTestServe(dataDir, ['--keep-alive', '60']);
+    await withSdk(killed, async (sdk) => {
       await createHello(sdk, 'orphaned');
       await invokeJson(sdk, 'orphaned', {});
-    } finally {
-      sdk.destroy();
-    }
+    });
     await killed.stop('SIGKILL');
     const orphans = await containersOf(killed.pid);
     expect(orphans).not.toHaveLength(0);
 
-    const next = await startServe(dataDir);
-    startedByTest.add(next);
+    const next = await startTestServe(dataDir);
     expect(await containersOf(killed.pid)).toEqual([]);
     expect(await next.stop('SIGTERM')).toBe(0);
   });

@@ -9,16 +9,12 @@
 // Handler, so the service sets no _HANDLER; the Dockerfile's ENV provides it, as an image built for AWS does.
 // Containers and the image carry the test labels; afterAll removes them, also when a test fails.
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { DockerBackend, EnvironmentPool, InMemoryLogSink } from '../src/environments/index.ts';
-import { DockerInvoker } from '../src/service/docker-invoker.ts';
-import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
 import { installAwsLambdaRic } from './support/aws-lambda-ric.ts';
-import { buildImage, removeAllContainers, removeBuiltImages, TEST_LABEL } from './support/containers.ts';
+import { buildImage, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
+import { DockerLambdaServices } from './support/lambda-service.ts';
 
 const docked = await requireDocker();
 
@@ -70,18 +66,12 @@ interface Answer {
   runtime: string;
 }
 
-const testLabels = { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) };
-
 describe.skipIf(!docked)('an image running aws-lambda-ric, served by lambkin', () => {
+  const services = new DockerLambdaServices();
   let lambda: LambdaClient;
-  let server: LambdaApiServer | undefined;
-  let invoker: DockerInvoker | undefined;
-  let backend: DockerBackend | undefined;
-  let dataDir: string | undefined;
 
   beforeAll(async () => {
     const install = await installAwsLambdaRic();
-    backend = new DockerBackend({ labels: testLabels });
     await Promise.all([
       buildImage(IMAGE, {
         Dockerfile: DOCKERFILE,
@@ -89,25 +79,17 @@ describe.skipIf(!docked)('an image running aws-lambda-ric, served by lambkin', (
         // packageDir is <install>/node_modules/aws-lambda-ric: copy its parent, node_modules.
         'ric-node-modules': { copyFrom: dirname(install.packageDir) },
       }),
-      backend.prepare(),
+      services.backend.prepare(),
     ]);
-    dataDir = await mkdtemp(join(tmpdir(), 'lambkin-ric-image-'));
-    invoker = new DockerInvoker({ pool: new EnvironmentPool(backend), logSink: new InMemoryLogSink() });
-    server = new LambdaApiServer({ store: new SqliteFunctionStore(dataDir), invoker });
-    const endpoint = await server.listen();
-    lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+    ({ lambda } = await services.start());
     await lambda.send(
       new CreateFunctionCommand({ FunctionName: FUNCTION, Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } }),
     );
   }, 600_000);
 
   afterAll(async () => {
-    await server?.close();
-    await invoker?.close();
-    await backend?.close();
-    await removeAllContainers();
+    await services.close();
     await removeBuiltImages();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   async function invoke(event: object): Promise<InvokeCommandOutput & { body: Record<string, unknown>; log: string }> {

@@ -6,7 +6,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DockerBackend, EnvironmentPool, InMemoryLogSink, type EnvironmentPoolOptions } from '../../src/environments/index.ts';
+import { DockerBackend, EnvironmentPool, InMemoryLogSink, type DockerBackendOptions, type EnvironmentPoolOptions } from '../../src/environments/index.ts';
 import { ConcurrencyScheduler, type SchedulerOptions } from '../../src/scheduling/index.ts';
 import { DockerInvoker } from '../../src/service/docker-invoker.ts';
 import { LambdaApiServer, SqliteFunctionStore } from '../../src/service/index.ts';
@@ -25,9 +25,14 @@ export interface LambdaServiceOptions {
 export type LambdaService = Awaited<ReturnType<DockerLambdaServices['start']>>;
 
 export class DockerLambdaServices {
-  readonly backend = new DockerBackend({ labels: { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) } });
+  /** One backend for every service started here; its containers carry the test labels. */
+  readonly backend: DockerBackend;
   private readonly closers: (() => Promise<void>)[] = [];
   private readonly dataDirs: string[] = [];
+
+  constructor(backendOptions: Omit<DockerBackendOptions, 'labels'> = {}) {
+    this.backend = new DockerBackend({ ...backendOptions, labels: { [TEST_LABEL.split('=')[0]!]: '1', 'lambkin.test.owner': String(process.pid) } });
+  }
 
   async start(options: LambdaServiceOptions = {}) {
     const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'lambkin-service-')));
