@@ -4,13 +4,20 @@
 import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  DeleteLayerVersionCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  GetLayerVersionByArnCommand,
+  GetLayerVersionCommand,
   LambdaClient,
   ListFunctionsCommand,
+  ListLayersCommand,
+  ListLayerVersionsCommand,
+  PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   type CreateFunctionCommandInput,
+  type PublishLayerVersionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -404,5 +411,169 @@ describe('the wire', () => {
     expect(response.status).toBe(400);
     expect(response.headers.get('x-amzn-errortype')).toBe('InvalidRequestContentException');
     expect(((await response.json()) as { message: string }).message).toMatch(/^Could not parse request body into json: /);
+  });
+});
+
+describe('layers', () => {
+  const LAYER = 'arn:aws:lambda:us-east-1:123456789012:layer:';
+  const layerZip = (files: Record<string, string>) => makeZip(Object.entries(files).map(([name, content]) => ({ name, content })));
+  const publish = (name: string, zip: Buffer, extra: Partial<PublishLayerVersionCommandInput> = {}) =>
+    lambda.send(new PublishLayerVersionCommand({ LayerName: name, Content: { ZipFile: zip }, ...extra }));
+  const storedFunction = async (name: string) => (await store.get(name))!;
+
+  it('publishes versions numbered from 1 per layer, never reusing a deleted number', async () => {
+    const zip = layerZip({ 'nodejs/node_modules/a/index.js': 'module.exports = 1;' });
+    const first = await publish('tools', zip, { CompatibleRuntimes: ['nodejs24.x'], Description: 'the tools' });
+    expect(first).toMatchObject({
+      LayerArn: `${LAYER}tools`,
+      LayerVersionArn: `${LAYER}tools:1`,
+      Version: 1,
+      Description: 'the tools',
+      CompatibleRuntimes: ['nodejs24.x'],
+      Content: { CodeSha256: createHash('sha256').update(zip).digest('base64'), CodeSize: zip.length, Location: expect.stringMatching(/^file:\/\//) },
+    });
+    expect(first.CreatedDate).toMatch(LAST_MODIFIED);
+    expect(first.$metadata.httpStatusCode).toBe(201);
+    expect((await publish('other', zip)).Version).toBe(1);
+    expect((await publish('tools', zip)).Version).toBe(2);
+
+    await lambda.send(new DeleteLayerVersionCommand({ LayerName: 'tools', VersionNumber: 2 }));
+    expect((await publish('tools', zip)).Version).toBe(3);
+    // Deleting what is not there is no error, as in Lambda.
+    await lambda.send(new DeleteLayerVersionCommand({ LayerName: 'tools', VersionNumber: 2 }));
+
+    const got = await lambda.send(new GetLayerVersionCommand({ LayerName: 'tools', VersionNumber: 1 }));
+    expect(got).toMatchObject({ LayerVersionArn: `${LAYER}tools:1`, Description: 'the tools' });
+    const byArn = await lambda.send(new GetLayerVersionByArnCommand({ Arn: `${LAYER}tools:3` }));
+    expect(byArn.Version).toBe(3);
+    const missing = await failure(lambda.send(new GetLayerVersionCommand({ LayerName: 'tools', VersionNumber: 2 })));
+    expect(missing.name).toBe('ResourceNotFoundException');
+
+    const versions = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'tools' }));
+    expect(versions.LayerVersions!.map((version) => version.Version)).toEqual([3, 1]);
+    const paged = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'tools', MaxItems: 1 }));
+    expect(paged.LayerVersions!.map((version) => version.Version)).toEqual([3]);
+    const rest = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'tools', MaxItems: 1, Marker: paged.NextMarker }));
+    expect(rest.LayerVersions!.map((version) => version.Version)).toEqual([1]);
+    expect(rest.NextMarker).toBeUndefined();
+    const filtered = await lambda.send(new ListLayerVersionsCommand({ LayerName: 'tools', CompatibleRuntime: 'nodejs24.x' }));
+    expect(filtered.LayerVersions!.map((version) => version.Version)).toEqual([1]);
+
+    const layers = await lambda.send(new ListLayersCommand({}));
+    expect(layers.Layers!.map((layer) => [layer.LayerName, layer.LatestMatchingVersion?.Version])).toEqual([
+      ['other', 1],
+      ['tools', 3],
+    ]);
+
+    // The numbering survives a restart.
+    await stopService();
+    await startService();
+    expect((await publish('tools', zip)).Version).toBe(4);
+  });
+
+  it('reports a function\'s Layers, merges them in order into its /opt folder, and keeps them after the layer version is deleted', async () => {
+    const first = await publish('one', layerZip({ 'shared.txt': 'one', 'only-one.txt': 'one', 'bin/tool': 'one' }));
+    const second = await publish('two', layerZip({ 'shared.txt': 'two', 'bin/other': 'two' }));
+    const created = await lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: [first.LayerVersionArn!, second.LayerVersionArn!] })));
+    const expected = [
+      { Arn: first.LayerVersionArn, CodeSize: first.Content!.CodeSize },
+      { Arn: second.LayerVersionArn, CodeSize: second.Content!.CodeSize },
+    ];
+    expect(created.Layers).toEqual(expected);
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'layered' }))).Configuration!.Layers).toEqual(expected);
+    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'layered' }))).Layers).toEqual(expected);
+
+    const opt = (await storedFunction('layered')).layerDirectory!;
+    expect(await readFile(join(opt, 'shared.txt'), 'utf8')).toBe('two');
+    expect(await readFile(join(opt, 'only-one.txt'), 'utf8')).toBe('one');
+    expect(readdirSync(join(opt, 'bin')).sort()).toEqual(['other', 'tool']);
+
+    // Lambda keeps a deleted version's content for the functions that use it.
+    await lambda.send(new DeleteLayerVersionCommand({ LayerName: 'one', VersionNumber: 1 }));
+    expect(await readFile(join(opt, 'only-one.txt'), 'utf8')).toBe('one');
+    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'layered' }))).Configuration!.Layers).toEqual(expected);
+
+    // A deleted version cannot be newly referenced.
+    const gone = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second.LayerVersionArn!, `${LAYER}one:1`] })));
+    expect(gone.message).toBe(`Layer version ${LAYER}one:1 does not exist.`);
+
+    // Another list is another folder.
+    const swapped = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second.LayerVersionArn!] }));
+    expect(swapped.Layers).toEqual([expected[1]]);
+    expect(swapped.RevisionId).not.toBe(created.RevisionId);
+    const secondOnly = (await storedFunction('layered')).layerDirectory!;
+    expect(secondOnly).not.toBe(opt);
+    expect(existsSync(join(secondOnly, 'only-one.txt'))).toBe(false);
+
+    const cleared = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [] }));
+    expect(cleared.Layers).toBeUndefined();
+    expect((await storedFunction('layered')).layerDirectory).toBeUndefined();
+  });
+
+  it('unpacks a later layer over an earlier one in the order given', async () => {
+    const a = await publish('a', layerZip({ 'file.txt': 'a' }));
+    const b = await publish('b', layerZip({ 'file.txt': 'b' }));
+    await lambda.send(new CreateFunctionCommand(zipFunction('ab', { Layers: [a.LayerVersionArn!, b.LayerVersionArn!] })));
+    await lambda.send(new CreateFunctionCommand(zipFunction('ba', { Layers: [b.LayerVersionArn!, a.LayerVersionArn!] })));
+    expect(await readFile(join((await storedFunction('ab')).layerDirectory!, 'file.txt'), 'utf8')).toBe('b');
+    expect(await readFile(join((await storedFunction('ba')).layerDirectory!, 'file.txt'), 'utf8')).toBe('a');
+  });
+
+  it('refuses an unknown layer version, a malformed ARN, more than 5 layers, two versions of one layer, and Layers on an Image function', async () => {
+    const unknown = `${LAYER}nowhere:1`;
+    const missing = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: [unknown] }))));
+    expect(missing.name).toBe('InvalidParameterValueException');
+    expect(missing.message).toBe(`Layer version ${unknown} does not exist.`);
+    // Another account's layer of the same name and number is not this service's.
+    const zip = layerZip({ 'x.txt': 'x' });
+    await publish('mine', zip);
+    const foreign = 'arn:aws:lambda:us-east-1:999999999999:layer:mine:1';
+    expect((await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: [foreign] }))))).message).toBe(
+      `Layer version ${foreign} does not exist.`,
+    );
+
+    const malformed = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: [`${LAYER}mine`] }))));
+    expect(malformed.name).toBe('ValidationException');
+    expect(malformed.message).toContain("at 'layers' failed to satisfy constraint");
+
+    const six = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => (await publish(`l${n}`, zip)).LayerVersionArn!));
+    const tooMany = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: six }))));
+    expect(tooMany.name).toBe('ValidationException');
+    expect(tooMany.message).toContain('Member must have length less than or equal to 5');
+    await lambda.send(new CreateFunctionCommand(zipFunction('five', { Layers: six.slice(0, 5) })));
+
+    await publish('mine', zip);
+    const twice = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: [`${LAYER}mine:1`, `${LAYER}mine:2`] }))));
+    expect(twice.name).toBe('InvalidParameterValueException');
+    expect(twice.message).toContain('Two different versions of the same layer');
+
+    const image = await failure(
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'img', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'lambkin/nodejs:24' }, Layers: [`${LAYER}mine:1`] })),
+    );
+    expect(image.name).toBe('InvalidParameterValueException');
+    expect(await store.get('f')).toBeUndefined();
+  });
+
+  it('refuses function code and layers over the unzipped limit together (limit lowered to 1,000 bytes by a store option)', async () => {
+    await stopService();
+    await startService({ maxUnzippedBytes: 1_000 });
+    const layer = await publish('big', layerZip({ 'big.txt': 'a'.repeat(600) }));
+    const code = makeZip([{ name: 'index.mjs', content: 'b'.repeat(500) }]);
+    // Each fits alone.
+    await lambda.send(new CreateFunctionCommand(zipFunction('alone', { Code: { ZipFile: code } })));
+
+    const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('together', { Code: { ZipFile: code }, Layers: [layer.LayerVersionArn!] }))));
+    expect(error.name).toBe('InvalidParameterValueException');
+    expect(error.message).toBe('Function code combined with layers exceeds the maximum allowed size of 1000 bytes. The actual size is 1100 bytes.');
+    expect(await store.get('together')).toBeUndefined();
+
+    const update = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'alone', Layers: [layer.LayerVersionArn!] })));
+    expect(update.message).toBe('Function code combined with layers exceeds the maximum allowed size of 1000 bytes. The actual size is 1100 bytes.');
+    expect((await storedFunction('alone')).layers).toBeUndefined();
+
+    // A function with the layer cannot take code that would put it over either.
+    await lambda.send(new CreateFunctionCommand(zipFunction('small', { Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'x' }]) }, Layers: [layer.LayerVersionArn!] })));
+    const codeUpdate = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: code })));
+    expect(codeUpdate.message).toBe('Function code combined with layers exceeds the maximum allowed size of 1000 bytes. The actual size is 1100 bytes.');
   });
 });

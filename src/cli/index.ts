@@ -12,18 +12,24 @@ commands:
   logs FUNCTION [--follow]                print a function's log lines (START, its output, END, REPORT)
   status [--json]                         the functions of a running lambkin serve, their environments (busy,
                                           idle, starting, provisioned) and the concurrency and memory in use
+  package [DIR] [-o function.zip]         a deployment zip of DIR, checked against Lambda's limits (50 MB zipped,
+                                          250 MB unzipped with --layer zips) before it is written
+  layer [DIR] [-o layer.zip]              a layer zip, laid out as Lambda unpacks it under /opt
+                                          (nodejs/node_modules/..., bin/...)
   emulate [flags] [bootstrap [args...]]   run one function with the RIE-compatible emulator, here, without Docker:
                                           POST /2015-03-31/functions/function/invocations on
                                           --runtime-interface-emulator-address (default 0.0.0.0:8080)
   help                                    this text
 
-\`lambkin serve --help\` (and invoke, logs, status) lists a command's flags.`;
+\`lambkin serve --help\` (and invoke, logs, status, package, layer) lists a command's flags.`;
 
 const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>> = {
   serve: () => import('./serve.ts'),
   invoke: () => import('./invoke.ts'),
   logs: () => import('./logs.ts'),
   status: () => import('./status.ts'),
+  package: () => import('./package.ts'),
+  layer: () => import('./layer.ts'),
   emulate: () => import('../emulator/index.ts'),
 };
 

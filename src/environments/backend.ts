@@ -32,6 +32,8 @@ export interface EnvironmentSpec {
   imageConfig?: ImageConfig;
   /** Zip functions: the unpacked code on this machine, bind-mounted read-only at /var/task. */
   codeDirectory?: string;
+  /** Zip functions with layers: the layers merged into one folder on this machine, bind-mounted read-only at /opt. */
+  layerDirectory?: string;
   /** Lambda's runtime identifier (`nodejs24.x`), for AWS_EXECUTION_ENV; omitted for custom runtimes and images. */
   runtime?: string;
   /** MemorySize, MB: the container's memory limit (no swap) and, in proportion, its CPU share. */

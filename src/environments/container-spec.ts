@@ -15,6 +15,8 @@ const MIN_NANO_CPUS = 10_000_000;
 export const TMP_SIZE_MB = 512;
 export const TASK_ROOT = '/var/task';
 export const RUNTIME_DIR = '/var/runtime';
+/** Where a function's layers are unpacked. */
+export const LAYER_ROOT = '/opt';
 
 const DEFAULT_REGION = 'us-east-1';
 /** Stands in for the execution role's credentials: SDKs find a key and sign; nothing real is handed out. */
@@ -124,7 +126,10 @@ export function containerCreateOptions({ spec, owner, runtimeApi, engineCores, l
       Tmpfs: { '/tmp': `rw,exec,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
       // A mount, not a bind string: a missing source directory is an error instead of an empty directory the
       // engine would create for us.
-      Mounts: spec.codeDirectory ? [{ Type: 'bind', Source: resolve(spec.codeDirectory), Target: TASK_ROOT, ReadOnly: true }] : [],
+      Mounts: [
+        ...(spec.codeDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.codeDirectory), Target: TASK_ROOT, ReadOnly: true }] : []),
+        ...(spec.layerDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.layerDirectory), Target: LAYER_ROOT, ReadOnly: true }] : []),
+      ],
       // Lambda's per-environment limits on descriptors and processes.
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
       PidsLimit: 1024,

@@ -5,11 +5,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ZipCode } from './function-record.ts';
-import { extractZip, MAX_UNZIPPED_BYTES } from './zip-extract.ts';
+import { extractZip, MAX_UNZIPPED_BYTES, unzippedSize } from './zip-extract.ts';
 
 export class CodeStore {
   readonly dir: string;
-  private readonly maxUnzippedBytes: number;
+  readonly maxUnzippedBytes: number;
 
   constructor(dir: string, maxUnzippedBytes = MAX_UNZIPPED_BYTES) {
     this.dir = dir;
@@ -41,7 +41,9 @@ export class CodeStore {
       await writeFile(partial, zip);
       await rename(partial, zipPath);
     }
-    return { kind: 'zip', sha256: digest.toString('base64'), size: zip.length, zipPath, taskRoot };
+    // Read from the central directory (already checked by the extraction): the stored tree may predate this call.
+    const unzipped = await unzippedSize(zip);
+    return { kind: 'zip', sha256: digest.toString('base64'), size: zip.length, unzippedSize: unzipped, zipPath, taskRoot };
   }
 }
 

@@ -243,6 +243,7 @@ export function environmentSpec(fn: FunctionRecord, logSink?: LogSink): Environm
   if (accountId) spec.accountId = accountId;
   if (fn.code.kind === 'zip') {
     spec.codeDirectory = fn.code.taskRoot;
+    if (fn.layerDirectory) spec.layerDirectory = fn.layerDirectory;
     if (fn.handler) spec.handler = fn.handler;
     // AWS_EXECUTION_ENV names managed runtimes only; a custom runtime (provided.*) has none.
     if (fn.runtime && !fn.runtime.startsWith('provided')) spec.runtime = fn.runtime;

@@ -26,6 +26,9 @@ export function functionConfiguration(fn: FunctionRecord): Record<string, unknow
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
   };
+  if (fn.layers && fn.layers.length > 0) {
+    configuration.Layers = fn.layers.map((layer) => ({ Arn: layer.arn, CodeSize: layer.codeSize }));
+  }
   if (fn.imageConfig && Object.keys(fn.imageConfig).length > 0) {
     configuration.ImageConfigResponse = { ImageConfig: fn.imageConfig };
   }

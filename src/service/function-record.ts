@@ -14,6 +14,8 @@ export interface ZipCode {
   sha256: string;
   /** The zip's size in bytes (CodeSize). */
   size: number;
+  /** What it unzips to, in bytes (Lambda's 250 MB limit counts it, layers included); absent in older records. */
+  unzippedSize?: number;
   /** Where the zip itself is kept. */
   zipPath: string;
   /** The extracted code: /var/task of the function's environments. */
@@ -56,10 +58,30 @@ export interface FunctionRecord {
   revisionId: string;
   /** Lambda's own timestamp format, e.g. 2026-11-27T06:00:00.000+0000. */
   lastModified: string;
+  /** Zip only: the layer versions unpacked at /opt, in order (a later layer's file wins). Absent: none. */
+  layers?: FunctionLayer[];
+  /** Zip only, with layers: the layers merged into one folder, bind-mounted read-only at /opt. */
+  layerDirectory?: string;
   /** PutFunctionConcurrency's ReservedConcurrentExecutions; absent: the function shares the unreserved pool. */
   reservedConcurrency?: number;
   /** PutProvisionedConcurrencyConfig on $LATEST (lambkin has no published versions yet). */
   provisionedConcurrency?: ProvisionedConcurrencyRecord;
+}
+
+/**
+ * A layer version as a function holds it: a copy of what it needs, so deleting the layer version (which Lambda
+ * allows) leaves the function working. The content stays on disk, content-addressed.
+ */
+export interface FunctionLayer {
+  /** The LayerVersionArn. */
+  arn: string;
+  /** The layer zip's size (Layers[].CodeSize). */
+  codeSize: number;
+  /** Base64 SHA-256 of the layer zip. */
+  sha256: string;
+  unzippedSize: number;
+  /** The extracted layer. */
+  contentDirectory: string;
 }
 
 export interface ProvisionedConcurrencyRecord {

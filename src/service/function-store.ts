@@ -7,6 +7,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CodeStore } from './code-store.ts';
 import type { FunctionRecord, ZipCode } from './function-record.ts';
 import { resourceConflict } from './lambda-error.ts';
+import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 
 export interface FunctionStore {
   get(name: string): Promise<FunctionRecord | undefined>;
@@ -20,6 +21,8 @@ export interface FunctionStore {
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
   /** Stores (and extracts) a zip package, content-addressed. */
   putZip(zip: Buffer): Promise<ZipCode>;
+  /** Layer versions (PublishLayerVersion and a function's Layers); a store without them refuses layers. */
+  readonly layers?: LayerStore;
   close(): void;
 }
 
@@ -27,6 +30,7 @@ export class SqliteFunctionStore implements FunctionStore {
   readonly dataDir: string;
   private readonly db: DatabaseSync;
   private readonly code: CodeStore;
+  readonly layers: SqliteLayerStore;
   private readonly statements: Record<'get' | 'insert' | 'update' | 'delete' | 'listFirst' | 'listAfter', StatementSync>;
 
   constructor(dataDir: string, options: { maxUnzippedBytes?: number } = {}) {
@@ -45,6 +49,7 @@ export class SqliteFunctionStore implements FunctionStore {
       listAfter: this.db.prepare('SELECT record FROM functions WHERE name > ? ORDER BY name LIMIT ?'),
     };
     this.code = new CodeStore(join(dataDir, 'code'), options.maxUnzippedBytes);
+    this.layers = new SqliteLayerStore(this.db, dataDir, options.maxUnzippedBytes);
   }
 
   async get(name: string): Promise<FunctionRecord | undefined> {

@@ -16,12 +16,21 @@ export type Operation =
   | 'GetProvisionedConcurrencyConfig'
   | 'ListProvisionedConcurrencyConfigs'
   | 'DeleteProvisionedConcurrencyConfig'
-  | 'GetAccountSettings';
+  | 'GetAccountSettings'
+  | 'PublishLayerVersion'
+  | 'ListLayerVersions'
+  | 'GetLayerVersion'
+  | 'GetLayerVersionByArn'
+  | 'DeleteLayerVersion'
+  | 'ListLayers';
 
 export interface RouteMatch {
   operation: Operation;
   /** The URL-decoded FunctionName path parameter, when the route has one. */
   functionName?: string;
+  /** Layer routes: the URL-decoded LayerName (a name or a layer ARN) and VersionNumber path parameters. */
+  layerName?: string;
+  layerVersion?: string;
   query: URLSearchParams;
 }
 
@@ -29,7 +38,8 @@ const FUNCTIONS = '/2015-03-31/functions';
 // Later operations live under the API version they were added in.
 const CONCURRENCY_2017 = '/2017-10-31/functions/([^/]+)/concurrency/?$';
 const FUNCTIONS_2019 = '/2019-09-30/functions';
-const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string] }[] = [
+const LAYERS = '/2018-10-31/layers';
+const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string]; layer?: true }[] = [
   // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'ListFunctions' },
@@ -54,6 +64,13 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'GetProvisionedConcurrencyConfig' },
   { method: 'DELETE', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'DeleteProvisionedConcurrencyConfig' },
   { method: 'GET', path: /^\/2016-08-19\/account-settings\/?$/, operation: 'GetAccountSettings' },
+  { method: 'POST', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'PublishLayerVersion', layer: true },
+  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'ListLayerVersions', layer: true },
+  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'GetLayerVersion', layer: true },
+  { method: 'DELETE', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'DeleteLayerVersion', layer: true },
+  // GetLayerVersionByArn and ListLayers share a path: `?find=LayerVersion&Arn=` tells the first.
+  { method: 'GET', path: new RegExp(`^${LAYERS}/?$`), operation: 'GetLayerVersionByArn', query: ['find', 'LayerVersion'] },
+  { method: 'GET', path: new RegExp(`^${LAYERS}/?$`), operation: 'ListLayers' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
@@ -64,16 +81,14 @@ export function matchRoute(method: string, url: string): RouteMatch | undefined 
     if (route.query && parsed.searchParams.get(route.query[0]) !== route.query[1]) continue;
     const match = route.path.exec(parsed.pathname);
     if (!match) continue;
-    const encoded = match[1];
-    let functionName: string | undefined;
-    if (encoded !== undefined) {
-      try {
-        functionName = decodeURIComponent(encoded);
-      } catch {
-        return undefined;
-      }
+    let params: (string | undefined)[];
+    try {
+      params = match.slice(1).map((encoded) => (encoded === undefined ? undefined : decodeURIComponent(encoded)));
+    } catch {
+      return undefined;
     }
-    return { operation: route.operation, functionName, query: parsed.searchParams };
+    if (route.layer) return { operation: route.operation, layerName: params[0], layerVersion: params[1], query: parsed.searchParams };
+    return { operation: route.operation, functionName: params[0], query: parsed.searchParams };
   }
   return undefined;
 }

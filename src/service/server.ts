@@ -18,6 +18,14 @@ import {
   putProvisionedConcurrencyConfig,
 } from './handlers/provisioned-concurrency.ts';
 import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
+import {
+  deleteLayerVersion,
+  getLayerVersion,
+  getLayerVersionByArn,
+  listLayers,
+  listLayerVersions,
+  publishLayerVersion,
+} from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
 import { readBody, sendError, sendResponse } from './http-io.ts';
@@ -49,6 +57,12 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   ListProvisionedConcurrencyConfigs: listProvisionedConcurrencyConfigs,
   DeleteProvisionedConcurrencyConfig: deleteProvisionedConcurrencyConfig,
   GetAccountSettings: getAccountSettings,
+  PublishLayerVersion: publishLayerVersion,
+  ListLayerVersions: listLayerVersions,
+  GetLayerVersion: getLayerVersion,
+  GetLayerVersionByArn: getLayerVersionByArn,
+  DeleteLayerVersion: deleteLayerVersion,
+  ListLayers: listLayers,
 };
 
 /** The operation name Lambda uses in its RequestTooLargeException message. */
@@ -163,6 +177,8 @@ export class LambdaApiServer {
       if (body === undefined) throw requestTooLarge(limit, LIMIT_NAMES[route.operation] ?? route.operation);
       const response = await HANDLERS[route.operation](this.context, {
         functionName: route.functionName,
+        ...(route.layerName !== undefined ? { layerName: route.layerName } : {}),
+        ...(route.layerVersion !== undefined ? { layerVersion: route.layerVersion } : {}),
         query: route.query,
         headers: req.headers,
         body,

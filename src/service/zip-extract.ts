@@ -20,6 +20,25 @@ const S_IFLNK = 0o120000;
 
 const unreadable = () => invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
 
+/** The total uncompressed size `zip`'s central directory declares (what Lambda counts against its 250 MB). */
+export async function unzippedSize(zip: Buffer): Promise<number> {
+  let zipfile: ZipFile;
+  try {
+    zipfile = await yauzl.fromBufferPromise(zip, { autoClose: false, validateEntrySizes: true, strictFileNames: false });
+  } catch {
+    throw unreadable();
+  }
+  try {
+    let total = 0;
+    for await (const entry of zipfile.eachEntry()) total += entry.uncompressedSize;
+    return total;
+  } catch (error) {
+    throw invalidParameter(`Could not unzip uploaded file: ${(error as Error).message}`);
+  } finally {
+    zipfile.close();
+  }
+}
+
 /** Extracts `zip` into `into` (which must not exist yet). Throws InvalidParameterValueException on a bad package. */
 export async function extractZip(zip: Buffer, into: string, maxUnzippedBytes = MAX_UNZIPPED_BYTES): Promise<void> {
   let zipfile: ZipFile;

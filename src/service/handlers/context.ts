@@ -31,6 +31,9 @@ export interface InvokeObserver {
 export interface ServiceRequest {
   /** The URL-decoded FunctionName path parameter. */
   functionName?: string;
+  /** Layer routes: the URL-decoded LayerName and VersionNumber path parameters. */
+  layerName?: string;
+  layerVersion?: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;

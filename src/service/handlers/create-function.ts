@@ -16,6 +16,7 @@ import {
 } from '../validation.ts';
 import type { OperationHandler } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
+import { applyLayers, resolveLayers } from './function-layers.ts';
 import { checkArchitectures, checkEphemeralStorage } from './settings.ts';
 
 export const DEFAULT_TIMEOUT_SECONDS = 3;
@@ -61,6 +62,7 @@ export const createFunction: OperationHandler = async (context, request) => {
 
   // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
   if (await context.store.get(ref.name)) throw resourceConflict(`Function already exist: ${ref.name}`);
+  const layers = input.Layers === undefined ? [] : await resolveLayers(context, input.Layers);
   const code = await storeCode(context.store, packageType, input.Code as CodeSource);
 
   const record: FunctionRecord = {
@@ -76,6 +78,7 @@ export const createFunction: OperationHandler = async (context, request) => {
     lastModified: lambdaTimestamp(),
   };
   if (record.imageConfig === undefined) delete record.imageConfig;
+  await applyLayers(context, record, layers);
   await context.store.create(record);
   return { status: 201, json: functionConfiguration(record) };
 };

@@ -16,6 +16,7 @@ import {
 } from '../validation.ts';
 import { checkRevision, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
+import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
 import { checkEphemeralStorage } from './settings.ts';
 
 export const updateFunctionCode: OperationHandler = async (context, request) => {
@@ -23,6 +24,7 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
   const fn = await findFunction(context, request);
   checkRevision(fn, input.RevisionId);
   const code = await storeCode(context.store, fn.packageType, input);
+  checkCombinedSize(context, code, fn.layers ?? []);
   const updated: FunctionRecord = { ...fn, code };
   if (code.kind === 'image') updated.image = code.imageUri;
   // DryRun validates the package and answers what the function would become, changing nothing.
@@ -59,6 +61,8 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
     if (imageConfig && Object.keys(imageConfig).length > 0) updated.imageConfig = imageConfig;
     else delete updated.imageConfig;
   }
+  // Layers replaces the whole list ([] removes them); a new list is a new revision, so environments are retired.
+  if (input.Layers !== undefined) await applyLayers(context, updated, await resolveLayers(context, input.Layers));
   return { status: 200, json: functionConfiguration(await save(context, updated)) };
 };
 

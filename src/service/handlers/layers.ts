@@ -1,0 +1,199 @@
+// PublishLayerVersion, GetLayerVersion (by name and number, or by ARN), ListLayerVersions, ListLayers and
+// DeleteLayerVersion, in Lambda's shapes. The zip comes as Content.ZipFile (base64); S3 locations are not served.
+import type { ServiceIdentity } from '../function-record.ts';
+import { parseJsonObject } from '../http-io.ts';
+import { invalidParameter, LambdaError, resourceNotFound } from '../lambda-error.ts';
+import type { LayerStore, LayerVersionRecord } from '../layer-store.ts';
+import type { OperationHandler, ServiceContext } from './context.ts';
+
+const LAYER_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
+const LAYER_NAME_ARN = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9-_]+)$/;
+/** A LayerVersionArn, as CreateFunction's Layers must spell it. */
+export const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$/;
+const ARCHITECTURES = ['x86_64', 'arm64'];
+const MAX_COMPATIBLE_RUNTIMES = 15;
+const DEFAULT_MAX_ITEMS = 50;
+const MAX_ITEMS_LIMIT = 50;
+
+const validation = (value: unknown, field: string, rule: string) =>
+  new LambdaError(400, 'ValidationException', `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
+const notFound = () => resourceNotFound('The resource you requested does not exist.');
+
+export function layerStoreOf(context: ServiceContext): LayerStore {
+  if (!context.store.layers) throw invalidParameter('This lambkin service keeps no layers.');
+  return context.store.layers;
+}
+
+export function layerArn(identity: ServiceIdentity, name: string): string {
+  return `arn:aws:lambda:${identity.region}:${identity.accountId}:layer:${name}`;
+}
+
+export const publishLayerVersion: OperationHandler = async (context, request) => {
+  const layers = layerStoreOf(context);
+  const name = layerNameOf(request.layerName);
+  const input = parseJsonObject(request.body);
+  const content = input.Content as Record<string, unknown> | undefined;
+  if (content === undefined || content === null || typeof content !== 'object') {
+    throw validation('null', 'content', 'Member must not be null');
+  }
+  if (content.S3Bucket !== undefined) {
+    throw invalidParameter("lambkin serve takes a layer's content as Content.ZipFile; S3 locations are not supported.");
+  }
+  if (typeof content.ZipFile !== 'string' || content.ZipFile === '') throw invalidParameter('Please provide a source for layer content.');
+  const description = optionalString(input.Description, 'description', 256) ?? '';
+  const licenseInfo = optionalString(input.LicenseInfo, 'licenseInfo', 512);
+  const compatibleRuntimes = stringList(input.CompatibleRuntimes, 'compatibleRuntimes', MAX_COMPATIBLE_RUNTIMES);
+  const compatibleArchitectures = stringList(input.CompatibleArchitectures, 'compatibleArchitectures', ARCHITECTURES.length);
+  for (const architecture of compatibleArchitectures ?? []) {
+    if (!ARCHITECTURES.includes(architecture)) {
+      throw validation(`[${compatibleArchitectures!.join(', ')}]`, 'compatibleArchitectures', `Member must satisfy enum value set: [${ARCHITECTURES.join(', ')}]`);
+    }
+  }
+  const code = await layers.putZip(Buffer.from(content.ZipFile, 'base64'));
+  const record = await layers.publish({
+    layerName: name,
+    layerArn: layerArn(context.identity, name),
+    description,
+    code,
+    ...(compatibleRuntimes ? { compatibleRuntimes } : {}),
+    ...(compatibleArchitectures ? { compatibleArchitectures } : {}),
+    ...(licenseInfo !== undefined ? { licenseInfo } : {}),
+  });
+  return { status: 201, json: layerVersionJson(record) };
+};
+
+export const getLayerVersion: OperationHandler = async (context, request) => {
+  const record = await layerStoreOf(context).get(layerNameOf(request.layerName), versionOf(request.layerVersion));
+  if (!record || !sameAccount(context, record)) throw notFound();
+  return { status: 200, json: layerVersionJson(record) };
+};
+
+export const getLayerVersionByArn: OperationHandler = async (context, request) => {
+  const arn = request.query.get('Arn') ?? '';
+  const match = LAYER_VERSION_ARN.exec(arn);
+  if (!match) throw validation(arn, 'arn', `Member must satisfy regular expression pattern: ${LAYER_VERSION_ARN.source.slice(1, -1)}`);
+  const record = await layerStoreOf(context).get(match[3]!, Number(match[4]));
+  if (!record || record.layerVersionArn !== arn) throw notFound();
+  return { status: 200, json: layerVersionJson(record) };
+};
+
+export const listLayerVersions: OperationHandler = async (context, request) => {
+  const name = layerNameOf(request.layerName);
+  const versions = (await layerStoreOf(context).listVersions(name)).filter((record) => sameAccount(context, record) && matches(record, request.query));
+  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const marker = request.query.get('Marker');
+  const start = marker ? versions.findIndex((record) => record.version < decodeMarker(marker)) : 0;
+  const page = start < 0 ? [] : versions.slice(start, start + maxItems);
+  const json: Record<string, unknown> = { LayerVersions: page.map(layerVersionListItem) };
+  if (start >= 0 && versions.length > start + maxItems) json.NextMarker = encodeMarker(page.at(-1)!.version);
+  return { status: 200, json };
+};
+
+export const listLayers: OperationHandler = async (context, request) => {
+  // The newest matching version of each layer, layers by name.
+  const latest: LayerVersionRecord[] = [];
+  for (const record of await layerStoreOf(context).listVersions()) {
+    if (latest.at(-1)?.layerName === record.layerName || !sameAccount(context, record) || !matches(record, request.query)) continue;
+    latest.push(record);
+  }
+  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const marker = request.query.get('Marker');
+  const after = marker ? Buffer.from(marker, 'base64url').toString('utf8') : undefined;
+  const rest = after === undefined ? latest : latest.filter((record) => record.layerName > after);
+  const page = rest.slice(0, maxItems);
+  const json: Record<string, unknown> = {
+    Layers: page.map((record) => ({ LayerName: record.layerName, LayerArn: record.layerArn, LatestMatchingVersion: layerVersionListItem(record) })),
+  };
+  if (rest.length > maxItems) json.NextMarker = Buffer.from(page.at(-1)!.layerName, 'utf8').toString('base64url');
+  return { status: 200, json };
+};
+
+/** Lambda answers 204 whether or not the version existed. Functions using it keep their copy of the content. */
+export const deleteLayerVersion: OperationHandler = async (context, request) => {
+  await layerStoreOf(context).delete(layerNameOf(request.layerName), versionOf(request.layerVersion));
+  return { status: 204 };
+};
+
+function layerVersionJson(record: LayerVersionRecord): Record<string, unknown> {
+  return {
+    Content: { Location: `file://${record.code.zipPath}`, CodeSha256: record.code.sha256, CodeSize: record.code.size },
+    LayerArn: record.layerArn,
+    ...layerVersionListItem(record),
+  };
+}
+
+function layerVersionListItem(record: LayerVersionRecord): Record<string, unknown> {
+  return {
+    LayerVersionArn: record.layerVersionArn,
+    Version: record.version,
+    Description: record.description,
+    CreatedDate: record.createdDate,
+    ...(record.compatibleRuntimes ? { CompatibleRuntimes: record.compatibleRuntimes } : {}),
+    ...(record.compatibleArchitectures ? { CompatibleArchitectures: record.compatibleArchitectures } : {}),
+    ...(record.licenseInfo !== undefined ? { LicenseInfo: record.licenseInfo } : {}),
+  };
+}
+
+/** The CompatibleRuntime and CompatibleArchitecture filters of the list operations. */
+function matches(record: LayerVersionRecord, query: URLSearchParams): boolean {
+  const runtime = query.get('CompatibleRuntime');
+  const architecture = query.get('CompatibleArchitecture');
+  if (runtime && !record.compatibleRuntimes?.includes(runtime)) return false;
+  if (architecture && !record.compatibleArchitectures?.includes(architecture)) return false;
+  return true;
+}
+
+/** A layer of another region or account (by ARN) is not this service's. */
+function sameAccount(context: ServiceContext, record: LayerVersionRecord): boolean {
+  return record.layerArn === layerArn(context.identity, record.layerName);
+}
+
+/** LayerName may be a name or a layer ARN. */
+function layerNameOf(value: string | undefined): string {
+  const name = value ?? '';
+  if (LAYER_NAME.test(name)) return name;
+  const match = LAYER_NAME_ARN.exec(name);
+  if (match) return match[1]!;
+  throw validation(
+    name,
+    'layerName',
+    'Member must satisfy regular expression pattern: (arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+',
+  );
+}
+
+function versionOf(value: string | undefined): number {
+  const version = Number(value);
+  if (!/^\d+$/.test(value ?? '') || !Number.isSafeInteger(version)) throw validation(value, 'versionNumber', 'Member must be a number');
+  return version;
+}
+
+function optionalString(value: unknown, field: string, maxLength: number): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw validation(value, field, 'Member must be a string');
+  if (value.length > maxLength) throw validation(value, field, `Member must have length less than or equal to ${maxLength}`);
+  return value;
+}
+
+function stringList(value: unknown, field: string, maxItems: number): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw validation(value, field, 'Member must be a list of strings');
+  if (value.length > maxItems) throw validation(`[${value.join(', ')}]`, field, `Member must have length less than or equal to ${maxItems}`);
+  return value as string[];
+}
+
+function parseMaxItems(value: string | null): number {
+  if (value === null || value === '') return DEFAULT_MAX_ITEMS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_ITEMS_LIMIT) {
+    throw validation(value, 'maxItems', `Member must have value between 1 and ${MAX_ITEMS_LIMIT}`);
+  }
+  return n;
+}
+
+const encodeMarker = (version: number) => Buffer.from(String(version), 'utf8').toString('base64url');
+
+function decodeMarker(marker: string): number {
+  const version = Number(Buffer.from(marker, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(version)) throw invalidParameter(`Invalid Marker: ${marker}`);
+  return version;
+}
