@@ -1,13 +1,47 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers on this machine. These machines ship only the docker client, and CI starts
 # from a machine where nothing we started by hand survives, so CI (and anyone else) runs this before the tests.
-# Idempotent: an engine that already answers is left alone.
+# Idempotent: an engine that already answers is left alone. It also installs (never starts) Debian's
+# docker-registry binary, which the push tests run as their registry.
 set -euo pipefail
 
 LOG=${DOCKERD_LOG:-/var/log/lambkin-dockerd.log}
 WAIT_SECONDS=${DOCKERD_WAIT_SECONDS:-60}
 
 engine_answers() { docker info >/dev/null 2>&1; }
+
+# Packages' postinst scripts try to start their services; there is no init system here, so forbid that (unless a
+# policy is already in place) for as long as this script runs: we start what we need ourselves.
+forbid_service_starts() {
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+}
+
+APT_UPDATED=
+apt_install() {
+  forbid_service_starts
+  export DEBIAN_FRONTEND=noninteractive
+  if [ -z "$APT_UPDATED" ]; then
+    apt-get -o DPkg::Lock::Timeout=300 update -qq
+    APT_UPDATED=1
+  fi
+  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# The push tests run a real registry: Debian's docker-registry (distribution 2.8), as a child process of the test,
+# never as a service. Under CI=true those tests fail when the binary is missing.
+if [ ! -x /usr/bin/docker-registry ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "ensure-docker: installing Debian's docker-registry (for the push tests)"
+    apt_install docker-registry
+    # Should a policy have let its service start anyway, stop it: the tests start their own registries.
+    if command -v service >/dev/null 2>&1; then service docker-registry stop >/dev/null 2>&1 || true; fi
+  else
+    echo "ensure-docker: no /usr/bin/docker-registry and not root; the push tests need it (apt-get install docker-registry)" >&2
+  fi
+fi
 
 if engine_answers; then
   echo "ensure-docker: engine already running ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
@@ -19,16 +53,8 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
     echo "ensure-docker: no Docker engine and not root; install one (apt-get install docker.io) and start it" >&2
     exit 1
   fi
-  echo "ensure-docker: installing Debian's docker.io"
-  # The package's postinst tries to start a service; there is no init system here, so forbid that (unless a
-  # policy is already in place) and start dockerd ourselves below.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get -o DPkg::Lock::Timeout=300 update -qq
-  apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends docker.io >/dev/null
+  echo "ensure-docker: installing Debian's docker.io (its service is not started: dockerd starts below)"
+  apt_install docker.io
 fi
 
 DOCKERD=$(command -v dockerd)

@@ -16,12 +16,14 @@ commands:
                                           250 MB unzipped with --layer zips) before it is written
   layer [DIR] [-o layer.zip]              a layer zip, laid out as Lambda unpacks it under /opt
                                           (nodejs/node_modules/..., bin/...)
+  push IMAGE --to URI [flags]             tag a local image and push it to a registry (Amazon ECR logs in
+                                          itself with your AWS credentials); prints the digest
   emulate [flags] [bootstrap [args...]]   run one function with the RIE-compatible emulator, here, without Docker:
                                           POST /2015-03-31/functions/function/invocations on
                                           --runtime-interface-emulator-address (default 0.0.0.0:8080)
   help                                    this text
 
-\`lambkin serve --help\` (and invoke, logs, status, package, layer) lists a command's flags.`;
+\`lambkin serve --help\` (and invoke, logs, status, package, layer, push) lists a command's flags.`;
 
 const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>> = {
   serve: () => import('./serve.ts'),
@@ -30,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>
   status: () => import('./status.ts'),
   package: () => import('./package.ts'),
   layer: () => import('./layer.ts'),
+  push: () => import('./push.ts'),
   emulate: () => import('../emulator/index.ts'),
 };
 
