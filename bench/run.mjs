@@ -17,6 +17,9 @@
 //               against a bare `docker run` (bar: ratio ≤ 1.2), warm throughput with 1, 2 and 4 environments, and
 //               50 invokes at once to a cold function (bar: all succeed), and 100 at once against reserved
 //               concurrency 10 (bar: exactly 90 throttled) then drained; see serve.ts. About 40 s.
+//   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
+//               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
+//               images; see build.ts. About 5 s.
 //   trace       keep-alive policies replayed on a synthetic Azure-like day (bar: the hybrid policy has fewer cold
 //               starts than a fixed 10-minute keep-alive at no more memory-time); see trace-study.ts. A second.
 //
@@ -138,6 +141,11 @@ report.serve = {
   },
 };
 
+// `lambkin build` against a plain `docker build` of the same Dockerfile and context; see build.ts.
+const { measureBuild } = await import('./build.ts');
+const build = await measureBuild({ builds: 7, log: progress });
+report.build = { ...build, bars: { ratio: '<= 1.1', ratioMeetsBar: build.ratio <= 1.1 } };
+
 // Keep-alive policies replayed on a synthetic Azure-like day, no Docker, about a second; see trace-study.ts.
 const { traceStudy, printTraceStudy } = await import('./trace-study.ts');
 report.traceStudy = await traceStudy();
@@ -148,6 +156,7 @@ if (flags.json) {
   printTable(report);
   printEmulatorTable(report.emulator);
   printServeTable(report.serve, report.emulator);
+  printBuildTable(report.build);
   printTraceStudy(report.traceStudy);
 }
 
@@ -181,6 +190,17 @@ function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, col
     `                       drained with retrying clients in ${drain.drainMs} ms (${drain.throttles} throttles on the way, ${drain.environments} environments)`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
+}
+
+function printBuildTable({ builds, oursMs, dockerBuildMs, ratio, addedBytes, contextFiles, baseImageLayers, bars }) {
+  const kb = (bytes) => `${Math.round(bytes / 1000).toLocaleString('en-US')} KB`;
+  console.log('');
+  console.log(`lambkin build, a function image on lambkin/nodejs:24 (base cached, handler changed before each build, ${contextFiles} files)`);
+  console.log(
+    `  build time           ${oursMs} ms vs docker build ${dockerBuildMs} ms = ${ratio}   bar: ≤ 1.1   ${bars.ratioMeetsBar ? 'ok' : 'MISSED'}` +
+      `   (median of ${builds}); the function's layers add ${kb(addedBytes)}`,
+  );
+  for (const { image, from, addedBytes: added } of baseImageLayers) console.log(`  ${image.padEnd(24)} adds ${kb(added)} to ${from}`);
 }
 
 function printEmulatorTable({ image, warm, coldStart, bars }) {

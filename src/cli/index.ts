@@ -12,6 +12,8 @@ commands:
   logs FUNCTION [--follow]                print a function's log lines (START, its output, END, REPORT)
   status [--json]                         the functions of a running lambkin serve, their environments (busy,
                                           idle, starting, provisioned) and the concurrency and memory in use
+  build [DIR] [-t TAG] [flags]            build a function image on lambkin's base images (a Dockerfile is
+                                          generated when DIR has none); progress as it streams
   package [DIR] [-o function.zip]         a deployment zip of DIR, checked against Lambda's limits (50 MB zipped,
                                           250 MB unzipped with --layer zips) before it is written
   layer [DIR] [-o layer.zip]              a layer zip, laid out as Lambda unpacks it under /opt
@@ -23,13 +25,14 @@ commands:
                                           --runtime-interface-emulator-address (default 0.0.0.0:8080)
   help                                    this text
 
-\`lambkin serve --help\` (and invoke, logs, status, package, layer, push) lists a command's flags.`;
+\`lambkin serve --help\` (and invoke, logs, status, build, package, layer, push) lists a command's flags.`;
 
 const COMMANDS: Record<string, () => Promise<{ main: (args: string[]) => void }>> = {
   serve: () => import('./serve.ts'),
   invoke: () => import('./invoke.ts'),
   logs: () => import('./logs.ts'),
   status: () => import('./status.ts'),
+  build: () => import('./build.ts'),
   package: () => import('./package.ts'),
   layer: () => import('./layer.ts'),
   push: () => import('./push.ts'),
