@@ -215,8 +215,17 @@ async function build(tag, contextDir, { dockerfile, buildArgs = {} } = {}) {
   if (dockerfile) args.push('-f', dockerfile);
   for (const [key, value] of Object.entries(buildArgs)) args.push('--build-arg', `${key}=${value}`);
   log(`${tag}: docker build`);
+  const previous = await imageId(tag);
   await run(tag, 'docker', [...args, contextDir]);
   log(`${tag}: built (${seconds(since)})`);
+  // A rebuild moves the tag: the image it named before would stay behind untagged, one more per code change.
+  // Removed unless something still uses it (a container, another tag: then `docker rmi` refuses, and that is fine).
+  if (previous && previous !== (await imageId(tag))) await execa('docker', ['rmi', previous], { reject: false });
+}
+
+async function imageId(tag) {
+  const result = await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', tag], { reject: false });
+  return result.exitCode === 0 ? result.stdout.trim() : undefined;
 }
 
 async function main() {
