@@ -14,7 +14,8 @@ import { EcrLoginError, parseEcrRegistry } from '../src/packaging/ecr-login.ts';
 import { pushImage, PushError, type PushProgress } from '../src/packaging/push.ts';
 import { parseImageReference, registryAuthFor } from '../src/packaging/registry-auth.ts';
 import { progressRenderer } from '../src/cli/push.ts';
-import { buildImage, removeAllContainers, removeBuiltImages, runContainer } from './support/containers.ts';
+import { buildFunctionImage } from '../src/packaging/image-build.ts';
+import { removeAllContainers, removeBuiltImages, runContainer } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { freePort, requireRegistry, startRegistry, type TestRegistry } from './support/registry.ts';
 
@@ -187,10 +188,7 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
   beforeAll(async () => {
     registry = await startRegistry();
     imageNames.add(IMAGE);
-    await buildImage(IMAGE, {
-      'index.js': `exports.handler = async (event) => ({ marker: ${JSON.stringify(MARKER)}, hello: event.name });\n`,
-      Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.js ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n',
-    });
+    await buildFunction();
   });
 
   afterAll(async () => {
@@ -200,7 +198,7 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
     await registry?.close();
   });
 
-  it('pushes with the user AWS, reports progress and the digest; the image pulled back runs and answers', async () => {
+  it('an image from lambkin build, pushed with the user AWS (progress, digest), deleted, pulled back, runs and answers', async () => {
     const target = `${registry.address}/lambkin-test/push-fn:v1`;
     imageNames.add(target);
     const events: PushProgress[] = [];
@@ -323,10 +321,18 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
   /** Tests that remove the image (the round trip) leave it gone for the next: build it again then. */
   async function buildImageIfGone(): Promise<void> {
     if (await imageExists(IMAGE)) return;
-    await buildImage(IMAGE, {
-      'index.js': `exports.handler = async (event) => ({ marker: ${JSON.stringify(MARKER)}, hello: event.name });\n`,
-      Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.js ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n',
-    });
+    await buildFunction();
+  }
+
+  /** The function image as a user makes it: `lambkin build` of a directory with a handler (generated Dockerfile). */
+  async function buildFunction(): Promise<void> {
+    const dir = await mkdtemp(join(tmpdir(), 'lambkin-push-fn-'));
+    try {
+      await writeFile(join(dir, 'index.js'), `exports.handler = async (event) => ({ marker: ${JSON.stringify(MARKER)}, hello: event.name });\n`);
+      await buildFunctionImage({ dir, tag: IMAGE, runtime: 'nodejs24.x', handler: 'index.handler', labels: { 'lambkin.test': '1' } });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 });
 
