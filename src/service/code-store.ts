@@ -2,10 +2,11 @@
 // The same zip uploaded for many functions (or again) is stored and unpacked once; a container mounts the
 // extracted folder read-only as /var/task.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ZipCode } from './function-record.ts';
 import { extractZip, MAX_UNZIPPED_BYTES, unzippedSize } from './zip-extract.ts';
+import { exists } from './path-exists.ts';
 
 export class CodeStore {
   readonly dir: string;
@@ -44,14 +45,5 @@ export class CodeStore {
     // Read from the central directory (already checked by the extraction): the stored tree may predate this call.
     const unzipped = await unzippedSize(zip);
     return { kind: 'zip', sha256: digest.toString('base64'), size: zip.length, unzippedSize: unzipped, zipPath, taskRoot };
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -5,6 +5,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { chmod, copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, stat, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exists } from './path-exists.ts';
 
 export interface LayerContent {
   /** Base64 SHA-256 of the layer zip. */
@@ -58,14 +59,5 @@ async function overlay(from: string, to: string): Promise<void> {
         await chmod(target, (await stat(source)).mode & 0o777);
       });
     }
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
   }
 }

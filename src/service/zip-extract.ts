@@ -20,14 +20,18 @@ const S_IFLNK = 0o120000;
 
 const unreadable = () => invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
 
-/** The total uncompressed size `zip`'s central directory declares (what Lambda counts against its 250 MB). */
-export async function unzippedSize(zip: Buffer): Promise<number> {
-  let zipfile: ZipFile;
+/** Opens a zip held in memory; autoClose off: the entries are listed first and read afterwards, the caller closes. */
+async function openZip(zip: Buffer): Promise<ZipFile> {
   try {
-    zipfile = await yauzl.fromBufferPromise(zip, { autoClose: false, validateEntrySizes: true, strictFileNames: false });
+    return await yauzl.fromBufferPromise(zip, { autoClose: false, validateEntrySizes: true, strictFileNames: false });
   } catch {
     throw unreadable();
   }
+}
+
+/** The total uncompressed size `zip`'s central directory declares (what Lambda counts against its 250 MB). */
+export async function unzippedSize(zip: Buffer): Promise<number> {
+  const zipfile = await openZip(zip);
   try {
     let total = 0;
     for await (const entry of zipfile.eachEntry()) total += entry.uncompressedSize;
@@ -41,13 +45,7 @@ export async function unzippedSize(zip: Buffer): Promise<number> {
 
 /** Extracts `zip` into `into` (which must not exist yet). Throws InvalidParameterValueException on a bad package. */
 export async function extractZip(zip: Buffer, into: string, maxUnzippedBytes = MAX_UNZIPPED_BYTES): Promise<void> {
-  let zipfile: ZipFile;
-  try {
-    // autoClose off: the entries are listed first and read afterwards.
-    zipfile = await yauzl.fromBufferPromise(zip, { autoClose: false, validateEntrySizes: true, strictFileNames: false });
-  } catch {
-    throw unreadable();
-  }
+  const zipfile = await openZip(zip);
   try {
     const entries: Entry[] = [];
     let total = 0;
