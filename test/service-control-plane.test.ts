@@ -21,11 +21,11 @@ import {
 } from '@aws-sdk/client-lambda';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { mkdtemp, readFile, readlink, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../src/service/index.ts';
+import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
+import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { makeZip } from './support/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
@@ -44,28 +44,25 @@ let dataDir: string;
 let store: SqliteFunctionStore;
 let server: LambdaApiServer;
 let lambda: LambdaClient;
+let service: LocalService | undefined;
 
 async function startService(options: { maxUnzippedBytes?: number } = {}): Promise<void> {
-  store = new SqliteFunctionStore(dataDir, options);
-  server = new LambdaApiServer({ store, invoker: noInvoker });
-  const endpoint = await server.listen();
-  lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  service = await startLocalService({ dataDir, invoker: noInvoker, store: options });
+  ({ store, server, lambda } = service);
 }
 
 async function stopService(): Promise<void> {
-  lambda?.destroy();
-  await server?.close();
-  store?.close();
+  await service?.stop();
 }
 
 beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'lambkin-service-'));
+  dataDir = await makeDataDir('lambkin-service-');
   await startService();
 });
 
 afterEach(async () => {
   await stopService();
-  await rm(dataDir, { recursive: true, force: true });
+  await removeDataDir(dataDir);
 });
 
 const handlerZip = (body = 'export const handler = async () => "hi";') =>

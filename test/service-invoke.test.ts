@@ -8,11 +8,9 @@ import {
   UpdateFunctionConfigurationCommand,
   type InvokeCommandInput,
 } from '@aws-sdk/client-lambda';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
+import type { LambdaApiServer } from '../src/service/index.ts';
+import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from './support/zip.ts';
 
@@ -51,18 +49,16 @@ export const handler = awslambda.streamifyResponse(async (event, stream) => {
 const BROKEN_AT_INIT = "throw new Error('cannot start');\n";
 
 let dataDir: string;
-let store: SqliteFunctionStore;
+let service: LocalService | undefined;
 let invoker: ProcessInvoker;
 let server: LambdaApiServer;
 let lambda: LambdaClient;
 
 beforeAll(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), 'lambkin-invoke-'));
-  store = new SqliteFunctionStore(dataDir);
+  dataDir = await makeDataDir('lambkin-invoke-');
   invoker = new ProcessInvoker();
-  server = new LambdaApiServer({ store, invoker });
-  const endpoint = await server.listen();
-  lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
+  service = await startLocalService({ dataDir, invoker });
+  ({ server, lambda } = service);
   const ZipFile = makeZip([
     { name: 'index.mjs', content: HANDLER },
     { name: 'stream.mjs', content: STREAMING_HANDLER },
@@ -82,11 +78,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  lambda?.destroy();
-  await server?.close();
+  await service?.stop();
   await invoker?.close();
-  store?.close();
-  await rm(dataDir, { recursive: true, force: true });
+  if (dataDir) await removeDataDir(dataDir);
 });
 
 const invoke = (input: Partial<InvokeCommandInput> & { event?: unknown }) => {

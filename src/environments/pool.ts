@@ -137,6 +137,7 @@ export class EnvironmentPool {
    */
   retire(functionName: string): void {
     this.provisioned.forget(functionName);
+    this.latest.delete(functionName); // nothing pre-warms a deleted function; an updated one is seen again at its next reserve
     for (const pooled of this.all) if (pooled.functionName === functionName) this.retireOne(pooled);
     this.cancelPrewarm(functionName);
   }
