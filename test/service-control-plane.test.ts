@@ -25,7 +25,7 @@ import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
-import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { makeZip } from './support/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
@@ -82,16 +82,6 @@ const zipFunction = (name: string, extra: Partial<CreateFunctionCommandInput> = 
   Code: { ZipFile: handlerZip() },
   ...extra,
 });
-
-/** The SDK's error for a call that must fail. */
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('Expected the call to fail');
-}
 
 describe('CreateFunction (Zip)', () => {
   it('answers a FunctionConfiguration as AWS does, with the zip stored by content and extracted', async () => {

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaApiServer } from '../src/service/index.ts';
-import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from './support/zip.ts';
 
@@ -95,15 +95,6 @@ const invoke = (input: Partial<InvokeCommandInput> & { event?: unknown }) => {
 };
 
 const json = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
-
-async function failure(promise: Promise<unknown>): Promise<Error & { $metadata: { httpStatusCode?: number } }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error & { $metadata: { httpStatusCode?: number } };
-  }
-  throw new Error('Expected the call to fail');
-}
 
 describe('RequestResponse', () => {
   it('answers 200 with the result and the executed version', async () => {

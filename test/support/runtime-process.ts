@@ -1,6 +1,7 @@
 // Runs our Node.js runtime client (runtime/bootstrap → dist/runtime/index.mjs) as a child process against a
 // RuntimeApiServer, the way an execution environment runs it, and always stops it again. Tests talk to the
-// server's in-process API (invoke, waitForInit) and read what the runtime printed.
+// server's in-process API (invoke, waitForInit) and read what the runtime printed. launchRuntime is the harness
+// itself, for any runtime command; third-party-runtime.ts builds on it too.
 import { execa, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,6 +34,8 @@ export interface RuntimeProcess {
   /** Everything written to stdout / stderr so far. */
   stdout(): string;
   stderr(): string;
+  /** stdout and stderr so far, interleaved as they arrived. */
+  output(): string;
   /** stdout split into lines, without the trailing empty one. */
   stdoutLines(): string[];
   /** Resolves once `pattern` appears on stdout or stderr (bounded by `timeoutMs`). */
@@ -50,15 +53,29 @@ export interface RuntimeProcess {
   waitForInit(): Promise<InitOutcome>;
   /** Invokes through the server; `payload` objects are sent as JSON. */
   invoke(payload: unknown, request?: Partial<InvokeRequest>): Promise<InvokeOutcome>;
-  /** Kills the process (if still running) and closes its server. */
+  /** Kills the process (or its process group) if still running and closes its server. */
   stop(): Promise<void>;
 }
 
-const running = new Set<RuntimeProcess>();
+/** The runtimes of one kind still running (launchRuntime adds each, stop() removes it), and a stop-all for them. */
+export interface RuntimeRegistry {
+  running: Set<{ stop(): Promise<void> }>;
+  stopAll(): Promise<void>;
+}
+
+export function runtimeRegistry(): RuntimeRegistry {
+  const running = new Set<{ stop(): Promise<void> }>();
+  const stopAll = async () => {
+    await Promise.all([...running].map((runtime) => runtime.stop()));
+  };
+  return { running, stopAll };
+}
+
+const ours = runtimeRegistry();
 
 /** Stops every runtime still running and closes their servers: call from afterEach/afterAll. */
-export async function stopAllRuntimes(): Promise<void> {
-  await Promise.all([...running].map((runtime) => runtime.stop()));
+export function stopAllRuntimes(): Promise<void> {
+  return ours.stopAll();
 }
 
 export const DEFAULT_FUNCTION_ENV = {
@@ -72,25 +89,66 @@ export const DEFAULT_FUNCTION_ENV = {
 };
 
 export async function startRuntime(options: RuntimeProcessOptions): Promise<RuntimeProcess> {
+  const taskRoot = options.taskRoot.startsWith('/') ? options.taskRoot : join(handlerFixtures, options.taskRoot);
+  return launchRuntime({
+    command: bootstrap,
+    args: [],
+    // Node 24 first on PATH, so `node` in runtime/bootstrap is the project's Node.
+    path: `${dirname(process.execPath)}:${process.env.PATH}`,
+    handler: options.handler,
+    taskRoot,
+    runtimeApi: options.runtimeApi,
+    env: options.env,
+    running: ours.running,
+  });
+}
+
+/** How launchRuntime starts a runtime process: the harness that startRuntime and third-party-runtime.ts share. */
+export interface RuntimeLaunch {
+  command: string;
+  args: string[];
+  /** PATH of the process (nothing else is inherited). */
+  path: string;
+  /** Variables of the runtime command itself, laid over the defaults and under the Runtime API ones. */
+  commandEnv?: Record<string, string>;
+  /** `_HANDLER` */
+  handler: string;
+  /** LAMBDA_TASK_ROOT, absolute; also the working directory. */
+  taskRoot: string;
+  /** The Runtime API address; a fresh RuntimeApiServer is started when omitted. */
+  runtimeApi?: string;
+  /** Extra variables, laid over everything else. */
+  env?: Record<string, string>;
+  /**
+   * Runs the process in its own process group, and stop() SIGKILLs the whole group (for runtimes that leave
+   * children behind); otherwise stop() sends SIGTERM, then SIGKILL after 2 s.
+   */
+  processGroup?: boolean;
+  /** Holds the runtime until it is stopped, for a stop-all. */
+  running: Set<{ stop(): Promise<void> }>;
+}
+
+export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProcess> {
   let server: RuntimeApiServer | undefined;
-  let runtimeApi = options.runtimeApi;
+  let runtimeApi = launch.runtimeApi;
   if (runtimeApi === undefined) {
     server = new RuntimeApiServer();
     runtimeApi = await server.listen();
   }
-  const taskRoot = options.taskRoot.startsWith('/') ? options.taskRoot : join(handlerFixtures, options.taskRoot);
-  const child = execa(bootstrap, [], {
+  const child = execa(launch.command, launch.args, {
     env: {
-      // Node 24 first on PATH, so `node` in runtime/bootstrap is the project's Node.
-      PATH: `${dirname(process.execPath)}:${process.env.PATH}`,
+      PATH: launch.path,
       ...DEFAULT_FUNCTION_ENV,
+      ...launch.commandEnv,
       AWS_LAMBDA_RUNTIME_API: runtimeApi,
-      _HANDLER: options.handler,
-      LAMBDA_TASK_ROOT: taskRoot,
-      ...options.env,
+      _HANDLER: launch.handler,
+      LAMBDA_TASK_ROOT: launch.taskRoot,
+      ...launch.env,
     },
     extendEnv: false,
-    cwd: taskRoot,
+    cwd: launch.taskRoot,
+    // Its own process group, so stop() reaches the grandchildren too.
+    detached: launch.processGroup ?? false,
     reject: false,
     buffer: false,
     stdin: 'ignore',
@@ -98,16 +156,21 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
 
   let out = '';
   let err = '';
+  let all = '';
   const listeners = new Set<() => void>();
   const notify = () => {
     for (const listener of listeners) listener();
   };
   child.stdout?.on('data', (chunk: Buffer) => {
-    out += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    out += text;
+    all += text;
     notify();
   });
   child.stderr?.on('data', (chunk: Buffer) => {
-    err += chunk.toString('utf8');
+    const text = chunk.toString('utf8');
+    err += text;
+    all += text;
     notify();
   });
 
@@ -148,6 +211,7 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     child,
     stdout: () => out,
     stderr: () => err,
+    output: () => all,
     stdoutLines: () => out.split('\n').filter((line, index, lines) => line !== '' || index < lines.length - 1),
     waitForOutput,
     waitUntil: (condition, timeoutMs) => waitUntil(condition, timeoutMs),
@@ -167,8 +231,11 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     },
     stop: () => {
       stopped ??= (async () => {
-        running.delete(runtime);
-        if (stillRunning) {
+        launch.running.delete(runtime);
+        if (launch.processGroup) {
+          killGroup(child.pid);
+          await exited;
+        } else if (stillRunning) {
           child.kill('SIGTERM');
           const timer = setTimeout(() => child.kill('SIGKILL'), 2_000);
           await exited;
@@ -179,8 +246,22 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
       return stopped;
     },
   };
-  running.add(runtime);
+  launch.running.add(runtime);
   return runtime;
+}
+
+/**
+ * SIGKILL to the whole group, also when its leader has already exited: a group id stays reserved while the group
+ * has members, and is reused only after the pid counter wraps once it has none. (execa's subprocess has no
+ * exitCode to check first.)
+ */
+function killGroup(leaderPid: number | undefined): void {
+  if (!leaderPid) return;
+  try {
+    process.kill(-leaderPid, 'SIGKILL');
+  } catch {
+    // ESRCH: the whole group is gone already.
+  }
 }
 
 /** The body of a buffered success as parsed JSON; throws with the whole outcome otherwise. */
