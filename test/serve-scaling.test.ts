@@ -268,7 +268,12 @@ describe.skipIf(!docked)('keep-alive policy decisions acted on by the pool', () 
     expect(environmentIds(service, 'prewarmed')).toEqual([]); // unloaded at once
     expect(await containerExists(firstId!)).toBe(false);
 
-    await delay(1_400);
+    // Started 0.5 s after the invoke, and idle (initialised) once ready: a busy machine may take a while.
+    await expect
+      .poll(() => service.pool.snapshot().environments.filter((e) => e.functionName === 'prewarmed' && e.state === 'idle').length, {
+        timeout: 15_000,
+      })
+      .toBe(1);
     const [prewarmedId] = environmentIds(service, 'prewarmed');
     expect(prewarmedId).toBeDefined();
     expect(prewarmedId).not.toBe(firstId);
