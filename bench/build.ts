@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { buildFunctionImage } from '../src/packaging/image-build.ts';
 import { BASE_IMAGES, functionDockerfile } from '../src/packaging/function-dockerfile.ts';
+import { interleaved } from './compare.ts';
 import { median, round } from './stats.mjs';
 
 export interface BuildMeasurement {
@@ -74,21 +75,9 @@ export async function measureBuild(options: { builds?: number; log?: (line: stri
       return ms;
     };
 
-    // One unmeasured build of each (file cache, the base's layers), then alternating who goes first.
-    await ours();
-    await dockerBuild();
-    const oursSamples: number[] = [];
-    const dockerBuildSamples: number[] = [];
-    for (let i = 0; i < builds; i++) {
-      if (i % 2 === 0) {
-        oursSamples.push(await ours());
-        dockerBuildSamples.push(await dockerBuild());
-      } else {
-        dockerBuildSamples.push(await dockerBuild());
-        oursSamples.push(await ours());
-      }
-      log(`build ${i + 1}/${builds}: ours ${round(oursSamples.at(-1)!, 1)} ms, docker build ${round(dockerBuildSamples.at(-1)!, 1)} ms`);
-    }
+    const [oursSamples, dockerBuildSamples] = await interleaved(builds, ours, dockerBuild, (i, oursMs, dockerMs) =>
+      log(`build ${i + 1}/${builds}: ours ${round(oursMs, 1)} ms, docker build ${round(dockerMs, 1)} ms`),
+    );
 
     // The size our layers add, on one more build that is kept until measured.
     await editHandler();

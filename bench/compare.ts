@@ -40,19 +40,7 @@ export async function bareDockerRun(image: string, label: string): Promise<numbe
 
 /** One unmeasured start of each (file cache, image layers), then `starts` of each, who goes first alternating. */
 export async function compareColdStarts(starts: number, ours: () => Promise<number>, bare: () => Promise<number>): Promise<ColdStartComparison> {
-  await bare();
-  await ours();
-  const oursSamples: number[] = [];
-  const bareSamples: number[] = [];
-  for (let i = 0; i < starts; i++) {
-    if (i % 2 === 0) {
-      bareSamples.push(await bare());
-      oursSamples.push(await ours());
-    } else {
-      oursSamples.push(await ours());
-      bareSamples.push(await bare());
-    }
-  }
+  const [bareSamples, oursSamples] = await interleaved(starts, bare, ours);
   const oursMs = median(oursSamples);
   const bareDockerRunMs = median(bareSamples);
   return {
@@ -63,4 +51,31 @@ export async function compareColdStarts(starts: number, ours: () => Promise<numb
     oursSamples: oursSamples.map(roundMs),
     bareSamples: bareSamples.map(roundMs),
   };
+}
+
+/**
+ * One unmeasured run of each (file cache, image layers), then `rounds` measured runs of each, who goes first
+ * alternating, so machine noise and drift hit both alike. Each function resolves the ms it measured.
+ */
+export async function interleaved(
+  rounds: number,
+  first: () => Promise<number>,
+  second: () => Promise<number>,
+  onRound: (round: number, firstMs: number, secondMs: number) => void = () => {},
+): Promise<[number[], number[]]> {
+  await first();
+  await second();
+  const firstSamples: number[] = [];
+  const secondSamples: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    if (i % 2 === 0) {
+      firstSamples.push(await first());
+      secondSamples.push(await second());
+    } else {
+      secondSamples.push(await second());
+      firstSamples.push(await first());
+    }
+    onRound(i, firstSamples.at(-1)!, secondSamples.at(-1)!);
+  }
+  return [firstSamples, secondSamples];
 }
