@@ -1,5 +1,6 @@
 // The emulator's settings, read the way AWS's Runtime Interface Emulator reads them (flags, then variables), so
 // that scripts written for the RIE work unchanged. Unknown flags are ignored, as the RIE does.
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 
 export interface EmulatorConfig {
   /** Where callers invoke: host and port of `/2015-03-31/functions/function/invocations`. */
@@ -19,6 +20,8 @@ export interface EmulatorConfig {
   region: string;
   taskRoot: string;
   runtimeDir: string;
+  /** Host names callers may use beyond the always-safe ones (LAMBKIN_ALLOWED_HOSTS); see src/http/browser-guard.ts. */
+  allowedHosts: string[];
 }
 
 /** A user's mistake in flags or variables, reported in one clear line. */
@@ -88,6 +91,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): EmulatorConf
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
     taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
+    allowedHosts: parseAllowedHosts(env[ALLOWED_HOSTS_ENV]),
   };
 }
 

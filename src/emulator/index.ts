@@ -16,7 +16,7 @@ export async function runEmulator(argv: string[]): Promise<void> {
   }
 
   const emulator = new Emulator(config);
-  const endpoint = new InvokeEndpoint(emulator);
+  const endpoint = new InvokeEndpoint(emulator, { allowedHosts: config.allowedHosts });
   await emulator.start();
   const port = await endpoint.listen(config.invokeHost, config.invokePort);
   process.stdout.write(

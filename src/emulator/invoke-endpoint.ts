@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream/promises';
+import { ALLOWED_HOSTS_ENV, BrowserGuard } from '../http/browser-guard.ts';
+import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { readBodyUpTo } from '../runtime-api/read-body.ts';
 import { listenTcp } from '../runtime-api/listen-tcp.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
@@ -15,20 +17,32 @@ export const MAX_REQUEST_BYTES = 6_291_456;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
 
 /** A Lambda API error: the SDK reads the type from x-amzn-ErrorType and the message from `message`. */
-function sendServiceError(res: ServerResponse, status: number, type: string, message: string): void {
+function sendServiceError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
   res
-    .writeHead(status, { 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
+    .writeHead(status, { ...headers, 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
     .end(JSON.stringify({ Type: 'User', message }));
+}
+
+export interface InvokeEndpointOptions {
+  /** Host names callers may use beyond the always-safe ones (LAMBKIN_ALLOWED_HOSTS). */
+  allowedHosts?: readonly string[];
 }
 
 export class InvokeEndpoint {
   private readonly http: Server;
   private readonly sockets = new Set<Socket>();
   private readonly emulator: Emulator;
+  private readonly browserGuard: BrowserGuard;
 
-  constructor(emulator: Emulator) {
+  constructor(emulator: Emulator, options: InvokeEndpointOptions = {}) {
     this.emulator = emulator;
-    this.http = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => {
+    this.browserGuard = new BrowserGuard({
+      serverName: "lambkin's emulator",
+      allowedHosts: options.allowedHosts ?? [],
+      howToAllow: (host) => `allow it with the container's environment variable ${ALLOWED_HOSTS_ENV}=${host}`,
+    });
+    // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
+    this.http = createServer(CALLER_FACING_SERVER_OPTIONS, (req, res) => {
       this.handle(req, res).catch((error: unknown) => {
         // The caller went away mid-request, or something broke here: never leave a request hanging.
         if (!res.headersSent) sendServiceError(res, 500, 'ServiceException', String(error));
@@ -54,6 +68,12 @@ export class InvokeEndpoint {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // A page in the developer's browser must not drive the function (src/http/browser-guard.ts), on any path.
+    const refusal = this.browserGuard.check(req.headers);
+    if (refusal) {
+      req.resume();
+      return sendServiceError(res, 403, 'AccessDeniedException', refusal.message, { Connection: 'close' });
+    }
     if (!INVOKE_PATH.test(req.url ?? '')) {
       req.resume();
       return sendServiceError(res, 404, 'ResourceNotFoundException', `No route for ${req.method} ${req.url}`);
