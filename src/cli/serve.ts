@@ -17,6 +17,7 @@ import { DockerInvoker } from '../service/docker-invoker.ts';
 import { ServiceMetrics } from '../service/metrics.ts';
 import { LambdaApiServer } from '../service/server.ts';
 import { SqliteFunctionStore } from '../service/function-store.ts';
+import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
 import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand, UsageError } from './flags.ts';
 import { hostLogger, type HostLogger } from './host-logger.ts';
@@ -24,8 +25,16 @@ import { hostLogger, type HostLogger } from './host-logger.ts';
 /** The default memory budget: this share of the engine's memory, leaving the rest to the host and the engine. */
 const MEMORY_SHARE = 0.75;
 
+/**
+ * How long a stopping serve lets requests in flight (synchronous invokes, mostly) finish before it answers them with
+ * an error: long enough for the usual function, short of the 60 s or so after which supervisors and people give up
+ * and kill (Docker's and Kubernetes' own stop grace is 10-30 s; raise theirs with this).
+ */
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
+
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
                     [--keep-alive-policy hybrid|fixed] [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
+                    [--allowed-host NAME]... [--shutdown-grace SECONDS]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -43,6 +52,11 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
   --scaling-rate N       new environments each function may add per 10 s (default ${DEFAULT_SCALING_RATE.environments})
   --memory-budget MB     the most MemorySize all environments may hold together (default ${MEMORY_SHARE * 100}% of the
                          engine's memory); idle ones are evicted to make room, or the invoke is throttled
+  --allowed-host NAME    a host name callers may use in URLs (repeatable; *.example.com for a domain), beyond IP
+                         addresses, localhost, host.docker.internal, names without a dot and this machine's name; also
+                         ${ALLOWED_HOSTS_ENV}=a,b. Requests from web browsers (with an Origin header) are always refused
+  --shutdown-grace S     on SIGTERM or Ctrl-C, how long requests in flight may finish (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS}); a
+                         second Ctrl-C stops at once
 
   GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
 
@@ -61,6 +75,9 @@ interface ServeOptions {
   scalingRate: number;
   /** MB; undefined: a share of the engine's memory. */
   memoryBudgetMb: number | undefined;
+  /** From --allowed-host and LAMBKIN_ALLOWED_HOSTS. */
+  allowedHosts: string[];
+  shutdownGraceMs: number;
 }
 
 export function main(args: string[]): void {
@@ -81,6 +98,8 @@ function readOptions(args: string[]): ServeOptions {
       'concurrency-limit': { type: 'string' },
       'scaling-rate': { type: 'string' },
       'memory-budget': { type: 'string' },
+      'allowed-host': { type: 'string', multiple: true },
+      'shutdown-grace': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -97,7 +116,20 @@ function readOptions(args: string[]): ServeOptions {
     scalingRate: integerFlag('scaling-rate', values['scaling-rate'], DEFAULT_SCALING_RATE.environments, 1, 1_000_000),
     memoryBudgetMb:
       values['memory-budget'] === undefined ? undefined : integerFlag('memory-budget', values['memory-budget'], 0, 128, 16_777_216),
+    allowedHosts: [...parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]), ...allowedHostFlags(values['allowed-host'])],
+    // 0 is allowed: answer what is running at once. An hour bounds a typo.
+    shutdownGraceMs: integerFlag('shutdown-grace', values['shutdown-grace'], DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600) * 1000,
   };
+}
+
+/** Each --allowed-host, which may itself list names comma-separated (as the variable does). */
+function allowedHostFlags(value: unknown): string[] {
+  const given = Array.isArray(value) ? (value as string[]) : [];
+  const names = given.flatMap((entry) => parseAllowedHosts(entry));
+  for (const name of names) {
+    if (/[\s/]/.test(name)) throw new UsageError(`--allowed-host takes a host name without scheme or path, not '${name}'`);
+  }
+  return names;
 }
 
 /** hybrid unless asked otherwise, or unless a fixed --keep-alive was asked for. */
@@ -139,10 +171,16 @@ async function serve(options: ServeOptions): Promise<void> {
     metrics,
     host: options.host,
     port: options.port,
+    allowedHosts: options.allowedHosts,
+    howToAllowHost: (host) => `start lambkin serve with --allowed-host ${host} (or ${ALLOWED_HOSTS_ENV}=${host})`,
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
   });
   const shutdown = shutdownOnSignals(log, async () => {
-    await server.close(); // no new requests; in-flight invokes end with their environments below
+    // No new connections; the requests in flight (invokes) may finish within the grace, and whatever still runs
+    // after it is answered with a ServiceException rather than cut off.
+    const inFlight = server.requestsInFlight;
+    if (inFlight > 0) log.info({ inFlight, graceSeconds: options.shutdownGraceMs / 1000 }, 'letting requests in flight finish');
+    await server.close({ graceMs: options.shutdownGraceMs });
     await invoker.close(); // each runtime: SIGTERM, SIGKILL after 2 s, container removed
     await backend.close(); // anything else this host owns
     logSink.close();

@@ -35,3 +35,7 @@ export const unsupportedMediaType = (message: string) => new LambdaError(415, 'U
 export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
 export const unknownOperation = (method: string, path: string) =>
   new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
+/** A request refused before it is read (a browser's): its body is not wanted, nor the connection kept. */
+export const accessDenied = (message: string) => new LambdaError(403, 'AccessDeniedException', message, {}, { Connection: 'close' });
+/** The service is stopping: 503, so that a client (and the SDK's retry logic) knows to try again later. */
+export const serviceShuttingDown = (message: string) => new LambdaError(503, 'ServiceException', message, {}, { Connection: 'close' });

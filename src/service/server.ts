@@ -2,7 +2,6 @@
 // Routing, body limits and error answers live here; each operation is a handler in handlers/.
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
 import type { FunctionStore } from './function-store.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
@@ -30,8 +29,11 @@ import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } 
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
 import { readBody, sendError, sendResponse } from './http-io.ts';
 import { listenTcp } from '../runtime-api/listen-tcp.ts';
+import { BrowserGuard } from '../http/browser-guard.ts';
+import { GracefulCloser, type ClosingAnswer } from '../http/graceful-close.ts';
+import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import type { FunctionInvoker } from './invoker.ts';
-import { LambdaError, requestTooLarge, serviceError, unknownOperation } from './lambda-error.ts';
+import { accessDenied, LambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { matchRoute, type Operation } from './router.ts';
 
 /** An invoker without environments (tests running the runtime as a process) holds none. */
@@ -83,6 +85,13 @@ export interface LambdaApiServerOptions {
   scheduler?: ConcurrencyScheduler;
   /** Counts invokes and throttles, and renders GET /metrics (Prometheus text). */
   metrics?: ServiceMetricsSource;
+  /**
+   * Host names (beyond IP addresses, localhost, host.docker.internal, dotless names and this machine's name) that
+   * callers may use to reach the API; `*.example.com` allows a whole domain. See src/http/browser-guard.ts.
+   */
+  allowedHosts?: readonly string[];
+  /** How a refusal tells the user to allow another host name; the LAMBKIN_ALLOWED_HOSTS variable by default. */
+  howToAllowHost?: (host: string) => string;
 }
 
 export interface ServiceMetricsSource extends InvokeObserver {
@@ -92,7 +101,8 @@ export interface ServiceMetricsSource extends InvokeObserver {
 
 export class LambdaApiServer {
   private readonly http: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly closer: GracefulCloser;
+  private readonly browserGuard: BrowserGuard;
   private readonly context: ServiceContext;
   private readonly host: string;
   private readonly port: number;
@@ -112,12 +122,14 @@ export class LambdaApiServer {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.onInternalError = options.onInternalError ?? (() => {});
-    // A synchronous invoke may run for the function's whole timeout (up to 15 minutes): no request timeout.
-    this.http = createServer({ keepAlive: true, requestTimeout: 0 }, (req, res) => void this.handle(req, res));
-    this.http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+    this.browserGuard = new BrowserGuard({
+      serverName: "lambkin's Lambda API",
+      allowedHosts: options.allowedHosts ?? [],
+      howToAllow: options.howToAllowHost ?? ((host) => `allow it with LAMBKIN_ALLOWED_HOSTS=${host}`),
     });
+    // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
+    this.http = createServer(CALLER_FACING_SERVER_OPTIONS, (req, res) => void this.handle(req, res));
+    this.closer = new GracefulCloser(this.http, (res, why, graceMs) => this.answerWhileClosing(res, why, graceMs));
   }
 
   get scheduler(): ConcurrencyScheduler {
@@ -137,11 +149,18 @@ export class LambdaApiServer {
     return `http://${host}:${this.boundPort}`;
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+  /** Requests being served now (invokes included). */
+  get requestsInFlight(): number {
+    return this.closer.inFlightCount;
+  }
+
+  /**
+   * Stops listening, lets the requests in flight finish for up to `graceMs` (0 by default: a quick stop), answers
+   * any that arrive meanwhile on open connections with a 503 ServiceException, and those still running when the
+   * grace runs out likewise; see src/http/graceful-close.ts.
+   */
+  async close(options: { graceMs?: number } = {}): Promise<void> {
+    await this.closer.close(options.graceMs ?? 0);
   }
 
   /**
@@ -164,6 +183,16 @@ export class LambdaApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // Every answer carries it, also one written by the closer when the service stops.
+    res.setHeader('x-amzn-RequestId', requestId);
+    if (!this.closer.admit(req, res)) return;
+    // Before anything else, /metrics and /lambkin/status included. Function URLs, when they come, will answer
+    // browsers and decide CORS themselves; the Lambda API never serves them.
+    const refusal = this.browserGuard.check(req.headers);
+    if (refusal) {
+      req.resume();
+      return sendError(res, accessDenied(refusal.message), requestId);
+    }
     if (req.method === 'GET' && req.url === '/metrics' && this.metrics) return this.sendMetrics(res, this.metrics);
     if (req.method === 'GET' && req.url === STATUS_PATH) return this.sendStatus(res);
     try {
@@ -184,12 +213,23 @@ export class LambdaApiServer {
         body,
         requestId,
       });
+      // Answered meanwhile: the service stopped before the request finished.
+      if (res.writableEnded) return;
       sendResponse(res, response, requestId);
     } catch (error) {
+      if (res.writableEnded) return;
       if (!(error instanceof LambdaError)) this.onInternalError(error);
       if (res.headersSent) return void res.destroy();
       sendError(res, error instanceof LambdaError ? error : serviceError(`Internal error: ${String(error)}`), requestId);
     }
+  }
+
+  private answerWhileClosing(res: ServerResponse, why: ClosingAnswer, graceMs: number): void {
+    const message =
+      why === 'closing'
+        ? 'lambkin serve is shutting down: it takes no new requests; send this one again once it is back'
+        : `lambkin serve is shutting down: this request was still running after the ${graceMs / 1000} s shutdown grace period, and was stopped`;
+    sendError(res, serviceShuttingDown(message), String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
   }
 
   /** `lambkin status`: the functions, their environments and the limits, as JSON. */
@@ -206,9 +246,11 @@ export class LambdaApiServer {
       }
       const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
       const status = buildStatus(functions, pool, this.context.scheduler.snapshot());
+      if (res.writableEnded) return; // the service stopped meanwhile, and said so
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(status));
     } catch (error) {
       this.onInternalError(error);
+      if (res.headersSent) return void res.destroy();
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`status unavailable: ${String(error)}\n`);
     }
   }
@@ -216,9 +258,11 @@ export class LambdaApiServer {
   private async sendMetrics(res: ServerResponse, metrics: ServiceMetricsSource): Promise<void> {
     try {
       const text = await metrics.render();
+      if (res.writableEnded) return;
       res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text);
     } catch (error) {
       this.onInternalError(error);
+      if (res.headersSent) return void res.destroy();
       res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics unavailable: ${String(error)}\n`);
     }
   }
