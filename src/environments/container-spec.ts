@@ -1,5 +1,6 @@
 // What a function's spec becomes for the engine: the environment variables Lambda gives a runtime and the
-// container's limits (memory without swap, CPU in proportion to memory, read-only root, a writable /tmp).
+// container's limits (memory without swap, CPU in proportion to memory, read-only root, a writable /tmp), and its
+// privileges (Lambda's unprivileged user, no capabilities, no privilege gain, lambkin's own network).
 // Pure functions, so the rules can be read and tested without an engine.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
@@ -19,6 +20,12 @@ export const RUNTIME_DIR = '/var/runtime';
 export const LAYER_ROOT = '/opt';
 
 const DEFAULT_REGION = 'us-east-1';
+/**
+ * Lambda runs function code as sbx_user1051, uid 993 and gid 990, whatever the image says. lambkin does the same,
+ * except for an image that names a USER of its own (USER root included): that is kept, as the way out for an
+ * image whose entrypoint needs it.
+ */
+export const SANDBOX_USER = '993:990';
 /** Stands in for the execution role's credentials: SDKs find a key and sign; nothing real is handed out. */
 const PLACEHOLDER_CREDENTIALS = { accessKeyId: 'lambkin-local', secretAccessKey: 'lambkin-local', sessionToken: 'lambkin-local' };
 
@@ -95,10 +102,25 @@ export interface ContainerSpecInput {
   engineCores: number;
   /** Extra labels (tests mark their containers). */
   labels?: Record<string, string>;
+  /** The network to join and, when the host picked one, the container's address on it. The default bridge if omitted. */
+  network?: { name: string; address?: string };
+  /** The user to run as when the image names none; SANDBOX_USER by default. */
+  user?: string;
+  /** The image names a USER of its own: keep it. */
+  imageHasUser?: boolean;
 }
 
 /** The createContainer() options for one environment. */
-export function containerCreateOptions({ spec, owner, runtimeApi, engineCores, labels }: ContainerSpecInput): ContainerCreateOptions {
+export function containerCreateOptions({
+  spec,
+  owner,
+  runtimeApi,
+  engineCores,
+  labels,
+  network,
+  user = SANDBOX_USER,
+  imageHasUser = false,
+}: ContainerSpecInput): ContainerCreateOptions {
   const env = environmentVariables(spec, runtimeApi);
   const memoryBytes = spec.memorySizeMb * 1024 * 1024;
   const command = spec.imageConfig?.command ?? (spec.handler ? [spec.handler] : undefined);
@@ -138,9 +160,17 @@ export function containerCreateOptions({ spec, owner, runtimeApi, engineCores, l
       Init: true,
       // We remove containers ourselves, after reading how they exited (OOMKilled is gone with the container).
       AutoRemove: false,
-      NetworkMode: 'bridge',
+      // Least privilege: function code needs no capability (NET_RAW would let it forge packets on the network),
+      // and nothing it runs may gain privileges (setuid binaries in the image stay powerless).
+      CapDrop: ['ALL'],
+      SecurityOpt: ['no-new-privileges'],
+      NetworkMode: network?.name ?? 'bridge',
     },
   };
+  if (!imageHasUser) options.User = user;
+  if (network?.address) {
+    options.NetworkingConfig = { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: network.address } } } };
+  }
   if (command) options.Cmd = command;
   if (spec.imageConfig?.entryPoint) options.Entrypoint = spec.imageConfig.entryPoint;
   if (spec.imageConfig?.workingDirectory) options.WorkingDir = spec.imageConfig.workingDirectory;

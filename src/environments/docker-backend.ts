@@ -1,7 +1,8 @@
 // The Docker backend: one container per execution environment, through dockerode only. The host serves each
 // environment's Runtime API itself, on a listener of its own bound where that container can reach it (see
-// host-address.ts); the container is told AWS_LAMBDA_RUNTIME_API=<address>:<port>, so the image's
-// /lambda-entrypoint.sh execs the bootstrap directly, with no emulator in between.
+// host-address.ts) and answering that container's address alone (lambkin-network.ts); the container is told
+// AWS_LAMBDA_RUNTIME_API=<address>:<port>, so the image's /lambda-entrypoint.sh execs the bootstrap directly, with
+// no emulator in between.
 import { randomUUID } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
@@ -13,6 +14,18 @@ import { LambdaEnvironmentError, engineMessage, engineStatus, isEngineUnreachabl
 import { detectHostAddress, overrideAddress, type HostAddress } from './host-address.ts';
 import { currentOwner, type OwnerIdentity } from './labels.ts';
 import { Reaper } from './reaper.ts';
+import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
+import { ensureLambkinNetwork, type LambkinNetwork } from './lambkin-network.ts';
+
+/** Tries at an address of its own before a start gives up (each miss is another host's container holding it). */
+const ADDRESS_ATTEMPTS = 5;
+
+interface StartedContainer {
+  container: Dockerode.Container;
+  output: OutputLines;
+  outputDone: Promise<void>;
+  address: string;
+}
 
 export interface DockerBackendOptions {
   /** A configured client; by default dockerode's own defaults (DOCKER_HOST, else /var/run/docker.sock). */
@@ -32,6 +45,8 @@ export interface DockerBackendOptions {
 /** What is learned from the engine once, before the first environment. */
 export interface EngineFacts {
   hostAddress: HostAddress;
+  /** lambkin's own network, which every environment joins. */
+  network: LambkinNetwork;
   cores: number;
   /** The memory the engine's machine has (on Docker Desktop, its VM's), bytes; undefined when not reported. */
   memoryBytes: number | undefined;
@@ -43,6 +58,8 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly docker: Dockerode;
   private readonly options: DockerBackendOptions;
   private readonly live = new Set<DockerEnvironment>();
+  private readonly imageUsers = new Map<string, Promise<boolean>>();
+  private addresses: AddressAllocator | undefined;
   private facts: Promise<EngineFacts> | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
@@ -66,7 +83,7 @@ export class DockerBackend implements EnvironmentBackend {
 
   async start(spec: EnvironmentSpec): Promise<DockerEnvironment> {
     validate(spec);
-    const { hostAddress, cores } = await this.prepare();
+    const { hostAddress, cores, network } = await this.prepare();
 
     const server = new RuntimeApiServer({ host: hostAddress.bind, port: 0 });
     let listening: string;
@@ -82,41 +99,100 @@ export class DockerBackend implements EnvironmentBackend {
     const port = listening.slice(listening.lastIndexOf(':') + 1);
     const runtimeApi = `${hostAddress.advertise.includes(':') ? `[${hostAddress.advertise}]` : hostAddress.advertise}:${port}`;
 
-    let container: Dockerode.Container;
+    let started: StartedContainer;
     try {
-      const create = containerCreateOptions({ spec, owner: this.owner, runtimeApi, engineCores: cores, labels: this.options.labels });
-      container = await this.docker.createContainer(create);
+      started = await this.createAndStart(spec, server, runtimeApi, cores, network, hostAddress.peersVisible);
     } catch (error) {
       await server.close();
-      throw translateEngineError(error, 'create', spec);
+      throw error;
     }
+    const environment = new DockerEnvironment({
+      container: started.container,
+      server,
+      spec,
+      output: started.output,
+      outputDone: started.outputDone,
+      ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
+    });
+    this.live.add(environment);
+    void environment.exited.then(() => {
+      this.live.delete(environment);
+      this.addresses?.release(started.address);
+    });
+    return environment;
+  }
 
-    try {
-      const output = new OutputLines(spec.onOutput);
-      // Attached before start, so not one line of the runtime's output is missed.
-      const attached = await container.attach({ stream: true, stdout: true, stderr: true });
-      const outputDone = output.follow(this.docker, attached);
-      server.reset();
-      await container.start();
-      // Init Duration counts from the runtime's start, as Lambda's does: the container's creation and network
-      // setup are the sandbox's, not the function's init.
-      server.markInitStart();
-      const environment = new DockerEnvironment({
-        container,
-        server,
-        spec,
-        output,
-        outputDone,
-        ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
-      });
-      this.live.add(environment);
-      void environment.exited.then(() => this.live.delete(environment));
-      return environment;
-    } catch (error) {
-      await container.remove({ force: true, v: true }).catch(() => {});
-      await server.close();
-      throw translateEngineError(error, 'start', spec);
+  /**
+   * Creates the container on lambkin's network at an address picked here, its listener told to serve that address
+   * alone, and starts it. Another host's container may hold the address (the engine says so at start): then the
+   * container is remade at another address, a few times at most.
+   */
+  private async createAndStart(
+    spec: EnvironmentSpec,
+    server: RuntimeApiServer,
+    runtimeApi: string,
+    cores: number,
+    network: LambkinNetwork,
+    peersVisible: boolean,
+  ): Promise<StartedContainer> {
+    const imageHasUser = await this.imageHasUser(spec.image);
+    const addresses = (this.addresses ??= new AddressAllocator(network.subnet, [network.gateway]));
+    for (let attempt = 1; ; attempt++) {
+      const address = addresses.take();
+      if (peersVisible) server.allowOnly(address);
+      let container: Dockerode.Container;
+      try {
+        const create = containerCreateOptions({
+          spec,
+          owner: this.owner,
+          runtimeApi,
+          engineCores: cores,
+          labels: this.options.labels,
+          network: { name: network.name, address },
+          imageHasUser,
+        });
+        container = await this.docker.createContainer(create);
+      } catch (error) {
+        addresses.release(address);
+        throw translateEngineError(error, 'create', spec);
+      }
+      try {
+        const output = new OutputLines(spec.onOutput);
+        // Attached before start, so not one line of the runtime's output is missed.
+        const attached = await container.attach({ stream: true, stdout: true, stderr: true });
+        const outputDone = output.follow(this.docker, attached);
+        server.reset();
+        await container.start();
+        // Init Duration counts from the runtime's start, as Lambda's does: the container's creation and network
+        // setup are the sandbox's, not the function's init.
+        server.markInitStart();
+        return { container, output, outputDone, address };
+      } catch (error) {
+        await container.remove({ force: true, v: true }).catch(() => {});
+        addresses.release(address);
+        if (isAddressInUse(engineMessage(error)) && attempt < ADDRESS_ATTEMPTS) continue;
+        throw translateEngineError(error, 'start', spec);
+      }
     }
+  }
+
+  /** Whether an image names its own USER; asked once per image name and host (the answer is needed at every start). */
+  private imageHasUser(image: string): Promise<boolean> {
+    let known = this.imageUsers.get(image);
+    if (!known) {
+      known = this.docker
+        .getImage(image)
+        .inspect()
+        .then((info) => Boolean(info.Config?.User))
+        .catch((error: unknown) => {
+          // A missing image is reported by the create that follows, in the caller's words; ask again next time.
+          this.imageUsers.delete(image);
+          if (engineStatus(error) === 404) return false;
+          throw translateEngineError(error, 'create');
+        });
+      this.imageUsers.set(image, known);
+    }
+    return known;
   }
 
   /** Host shutdown: every live environment gets Lambda's shutdown, then anything left that we own is removed. */
@@ -127,10 +203,11 @@ export class DockerBackend implements EnvironmentBackend {
 
   private async learnEngine(): Promise<EngineFacts> {
     const info = (await this.docker.info()) as { NCPU?: number; MemTotal?: number };
+    const network = await ensureLambkinNetwork(this.docker);
     const override = this.options.hostAddress;
-    const hostAddress = override ? await overrideAddress(override) : await detectHostAddress(this.docker);
+    const hostAddress = override ? await overrideAddress(override) : await detectHostAddress(this.docker, network);
     if (this.options.reapOnStart !== false) await this.reaper.reapDeadOwners();
-    return { hostAddress, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
+    return { hostAddress, network, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
   }
 }
 

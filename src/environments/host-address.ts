@@ -1,13 +1,18 @@
-// How a container reaches the host's Runtime API listener. It differs by platform:
-// - Linux engine on this machine: the default bridge's gateway (docker0, typically 172.17.0.1), which is an
-//   address of this machine that the containers route to. We listen on it alone, not on every interface.
-// - Docker Desktop: containers reach the host as host.docker.internal, forwarded to the host's loopback.
-// - lambkin itself in a container, engine elsewhere: the gateway is not ours; our own address is used.
-// LAMBKIN_HOST_ADDRESS (or the backend's hostAddress option) overrides all of this.
+// How a container reaches the host's Runtime API listeners. It differs by platform:
+// - Linux engine on this machine: the gateway of lambkin's own network (lambkin-network.ts, 169.254.100.1), an
+//   address of this machine on the lambkin0 bridge that only the containers route to. We listen on it alone, and
+//   each listener answers only its own container's address.
+// - Docker Desktop: containers reach the host as host.docker.internal, forwarded to the host's loopback (every
+//   connection then comes from the forwarder, so listeners cannot tell containers apart by address).
+// - LAMBKIN_HOST_ADDRESS (or the backend's hostAddress option) overrides all of this, for set-ups detection cannot
+//   see (lambkin itself in a container, the engine on another machine).
+// There is no silent fallback: a gateway that is not ours is an error naming the override, never a listener on an
+// external interface.
 import { createServer } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type Dockerode from 'dockerode';
 import { LambdaEnvironmentError } from './errors.ts';
+import type { LambkinNetwork } from './lambkin-network.ts';
 
 export const HOST_ADDRESS_ENV = 'LAMBKIN_HOST_ADDRESS';
 
@@ -17,7 +22,12 @@ export interface HostAddress {
   /** What containers are given in AWS_LAMBDA_RUNTIME_API (before `:port`). */
   advertise: string;
   /** How it was found, for logs and error messages. */
-  source: 'override' | 'bridge-gateway' | 'docker-desktop' | 'own-address';
+  source: 'override' | 'lambkin-network' | 'docker-desktop';
+  /**
+   * Whether connections come straight from the containers' own addresses, so that each listener can refuse every
+   * peer but its container. Not through Docker Desktop's forwarder, nor an override we cannot vouch for.
+   */
+  peersVisible: boolean;
 }
 
 /**
@@ -38,35 +48,31 @@ function localAddresses(): Set<string> {
   return addresses;
 }
 
-function ownExternalIPv4(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) {
-    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
-  }
-  return undefined;
-}
-
 /** An override: bind to it when it is one of ours, else (a name, a forwarded address) on every interface. */
 export async function overrideAddress(address: string): Promise<HostAddress> {
   const local = localAddresses().has(address) || (await isLocalAddress(address));
-  return { bind: local ? address : '0.0.0.0', advertise: address, source: 'override' };
+  return { bind: local ? address : '0.0.0.0', advertise: address, source: 'override', peersVisible: local };
 }
 
-export async function detectHostAddress(docker: Dockerode, override = process.env[HOST_ADDRESS_ENV]): Promise<HostAddress> {
+export async function detectHostAddress(
+  docker: Dockerode,
+  network: LambkinNetwork,
+  override = process.env[HOST_ADDRESS_ENV],
+): Promise<HostAddress> {
   if (override) return await overrideAddress(override);
 
   const info = (await docker.info()) as { OperatingSystem?: string };
   if (info.OperatingSystem?.includes('Docker Desktop')) {
-    return { bind: '127.0.0.1', advertise: 'host.docker.internal', source: 'docker-desktop' };
+    return { bind: '127.0.0.1', advertise: 'host.docker.internal', source: 'docker-desktop', peersVisible: false };
   }
 
-  const bridge = (await docker.getNetwork('bridge').inspect()) as { IPAM?: { Config?: Array<{ Gateway?: string }> } };
-  const gateway = bridge.IPAM?.Config?.map((config) => config.Gateway).find((address) => address && !address.includes(':'));
-  if (gateway && (await isLocalAddress(gateway))) return { bind: gateway, advertise: gateway, source: 'bridge-gateway' };
-
-  const own = ownExternalIPv4();
-  if (own) return { bind: own, advertise: own, source: 'own-address' };
+  if (await isLocalAddress(network.gateway)) {
+    return { bind: network.gateway, advertise: network.gateway, source: 'lambkin-network', peersVisible: true };
+  }
   throw new LambdaEnvironmentError(
     'ServiceException',
-    `Cannot tell how containers reach this host (bridge gateway ${gateway ?? 'unknown'} is not an address of this machine); set ${HOST_ADDRESS_ENV}`,
+    `Cannot tell how containers reach this host: the gateway ${network.gateway} of the Docker network ${network.name} ` +
+      `is not an address of this machine (is the engine on another machine, or lambkin in a container?); set ${HOST_ADDRESS_ENV} ` +
+      'to an address of this machine that the containers can reach',
   );
 }

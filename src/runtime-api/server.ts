@@ -2,7 +2,7 @@
 // InvokeStateMachine. The runtime inside the environment long-polls `/next`, then answers on `/response` or
 // `/error`; the environment's owner hands events in through invoke() and gets typed outcomes back.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import {
@@ -17,6 +17,7 @@ import {
 import { InvokeStateMachine, type DispatchedEvent, type InFlightInvoke, type Refusal } from './invoke-state-machine.ts';
 import { matchRoute } from './routes.ts';
 import { listenTcp } from './listen-tcp.ts';
+import { CONNECTIONS_CHECKING_INTERVAL_MS, HEADERS_TIMEOUT_MS } from '../http/server-timeouts.ts';
 import type {
   ErrorBody,
   InitOutcome,
@@ -31,6 +32,11 @@ const ERROR_BODY_TRAILER = 'lambda-runtime-function-error-body';
 const XRAY_CAUSE_HEADER = 'lambda-runtime-function-xray-error-cause';
 const RESPONSE_MODE_HEADER = 'lambda-runtime-function-response-mode';
 const ACCEPTED = JSON.stringify({ status: 'OK' });
+/**
+ * An idle kept-alive runtime socket is closed after a minute: long enough that a runtime's loop (answer, then
+ * /next at once) never meets it, short enough that stray sockets do not pile up.
+ */
+const RUNTIME_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 /** A body read up to a limit: the bytes, or the size it reached when it was over. */
 type ReadBody = { ok: true; body: Buffer } | { ok: false; size: number } | { ok: false; aborted: true };
@@ -42,6 +48,7 @@ export class RuntimeApiServer extends EventEmitter {
   private readonly host: string;
   private readonly port: number;
   private readonly maxResponseBytes: number;
+  private allowedPeer: string | undefined;
   private boundAddress: string | undefined;
 
   constructor(options: RuntimeApiServerOptions = {}) {
@@ -49,11 +56,16 @@ export class RuntimeApiServer extends EventEmitter {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
-    // /next is a long poll and a streamed response may run for the whole function timeout: no server timeouts.
-    this.http = createServer({ keepAlive: true, requestTimeout: 0, headersTimeout: 0, keepAliveTimeout: 0 }, (req, res) =>
-      this.handle(req, res),
-    );
+    this.allowedPeer = options.allowedPeer;
+    this.http = createServer(RUNTIME_API_SERVER_OPTIONS, (req, res) => this.handle(req, res));
     this.http.on('connection', (socket: Socket) => {
+      if (this.allowedPeer !== undefined && peerAddress(socket) !== this.allowedPeer) {
+        // Not this environment's container: another container, another function, another host. Nothing is read,
+        // so no event can be taken and no answer forged.
+        this.emit('refused', peerAddress(socket));
+        socket.destroy();
+        return;
+      }
       socket.setNoDelay(true);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -73,6 +85,11 @@ export class RuntimeApiServer extends EventEmitter {
   get address(): string {
     if (!this.boundAddress) throw new Error('RuntimeApiServer.listen() has not completed');
     return this.boundAddress;
+  }
+
+  /** Serve only this peer address from now on (the container's, once it is known or has changed). */
+  allowOnly(address: string): void {
+    this.allowedPeer = address;
   }
 
   /** Delivers an event and resolves with how the invoke ended. Invokes queue while the runtime is busy. */
@@ -297,6 +314,26 @@ export class RuntimeApiServer extends EventEmitter {
   private send(res: ServerResponse, status: number, body: ErrorBody): void {
     res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
   }
+}
+
+/**
+ * The runtime's connections carry a long poll (/next) and, when streaming, a response body that lasts as long as
+ * the invoke: neither the request nor the socket may time out here (the invoke's own deadline ends both). What
+ * is bounded: a peer that opens a request and never finishes its headers, and an idle kept-alive socket, which a
+ * runtime re-opens when it needs one (clients learn the limit from the Keep-Alive header).
+ */
+const RUNTIME_API_SERVER_OPTIONS = {
+  keepAlive: true,
+  requestTimeout: 0,
+  headersTimeout: HEADERS_TIMEOUT_MS,
+  keepAliveTimeout: RUNTIME_KEEP_ALIVE_TIMEOUT_MS,
+  connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS,
+} as const satisfies ServerOptions;
+
+/** The peer's IPv4 address as written elsewhere (an IPv4-mapped IPv6 address loses its prefix). */
+function peerAddress(socket: Socket): string | undefined {
+  const address = socket.remoteAddress;
+  return address?.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

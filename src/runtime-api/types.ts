@@ -83,4 +83,9 @@ export interface RuntimeApiServerOptions {
   port?: number;
   /** Largest buffered response, bytes. AWS's 6,291,556 by default. */
   maxResponseBytes?: number;
+  /**
+   * The one peer address served (the environment's container); connections from any other address are closed
+   * before a byte is read. Every peer when omitted (a listener on the sandbox's own loopback, as in the emulator).
+   */
+  allowedPeer?: string;
 }
