@@ -38,6 +38,11 @@ export interface EnvironmentSpec {
   runtime?: string;
   /** MemorySize, MB: the container's memory limit (no swap) and, in proportion, its CPU share. */
   memorySizeMb: number;
+  /**
+   * EphemeralStorage.Size, MB (512–10,240): the size of the environment's /tmp, a filesystem of its own that is not
+   * charged to the memory limit. 512 when omitted.
+   */
+  ephemeralStorageMb?: number;
   /** The function timeout, seconds (1–900): each invoke's deadline unless the invoke says otherwise. */
   timeoutSeconds: number;
   /** The function's own environment variables. Lambda's reserved names cannot be overridden by them. */

@@ -241,6 +241,8 @@ export function environmentSpec(fn: FunctionRecord, logSink?: LogSink): Environm
   };
   if (region) spec.region = region;
   if (accountId) spec.accountId = accountId;
+  // Records stored before EphemeralStorage was kept have none: the backend's default (512 MB) then.
+  if (fn.ephemeralStorageMb) spec.ephemeralStorageMb = fn.ephemeralStorageMb;
   if (fn.code.kind === 'zip') {
     spec.codeDirectory = fn.code.taskRoot;
     if (fn.layerDirectory) spec.layerDirectory = fn.layerDirectory;
