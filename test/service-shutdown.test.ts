@@ -3,6 +3,7 @@
 // supervisor (docker stop, systemd, Kubernetes) sends it.
 import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
+import { execa } from 'execa';
 import { hostname } from 'node:os';
 import { request } from 'undici';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -12,7 +13,7 @@ import { requireDocker } from './support/docker.ts';
 import { failure, makeDataDir, removeDataDir } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
-import { startServe, type ServeProcess } from './support/serve-process.ts';
+import { lambkinBin, startServe, withNode24, type ServeProcess } from './support/serve-process.ts';
 import { makeZip } from './support/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
@@ -104,6 +105,17 @@ describe('LambdaApiServer.close with a grace period', () => {
     expect(error.message).toBe(
       'lambkin serve is shutting down: this request was still running after the 1 s shutdown grace period, and was stopped',
     );
+  });
+});
+
+describe('lambkin serve flags for stopping and for host names', () => {
+  it('refuses a bad --shutdown-grace or an --allowed-host that is a URL, with exit code 2', async () => {
+    const grace = await execa(lambkinBin, ['serve', '--shutdown-grace', 'soon'], { env: withNode24, reject: false });
+    expect(grace.exitCode).toBe(2);
+    expect(grace.stderr).toContain("lambkin serve: --shutdown-grace must be a whole number from 0 to 3600, not 'soon'");
+    const host = await execa(lambkinBin, ['serve', '--allowed-host', 'http://lambda.dev.example'], { env: withNode24, reject: false });
+    expect(host.exitCode).toBe(2);
+    expect(host.stderr).toContain("--allowed-host takes a host name without scheme or path, not 'http://lambda.dev.example'");
   });
 });
 
