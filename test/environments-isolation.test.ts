@@ -165,3 +165,30 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
     expect(identity).toMatchObject({ uid: 0, capEff: '0000000000000000', noNewPrivs: '1' });
   }, 60_000);
 });
+
+describe.skipIf(!docked).concurrent('/tmp sized by EphemeralStorage, apart from memory', () => {
+  beforeAll(async () => {
+    await buildImage(IMAGE, {
+      Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.js package.json ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n',
+      'index.js': { copyFrom: join(nodeCode, 'index.js') },
+      'package.json': { copyFrom: join(nodeCode, 'package.json') },
+    });
+    await backend.prepare();
+  }, 240_000);
+
+  it('a 256 MB function writes 600 MB to a 1,024 MB /tmp and is not killed', async (context) => {
+    const environment = await start(context, { memorySizeMb: 256, ephemeralStorageMb: 1024, timeoutSeconds: 60 });
+    const outcome = await environment.invoke({ payload: JSON.stringify({ case: 'fillTmp', mb: 600 }) });
+    expect(bodyOf(outcome)).toEqual({ writtenMb: 600 });
+    expect(environment.isDead).toBe(false);
+  }, 120_000);
+
+  it('the default 512 MB /tmp ends in ENOSPC, as on Lambda, and the function lives on', async (context) => {
+    const environment = await start(context, { memorySizeMb: 256, timeoutSeconds: 60 });
+    const result = bodyOf(await environment.invoke({ payload: JSON.stringify({ case: 'fillTmp', mb: 600 }) }));
+    expect(result.error).toBe('ENOSPC');
+    expect(result.writtenMb).toBeGreaterThanOrEqual(500);
+    expect(result.writtenMb).toBeLessThan(530);
+    expect(bodyOf(await environment.invoke({ payload: JSON.stringify({ case: 'sleep', ms: 1 }) }))).toBe('woke');
+  }, 120_000);
+});

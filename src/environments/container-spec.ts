@@ -102,8 +102,13 @@ export interface ContainerSpecInput {
   engineCores: number;
   /** Extra labels (tests mark their containers). */
   labels?: Record<string, string>;
-  /** The network to join and, when the host picked one, the container's address on it. The default bridge if omitted. */
-  network?: { name: string; address?: string };
+  /**
+   * The network: a network to join (at the address the host picked), or a network sandbox's namespace to share
+   * (network-sandboxes.ts). The default bridge if omitted.
+   */
+  network?: { name: string; address?: string } | { sandboxId: string };
+  /** /tmp: a filesystem of its own mounted on the host (ephemeral-storage.ts), else a tmpfs of that size. */
+  tmp?: { hostPath: string } | { tmpfsMb: number };
   /** The user to run as when the image names none; SANDBOX_USER by default. */
   user?: string;
   /** The image names a USER of its own: keep it. */
@@ -120,6 +125,7 @@ export function containerCreateOptions({
   network,
   user = SANDBOX_USER,
   imageHasUser = false,
+  tmp = { tmpfsMb: spec.ephemeralStorageMb ?? TMP_SIZE_MB },
 }: ContainerSpecInput): ContainerCreateOptions {
   const env = environmentVariables(spec, runtimeApi);
   const memoryBytes = spec.memorySizeMb * 1024 * 1024;
@@ -143,14 +149,16 @@ export function containerCreateOptions({
       Memory: memoryBytes,
       MemorySwap: memoryBytes,
       NanoCpus: nanoCpusFor(spec.memorySizeMb, engineCores),
-      // Only /tmp is writable on Lambda, 512 MB by default; exec allowed there, as on Lambda.
+      // Only /tmp is writable on Lambda, EphemeralStorage in size (512 MB by default), exec allowed. A tmpfs
+      // counts against the memory limit, so it stands in only where a filesystem of its own cannot be made.
       ReadonlyRootfs: true,
-      Tmpfs: { '/tmp': `rw,exec,nosuid,nodev,size=${TMP_SIZE_MB}m,mode=1777` },
+      ...('tmpfsMb' in tmp ? { Tmpfs: { '/tmp': `rw,exec,nosuid,nodev,size=${tmp.tmpfsMb}m,mode=1777` } } : {}),
       // A mount, not a bind string: a missing source directory is an error instead of an empty directory the
       // engine would create for us.
       Mounts: [
         ...(spec.codeDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.codeDirectory), Target: TASK_ROOT, ReadOnly: true }] : []),
         ...(spec.layerDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.layerDirectory), Target: LAYER_ROOT, ReadOnly: true }] : []),
+        ...('hostPath' in tmp ? [{ Type: 'bind' as const, Source: tmp.hostPath, Target: '/tmp', ReadOnly: false }] : []),
       ],
       // Lambda's per-environment limits on descriptors and processes.
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],
@@ -164,11 +172,11 @@ export function containerCreateOptions({
       // and nothing it runs may gain privileges (setuid binaries in the image stay powerless).
       CapDrop: ['ALL'],
       SecurityOpt: ['no-new-privileges'],
-      NetworkMode: network?.name ?? 'bridge',
+      NetworkMode: !network ? 'bridge' : 'sandboxId' in network ? `container:${network.sandboxId}` : network.name,
     },
   };
   if (!imageHasUser) options.User = user;
-  if (network?.address) {
+  if (network && 'address' in network && network.address) {
     options.NetworkingConfig = { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: network.address } } } };
   }
   if (command) options.Cmd = command;

@@ -16,14 +16,18 @@ import { currentOwner, type OwnerIdentity } from './labels.ts';
 import { Reaper } from './reaper.ts';
 import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
 import { ensureLambkinNetwork, type LambkinNetwork } from './lambkin-network.ts';
+import { NetworkSandboxPool, ADDRESS_ATTEMPTS, type NetworkSandbox } from './network-sandboxes.ts';
+import { DEFAULT_EPHEMERAL_STORAGE_MB, EphemeralStoragePool, type EphemeralVolume } from './ephemeral-storage.ts';
 
-/** Tries at an address of its own before a start gives up (each miss is another host's container holding it). */
-const ADDRESS_ATTEMPTS = 5;
+/** Images a network sandbox can run (they have /bin/sleep), in order of preference: lambkin's own bases. */
+const SANDBOX_IMAGES = ['lambkin/provided:latest', 'lambkin/nodejs:24'];
 
 interface StartedContainer {
   container: Dockerode.Container;
   output: OutputLines;
   outputDone: Promise<void>;
+  /** The network sandbox the container shares, if it had one (else it holds an address of its own). */
+  sandbox?: NetworkSandbox;
   address: string;
 }
 
@@ -47,6 +51,11 @@ export interface EngineFacts {
   hostAddress: HostAddress;
   /** lambkin's own network, which every environment joins. */
   network: LambkinNetwork;
+  addresses: AddressAllocator;
+  /** Network sandboxes made ahead; undefined when no image for them is on the engine. */
+  sandboxes: NetworkSandboxPool | undefined;
+  /** Whether each /tmp can be a filesystem of its own (else a tmpfs, which counts against memory). */
+  ephemeralStorage: Promise<boolean>;
   cores: number;
   /** The memory the engine's machine has (on Docker Desktop, its VM's), bytes; undefined when not reported. */
   memoryBytes: number | undefined;
@@ -59,7 +68,7 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly options: DockerBackendOptions;
   private readonly live = new Set<DockerEnvironment>();
   private readonly imageUsers = new Map<string, Promise<boolean>>();
-  private addresses: AddressAllocator | undefined;
+  private readonly tmpVolumes: EphemeralStoragePool;
   private facts: Promise<EngineFacts> | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
@@ -67,6 +76,7 @@ export class DockerBackend implements EnvironmentBackend {
     this.docker = options.docker ?? new Dockerode();
     this.owner = currentOwner(options.ownerId ?? randomUUID());
     this.reaper = new Reaper(this.docker, this.owner);
+    this.tmpVolumes = new EphemeralStoragePool({ ownerId: this.owner.id });
   }
 
   /**
@@ -83,13 +93,16 @@ export class DockerBackend implements EnvironmentBackend {
 
   async start(spec: EnvironmentSpec): Promise<DockerEnvironment> {
     validate(spec);
-    const { hostAddress, cores, network } = await this.prepare();
+    const facts = await this.prepare();
+    const { hostAddress } = facts;
+    const volume = (await facts.ephemeralStorage) ? await this.tmpVolumes.take(spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) : undefined;
 
     const server = new RuntimeApiServer({ host: hostAddress.bind, port: 0 });
     let listening: string;
     try {
       listening = await server.listen();
     } catch (error) {
+      await volume?.release().catch(() => {});
       throw new LambdaEnvironmentError(
         'ServiceException',
         `Cannot listen for the runtime on ${hostAddress.bind} (${hostAddress.source}): ${engineMessage(error)}`,
@@ -101,9 +114,10 @@ export class DockerBackend implements EnvironmentBackend {
 
     let started: StartedContainer;
     try {
-      started = await this.createAndStart(spec, server, runtimeApi, cores, network, hostAddress.peersVisible);
+      started = await this.createAndStart(spec, server, runtimeApi, facts, volume);
     } catch (error) {
       await server.close();
+      await volume?.release().catch(() => {});
       throw error;
     }
     const environment = new DockerEnvironment({
@@ -115,9 +129,12 @@ export class DockerBackend implements EnvironmentBackend {
       ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
     });
     this.live.add(environment);
-    void environment.exited.then(() => {
+    // The container is gone once exited settles: its network sandbox (or address) and its /tmp go with it.
+    void environment.exited.then(async () => {
       this.live.delete(environment);
-      this.addresses?.release(started.address);
+      if (started.sandbox) await facts.sandboxes?.release(started.sandbox);
+      else facts.addresses.release(started.address);
+      await volume?.release().catch(() => {});
     });
     return environment;
   }
@@ -131,15 +148,18 @@ export class DockerBackend implements EnvironmentBackend {
     spec: EnvironmentSpec,
     server: RuntimeApiServer,
     runtimeApi: string,
-    cores: number,
-    network: LambkinNetwork,
-    peersVisible: boolean,
+    facts: EngineFacts,
+    volume: EphemeralVolume | undefined,
   ): Promise<StartedContainer> {
+    const { cores, network, addresses, hostAddress } = facts;
     const imageHasUser = await this.imageHasUser(spec.image);
-    const addresses = (this.addresses ??= new AddressAllocator(network.subnet, [network.gateway]));
+    const tmp = volume ? { hostPath: volume.hostPath } : { tmpfsMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB };
     for (let attempt = 1; ; attempt++) {
-      const address = addresses.take();
-      if (peersVisible) server.allowOnly(address);
+      // A sandbox made ahead when one is ready; else the container joins the network at an address of its own.
+      const sandbox = facts.sandboxes?.take();
+      const address = sandbox?.address ?? addresses.take();
+      const giveBack = () => (sandbox ? facts.sandboxes?.release(sandbox) : addresses.release(address));
+      if (hostAddress.peersVisible) server.allowOnly(address);
       let container: Dockerode.Container;
       try {
         const create = containerCreateOptions({
@@ -148,12 +168,13 @@ export class DockerBackend implements EnvironmentBackend {
           runtimeApi,
           engineCores: cores,
           labels: this.options.labels,
-          network: { name: network.name, address },
+          network: sandbox ? { sandboxId: sandbox.id } : { name: network.name, address },
           imageHasUser,
+          tmp,
         });
         container = await this.docker.createContainer(create);
       } catch (error) {
-        addresses.release(address);
+        await giveBack();
         throw translateEngineError(error, 'create', spec);
       }
       try {
@@ -166,10 +187,10 @@ export class DockerBackend implements EnvironmentBackend {
         // Init Duration counts from the runtime's start, as Lambda's does: the container's creation and network
         // setup are the sandbox's, not the function's init.
         server.markInitStart();
-        return { container, output, outputDone, address };
+        return { container, output, outputDone, address, ...(sandbox ? { sandbox } : {}) };
       } catch (error) {
         await container.remove({ force: true, v: true }).catch(() => {});
-        addresses.release(address);
+        await giveBack();
         if (isAddressInUse(engineMessage(error)) && attempt < ADDRESS_ATTEMPTS) continue;
         throw translateEngineError(error, 'start', spec);
       }
@@ -198,7 +219,10 @@ export class DockerBackend implements EnvironmentBackend {
   /** Host shutdown: every live environment gets Lambda's shutdown, then anything left that we own is removed. */
   async close(): Promise<void> {
     await Promise.all([...this.live].map((environment) => environment.stop()));
+    const facts = await this.facts?.catch(() => undefined);
+    await facts?.sandboxes?.close();
     await this.reaper.removeAllOwned().catch(() => {});
+    await this.tmpVolumes.close();
   }
 
   private async learnEngine(): Promise<EngineFacts> {
@@ -206,8 +230,31 @@ export class DockerBackend implements EnvironmentBackend {
     const network = await ensureLambkinNetwork(this.docker);
     const override = this.options.hostAddress;
     const hostAddress = override ? await overrideAddress(override) : await detectHostAddress(this.docker, network);
-    if (this.options.reapOnStart !== false) await this.reaper.reapDeadOwners();
-    return { hostAddress, network, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
+    if (this.options.reapOnStart !== false) {
+      await this.reaper.reapDeadOwners();
+      await EphemeralStoragePool.reapDeadOwners().catch(() => {});
+    }
+    // Made ahead, off every cold start's path: the first /tmp filesystem and the first network sandboxes.
+    const ephemeralStorage = this.tmpVolumes.prepare();
+    const addresses = new AddressAllocator(network.subnet, [network.gateway]);
+    const sandboxImage = await this.firstImage(SANDBOX_IMAGES);
+    const sandboxes = sandboxImage
+      ? new NetworkSandboxPool({ docker: this.docker, network, addresses, owner: this.owner, image: sandboxImage, ...(this.options.labels ? { labels: this.options.labels } : {}) })
+      : undefined;
+    sandboxes?.refill();
+    return { hostAddress, network, addresses, sandboxes, ephemeralStorage, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
+  }
+
+  private async firstImage(images: string[]): Promise<string | undefined> {
+    for (const image of images) {
+      try {
+        await this.docker.getImage(image).inspect();
+        return image;
+      } catch {
+        // not on this engine: try the next
+      }
+    }
+    return undefined;
   }
 }
 
