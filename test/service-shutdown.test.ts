@@ -85,7 +85,7 @@ describe('LambdaApiServer.close with a grace period', () => {
     const output = await invoke;
     expect(output.StatusCode).toBe(200);
     expect(payloadOf(output)).toEqual({ slept: 2_000 });
-    await closing;
+    expect(await closing).toEqual({ unfinished: 0 });
     // Closed as soon as the invoke was answered, not at the end of the grace.
     expect(performance.now() - started).toBeLessThan(5_000);
   });
@@ -94,7 +94,7 @@ describe('LambdaApiServer.close with a grace period', () => {
     const invoke = invokeSlow(lambda, 5_000);
     await until(() => invoker.calls.length === 2);
     const started = performance.now();
-    await server.close({ graceMs: 1_000 });
+    expect(await server.close({ graceMs: 1_000 })).toEqual({ unfinished: 1 });
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(950);
     expect(elapsed).toBeLessThan(3_000);
@@ -103,7 +103,7 @@ describe('LambdaApiServer.close with a grace period', () => {
     expect(error.name).toBe('ServiceException');
     expect(error.$metadata.httpStatusCode).toBe(503);
     expect(error.message).toBe(
-      'lambkin serve is shutting down: this request was still running after the 1 s shutdown grace period, and was stopped',
+      'lambkin serve is shutting down: this request was still running when the 1 s shutdown grace period ran out',
     );
   });
 });
@@ -193,6 +193,26 @@ describe.skipIf(!docked)('lambkin serve on SIGTERM', () => {
       expect(await containersOf(serve.pid)).toEqual([]);
     },
   );
+
+  it('with --shutdown-grace 1, an invoke still running then is answered with a 503 ServiceException', { timeout: 120_000 }, async () => {
+    const serve = await startTestServe(['--shutdown-grace', '1']);
+    const lambda = sdkFor(serve.url);
+    try {
+      await createSlow(lambda);
+      const invoke = invokeSlow(lambda, 6_000);
+      await untilBusy(serve);
+      process.kill(serve.pid, 'SIGTERM');
+      const error = await failure(invoke);
+      expect(error.name).toBe('ServiceException');
+      expect(error.$metadata.httpStatusCode).toBe(503);
+      expect(error.message).toBe('lambkin serve is shutting down: this request was still running when the 1 s shutdown grace period ran out');
+    } finally {
+      lambda.destroy();
+    }
+    expect((await serve.child).exitCode).toBe(0);
+    expect(serve.output()).toMatch(/"unfinished":1,"msg":"shutdown grace ran out: requests still running were answered with ServiceException"/);
+    expect(await containersOf(serve.pid)).toEqual([]);
+  });
 
   it('a second Ctrl-C does not wait for the grace: it exits at once', { timeout: 120_000 }, async () => {
     const serve = await startTestServe();

@@ -180,7 +180,8 @@ async function serve(options: ServeOptions): Promise<void> {
     // after it is answered with a ServiceException rather than cut off.
     const inFlight = server.requestsInFlight;
     if (inFlight > 0) log.info({ inFlight, graceSeconds: options.shutdownGraceMs / 1000 }, 'letting requests in flight finish');
-    await server.close({ graceMs: options.shutdownGraceMs });
+    const { unfinished } = await server.close({ graceMs: options.shutdownGraceMs });
+    if (unfinished > 0) log.warn({ unfinished }, 'shutdown grace ran out: requests still running were answered with ServiceException');
     await invoker.close(); // each runtime: SIGTERM, SIGKILL after 2 s, container removed
     await backend.close(); // anything else this host owns
     logSink.close();

@@ -24,7 +24,7 @@ export class GracefulCloser {
   private readonly answer: (res: ServerResponse, why: ClosingAnswer, graceMs: number) => void;
   private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<ServerResponse>();
-  private closing: { graceMs: number; done: Promise<void> } | undefined;
+  private closing: { graceMs: number; done: Promise<{ unfinished: number }> } | undefined;
   private onSettled: (() => void) | undefined;
 
   /** `answer` writes the server's own error (with `Connection: close` already set on `res`). */
@@ -61,18 +61,22 @@ export class GracefulCloser {
     return true;
   }
 
-  /** Closes as above, waiting up to `graceMs` for the requests in flight (0: answer them at once). Idempotent. */
-  close(graceMs: number): Promise<void> {
+  /**
+   * Closes as above, waiting up to `graceMs` for the requests in flight (0: answer them at once). Resolves how many
+   * were still running when the grace ran out. Idempotent.
+   */
+  close(graceMs: number): Promise<{ unfinished: number }> {
     this.closing ??= { graceMs, done: this.closeNow(graceMs) };
     return this.closing.done;
   }
 
-  private async closeNow(graceMs: number): Promise<void> {
+  private async closeNow(graceMs: number): Promise<{ unfinished: number }> {
     const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     if (graceMs > 0 && this.inFlight.size > 0) await this.settled(graceMs);
 
     const answered = new Set<Socket>();
+    const unfinished = this.inFlight.size;
     for (const res of [...this.inFlight]) {
       if (res.headersSent || !res.socket) {
         res.destroy();
@@ -89,6 +93,7 @@ export class GracefulCloser {
     }, FLUSH_MS);
     await closed;
     clearTimeout(flushed);
+    return { unfinished };
   }
 
   /** Resolves when no request is in flight, or after `graceMs`. */

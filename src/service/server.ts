@@ -157,10 +157,10 @@ export class LambdaApiServer {
   /**
    * Stops listening, lets the requests in flight finish for up to `graceMs` (0 by default: a quick stop), answers
    * any that arrive meanwhile on open connections with a 503 ServiceException, and those still running when the
-   * grace runs out likewise; see src/http/graceful-close.ts.
+   * grace runs out likewise; see src/http/graceful-close.ts. Resolves how many were still running then.
    */
-  async close(options: { graceMs?: number } = {}): Promise<void> {
-    await this.closer.close(options.graceMs ?? 0);
+  async close(options: { graceMs?: number } = {}): Promise<{ unfinished: number }> {
+    return this.closer.close(options.graceMs ?? 0);
   }
 
   /**
@@ -228,7 +228,9 @@ export class LambdaApiServer {
     const message =
       why === 'closing'
         ? 'lambkin serve is shutting down: it takes no new requests; send this one again once it is back'
-        : `lambkin serve is shutting down: this request was still running after the ${graceMs / 1000} s shutdown grace period, and was stopped`;
+        : graceMs > 0
+          ? `lambkin serve is shutting down: this request was still running when the ${graceMs / 1000} s shutdown grace period ran out`
+          : 'lambkin serve is shutting down: this request was still running';
     sendError(res, serviceShuttingDown(message), String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
   }
 
