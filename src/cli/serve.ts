@@ -28,7 +28,7 @@ const MEMORY_SHARE = 0.75;
 /**
  * How long a stopping serve lets requests in flight (synchronous invokes, mostly) finish before it answers them with
  * an error: long enough for the usual function, short of the 60 s or so after which supervisors and people give up
- * and kill (Docker's and Kubernetes' own stop grace is 10-30 s; raise theirs with this).
+ * and kill. Docker's stop waits 10 s and Kubernetes' 30 s before SIGKILL: raise theirs to match.
  */
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 
