@@ -26,17 +26,22 @@ async function readBytes(path: string): Promise<number | undefined> {
   }
 }
 
-/** The container's peak memory in bytes, or undefined when neither the cgroup nor the engine tells. */
+/**
+ * The container's peak memory in bytes, or undefined when neither the cgroup nor the engine tells. `engine` bounds
+ * the engine's part (an aborted signal skips it).
+ */
 export async function containerPeakBytes(
   container: Dockerode.Container,
   cgroupParent: string | undefined,
+  engine?: AbortSignal,
 ): Promise<number | undefined> {
   for (const path of peakFiles(container.id, cgroupParent)) {
     const bytes = await readBytes(path);
     if (bytes !== undefined) return bytes;
   }
+  if (engine?.aborted) return undefined;
   try {
-    const stats = await container.stats({ stream: false, 'one-shot': true });
+    const stats = await container.stats({ stream: false, 'one-shot': true, ...(engine ? { abortSignal: engine } : {}) });
     const peak = stats.memory_stats?.max_usage;
     return typeof peak === 'number' && peak > 0 ? peak : undefined;
   } catch {

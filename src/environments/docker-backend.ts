@@ -8,7 +8,8 @@ import Dockerode from 'dockerode';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { EnvironmentBackend, EnvironmentSpec } from './backend.ts';
 import { containerCreateOptions } from './container-spec.ts';
-import { DockerEnvironment } from './docker-environment.ts';
+import { DockerEnvironment, STOP_REMOVAL_ALLOWANCE_MS } from './docker-environment.ts';
+import { unlessAborted } from './container-liveness.ts';
 import { OutputLines } from './output-lines.ts';
 import { LambdaEnvironmentError, engineMessage, engineStatus, isEngineUnreachable } from './errors.ts';
 import { detectHostAddress, overrideAddress, type HostAddress } from './host-address.ts';
@@ -216,12 +217,18 @@ export class DockerBackend implements EnvironmentBackend {
     return known;
   }
 
-  /** Host shutdown: every live environment gets Lambda's shutdown, then anything left that we own is removed. */
+  /**
+   * Host shutdown: every live environment gets Lambda's shutdown, then anything left that we own is removed. Bounded
+   * whatever the engine does: each stop() by the grace plus STOP_REMOVAL_ALLOWANCE_MS, the sweep after it (network
+   * sandboxes, leftovers) by that allowance again; what an engine that is away keeps is the next host's reaper's.
+   */
   async close(): Promise<void> {
     await Promise.all([...this.live].map((environment) => environment.stop()));
-    const facts = await this.facts?.catch(() => undefined);
-    await facts?.sandboxes?.close();
-    await this.reaper.removeAllOwned().catch(() => {});
+    // All that follows waits on the engine: one allowance for all of it.
+    const sweep = AbortSignal.timeout(STOP_REMOVAL_ALLOWANCE_MS);
+    const facts = await unlessAborted(this.facts, sweep);
+    await unlessAborted(facts?.sandboxes?.close(), sweep);
+    await this.reaper.removeAllOwned(sweep).catch(() => {});
     await this.tmpVolumes.close();
   }
 

@@ -23,6 +23,18 @@ export { PooledEnvironment, type PoolFunction } from './pooled-environment.ts';
 export const DEFAULT_KEEP_ALIVE_MS = 10 * 60_000;
 /** Lambda caps an environment's life at hours, even a busy one; we recycle after 2. */
 export const DEFAULT_MAX_LIFETIME_MS = 2 * 60 * 60_000;
+/**
+ * The longest a reserve waits for the backend to start an environment (create and start a container: well under a
+ * second on a healthy engine, seconds on a loaded one). Past it the engine is taken to be away: the invoke fails
+ * with ServiceException instead of hanging, and an environment the engine still makes later is stopped.
+ */
+export const ENVIRONMENT_START_TIMEOUT_MS = 30_000;
+/**
+ * How long close() waits for starts the engine has not answered yet (an environment's own stop is bounded by its
+ * backend). A start answered later stops its environment itself; one never answered leaves at most a container
+ * the next host's reaper removes. Lambda's 2 s shutdown grace plus room for the engine's round trips.
+ */
+export const CLOSE_WAITS_FOR_STARTS_MS = 5_000;
 
 export interface EnvironmentPoolOptions {
   /** How long an idle environment is kept warm, when no keepAlivePolicy is given. */
@@ -175,9 +187,15 @@ export class EnvironmentPool {
     this.closed = true;
     for (const name of [...this.prewarmTimers.keys()]) this.cancelPrewarm(name);
     // Environments still initialising are stopped with the rest: waiting for their init could take its whole limit.
-    await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
-    // Starts the engine had not answered yet stop themselves once it does (they see the pool closed).
-    await Promise.allSettled([...this.starting]);
+    // Starts the engine had not answered yet stop themselves once it does (they see the pool closed), but an
+    // engine that does not answer must not hold up the host's shutdown.
+    let startsTimer: NodeJS.Timeout | undefined;
+    const starts = Promise.race([
+      Promise.allSettled([...this.starting]),
+      new Promise((resolve) => (startsTimer = setTimeout(resolve, CLOSE_WAITS_FOR_STARTS_MS))),
+    ]);
+    await Promise.all([...[...this.all].map((pooled) => this.stop(pooled)), starts]);
+    clearTimeout(startsTimer);
     await Promise.all([...this.all].map((pooled) => this.stop(pooled)));
   }
 
@@ -200,10 +218,11 @@ export class EnvironmentPool {
     const memoryMb = fn.spec.memorySizeMb;
     this.pendingMemoryMb += memoryMb;
     const spec = origin === 'provisioned' ? { ...fn.spec, initializationType: 'provisioned-concurrency' as const } : fn.spec;
+    let gaveUp = false;
     const starting = (async () => {
       try {
         const environment = await this.backend.start(spec);
-        if (this.closed) {
+        if (this.closed || gaveUp) {
           await environment.stop();
           throw closedError();
         }
@@ -221,7 +240,14 @@ export class EnvironmentPool {
       }
     })();
     this.track(starting);
-    return starting;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        gaveUp = true;
+        reject(new LambdaEnvironmentError('ServiceException', `The Docker engine did not start an environment for ${fn.functionName} within ${ENVIRONMENT_START_TIMEOUT_MS / 1000} s`));
+      }, ENVIRONMENT_START_TIMEOUT_MS);
+    });
+    return Promise.race([starting, late]).finally(() => clearTimeout(timer));
   }
 
   /**

@@ -38,17 +38,22 @@ export class Reaper {
     return this.remove(orphans.map((container) => container.Id));
   }
 
-  /** Removes every container this host instance owns, running or not; resolves the ids removed. */
-  async removeAllOwned(): Promise<string[]> {
-    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${this.owner.id}`] } });
-    return this.remove(containers.map((container) => container.Id));
+  /**
+   * Removes every container this host instance owns, running or not; resolves the ids removed. `signal` bounds the
+   * engine's requests (host shutdown: what the engine does not remove in time is the next host's to reap).
+   */
+  async removeAllOwned(signal?: AbortSignal): Promise<string[]> {
+    const abort = signal ? { abortSignal: signal } : {};
+    const containers = await this.docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${this.owner.id}`] }, ...abort });
+    return this.remove(containers.map((container) => container.Id), signal);
   }
 
-  private async remove(ids: string[]): Promise<string[]> {
+  private async remove(ids: string[], signal?: AbortSignal): Promise<string[]> {
+    const abort = signal ? { abortSignal: signal } : {};
     const removed = await Promise.all(
       ids.map(async (id) => {
         try {
-          await this.docker.getContainer(id).remove({ force: true, v: true });
+          await this.docker.getContainer(id).remove({ force: true, v: true, ...abort });
           return id;
         } catch (error) {
           // 404: already gone; 409: removal already in progress (the container's own exit handling).
