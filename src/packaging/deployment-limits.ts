@@ -4,12 +4,13 @@
 //   - 50 MB (52,428,800 bytes) zipped, for a zip sent directly in CreateFunction / UpdateFunctionCode /
 //     PublishLayerVersion (Lambda refuses the request: RequestEntityTooLargeException);
 //   - 250 MB (262,144,000 bytes) unzipped, the function's code and all its layers together
-//     (InvalidParameterValueException: "Unzipped size must be smaller than 262144000 bytes").
+//     (InvalidParameterValueException: "Unzipped size must be smaller than 262144000 bytes");
+//   - and lambkin serve's own limit on the entries of one zip (see src/limits/package-limits.ts for why), so that a
+//     package lambkin writes is one lambkin serve takes.
+// The limits themselves live in src/limits/package-limits.ts, which the service imports too.
+import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../limits/package-limits.ts';
 
-/** Lambda's limit on a zip uploaded directly (CodeSizeZipped). */
-export const MAX_ZIPPED_BYTES = 52_428_800;
-/** Lambda's limit on a function's unzipped code, its layers included (CodeSizeUnzipped). */
-export const MAX_UNZIPPED_BYTES = 262_144_000;
+export { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES };
 /** How many of the largest files a limit message names. */
 export const LARGEST_FILES_SHOWN = 5;
 
@@ -30,6 +31,9 @@ export interface DeploymentSizes {
   layers?: SizedItem[];
   /** The package's files, to name the largest ones. */
   files?: SizedItem[];
+  /** The package's entries (files, links, empty folders); omitted: not checked. */
+  entries?: number;
+  maxEntries?: number;
   /** Overrides of the limits (tests, or an upload through S3 where the 50 MB does not apply: Infinity). */
   maxZippedBytes?: number;
   maxUnzippedBytes?: number;
@@ -40,8 +44,8 @@ export type DeploymentLimitCode = 'RequestEntityTooLargeException' | 'InvalidPar
 export interface DeploymentLimitViolation {
   /** The error Lambda would answer with. */
   code: DeploymentLimitCode;
-  limit: 'zipped' | 'unzipped';
-  /** The size found and the limit, in bytes. */
+  limit: 'zipped' | 'unzipped' | 'entries';
+  /** The size found and the limit, in bytes (for `entries`: the entry count and the limit). */
   bytes: number;
   maxBytes: number;
   /** The largest files (and layers), largest first, at most LARGEST_FILES_SHOWN. */
@@ -61,7 +65,8 @@ export class DeploymentLimitError extends Error {
 }
 
 /**
- * The first limit the package breaks (the unzipped one first: it is known before anything is compressed), or
+ * The first limit the package breaks (the entry count, then the unzipped size: both known before anything is
+ * compressed), or
  * undefined when it fits. Pure: no file is read.
  */
 export function checkDeploymentLimits(sizes: DeploymentSizes): DeploymentLimitViolation | undefined {
@@ -71,6 +76,14 @@ export function checkDeploymentLimits(sizes: DeploymentSizes): DeploymentLimitVi
   const files = sizes.files ?? [];
   const layerBytes = layers.reduce((sum, layer) => sum + layer.size, 0);
   const total = sizes.unzippedBytes + layerBytes;
+  const maxEntries = sizes.maxEntries ?? MAX_PACKAGE_ENTRIES;
+  if (sizes.entries !== undefined && sizes.entries > maxEntries) {
+    const message =
+      `InvalidParameterValueException: Deployment package has too many entries: ${sizes.entries} files and folders, ` +
+      `over lambkin's limit of ${maxEntries} (lambkin serve refuses such a package; Lambda counts sizes only, but no ` +
+      `real package comes near it: look for a folder that should not be in it, such as a cache or a build output).`;
+    return { code: 'InvalidParameterValueException', limit: 'entries', bytes: sizes.entries, maxBytes: maxEntries, largest: [], message };
+  }
   if (total > maxUnzipped) {
     const largest = largestItems([...files, ...layers.map((layer) => ({ name: `layer ${layer.name}`, size: layer.size }))]);
     const counted = layers.length === 0 ? '' : ` (the package ${formatBytes(sizes.unzippedBytes)} and ${layers.length} layer(s) ${formatBytes(layerBytes)})`;

@@ -6,10 +6,10 @@
 //     are kept, other folders are implied by their files;
 //   - entries sorted by path, a fixed timestamp (1980-01-01 00:00, DOS time only, no extended timestamp): the same
 //     files give the same bytes, so the same CodeSha256;
-//   - Lambda's limits checked first: the unzipped size (the package's files plus its layers') before anything is
-//     written, the zipped size while writing, stopping as soon as it goes over. The zip is written to a temporary
-//     name next to the output and renamed at the end, so a failure leaves no partial file (and an existing output
-//     untouched).
+//   - Lambda's limits checked first: the entry count (lambkin serve's own limit) and the unzipped size (the
+//     package's files plus its layers') before anything is written, the zipped size while writing, stopping as
+//     soon as it goes over. The zip is written to a temporary name next to the output and renamed at the end, so a
+//     failure leaves no partial file (and an existing output untouched).
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, type ReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm } from 'node:fs/promises';
@@ -23,6 +23,7 @@ import {
   assertDeploymentLimits,
   checkDeploymentLimits,
   DeploymentLimitError,
+  MAX_PACKAGE_ENTRIES,
   MAX_UNZIPPED_BYTES,
   MAX_ZIPPED_BYTES,
   type SizedItem,
@@ -146,6 +147,7 @@ export interface WriteZipOptions {
   layers?: SizedItem[];
   maxZippedBytes?: number;
   maxUnzippedBytes?: number;
+  maxEntries?: number;
 }
 
 /**
@@ -158,7 +160,15 @@ export async function writeZip(entries: PackageEntry[], out: string, options: Wr
   const files: SizedItem[] = entries.filter((entry) => entry.kind !== 'directory').map((entry) => ({ name: entry.zipPath, size: entry.size }));
   const unzippedBytes = entries.reduce((sum, entry) => sum + entry.size, 0);
   const layers = options.layers ?? [];
-  const limits = { unzippedBytes, layers, files, maxZippedBytes, maxUnzippedBytes: options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES };
+  const limits = {
+    unzippedBytes,
+    layers,
+    files,
+    entries: entries.length,
+    maxEntries: options.maxEntries ?? MAX_PACKAGE_ENTRIES,
+    maxZippedBytes,
+    maxUnzippedBytes: options.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES,
+  };
   assertDeploymentLimits(limits);
 
   await mkdir(dirname(path), { recursive: true });

@@ -1,10 +1,16 @@
 // The function registry. `FunctionStore` is what the service needs; `SqliteFunctionStore` keeps it in
 // `<dataDir>/lambkin.db` (Node's built-in node:sqlite) with code under `<dataDir>/code/`, so functions
 // survive a restart. A server-grade store can implement the same interface later.
+//
+// What a write acknowledges is on disk before the answer: the database commits with synchronous = FULL (in WAL mode
+// NORMAL syncs only at checkpoints, so a commit could be lost to a power cut), and the code store keeps each zip
+// durably. Content no function or layer version names any more is collected (code-collector.ts), and at open
+// whatever a crash left behind is repaired or removed.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { CodeStore } from './code-store.ts';
+import { CodeCollector, type EnvironmentsNow, type RetiredContent } from './code-collector.ts';
+import { CodeStore, DurableMarks } from './code-store.ts';
 import type { FunctionRecord, ZipCode } from './function-record.ts';
 import { resourceConflict } from './lambda-error.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
@@ -15,15 +21,39 @@ export interface FunctionStore {
   create(record: FunctionRecord): Promise<void>;
   /** Replaces an existing function's record; false when it no longer exists. */
   update(record: FunctionRecord): Promise<boolean>;
-  /** false when there was no such function. */
-  delete(name: string): Promise<boolean>;
+  /** The deleted function's record; undefined when there was no such function. */
+  delete(name: string): Promise<FunctionRecord | undefined>;
   /** Functions ordered by name, starting after `afterName`. */
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
   /** Stores (and extracts) a zip package, content-addressed. */
   putZip(zip: Buffer): Promise<ZipCode>;
   /** Layer versions (PublishLayerVersion and a function's Layers); a store without them refuses layers. */
   readonly layers?: LayerStore;
+  /**
+   * A function stopped using some content (it was deleted, or updated): removed once nothing names it and no
+   * environment of the function can still mount it. Call before the function's environments are retired.
+   */
+  retire?(content: RetiredContent, environments?: EnvironmentsNow): void;
   close(): void;
+}
+
+/** What `before` used and `after` (absent: the function is gone) does not. */
+export function retiredContent(before: FunctionRecord, after?: FunctionRecord): RetiredContent {
+  const mounted = [before.code.kind === 'zip' ? before.code.taskRoot : undefined, before.layerDirectory];
+  const kept = new Set([after?.code.kind === 'zip' ? after.code.taskRoot : undefined, after?.layerDirectory, ...(after?.layers ?? []).map((l) => l.contentDirectory)]);
+  return {
+    functionName: before.name,
+    retiredAt: Date.now(),
+    mounted: mounted.filter((directory): directory is string => directory !== undefined && !kept.has(directory)),
+    other: (before.layers ?? []).map((layer) => layer.contentDirectory).filter((directory) => !kept.has(directory)),
+  };
+}
+
+export interface SqliteFunctionStoreOptions {
+  maxUnzippedBytes?: number;
+  maxEntries?: number;
+  /** Told when collecting or repairing stored content fails (it is retried at the next open). */
+  onError?: (error: unknown) => void;
 }
 
 export class SqliteFunctionStore implements FunctionStore {
@@ -31,25 +61,36 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly db: DatabaseSync;
   private readonly code: CodeStore;
   readonly layers: SqliteLayerStore;
-  private readonly statements: Record<'get' | 'insert' | 'update' | 'delete' | 'listFirst' | 'listAfter', StatementSync>;
+  private readonly statements: Record<'get' | 'insert' | 'update' | 'delete' | 'listFirst' | 'listAfter' | 'all', StatementSync>;
+  private readonly collector: CodeCollector;
+  private readonly marks: DurableMarks;
+  /** The open-time repair and collection; settles when it is done (it never rejects). */
+  readonly opened: Promise<void>;
 
-  constructor(dataDir: string, options: { maxUnzippedBytes?: number } = {}) {
+  constructor(dataDir: string, options: SqliteFunctionStoreOptions = {}) {
     this.dataDir = dataDir;
     mkdirSync(dataDir, { recursive: true });
     this.db = new DatabaseSync(join(dataDir, 'lambkin.db'));
-    // WAL: readers never wait on the writer, and a crash mid-write leaves the last committed state.
+    // WAL: readers never wait on the writer, and a crash mid-write leaves the last committed state. FULL: each
+    // commit is synced before it returns, so an acknowledged change outlives a power cut.
     this.db.exec('PRAGMA journal_mode = WAL');
+    this.db.exec('PRAGMA synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS functions (name TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID');
     this.statements = {
       get: this.db.prepare('SELECT record FROM functions WHERE name = ?'),
       insert: this.db.prepare('INSERT OR IGNORE INTO functions (name, record) VALUES (?, ?)'),
       update: this.db.prepare('UPDATE functions SET record = ? WHERE name = ?'),
-      delete: this.db.prepare('DELETE FROM functions WHERE name = ?'),
+      delete: this.db.prepare('DELETE FROM functions WHERE name = ? RETURNING record'),
+      all: this.db.prepare('SELECT record FROM functions'),
       listFirst: this.db.prepare('SELECT record FROM functions ORDER BY name LIMIT ?'),
       listAfter: this.db.prepare('SELECT record FROM functions WHERE name > ? ORDER BY name LIMIT ?'),
     };
-    this.code = new CodeStore(join(dataDir, 'code'), options.maxUnzippedBytes);
-    this.layers = new SqliteLayerStore(this.db, dataDir, options.maxUnzippedBytes);
+    this.marks = new DurableMarks(this.db);
+    this.code = new CodeStore(join(dataDir, 'code'), this.marks, options.maxUnzippedBytes, options.maxEntries);
+    this.layers = new SqliteLayerStore(this.db, this.marks, dataDir, options.maxUnzippedBytes, options.maxEntries);
+    const onError = options.onError ?? (() => {});
+    this.collector = new CodeCollector({ remove: (directory) => this.removeContent(directory) }, onError);
+    this.opened = this.repairAndCollect().catch(onError);
   }
 
   async get(name: string): Promise<FunctionRecord | undefined> {
@@ -58,16 +99,34 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async create(record: FunctionRecord): Promise<void> {
-    const { changes } = this.statements.insert.run(record.name, JSON.stringify(record));
-    if (Number(changes) === 0) throw resourceConflict(`Function already exist: ${record.name}`);
+    try {
+      const { changes } = this.statements.insert.run(record.name, JSON.stringify(record));
+      if (Number(changes) === 0) throw resourceConflict(`Function already exist: ${record.name}`);
+    } finally {
+      this.unpin(record);
+    }
   }
 
   async update(record: FunctionRecord): Promise<boolean> {
-    return Number(this.statements.update.run(JSON.stringify(record), record.name).changes) > 0;
+    try {
+      return Number(this.statements.update.run(JSON.stringify(record), record.name).changes) > 0;
+    } finally {
+      this.unpin(record);
+    }
   }
 
-  async delete(name: string): Promise<boolean> {
-    return Number(this.statements.delete.run(name).changes) > 0;
+  async delete(name: string): Promise<FunctionRecord | undefined> {
+    const row = this.statements.delete.get(name) as { record: string } | undefined;
+    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+  }
+
+  retire(content: RetiredContent, environments?: EnvironmentsNow): void {
+    this.collector.retire(content, environments);
+  }
+
+  /** Resolves once retired content has been removed (or found still in use and kept). */
+  collected(): Promise<void> {
+    return this.collector.settled();
   }
 
   async list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]> {
@@ -82,6 +141,47 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   close(): void {
+    this.collector.close();
     if (this.db.isOpen) this.db.close();
+  }
+
+  /** The content this store's records name: functions' code, merged /opt and layers, layer versions' trees. */
+  private referenced(): Set<string> {
+    const names = new Set<string>(this.layers.referenced());
+    for (const row of this.statements.all.all() as { record: string }[]) {
+      const fn = JSON.parse(row.record) as FunctionRecord;
+      if (fn.code.kind === 'zip') names.add(fn.code.taskRoot);
+      if (fn.layerDirectory) names.add(fn.layerDirectory);
+      for (const layer of fn.layers ?? []) names.add(layer.contentDirectory);
+    }
+    return names;
+  }
+
+  private removeContent(directory: string): Promise<boolean> {
+    if (!this.db.isOpen) return Promise.resolve(false);
+    const inUse = (candidate: string) => this.db.isOpen && this.referenced().has(candidate);
+    if (directory.startsWith(this.code.dir + sep)) return this.code.remove(directory, inUse);
+    return this.layers.remove(directory, inUse);
+  }
+
+  /** At open: trees a crash may have left incomplete are extracted again, and content nothing names goes. */
+  private async repairAndCollect(): Promise<void> {
+    const wanted = this.referenced();
+    const merges = new Map<string, FunctionRecord['layers'] & object>();
+    for (const row of this.statements.all.all() as { record: string }[]) {
+      const fn = JSON.parse(row.record) as FunctionRecord;
+      if (fn.layerDirectory && fn.layers) merges.set(fn.layerDirectory, fn.layers);
+    }
+    const failed = [...(await this.code.repair(wanted)), ...(await this.layers.repair(wanted, merges))];
+    if (failed.length === 0) this.marks.repaired();
+    else throw new Error(`stored code could not be repaired (its zip is missing or unreadable): ${failed.join(', ')}`);
+    for (const directory of [...this.code.stored(), ...(await this.layers.stored())]) {
+      if (!wanted.has(directory)) await this.removeContent(directory);
+    }
+  }
+
+  private unpin(record: FunctionRecord): void {
+    if (record.code.kind === 'zip') this.code.unpin(record.code.taskRoot);
+    if (record.layerDirectory) this.layers.unpin(record.layerDirectory);
   }
 }

@@ -2,9 +2,12 @@
 // their own), their zips content-addressed and extracted under `<dataDir>/layers/` like function code, and the
 // merged /opt folders of functions under `<dataDir>/opt/`. Version numbers count from 1 per layer name and are
 // never reused, even after a delete.
+import { randomUUID } from 'node:crypto';
+import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { CodeStore } from './code-store.ts';
+import { CodeStore, DurableMarks, syncTree } from './code-store.ts';
+import { exists } from './path-exists.ts';
 import type { FunctionLayer, ZipCode } from './function-record.ts';
 import { lambdaTimestamp } from './function-record.ts';
 import { mergeLayers } from './layer-merge.ts';
@@ -41,18 +44,25 @@ export interface LayerStore {
   delete(layerName: string, version: number): Promise<boolean>;
   /** One folder holding `layers` unpacked in order (a later layer's file wins): a function's /opt. */
   mergedDirectory(layers: readonly FunctionLayer[]): Promise<string>;
+  /** The record naming this content (a tree or a merged folder) is written: it may be collected from now on. */
+  unpin?(directory: string): void;
 }
 
 export class SqliteLayerStore implements LayerStore {
   private readonly db: DatabaseSync;
   private readonly code: CodeStore;
-  private readonly optDir: string;
-  private readonly statements: Record<'next' | 'insert' | 'get' | 'listOne' | 'listAll' | 'delete', StatementSync>;
+  private readonly marks: DurableMarks;
+  readonly optDir: string;
+  /** Merged folders handed out whose function records may not be written yet. */
+  private readonly pinnedMerges = new Map<string, number>();
+  private readonly statements: Record<'next' | 'insert' | 'get' | 'listOne' | 'listAll' | 'delete' | 'all', StatementSync>;
 
   /** `db` is shared with the function store; `dataDir` is where layer content and merged folders go. */
-  constructor(db: DatabaseSync, dataDir: string, maxUnzippedBytes?: number) {
+  /** `marks` says which stored folders are known to be on disk (shared with the function store). */
+  constructor(db: DatabaseSync, marks: DurableMarks, dataDir: string, maxUnzippedBytes?: number, maxEntries?: number) {
     this.db = db;
-    this.code = new CodeStore(join(dataDir, 'layers'), maxUnzippedBytes);
+    this.marks = marks;
+    this.code = new CodeStore(join(dataDir, 'layers'), this.marks, maxUnzippedBytes, maxEntries);
     this.optDir = join(dataDir, 'opt');
     // `layers` keeps each name's last number, so a deleted version's number is never handed out again.
     db.exec('CREATE TABLE IF NOT EXISTS layers (name TEXT PRIMARY KEY, latest INTEGER NOT NULL) WITHOUT ROWID');
@@ -66,6 +76,7 @@ export class SqliteLayerStore implements LayerStore {
       listOne: db.prepare('SELECT record FROM layer_versions WHERE name = ? ORDER BY version DESC'),
       listAll: db.prepare('SELECT record FROM layer_versions ORDER BY name, version DESC'),
       delete: db.prepare('DELETE FROM layer_versions WHERE name = ? AND version = ?'),
+      all: db.prepare('SELECT record FROM layer_versions'),
     };
   }
 
@@ -89,6 +100,7 @@ export class SqliteLayerStore implements LayerStore {
       };
       this.statements.insert.run(layer.layerName, latest, JSON.stringify(record));
       this.db.exec('COMMIT');
+      this.code.unpin(record.code.taskRoot);
       return record;
     } catch (error) {
       this.db.exec('ROLLBACK');
@@ -110,7 +122,80 @@ export class SqliteLayerStore implements LayerStore {
     return Number(this.statements.delete.run(layerName, version).changes) > 0;
   }
 
-  mergedDirectory(layers: readonly FunctionLayer[]): Promise<string> {
-    return mergeLayers(this.optDir, layers);
+  async mergedDirectory(layers: readonly FunctionLayer[]): Promise<string> {
+    const merged = await mergeLayers(this.optDir, layers);
+    this.pinnedMerges.set(merged, (this.pinnedMerges.get(merged) ?? 0) + 1);
+    void this.markDurable(merged);
+    return merged;
+  }
+
+  unpin(directory: string): void {
+    const count = (this.pinnedMerges.get(directory) ?? 1) - 1;
+    if (count <= 0) this.pinnedMerges.delete(directory);
+    else this.pinnedMerges.set(directory, count);
+  }
+
+  /** The layer trees the stored layer versions name. */
+  referenced(): string[] {
+    return (this.statements.all.all() as { record: string }[]).map((row) => (JSON.parse(row.record) as LayerVersionRecord).code.taskRoot);
+  }
+
+  /** Layer trees and merged folders kept here (their paths). */
+  async stored(): Promise<string[]> {
+    const merged = await readdir(this.optDir).catch(() => [] as string[]);
+    return [...this.code.stored(), ...merged.filter((name) => /^[0-9a-f]{64}$/.test(name)).map((name) => join(this.optDir, name))];
+  }
+
+  /** Removes a layer tree or a merged folder unless `inUse` (or a pin) keeps it. */
+  async remove(directory: string, inUse: (directory: string) => boolean): Promise<boolean> {
+    if (directory.startsWith(`${this.code.dir}/`)) return this.code.remove(directory, inUse);
+    if (!directory.startsWith(`${this.optDir}/`) || this.pinnedMerges.has(directory) || inUse(directory)) return false;
+    this.marks.delete(directory);
+    const trash = join(this.optDir, `.removing-${randomUUID()}`);
+    if (!(await rename(directory, trash).then(() => true, () => false))) return false;
+    await rm(trash, { recursive: true, force: true });
+    return true;
+  }
+
+  /**
+   * At open: layer trees without their durable mark are extracted again (repair), then merged folders without
+   * theirs are merged again from `merges` (the functions' layer lists), and crash leftovers go.
+   */
+  async repair(wantedTrees: ReadonlySet<string>, merges: ReadonlyMap<string, readonly FunctionLayer[]>): Promise<string[]> {
+    const failed = await this.code.repair(wantedTrees);
+    for (const name of await readdir(this.optDir).catch(() => [] as string[])) {
+      if (name.startsWith('.staging-') || name.startsWith('.removing-') || name.endsWith('.partial')) {
+        await rm(join(this.optDir, name), { recursive: true, force: true });
+      }
+    }
+    for (const [directory, layers] of merges) {
+      if (!this.marks.open) break;
+      if (this.marks.has(directory)) continue;
+      if (!this.marks.rebooted && (await exists(directory))) {
+        void this.markDurable(directory);
+        continue;
+      }
+      try {
+        const old = join(this.optDir, `.removing-${randomUUID()}`);
+        await rename(directory, old).catch(() => {});
+        await mergeLayers(this.optDir, layers);
+        await rm(old, { recursive: true, force: true });
+        await this.markDurable(directory);
+      } catch {
+        failed.push(directory);
+      }
+    }
+    return failed;
+  }
+
+  /** As for extracted trees (code-store.ts): flushed in the background, then marked. */
+  private async markDurable(directory: string): Promise<void> {
+    try {
+      if (this.marks.has(directory)) return;
+      await syncTree(directory, () => this.marks.open);
+      if (await exists(directory)) this.marks.add(directory);
+    } catch {
+      // Without its mark the folder is merged again at the next start.
+    }
   }
 }

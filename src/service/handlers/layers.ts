@@ -110,7 +110,15 @@ export const listLayers: OperationHandler = async (context, request) => {
 
 /** Lambda answers 204 whether or not the version existed. Functions using it keep their copy of the content. */
 export const deleteLayerVersion: OperationHandler = async (context, request) => {
-  await layerStoreOf(context).delete(layerNameOf(request.layerName), versionOf(request.layerVersion));
+  const layers = layerStoreOf(context);
+  const name = layerNameOf(request.layerName);
+  const version = versionOf(request.layerVersion);
+  const record = await layers.get(name, version);
+  if (await layers.delete(name, version)) {
+    // Its content goes unless another version or a function still names it (no environment mounts it itself:
+    // functions get their layers merged into a folder of their own).
+    context.store.retire?.({ functionName: '', retiredAt: Date.now(), mounted: [], other: record ? [record.code.taskRoot] : [] });
+  }
   return { status: 204 };
 };
 

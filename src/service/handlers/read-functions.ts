@@ -2,6 +2,7 @@
 import { functionArn } from '../function-record.ts';
 import { functionCodeLocation, functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
+import { retiredContent } from '../function-store.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 
@@ -37,9 +38,11 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   const ref = parseFunctionName(request.functionName ?? '');
   const qualifier = resolveQualifier(ref, request.query.get('Qualifier'));
   if (qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
-  if (qualifier !== undefined || !(await context.store.delete(ref.name))) {
-    throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
-  }
+  const deleted = qualifier === undefined ? await context.store.delete(ref.name) : undefined;
+  if (!deleted) throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+  // Its code and merged /opt leave the data dir once its environments (which mount them) are gone: asked before
+  // they are retired, so that the ones stopping now are waited for too.
+  context.store.retire?.(retiredContent(deleted), () => context.invoker.snapshot?.().environments ?? []);
   context.invoker.retire?.(ref.name);
   context.scheduler.forget(ref.name);
   context.invokeObserver?.forget?.(ref.name);

@@ -5,6 +5,7 @@ import { lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
+import { retiredContent } from '../function-store.ts';
 import { runtimeImage } from '../runtimes.ts';
 import {
   checkEnvironment,
@@ -70,6 +71,8 @@ async function save(context: ServiceContext, fn: FunctionRecord): Promise<Functi
   const saved = { ...fn, revisionId: randomUUID(), lastModified: lambdaTimestamp() };
   // Deleted between the lookup and now.
   if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
+  // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
+  context.store.retire?.(retiredContent(fn, saved), () => context.invoker.snapshot?.().environments ?? []);
   context.invoker.retire?.(fn.name);
   // The new revision gets its provisioned environments; the old revision's are retired above.
   if (saved.provisionedConcurrency) context.invoker.provision?.(saved, saved.provisionedConcurrency.requested);
