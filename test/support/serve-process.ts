@@ -34,7 +34,15 @@ export interface StartServeOptions {
 
 export async function startServe(dataDir: string, options: StartServeOptions = {}): Promise<ServeProcess> {
   const { args = [], onSpawn, failSignal = 'SIGKILL', listenTimeoutMs = 30_000, killGraceMs = 15_000 } = options;
-  const child = execa(lambkinBin, ['serve', '--port', '0', '--data-dir', dataDir, ...args], { env: withNode24, all: true, reject: false, buffer: false });
+  const child = execa(lambkinBin, ['serve', '--port', '0', '--data-dir', dataDir, ...args], {
+    env: withNode24,
+    all: true,
+    reject: false,
+    buffer: false,
+    // execa would SIGKILL 5 s after any kill(); stop() escalates after killGraceMs itself, so a serve waiting out
+    // its shutdown grace is not cut short.
+    forceKillAfterDelay: false,
+  });
   let text = '';
   let exited = false;
   child.all.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
