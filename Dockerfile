@@ -31,5 +31,10 @@ COPY dist/runtime/chunks /var/runtime/chunks
 COPY dist/emulator/index.mjs /var/runtime/emulator.mjs
 COPY images/lambda-entrypoint.sh /lambda-entrypoint.sh
 
+# Lambda runs function code as sbx_user1051 (uid 993, gid 990), and so does lambkin serve: named here so that
+# what looks the user up (whoami, os.userInfo()) finds it, as on Lambda.
+RUN echo 'sbx_user1051:x:993:990::/home/sbx_user1051:/sbin/nologin' >> /etc/passwd \
+    && echo 'sbx_user1051:x:990:' >> /etc/group
+
 WORKDIR /var/task
 ENTRYPOINT ["/lambda-entrypoint.sh"]

@@ -131,7 +131,8 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
   });
 
   it('kills a function that goes past its memory size: Runtime.ExitError signal: killed', async (context) => {
-    const environment = await start(context, { memorySizeMb: 256 });
+    // A generous timeout: at 256 MB's CPU share (0.14 vCPU) on a busy machine, filling the memory takes seconds.
+    const environment = await start(context, { memorySizeMb: 256, timeoutSeconds: 45 });
     expect((await environment.waitForInit()).kind).toBe('ready');
     const outcome = await environment.invoke({ payload: payload({ case: 'allocate', mb: 1024 }) });
     expect(outcome.kind).toBe('runtime-exit');

@@ -154,7 +154,7 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
   it('function code runs as sbx_user1051 (993:990) with no capabilities and no way to gain any, on lambkin\'s network', async (context) => {
     const environment = await start(context);
     const identity = bodyOf(await environment.invoke({ payload: JSON.stringify({ case: 'identity' }) }));
-    expect(identity).toMatchObject({ uid: 993, gid: 990, capEff: '0000000000000000', capBnd: '0000000000000000', noNewPrivs: '1' });
+    expect(identity).toMatchObject({ uid: 993, gid: 990, user: 'sbx_user1051', capEff: '0000000000000000', capBnd: '0000000000000000', noNewPrivs: '1' });
     expect(identity.addresses).toHaveLength(1);
     expect(inSubnet(identity.addresses[0], NETWORK_SUBNET)).toBe(true);
   }, 60_000);

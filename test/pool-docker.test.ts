@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
+import { FUNCTION_LABEL, OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
 import { buildImage, containerExists, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
@@ -259,7 +259,9 @@ describe.skipIf(!docked)('EnvironmentPool.close()', () => {
       await expect.poll(() => pool.count('closing').busy, { timeout: 10_000 }).toBe(1);
       await lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({}) }));
       expect(pool.count('closing')).toEqual({ busy: 1, idle: 1 });
-      const owned = () => docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownServices.backend.owner.id}`] } });
+      // The environments' containers (their network sandboxes carry the owner label too, and go with them).
+      const owned = () =>
+        docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownServices.backend.owner.id}`, FUNCTION_LABEL] } });
       expect(await owned()).toHaveLength(2);
 
       await pool.close();

@@ -205,6 +205,8 @@ async function serve(options: ServeOptions): Promise<void> {
       'started',
     );
     process.stdout.write(`lambkin serve: listening on ${url} (data in ${options.dataDir})\n`);
+    const tmpFallback = await backend.tmpFallbackReason();
+    if (tmpFallback) log.warn({ reason: tmpFallback }, "each function's /tmp is a tmpfs that counts against its memory (as it cannot be a filesystem of its own here)");
   } catch (error) {
     await shutdown('start failure');
     throw new Error(`cannot start: ${(error as Error).message}`);

@@ -218,6 +218,15 @@ export class DockerBackend implements EnvironmentBackend {
   }
 
   /**
+   * Why each /tmp is a tmpfs charged to the function's memory instead of a filesystem of its own (not root, no loop
+   * devices, not Linux), once prepare() has found out; undefined when /tmp is as on Lambda.
+   */
+  async tmpFallbackReason(): Promise<string | undefined> {
+    const facts = await this.prepare();
+    return (await facts.ephemeralStorage) ? undefined : this.tmpVolumes.unsupportedReason;
+  }
+
+  /**
    * Host shutdown: every live environment gets Lambda's shutdown, then anything left that we own is removed. Bounded
    * whatever the engine does: each stop() by the grace plus STOP_REMOVAL_ALLOWANCE_MS, the sweep after it (network
    * sandboxes, leftovers) by that allowance again; what an engine that is away keeps is the next host's reaper's.
