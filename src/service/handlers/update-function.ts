@@ -30,7 +30,7 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
   if (code.kind === 'image') updated.image = code.imageUri;
   // DryRun validates the package and answers what the function would become, changing nothing.
   if (input.DryRun === true) return { status: 200, json: functionConfiguration(updated) };
-  return { status: 200, json: functionConfiguration(await save(context, updated)) };
+  return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
 };
 
 export const updateFunctionConfiguration: OperationHandler = async (context, request) => {
@@ -64,15 +64,16 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
   }
   // Layers replaces the whole list ([] removes them); a new list is a new revision, so environments are retired.
   if (input.Layers !== undefined) await applyLayers(context, updated, await resolveLayers(context, input.Layers));
-  return { status: 200, json: functionConfiguration(await save(context, updated)) };
+  return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
 };
 
-async function save(context: ServiceContext, fn: FunctionRecord): Promise<FunctionRecord> {
+/** Saves `fn` as the new $LATEST; `previous` is the record it replaces (its code may now be unused). */
+async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord> {
   const saved = { ...fn, revisionId: randomUUID(), lastModified: lambdaTimestamp() };
   // Deleted between the lookup and now.
   if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
   // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
-  context.store.retire?.(retiredContent(fn, saved), () => context.invoker.snapshot?.().environments ?? []);
+  context.store.retire?.(retiredContent(previous, saved), () => context.invoker.snapshot?.().environments ?? []);
   context.invoker.retire?.(fn.name);
   // The new revision gets its provisioned environments; the old revision's are retired above.
   if (saved.provisionedConcurrency) context.invoker.provision?.(saved, saved.provisionedConcurrency.requested);
