@@ -24,7 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
-import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
+import { FUNCTION_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { startServe, type ServeProcess } from '../test/support/serve-process.ts';
 import { makeZip } from '../test/support/zip.ts';
 import { apiCall, FUNCTIONS, invoke } from './lambda-http.ts';
@@ -82,12 +82,11 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-serve-'));
   let serve: ServeProcess | undefined;
   let client: Client | undefined;
-  const owned = async (): Promise<string[]> => {
+  /** The serve's containers: its environments' alone, or also the network sandboxes it keeps ready. */
+  const owned = async (environmentsOnly = true): Promise<string[]> => {
     if (!serve) return [];
-    const containers = await docker.listContainers({
-      all: true,
-      filters: { label: [`${OWNER_PID_LABEL}=${serve.pid}`, `${OWNER_HOST_LABEL}=${hostname()}`] },
-    });
+    const labels = [`${OWNER_PID_LABEL}=${serve.pid}`, `${OWNER_HOST_LABEL}=${hostname()}`];
+    const containers = await docker.listContainers({ all: true, filters: { label: environmentsOnly ? [...labels, FUNCTION_LABEL] : labels } });
     return containers.map((container) => container.Id);
   };
   /** Until the serve owns no container: every environment idled out (keep-alive 1 s) and was removed. */
@@ -218,7 +217,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     if (serve) {
       log('serve: stopping lambkin serve (SIGTERM)');
       await serve.stop();
-      const left = await owned();
+      const left = await owned(false);
       leftContainers = left.length;
       await Promise.all(left.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
     }

@@ -1,6 +1,6 @@
 // The environment pool behind `lambkin serve`, end to end: the real @aws-sdk/client-lambda against
 // LambdaApiServer, invoking through the DockerInvoker, with real containers. Each handler answers with an id
-// drawn once per process (and its container's hostname, the short container id), so a test sees which
+// drawn once per process (and its container's short id), so a test sees which
 // environment served it. Every container carries the test labels, and afterAll removes what a failing test left.
 import {
   CreateFunctionCommand,
@@ -27,13 +27,16 @@ const MEMORY_SIZE = 1024;
 
 const HANDLER = `
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+
+// The environment's own container, by the id in its cgroup path (its hostname is its network sandbox's).
+const containerId = /\\/docker\\/([0-9a-f]{12})/.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
 
 const processId = randomUUID();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export const handler = async (event, context) => {
-  const self = { processId, hostname: hostname(), logStreamName: context.logStreamName };
+  const self = { processId, containerId, logStreamName: context.logStreamName };
   switch (event.case) {
     case 'sleep':
       await sleep(event.ms);
@@ -57,7 +60,7 @@ export const handler = async (event, context) => {
 
 interface Answer {
   processId: string;
-  hostname: string;
+  containerId: string;
   logStreamName: string;
   greeting?: string | null;
 }
@@ -155,7 +158,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const shortKeepAlive = await startService({ keepAliveMs: 500 });
     await createZipFunction(shortKeepAlive, 'idle');
     const first = await invoke(shortKeepAlive, 'idle');
-    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
     expect(shortKeepAlive.pool.count('idle')).toEqual({ busy: 0, idle: 0 });
     const second = await invoke(shortKeepAlive, 'idle');
     expect(second.answer.processId).not.toBe(first.answer.processId);
@@ -163,13 +166,14 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
   });
 
   it('stops an environment past its maximum lifetime, busy or not', async ({ expect }) => {
-    const shortLived = await startService({ maxLifetimeMs: 1_500 });
-    await createZipFunction(shortLived, 'lifetime');
+    // Room for a cold start on a busy machine inside the lifetime, and an invoke that outlasts it.
+    const shortLived = await startService({ maxLifetimeMs: 3_000 });
+    await createZipFunction(shortLived, 'lifetime', { Timeout: 10 });
     const first = await invoke(shortLived, 'lifetime');
     // Busy when its lifetime ends: it finishes the invoke, then it is stopped.
-    const busy = await invoke(shortLived, 'lifetime', { case: 'sleep', ms: 2_000 });
+    const busy = await invoke(shortLived, 'lifetime', { case: 'sleep', ms: 3_500 });
     expect(busy.answer.processId).toBe(first.answer.processId);
-    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
     const next = await invoke(shortLived, 'lifetime');
     expect(next.answer.processId).not.toBe(first.answer.processId);
   });
@@ -182,7 +186,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const after = await invoke(service, 'updated');
     expect(after.answer.greeting).toBe('bye');
     expect(after.answer.processId).not.toBe(before.answer.processId);
-    await expect.poll(() => containerExists(before.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(before.answer.containerId), { timeout: 5_000 }).toBe(false);
     expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
   });
 
@@ -191,11 +195,11 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const updated = await invoke(service, 'retired');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
     // No invoke in between: the update itself retires the stale environment.
-    await expect.poll(() => containerExists(updated.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(updated.answer.containerId), { timeout: 5_000 }).toBe(false);
 
     const fresh = await invoke(service, 'retired');
     await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'retired' }));
-    await expect.poll(() => containerExists(fresh.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(fresh.answer.containerId), { timeout: 5_000 }).toBe(false);
   });
 
   it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {
@@ -207,7 +211,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const next = await invoke(service, 'slow');
     expect(next.FunctionError).toBeUndefined();
     expect(next.answer.processId).not.toBe(first.answer.processId);
-    await expect.poll(() => containerExists(first.answer.hostname), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
   });
 
   it('recovers from a runtime that exits: Runtime.ExitError, then a fresh environment', async ({ expect }) => {

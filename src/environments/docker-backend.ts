@@ -15,10 +15,16 @@ import { LambdaEnvironmentError, engineMessage, engineStatus, isEngineUnreachabl
 import { detectHostAddress, overrideAddress, type HostAddress } from './host-address.ts';
 import { currentOwner, type OwnerIdentity } from './labels.ts';
 import { Reaper } from './reaper.ts';
+import { StartGate } from './start-gate.ts';
 import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
 import { ensureLambkinNetwork, type LambkinNetwork } from './lambkin-network.ts';
 import { NetworkSandboxPool, ADDRESS_ATTEMPTS, type NetworkSandbox } from './network-sandboxes.ts';
 import { DEFAULT_EPHEMERAL_STORAGE_MB, EphemeralStoragePool, type EphemeralVolume } from './ephemeral-storage.ts';
+
+/** Environments starting at once, per engine core (see start-gate.ts). */
+const STARTS_PER_CORE = 4;
+/** The longest a start holds its slot while its runtime initialises. */
+const INIT_SLOT_MS = 2_000;
 
 /** Images a network sandbox can run (they have /bin/sleep), in order of preference: lambkin's own bases. */
 const SANDBOX_IMAGES = ['lambkin/provided:latest', 'lambkin/nodejs:24'];
@@ -70,6 +76,8 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly live = new Set<DockerEnvironment>();
   private readonly imageUsers = new Map<string, Promise<boolean>>();
   private readonly tmpVolumes: EphemeralStoragePool;
+  private startsInFlight = 0;
+  private gate: StartGate | undefined;
   private facts: Promise<EngineFacts> | undefined;
 
   constructor(options: DockerBackendOptions = {}) {
@@ -94,6 +102,36 @@ export class DockerBackend implements EnvironmentBackend {
 
   async start(spec: EnvironmentSpec): Promise<DockerEnvironment> {
     validate(spec);
+    const facts = await this.prepare();
+    if (this.startsInFlight++ === 0) this.tmpVolumes.pauseSpares();
+    try {
+      this.gate ??= new StartGate(STARTS_PER_CORE * facts.cores);
+      const leave = await this.gate.enter();
+      try {
+        const environment = await this.startEnvironment(spec);
+        // The slot is held while the runtime initialises, the costly part of a start, but not for a long init's
+        // whole length: past INIT_SLOT_MS it is an init that waits on something else than the cores.
+        const slotTimer = setTimeout(leave, INIT_SLOT_MS);
+        void environment.waitForInit().finally(() => {
+          clearTimeout(slotTimer);
+          leave();
+        });
+        return environment;
+      } catch (error) {
+        leave();
+        throw error;
+      }
+    } finally {
+      // Spares (network sandboxes, /tmp filesystems) are made again once no start is under way: made during a
+      // burst of cold starts, they would take the cores and the engine from the very starts they are meant to speed.
+      if (--this.startsInFlight === 0) {
+        void this.facts?.then((facts) => facts.sandboxes?.refill(), () => {});
+        this.tmpVolumes.resumeSpares();
+      }
+    }
+  }
+
+  private async startEnvironment(spec: EnvironmentSpec): Promise<DockerEnvironment> {
     const facts = await this.prepare();
     const { hostAddress } = facts;
     const volume = (await facts.ephemeralStorage) ? await this.tmpVolumes.take(spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) : undefined;

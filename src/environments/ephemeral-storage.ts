@@ -126,6 +126,7 @@ export class EphemeralStoragePool {
   private sequence = 0;
   private refillBlockedUntil = 0;
   private closed = false;
+  private sparesPaused = false;
   private sweepTimer: NodeJS.Timeout | undefined;
 
   constructor(options: EphemeralStoragePoolOptions) {
@@ -173,8 +174,20 @@ export class EphemeralStoragePool {
       this.pump();
     }));
     this.out.add(volume);
-    this.pump();
     return volume;
+  }
+
+  /**
+   * While cold starts are under way, make filesystems only for takes that wait: spares made then would take the
+   * cores and the disk from those very starts. resumeSpares() makes up the spares afterwards.
+   */
+  pauseSpares(): void {
+    this.sparesPaused = true;
+  }
+
+  resumeSpares(): void {
+    this.sparesPaused = false;
+    this.pump();
   }
 
   /** How many spares are ready, by size (for tests and status). */
@@ -260,7 +273,7 @@ export class EphemeralStoragePool {
       while (this.makes.size < MAX_CONCURRENT_MAKES && state.making < state.waiters.length) this.startMake(size, state);
     }
     const now = Date.now();
-    if (now < this.refillBlockedUntil) return;
+    if (this.sparesPaused || now < this.refillBlockedUntil) return;
     for (const [size, state] of this.sizes) {
       // Makes beyond the waiters' become spares.
       const deficit = () => this.target(size, now) - state.ready.length - (state.making - state.waiters.length);

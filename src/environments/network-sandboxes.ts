@@ -51,6 +51,7 @@ export class NetworkSandboxPool {
   private readonly out = new Set<NetworkSandbox>();
   private refilling: Promise<void> | undefined;
   private blockedUntil = 0;
+  private paused = false;
   private closed = false;
 
   constructor(options: NetworkSandboxPoolOptions) {
@@ -58,11 +59,14 @@ export class NetworkSandboxPool {
     this.spares = options.spares ?? DEFAULT_NETWORK_SPARES;
   }
 
-  /** A ready holder, or undefined (then the caller joins the network itself); the spares refill either way. */
+  /**
+   * A ready holder, or undefined (then the caller joins the network itself). Refilling stops until refill() is
+   * called again, once no cold start is under way: a holder started now would compete with them for the engine.
+   */
   take(): NetworkSandbox | undefined {
+    this.paused = true;
     const sandbox = this.ready.shift();
     if (sandbox) this.out.add(sandbox);
-    this.refill();
     return sandbox;
   }
 
@@ -74,9 +78,10 @@ export class NetworkSandboxPool {
 
   /** Keeps `spares` holders ready, one start at a time (never competing with a burst of cold starts for the engine). */
   refill(): void {
+    this.paused = false;
     if (this.refilling || this.closed || Date.now() < this.blockedUntil) return;
     this.refilling = (async () => {
-      while (!this.closed && this.ready.length < this.spares) {
+      while (!this.closed && !this.paused && this.ready.length < this.spares) {
         const sandbox = await this.startHolder().catch(() => undefined);
         if (!sandbox) {
           this.blockedUntil = Date.now() + REFILL_BACKOFF_MS;

@@ -25,10 +25,11 @@ export const DEFAULT_KEEP_ALIVE_MS = 10 * 60_000;
 export const DEFAULT_MAX_LIFETIME_MS = 2 * 60 * 60_000;
 /**
  * The longest a reserve waits for the backend to start an environment (create and start a container: well under a
- * second on a healthy engine, seconds on a loaded one). Past it the engine is taken to be away: the invoke fails
+ * second on a healthy engine, seconds on a loaded one; in a burst the backend also lets only a few start at once,
+ * so the last of 50 on two cores waits for the others). Past it the engine is taken to be away: the invoke fails
  * with ServiceException instead of hanging, and an environment the engine still makes later is stopped.
  */
-export const ENVIRONMENT_START_TIMEOUT_MS = 30_000;
+export const ENVIRONMENT_START_TIMEOUT_MS = 60_000;
 /**
  * How long close() waits for starts the engine has not answered yet (an environment's own stop is bounded by its
  * backend). A start answered later stops its environment itself; one never answered leaves at most a container
