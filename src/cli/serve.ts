@@ -150,7 +150,8 @@ async function serve(options: ServeOptions): Promise<void> {
     throw new Error(`cannot start without a Docker engine (${(error as Error).message}); start Docker, or set DOCKER_HOST`);
   }
 
-  const store = new SqliteFunctionStore(options.dataDir);
+  // Removing deleted functions' code and repairing unflushed code at start run in the background: say when they fail.
+  const store = new SqliteFunctionStore(options.dataDir, { onError: (error) => log.error({ err: error }, 'stored code: cleanup or repair failed') });
   const logSink = new FileLogSink(options.dataDir, { onError: onceOnly((error) => log.error({ err: error }, 'cannot write a function log file')) });
   const memoryBudgetMb = options.memoryBudgetMb ?? Math.floor(((engineMemoryBytes ?? totalmem()) * MEMORY_SHARE) / 1_048_576);
   const keepAlivePolicy =
