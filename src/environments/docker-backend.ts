@@ -11,7 +11,9 @@ import { containerCreateOptions } from './container-spec.ts';
 import { DockerEnvironment, STOP_REMOVAL_ALLOWANCE_MS } from './docker-environment.ts';
 import { unlessAborted } from './container-liveness.ts';
 import { OutputLines } from './output-lines.ts';
-import { LambdaEnvironmentError, engineMessage, engineStatus, isEngineUnreachable } from './errors.ts';
+import { LambdaEnvironmentError, engineMessage } from './errors.ts';
+import { translateEngineError, validate } from './engine-errors.ts';
+import { ImageFacts } from './image-facts.ts';
 import { detectHostAddress, overrideAddress, type HostAddress } from './host-address.ts';
 import { currentOwner, type OwnerIdentity } from './labels.ts';
 import { Reaper } from './reaper.ts';
@@ -74,7 +76,7 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly docker: Dockerode;
   private readonly options: DockerBackendOptions;
   private readonly live = new Set<DockerEnvironment>();
-  private readonly imageUsers = new Map<string, Promise<boolean>>();
+  private readonly images: ImageFacts;
   private readonly tmpVolumes: EphemeralStoragePool;
   private startsInFlight = 0;
   private gate: StartGate | undefined;
@@ -85,6 +87,7 @@ export class DockerBackend implements EnvironmentBackend {
     this.docker = options.docker ?? new Dockerode();
     this.owner = currentOwner(options.ownerId ?? randomUUID());
     this.reaper = new Reaper(this.docker, this.owner);
+    this.images = new ImageFacts(this.docker);
     this.tmpVolumes = new EphemeralStoragePool({ ownerId: this.owner.id });
   }
 
@@ -191,7 +194,9 @@ export class DockerBackend implements EnvironmentBackend {
     volume: EphemeralVolume | undefined,
   ): Promise<StartedContainer> {
     const { cores, network, addresses, hostAddress } = facts;
-    const imageHasUser = await this.imageHasUser(spec.image);
+    const imageHasUser = await this.images.hasOwnUser(spec.image).catch((error: unknown) => {
+      throw translateEngineError(error, 'create', spec);
+    });
     const tmp = volume ? { hostPath: volume.hostPath } : { tmpfsMb: spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB };
     for (let attempt = 1; ; attempt++) {
       // A sandbox made ahead when one is ready; else the container joins the network at an address of its own.
@@ -236,25 +241,6 @@ export class DockerBackend implements EnvironmentBackend {
     }
   }
 
-  /** Whether an image names its own USER; asked once per image name and host (the answer is needed at every start). */
-  private imageHasUser(image: string): Promise<boolean> {
-    let known = this.imageUsers.get(image);
-    if (!known) {
-      known = this.docker
-        .getImage(image)
-        .inspect()
-        .then((info) => Boolean(info.Config?.User))
-        .catch((error: unknown) => {
-          // A missing image is reported by the create that follows, in the caller's words; ask again next time.
-          this.imageUsers.delete(image);
-          if (engineStatus(error) === 404) return false;
-          throw translateEngineError(error, 'create');
-        });
-      this.imageUsers.set(image, known);
-    }
-    return known;
-  }
-
   /**
    * Why each /tmp is a tmpfs charged to the function's memory instead of a filesystem of its own (not root, no loop
    * devices, not Linux), once prepare() has found out; undefined when /tmp is as on Lambda.
@@ -291,7 +277,7 @@ export class DockerBackend implements EnvironmentBackend {
     // Made ahead, off every cold start's path: the first /tmp filesystem and the first network sandboxes.
     const ephemeralStorage = this.tmpVolumes.prepare();
     const addresses = new AddressAllocator(network.subnet, [network.gateway]);
-    const sandboxImage = await this.firstImage(SANDBOX_IMAGES);
+    const sandboxImage = await this.images.firstPresent(SANDBOX_IMAGES);
     const sandboxes = sandboxImage
       ? new NetworkSandboxPool({ docker: this.docker, network, addresses, owner: this.owner, image: sandboxImage, ...(this.options.labels ? { labels: this.options.labels } : {}) })
       : undefined;
@@ -299,44 +285,4 @@ export class DockerBackend implements EnvironmentBackend {
     return { hostAddress, network, addresses, sandboxes, ephemeralStorage, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
   }
 
-  private async firstImage(images: string[]): Promise<string | undefined> {
-    for (const image of images) {
-      try {
-        await this.docker.getImage(image).inspect();
-        return image;
-      } catch {
-        // not on this engine: try the next
-      }
-    }
-    return undefined;
-  }
-}
-
-function validate(spec: EnvironmentSpec): void {
-  const invalid = (message: string) => new LambdaEnvironmentError('InvalidParameterValueException', message);
-  if (!spec.functionName) throw invalid('functionName is required');
-  if (!spec.image) throw invalid(`No image for function ${spec.functionName}`);
-  if (!Number.isInteger(spec.memorySizeMb) || spec.memorySizeMb < 6) {
-    // Docker refuses memory limits under 6 MB; Lambda's own floor (128) is the service's to enforce.
-    throw invalid(`MemorySize must be a whole number of MB, at least 6: ${spec.memorySizeMb}`);
-  }
-  if (!(spec.timeoutSeconds > 0)) throw invalid(`Timeout must be positive: ${spec.timeoutSeconds}`);
-}
-
-/** An engine failure in the words a Lambda caller expects. */
-function translateEngineError(error: unknown, phase: 'prepare' | 'create' | 'start', spec?: EnvironmentSpec): Error {
-  if (error instanceof LambdaEnvironmentError) return error;
-  const message = engineMessage(error);
-  if (isEngineUnreachable(error)) {
-    return new LambdaEnvironmentError('ServiceException', `Docker engine unreachable: ${message}`, { cause: error });
-  }
-  const status = engineStatus(error);
-  if (spec && phase === 'create' && status === 404 && /no such image/i.test(message)) {
-    return new LambdaEnvironmentError('ResourceNotFoundException', `Image ${spec.image} not found locally: build it first`, { cause: error });
-  }
-  if (spec && status === 400) {
-    return new LambdaEnvironmentError('InvalidParameterValueException', `Cannot ${phase} a container for ${spec.functionName}: ${message}`, { cause: error });
-  }
-  const what = spec ? `${phase} a container for ${spec.functionName}` : 'reach the Docker engine';
-  return new LambdaEnvironmentError('ServiceException', `Cannot ${what}: ${message}`, { cause: error });
 }
