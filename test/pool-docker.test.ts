@@ -203,11 +203,12 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
   });
 
   it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {
-    await createZipFunction(service, 'slow', { Timeout: 1 });
+    // 2 s: room for the quick invokes on a busy machine (a 0.58 vCPU share), none for the 5 s sleep.
+    await createZipFunction(service, 'slow', { Timeout: 2 });
     const first = await invoke(service, 'slow');
-    const timedOut = await invoke(service, 'slow', { case: 'sleep', ms: 3_000 });
+    const timedOut = await invoke(service, 'slow', { case: 'sleep', ms: 5_000 });
     expect(timedOut.FunctionError).toBe('Unhandled');
-    expect(timedOut.answer).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/Task timed out after 1\.00 seconds/) });
+    expect(timedOut.answer).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/Task timed out after 2\.00 seconds/) });
     const next = await invoke(service, 'slow');
     expect(next.FunctionError).toBeUndefined();
     expect(next.answer.processId).not.toBe(first.answer.processId);

@@ -25,10 +25,12 @@ const LOG_TAIL_CHARS = 4_096;
  * The runtime's output travels through the engine's attach stream, its answer through the Runtime API: the last
  * lines can trail the answer. When the caller wants the log tail, END waits until the output has been quiet for
  * OUTPUT_QUIET_MS (at most OUTPUT_WAIT_MS); otherwise nothing waits, and a trailing line reaches the sink after END.
- * On a busy machine (the full test suite in parallel) a line was seen more than 10 ms behind its answer.
+ * On a busy machine (the full test suite in parallel, on a slow day of this project's 2-core machine) a line was
+ * seen more than 25 ms behind its answer, so a tail missed the handler's own line: 100 ms of quiet costs a caller
+ * who asks for the tail (aws lambda invoke --log-type Tail) 100 ms, and every other caller nothing.
  */
-const OUTPUT_QUIET_MS = 25;
-const OUTPUT_WAIT_MS = 250;
+const OUTPUT_QUIET_MS = 100;
+const OUTPUT_WAIT_MS = 1_000;
 
 export interface DockerInvokerOptions {
   /** The pool to reserve environments from; by default one over a DockerBackend of its own. */
