@@ -95,7 +95,7 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
     const delivered = isError
       ? this.#api.postError(this.requestId, toErrorBody(value))
       : this.#postResult(value);
-    delivered.then(this.#deliver);
+    void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 
   /** Posts the result as JSON (`undefined` as null); one that cannot be serialised becomes the invoke's error. */

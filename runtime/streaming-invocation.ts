@@ -64,14 +64,14 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
     // Further writes from the handler go nowhere; destroying without an error emits no 'error' event.
     this.responseStream.destroy();
     const delivered = this.#request.started ? this.#request.end(body) : this.#api.postError(this.requestId, body);
-    delivered.then(this.#deliver);
+    void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 
   onStreamEnded(): Promise<void> {
     if (!this.#running) return this.finished;
     this.#running = false;
     const delivered = this.#request.end();
-    delivered.then(this.#deliver);
+    void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
     return delivered;
   }
 

@@ -8,7 +8,7 @@
 // aws-lambda-ric 4.x takes the handler from _HANDLER only (the argument is ignored). An Image function has no
 // Handler, so the service sets no _HANDLER; the Dockerfile's ENV provides it, as an image built for AWS does.
 // Containers and the image carry the test labels; afterAll removes them, also when a test fails.
-import { CreateFunctionCommand, InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, InvokeCommand, type LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { installAwsLambdaRic } from './support/aws-lambda-ric.ts';

@@ -9,7 +9,7 @@ import {
   GetFunctionConfigurationCommand,
   GetLayerVersionByArnCommand,
   GetLayerVersionCommand,
-  LambdaClient,
+  type LambdaClient,
   ListFunctionsCommand,
   ListLayersCommand,
   ListLayerVersionsCommand,

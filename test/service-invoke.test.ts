@@ -4,7 +4,7 @@
 import {
   CreateFunctionCommand,
   InvokeCommand,
-  LambdaClient,
+  type LambdaClient,
   UpdateFunctionConfigurationCommand,
   type InvokeCommandInput,
 } from '@aws-sdk/client-lambda';

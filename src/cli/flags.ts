@@ -41,7 +41,7 @@ export function integerFlag(name: string, value: string | boolean | undefined, f
  * Runs a command's main; a UsageError prints `lambkin <command>: <message>` and the usage, and exits 2; any other
  * failure prints its message and exits 1 at once (a half-started command may hold handles that would keep it up).
  */
-export function runCommand(command: string, usage: string, args: string[], main: (args: string[]) => Promise<number | void>): void {
+export function runCommand(command: string, usage: string, args: string[], main: (args: string[]) => Promise<unknown>): void {
   if (args.includes('--help') || args.includes('-h')) {
     process.stdout.write(`${usage}\n`);
     return;
@@ -49,7 +49,7 @@ export function runCommand(command: string, usage: string, args: string[], main:
   // Through a promise, so that a flag error thrown before main's first await is handled the same way.
   Promise.resolve(args).then(main).then(
     (code) => {
-      if (typeof code === 'number') process.exitCode = code;
+      if (typeof code === 'number') process.exitCode = code; // a main that returns nothing leaves it
     },
     (error: unknown) => {
       if (error instanceof UsageError) {

@@ -113,7 +113,7 @@ function functionRow(fn: FunctionStatus): string[] {
 
 function widths(rows: string[][]): number[] {
   const result: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (result[i] = Math.max(result[i] ?? 0, cell.length)));
+  for (const row of rows) for (const [i, cell] of row.entries()) result[i] = Math.max(result[i] ?? 0, cell.length);
   return result;
 }
 

@@ -7,7 +7,7 @@
 // with it; a start that finds no holder ready joins the network itself (the slower path), and the spares refill in
 // the background.
 import type Dockerode from 'dockerode';
-import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
+import { type AddressAllocator, isAddressInUse } from './address-allocator.ts';
 import { engineMessage, engineStatus } from './errors.ts';
 import type { LambkinNetwork } from './lambkin-network.ts';
 import { ownerLabels, type OwnerIdentity } from './labels.ts';

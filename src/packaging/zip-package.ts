@@ -254,7 +254,7 @@ export async function packageFunction(options: PackageFunctionOptions): Promise<
 export async function layerItems(zips: string[], sizes: number[]): Promise<SizedItem[]> {
   const items: SizedItem[] = [];
   for (const zip of zips) items.push({ name: zip, size: await zipUnzippedSize(zip) });
-  sizes.forEach((size, index) => items.push({ name: `#${index + 1} (--layer-size)`, size }));
+  for (const [index, size] of sizes.entries()) items.push({ name: `#${index + 1} (--layer-size)`, size });
   return items;
 }
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { CodeStore, DurableMarks, syncTree } from './code-store.ts';
+import { CodeStore, type DurableMarks, syncTree } from './code-store.ts';
 import { exists } from './path-exists.ts';
 import type { FunctionLayer, ZipCode } from './function-record.ts';
 import { lambdaTimestamp } from './function-record.ts';
