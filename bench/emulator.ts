@@ -20,7 +20,6 @@ export interface EmulatorFigures {
   coldStart: ColdStartComparison;
 }
 
-
 /** A free loopback port, chosen before `docker run` so no `docker port` call sits inside the timed span. */
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,7 +62,6 @@ async function coldStartOurs(image: string): Promise<number> {
     await removeContainer(stdout.trim());
   }
 }
-
 
 async function warmLatency(image: string, invokes: number) {
   const port = await freePort();

@@ -22,4 +22,3 @@ export async function invoke(dispatcher: Client | Pool, functionName: string, pa
   }
   return text;
 }
-

@@ -40,7 +40,11 @@ async function invokeOnce(pool: Pool): Promise<Answer> {
   return { status: res.statusCode };
 }
 
-export async function measureReservedBurst(client: Client, url: string, options: { invokes?: number; reserved?: number; memorySizeMb: number }): Promise<ReservedBurstFigures> {
+export async function measureReservedBurst(
+  client: Client,
+  url: string,
+  options: { invokes?: number; reserved?: number; memorySizeMb: number },
+): Promise<ReservedBurstFigures> {
   const { invokes = 100, reserved = 10, memorySizeMb } = options;
   await apiCall(client, 'POST', FUNCTIONS, {
     FunctionName: FUNCTION,

@@ -183,7 +183,9 @@ function printServeTable({ image, memorySizeMb, warm, warmP50OverEmulatorMs, col
   const { once, drain } = reservedBurst;
   console.log(
     `  reserved burst       ${reservedBurst.invokes} at once, reserved concurrency ${reservedBurst.reserved}, ${reservedBurst.workMs} ms handler:` +
-      ` ${once.succeeded} ok, ${once.throttled} throttled (${Object.entries(once.reasons).map(([reason, n]) => `${n} ${reason}`).join(', ')}),` +
+      ` ${once.succeeded} ok, ${once.throttled} throttled (${Object.entries(once.reasons)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ')}),` +
       ` last answer after ${once.lastAnswerMs} ms   bar: exactly ${reservedBurst.invokes - reservedBurst.reserved} throttled   ${verdict(bars.reservedBurstMeetsBar)}`,
   );
   console.log(
@@ -206,7 +208,9 @@ function printBuildTable({ builds, oursMs, dockerBuildMs, ratio, addedBytes, con
 function printEmulatorTable({ image, warm, coldStart, bars }) {
   console.log('');
   console.log(`Emulator in a container (${image}), invoked over HTTP from the host`);
-  console.log(`  warm invoke latency  p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms over ${warm.invokes} invokes   bar: p50 < 2 ms   ${bars.warmMeetsBar ? 'ok' : 'MISSED'}`);
+  console.log(
+    `  warm invoke latency  p50 ${warm.p50Ms} ms, p99 ${warm.p99Ms} ms over ${warm.invokes} invokes   bar: p50 < 2 ms   ${bars.warmMeetsBar ? 'ok' : 'MISSED'}`,
+  );
   console.log(
     `  cold start           docker run → first answer ${coldStart.oursMs} ms vs bare docker run (node -e 0) ${coldStart.bareDockerRunMs} ms` +
       ` = ${coldStart.ratio}   bar: ≤ 1.3   ${bars.coldStartMeetsBar ? 'ok' : 'MISSED'}   (median of ${coldStart.starts})`,
@@ -221,5 +225,11 @@ function printTable({ ours, ric, ratios }) {
   ].map((row) => row.map(String));
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
   console.log(`Runtime API loop on loopback, trivial handler, Node ${process.version} (median of ${ROUNDS} rounds / ${STARTS} starts)`);
-  for (const row of rows) console.log(row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column]))).join('   ').trimEnd());
+  for (const row of rows)
+    console.log(
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]) : cell.padStart(widths[column])))
+        .join('   ')
+        .trimEnd(),
+    );
 }

@@ -219,7 +219,14 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
       await serve.stop();
       const left = await owned(false);
       leftContainers = left.length;
-      await Promise.all(left.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
+      await Promise.all(
+        left.map((id) =>
+          docker
+            .getContainer(id)
+            .remove({ force: true })
+            .catch(() => undefined),
+        ),
+      );
     }
     await rm(dataDir, { recursive: true, force: true });
   }

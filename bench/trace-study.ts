@@ -49,7 +49,13 @@ export async function traceStudy(seed = SEED) {
   const fixed = run(new FixedKeepAlive(FIXED_KEEP_ALIVE_MS));
   const hybrid = run(new HybridHistogramKeepAlive({ fallbackKeepAliveMs: FIXED_KEEP_ALIVE_MS }));
   const paper = run(
-    new HybridHistogramKeepAlive({ fallbackKeepAliveMs: FIXED_KEEP_ALIVE_MS, idleTimes: 'function', minSamples: 5, minBinCountCv: 2, coldStartCostMs: Infinity }),
+    new HybridHistogramKeepAlive({
+      fallbackKeepAliveMs: FIXED_KEEP_ALIVE_MS,
+      idleTimes: 'function',
+      minSamples: 5,
+      minBinCountCv: 2,
+      coldStartCostMs: Infinity,
+    }),
   );
   const coldStartsHybridOverFixed = round(hybrid.coldStarts / fixed.coldStarts, 3);
   const memoryHybridOverFixed = round(hybrid.memoryGbSeconds / fixed.memoryGbSeconds, 3);
@@ -88,7 +94,9 @@ export function printTraceStudy(study: Awaited<ReturnType<typeof traceStudy>>): 
     ` ${String(r.memoryGbSeconds).padStart(8)} GB·s held (${r.idleGbSeconds} idle), peak ${r.peakMemoryMb} MB,` +
     ` ${r.functionsMostlyCold} functions mostly cold`;
   console.log('');
-  console.log(`Keep-alive trace study: ${trace.functions} functions, ${trace.hours} h, ${trace.invocations} invokes (synthetic Azure-like trace, seed ${trace.seed})`);
+  console.log(
+    `Keep-alive trace study: ${trace.functions} functions, ${trace.hours} h, ${trace.invocations} invokes (synthetic Azure-like trace, seed ${trace.seed})`,
+  );
   console.log(line(`fixed ${fixed.keepAliveMinutes} min keep-alive`, fixed));
   console.log(line('hybrid histogram', hybrid));
   console.log(line('hybrid, paper parameters', paperParameters));

@@ -92,9 +92,7 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
 
   #send(isError: boolean, value: unknown): void {
     this.#state = DELIVERING;
-    const delivered = isError
-      ? this.#api.postError(this.requestId, toErrorBody(value))
-      : this.#postResult(value);
+    const delivered = isError ? this.#api.postError(this.requestId, toErrorBody(value)) : this.#postResult(value);
     void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 

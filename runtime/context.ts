@@ -37,13 +37,7 @@ export class InvokeContext {
   readonly #deadlineMs: number;
 
   /** `identity` and `clientContext` arrive parsed: the caller reports malformed JSON as the invoke's error. */
-  constructor(
-    invocation: NextInvocation,
-    config: RuntimeConfig,
-    identity: CognitoIdentity | undefined,
-    clientContext: unknown,
-    sink: CompletionSink,
-  ) {
+  constructor(invocation: NextInvocation, config: RuntimeConfig, identity: CognitoIdentity | undefined, clientContext: unknown, sink: CompletionSink) {
     this.awsRequestId = invocation.requestId;
     this.functionName = config.functionName;
     this.functionVersion = config.functionVersion;

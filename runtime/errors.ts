@@ -40,11 +40,7 @@ function isErrorLike(value: unknown): value is Error {
   if (types.isNativeError(value) || value instanceof Error) return true;
   if (value === null || typeof value !== 'object') return false;
   const candidate = value as Record<string, unknown>;
-  return (
-    typeof candidate.name === 'string' &&
-    typeof candidate.message === 'string' &&
-    typeof candidate.stack === 'string'
-  );
+  return typeof candidate.name === 'string' && typeof candidate.message === 'string' && typeof candidate.stack === 'string';
 }
 
 /** Builds the error body for anything a handler threw, rejected with or passed to a callback. */

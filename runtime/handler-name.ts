@@ -26,10 +26,7 @@ export function parseHandlerName(text: string, taskRoot: string): HandlerName {
   const base = text.slice(slash + 1);
   const dot = base.indexOf('.');
   if (dot <= 0) {
-    throw new RuntimeError(
-      'Runtime.MalformedHandlerName',
-      `Bad handler '${text}': expected <module>.<export>, for example index.handler or src/app.handler.`,
-    );
+    throw new RuntimeError('Runtime.MalformedHandlerName', `Bad handler '${text}': expected <module>.<export>, for example index.handler or src/app.handler.`);
   }
   return {
     text,

@@ -31,13 +31,8 @@ function readInputs(next: NextInvocation): InvokeInputs {
   return {
     event: parseJson(next.body.toString('utf8'), 'the event'),
     identity:
-      next.cognitoIdentity === undefined
-        ? undefined
-        : (parseJson(next.cognitoIdentity, 'the Lambda-Runtime-Cognito-Identity header') as CognitoIdentity),
-    clientContext:
-      next.clientContext === undefined
-        ? undefined
-        : parseJson(next.clientContext, 'the Lambda-Runtime-Client-Context header'),
+      next.cognitoIdentity === undefined ? undefined : (parseJson(next.cognitoIdentity, 'the Lambda-Runtime-Cognito-Identity header') as CognitoIdentity),
+    clientContext: next.clientContext === undefined ? undefined : parseJson(next.clientContext, 'the Lambda-Runtime-Client-Context header'),
   };
 }
 
@@ -79,12 +74,7 @@ function startBuffered(next: NextInvocation, api: RuntimeApiClient, handler: Loa
 type StreamingModule = typeof import('./streaming-invocation.ts');
 let streamingModule: Promise<StreamingModule> | undefined;
 
-async function startStreaming(
-  next: NextInvocation,
-  api: RuntimeApiClient,
-  handler: LoadedHandler,
-  config: RuntimeConfig,
-): Promise<InFlightInvoke> {
+async function startStreaming(next: NextInvocation, api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): Promise<InFlightInvoke> {
   const { StreamingInvocation } = await (streamingModule ??= import('./streaming-invocation.ts'));
   const invocation = new StreamingInvocation(next.requestId, api, handler.highWaterMark);
   setInFlight(invocation);
@@ -116,9 +106,7 @@ export async function runInvokeLoop(api: RuntimeApiClient, handler: LoadedHandle
     const next = await api.next();
     exposeTraceId(next.traceId);
     setLogRequestId(next.requestId);
-    const invocation = handler.streaming
-      ? await startStreaming(next, api, handler, config)
-      : startBuffered(next, api, handler, config);
+    const invocation = handler.streaming ? await startStreaming(next, api, handler, config) : startBuffered(next, api, handler, config);
     await invocation.finished;
   }
 }

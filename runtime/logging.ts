@@ -35,11 +35,7 @@ const NEWLINES = /\n/g;
 function textWriter(write: (chunk: string) => void): Writer {
   return (level, args) => {
     const message = format(...args);
-    write(
-      `${new Date().toISOString()}\t${currentRequestId}\t${level}\t${
-        message.includes('\n') ? message.replace(NEWLINES, '\r') : message
-      }\n`,
-    );
+    write(`${new Date().toISOString()}\t${currentRequestId}\t${level}\t${message.includes('\n') ? message.replace(NEWLINES, '\r') : message}\n`);
   };
 }
 

@@ -43,18 +43,14 @@ export class RuntimeApiError extends Error {
   }
 }
 
-const firstValue = (value: string | string[] | undefined): string | undefined =>
-  typeof value === 'string' ? value : value?.[0];
+const firstValue = (value: string | string[] | undefined): string | undefined => (typeof value === 'string' ? value : value?.[0]);
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Whether a failure happened below HTTP (refused, reset, closed), so the request may be sent again. */
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return (
-    typeof code === 'string' &&
-    (code.startsWith('E') || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_CONNECT_TIMEOUT')
-  );
+  return typeof code === 'string' && (code.startsWith('E') || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_CONNECT_TIMEOUT');
 }
 
 function describe(error: unknown): string {
@@ -73,9 +69,7 @@ export class RuntimeApiClient {
   /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
   constructor(address: string) {
     if (!/^[^\s/]+:\d+$/.test(address)) {
-      throw new RuntimeApiError(
-        `AWS_LAMBDA_RUNTIME_API must be host:port (for example 127.0.0.1:9001), got ${JSON.stringify(address)}`,
-      );
+      throw new RuntimeApiError(`AWS_LAMBDA_RUNTIME_API must be host:port (for example 127.0.0.1:9001), got ${JSON.stringify(address)}`);
     }
     this.address = address;
     this.#transport = new SocketTransport(address);
@@ -121,19 +115,14 @@ export class RuntimeApiClient {
           );
         }
         if (attempt >= CONNECT_RETRY_DELAYS_MS.length) {
-          throw new RuntimeApiError(
-            `Cannot reach the Runtime API at ${this.address} (GET /runtime/invocation/next): ${describe(error)}`,
-            { cause: error },
-          );
+          throw new RuntimeApiError(`Cannot reach the Runtime API at ${this.address} (GET /runtime/invocation/next): ${describe(error)}`, { cause: error });
         }
         await sleep(CONNECT_RETRY_DELAYS_MS[attempt]!);
       }
     }
     const { status, headers, body } = exchange;
     if (status !== 200) {
-      throw new RuntimeApiError(
-        `The Runtime API answered GET /runtime/invocation/next with status ${status}: ${body.toString('utf8', 0, 500)}`,
-      );
+      throw new RuntimeApiError(`The Runtime API answered GET /runtime/invocation/next with status ${status}: ${body.toString('utf8', 0, 500)}`);
     }
     const requestId = firstValue(headers['lambda-runtime-aws-request-id']);
     if (!requestId) {

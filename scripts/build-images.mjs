@@ -29,7 +29,9 @@ const NODE_BINARY = [
   `node_modules/node/node_modules/node-linux-${process.arch}/bin/node`,
   `node_modules/node-linux-${process.arch}/bin/node`,
   'node_modules/node/bin/node',
-].map((path) => join(ROOT, path)).find((path) => existsSync(path));
+]
+  .map((path) => join(ROOT, path))
+  .find((path) => existsSync(path));
 // Bump when the recipe below changes in a way the hashed inputs do not capture.
 const RECIPE_VERSION = 3;
 
@@ -127,11 +129,7 @@ function newestMtime(dir) {
 async function ensureBundles() {
   const bundles = ['dist/runtime/index.mjs', 'dist/emulator/index.mjs'].map((file) => join(ROOT, file));
   const oldestBundle = Math.min(...bundles.map((file) => (existsSync(file) ? statSync(file).mtimeMs : 0)));
-  const newestSource = Math.max(
-    newestMtime(join(ROOT, 'runtime')),
-    newestMtime(join(ROOT, 'src')),
-    statSync(join(ROOT, 'scripts/build.mjs')).mtimeMs,
-  );
+  const newestSource = Math.max(newestMtime(join(ROOT, 'runtime')), newestMtime(join(ROOT, 'src')), statSync(join(ROOT, 'scripts/build.mjs')).mtimeMs);
   if (oldestBundle >= newestSource) return;
   log('dist/ is missing or stale: npm run build');
   await run('build', 'npm', ['run', 'build']);
@@ -251,10 +249,13 @@ async function main() {
   await build('lambkin-example/nodejs:latest', 'images/examples/nodejs');
   await build('lambkin-example/provided:latest', 'images/examples/provided');
 
-  const sizes = await docker(
-    'image', 'ls', '--format', '{{.Repository}}:{{.Tag}}\t{{.Size}}', '--filter', 'reference=lambkin*/*',
+  const sizes = await docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}\t{{.Size}}', '--filter', 'reference=lambkin*/*');
+  log(
+    `images:\n${sizes
+      .split('\n')
+      .map((line) => `  ${line}`)
+      .join('\n')}`,
   );
-  log(`images:\n${sizes.split('\n').map((line) => `  ${line}`).join('\n')}`);
   log(`done in ${seconds(started)}`);
 }
 

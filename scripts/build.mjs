@@ -17,9 +17,7 @@ const banner =
 const builtinsViaRequire = {
   name: 'builtins-via-require',
   setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /^[a-z_:/]+$/ }, (args) =>
-      isBuiltin(args.path) ? { path: args.path, namespace: 'builtin' } : undefined,
-    );
+    pluginBuild.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => (isBuiltin(args.path) ? { path: args.path, namespace: 'builtin' } : undefined));
     pluginBuild.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({
       // The banner's require under another name, so esbuild does not resolve it again (through this plugin).
       contents: `module.exports = __lambkinRequire(${JSON.stringify(args.path)});`,

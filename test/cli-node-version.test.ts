@@ -39,7 +39,7 @@ const runWithOldNode = (command: string, args: string[]) =>
   execa(command, args, { cwd: scratch, env: { PATH: `${dirname(oldNode!.path)}:${SYSTEM_PATH}`, HOME: scratch }, extendEnv: false, reject: false });
 
 describe.skipIf(!hasOldNode)(`bin/lambkin with the machine's Node ${oldNode?.major} first on PATH`, () => {
-  it('runs the CLI on the project\'s Node 24: --help exits 0 with the usage', async () => {
+  it("runs the CLI on the project's Node 24: --help exits 0 with the usage", async () => {
     const result = await runWithOldNode(BIN, ['--help']);
     expect(result.stderr).toBe('');
     expect(result.exitCode).toBe(0);

@@ -21,9 +21,27 @@ function handMadeStatus(): ServiceStatus {
       memoryInUseMb: 3200,
       environments: [
         { id: '0123456789abcdef0123', functionName: 'hello', state: 'busy', provisioned: false, memoryMb: 128, invokes: 7, startedAt: NOW - 125_000 },
-        { id: 'fedcba9876543210fedc', functionName: 'hello', state: 'idle', provisioned: false, memoryMb: 128, invokes: 1, startedAt: NOW - 9_000, lastUsedAt: NOW - 4_000 },
+        {
+          id: 'fedcba9876543210fedc',
+          functionName: 'hello',
+          state: 'idle',
+          provisioned: false,
+          memoryMb: 128,
+          invokes: 1,
+          startedAt: NOW - 9_000,
+          lastUsedAt: NOW - 4_000,
+        },
         { id: 'aaaaaaaaaaaabbbbbbbb', functionName: 'orders-api', state: 'idle', provisioned: true, memoryMb: 1024, invokes: 1234, startedAt: NOW - 7_500_000 },
-        { id: 'ccccccccccccdddddddd', functionName: 'orders-api', state: 'busy', provisioned: true, memoryMb: 1024, invokes: 12, startedAt: NOW - 7_400_000, lastUsedAt: NOW - 1000 },
+        {
+          id: 'ccccccccccccdddddddd',
+          functionName: 'orders-api',
+          state: 'busy',
+          provisioned: true,
+          memoryMb: 1024,
+          invokes: 12,
+          startedAt: NOW - 7_400_000,
+          lastUsedAt: NOW - 1000,
+        },
         { id: 'eeeeeeeeeeeeffffffff', functionName: 'orders-api', state: 'starting', provisioned: false, memoryMb: 1024, invokes: 0, startedAt: NOW - 2_000 },
         { id: '999999999999888888888', functionName: 'gone', state: 'busy', provisioned: false, memoryMb: 256, invokes: 2, startedAt: NOW - 30_000 },
       ],
@@ -125,7 +143,15 @@ describe('formatStatus', () => {
 
   it('formats durations', () => {
     expect([0, 59, 60, 303, 3599, 3600, 7500, 86_399, 86_400 + 4 * 3600].map(duration)).toEqual([
-      '0s', '59s', '1m00s', '5m03s', '59m59s', '1h00m', '2h05m', '23h59m', '1d04h',
+      '0s',
+      '59s',
+      '1m00s',
+      '5m03s',
+      '59m59s',
+      '1h00m',
+      '2h05m',
+      '23h59m',
+      '1d04h',
     ]);
   });
 });
@@ -152,9 +178,12 @@ describe('lambkin status', () => {
     }) as never);
     process.exitCode = undefined;
     main(args);
-    await vi.waitFor(() => {
-      if (exit === undefined && process.exitCode === undefined) throw new Error('still running');
-    }, { timeout: 10_000 });
+    await vi.waitFor(
+      () => {
+        if (exit === undefined && process.exitCode === undefined) throw new Error('still running');
+      },
+      { timeout: 10_000 },
+    );
     vi.restoreAllMocks();
     return { stdout, stderr, exit: exit ?? Number(process.exitCode) };
   }

@@ -31,7 +31,7 @@ describe.skipIf(!docked)('the emulator in containers', () => {
     await Promise.all([
       buildImage(QUICKSTART_IMAGE, {
         Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.js ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n',
-        'index.js': "exports.handler = async (event) => ({ statusCode: 200, body: `hello ${event.name}` });\n",
+        'index.js': 'exports.handler = async (event) => ({ statusCode: 200, body: `hello ${event.name}` });\n',
       }),
       buildImage(NODE_IMAGE, {
         Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.mjs ${LAMBDA_TASK_ROOT}/\nCMD ["index.echo"]\n',
@@ -55,14 +55,16 @@ describe.skipIf(!docked)('the emulator in containers', () => {
     await removeBuiltImages();
   });
 
-  it("runs a user's FROM lambkin/nodejs:24 image with CMD [\"index.handler\"]", async () => {
+  it('runs a user\'s FROM lambkin/nodejs:24 image with CMD ["index.handler"]', async () => {
     const container = await runContainer(QUICKSTART_IMAGE);
     const res = await invoke(container, '{"name":"lambkin"}');
     expect(res.status).toBe(200);
     expect(res.json()).toEqual({ statusCode: 200, body: 'hello lambkin' });
     const logs = await container.waitForLogs(/REPORT RequestId/);
     expect(logs).toMatch(/START RequestId: [0-9a-f-]{36} Version: \$LATEST/);
-    expect(logs).toMatch(/REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 3008 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms/);
+    expect(logs).toMatch(
+      /REPORT RequestId: [0-9a-f-]{36}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\tMemory Size: 3008 MB\tMax Memory Used: \d+ MB\tInit Duration: [\d.]+ ms/,
+    );
   });
 
   describe("the RIE's end-to-end cases, Node.js", () => {

@@ -184,7 +184,10 @@ describe('the RIE defects we do not have', () => {
     await invoke(emulator, '{"mb":80}');
     await invoke(emulator, '{"mb":1}');
     await emulator.waitForOutput(/(REPORT[^\n]*\n[\s\S]*){2}/);
-    const reports = emulator.output().split('\n').filter((line) => line.startsWith('REPORT'));
+    const reports = emulator
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('REPORT'));
     const init = Number(/Init Duration: ([\d.]+) ms/.exec(reports[0]!)?.[1]);
     expect(init).toBeGreaterThanOrEqual(300);
     expect(init).toBeLessThan(5000);
@@ -246,9 +249,7 @@ describe('bad input', () => {
   });
 
   it('refuses a bad flag value with a clear message', async () => {
-    await expect(startEmulator({ args: ['--runtime-api-address', 'nonsense'] })).rejects.toThrow(
-      /--runtime-api-address must be host:port/,
-    );
+    await expect(startEmulator({ args: ['--runtime-api-address', 'nonsense'] })).rejects.toThrow(/--runtime-api-address must be host:port/);
   });
 
   it('answers a handler that does not exist with its init error, every time, without hanging', async () => {

@@ -11,7 +11,14 @@ const spec: EnvironmentSpec = { functionName: 'orders', image: 'lambkin/nodejs:2
 describe('environment variables', () => {
   it("gives Lambda's variables, and the function's own cannot override the reserved ones", () => {
     const env = environmentVariables(
-      { ...spec, functionVersion: '7', region: 'eu-west-1', runtime: 'nodejs24.x', handler: 'index.handler', environment: { AWS_REGION: 'x', AWS_LAMBDA_RUNTIME_API: 'evil:1', _HANDLER: 'evil.handler', TZ: ':Asia/Tokyo', MINE: 'yes' } },
+      {
+        ...spec,
+        functionVersion: '7',
+        region: 'eu-west-1',
+        runtime: 'nodejs24.x',
+        handler: 'index.handler',
+        environment: { AWS_REGION: 'x', AWS_LAMBDA_RUNTIME_API: 'evil:1', _HANDLER: 'evil.handler', TZ: ':Asia/Tokyo', MINE: 'yes' },
+      },
       '172.17.0.1:4000',
     );
     expect(env).toMatchObject({
@@ -36,7 +43,12 @@ describe('environment variables', () => {
 
   it('defaults: $LATEST, us-east-1, TZ=:UTC, no AWS_EXECUTION_ENV for custom runtimes', () => {
     const env = environmentVariables({ ...spec, initializationType: 'provisioned-concurrency' }, 'h:1');
-    expect(env).toMatchObject({ AWS_LAMBDA_FUNCTION_VERSION: '$LATEST', AWS_REGION: 'us-east-1', TZ: ':UTC', AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency' });
+    expect(env).toMatchObject({
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_REGION: 'us-east-1',
+      TZ: ':UTC',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'provisioned-concurrency',
+    });
     expect(env.AWS_EXECUTION_ENV).toBeUndefined();
     expect(logStreamName('$LATEST', new Date('2026-01-02T03:04:05Z'))).toMatch(/^2026\/01\/02\/\[\$LATEST\][0-9a-f]{32}$/);
   });
@@ -51,7 +63,12 @@ describe('container limits', () => {
 
   it('memory without swap, read-only root, a 512 MB /tmp, code read-only at /var/task, owner labels', () => {
     const owner = currentOwner('host-1');
-    const options = containerCreateOptions({ spec: { ...spec, codeDirectory: '/srv/code', handler: 'index.handler' }, owner, runtimeApi: 'h:1', engineCores: 4 });
+    const options = containerCreateOptions({
+      spec: { ...spec, codeDirectory: '/srv/code', handler: 'index.handler' },
+      owner,
+      runtimeApi: 'h:1',
+      engineCores: 4,
+    });
     expect(options.Cmd).toEqual(['index.handler']);
     expect(options.HostConfig).toMatchObject({
       Memory: 256 * 1024 * 1024,

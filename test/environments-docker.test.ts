@@ -78,7 +78,9 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
     const createdMs = performance.now() - started;
     const init = await environment.waitForInit();
     const readyMs = performance.now() - started;
-    console.log(`create+start ${createdMs.toFixed(0)} ms, ready (first /next) ${readyMs.toFixed(0)} ms, init ${init.kind === 'ready' ? init.initDurationMs.toFixed(0) : init.kind} ms`);
+    console.log(
+      `create+start ${createdMs.toFixed(0)} ms, ready (first /next) ${readyMs.toFixed(0)} ms, init ${init.kind === 'ready' ? init.initDurationMs.toFixed(0) : init.kind} ms`,
+    );
     expect(init.kind).toBe('ready');
 
     const { env, context: ctx } = bodyOf(await environment.invoke({ payload: payload({ case: 'env' }) }));
@@ -226,7 +228,10 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
       onOutput: ({ line }) => lines.push(line),
     });
     const init = await environment.waitForInit();
-    expect(init).toMatchObject({ kind: 'init-error', error: { errorType: 'Sandbox.Timedout', errorMessage: 'Error: Runtime init timed out after 0.50 seconds' } });
+    expect(init).toMatchObject({
+      kind: 'init-error',
+      error: { errorType: 'Sandbox.Timedout', errorMessage: 'Error: Runtime init timed out after 0.50 seconds' },
+    });
     expect(await environment.exited).toBe('signal: killed');
     expect(lines).toContain('stubborn bootstrap started');
   });
@@ -260,7 +265,9 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
   });
 
   it('refuses a code directory that does not exist (rather than mounting an empty one)', async () => {
-    const error = await backend.start(spec({ image: 'lambkin/nodejs:24', codeDirectory: '/nonexistent/lambkin-code', handler: 'index.handler' })).catch((e: unknown) => e);
+    const error = await backend
+      .start(spec({ image: 'lambkin/nodejs:24', codeDirectory: '/nonexistent/lambkin-code', handler: 'index.handler' }))
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(LambdaEnvironmentError);
     expect(error).toMatchObject({ errorType: 'InvalidParameterValueException' });
     expect((error as Error).message).toContain('/nonexistent/lambkin-code');
@@ -287,7 +294,14 @@ describe.skipIf(!docked).concurrent('the reaper', () => {
   }
   const cleanup = new Set<string>();
   afterAll(async () => {
-    await Promise.all([...cleanup].map((id) => docker.getContainer(id).remove({ force: true }).catch(() => {})));
+    await Promise.all(
+      [...cleanup].map((id) =>
+        docker
+          .getContainer(id)
+          .remove({ force: true })
+          .catch(() => {}),
+      ),
+    );
   });
 
   it("removes a dead owner's containers, never a live owner's or another machine's", async () => {

@@ -25,7 +25,10 @@ async function leftovers(folder: string): Promise<{ mounts: string[]; loops: str
   return {
     mounts: await mountPointsUnder(folder),
     loops: await loopDevicesBackedUnder(folder),
-    exists: await stat(folder).then(() => true, () => false),
+    exists: await stat(folder).then(
+      () => true,
+      () => false,
+    ),
   };
 }
 

@@ -83,7 +83,10 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
     };
     await Promise.all([
       buildImage(IMAGE, { Dockerfile: 'FROM lambkin/nodejs:24\nCOPY index.js package.json ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n', ...files }),
-      buildImage(ROOT_IMAGE, { Dockerfile: 'FROM lambkin/nodejs:24\nUSER root\nCOPY index.js package.json ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n', ...files }),
+      buildImage(ROOT_IMAGE, {
+        Dockerfile: 'FROM lambkin/nodejs:24\nUSER root\nCOPY index.js package.json ${LAMBDA_TASK_ROOT}/\nCMD ["index.handler"]\n',
+        ...files,
+      }),
       backend.prepare(),
     ]);
   }, 240_000);
@@ -97,8 +100,27 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
     const victim = await start(context);
     const api = await runtimeApiOf(victim);
     const attackers = ['bridge', NETWORK_NAME].map((network) =>
-      execa('docker', ['run', '--rm', '--label', TEST_LABEL, '--label', `lambkin.test.owner=${process.pid}`, '--network', network,
-        '--entrypoint', 'node', 'lambkin/nodejs:24', '-e', ATTACKER, api, '8'], { reject: false }),
+      execa(
+        'docker',
+        [
+          'run',
+          '--rm',
+          '--label',
+          TEST_LABEL,
+          '--label',
+          `lambkin.test.owner=${process.pid}`,
+          '--network',
+          network,
+          '--entrypoint',
+          'node',
+          'lambkin/nodejs:24',
+          '-e',
+          ATTACKER,
+          api,
+          '8',
+        ],
+        { reject: false },
+      ),
     );
     // 50 invokes while the attackers loop (8 s): each must come back as the function answered it.
     const answers: unknown[] = [];
@@ -139,7 +161,10 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
     for (const line of ours) expect(line.split(/\s+/)[3]).toMatch(new RegExp(`^${NETWORK_GATEWAY.replaceAll('.', '\\.')}:\\d+$`));
 
     const { stdout: addresses } = await execa('ip', ['-o', '-4', 'addr', 'show']);
-    const holders = addresses.split('\n').filter((line) => line.includes(` ${NETWORK_GATEWAY}/`)).map((line) => line.split(/\s+/)[1]);
+    const holders = addresses
+      .split('\n')
+      .filter((line) => line.includes(` ${NETWORK_GATEWAY}/`))
+      .map((line) => line.split(/\s+/)[1]);
     expect(holders).toEqual(['lambkin0']);
 
     // A connection from anywhere but the container (here: the host) is closed without an answer.
@@ -151,7 +176,7 @@ describe.skipIf(!docked).concurrent('isolation of execution environments', () =>
     expect(bodyOf(await environment.invoke({ payload: JSON.stringify({ case: 'sleep', ms: 1 }) }))).toBe('woke');
   }, 60_000);
 
-  it('function code runs as sbx_user1051 (993:990) with no capabilities and no way to gain any, on lambkin\'s network', async (context) => {
+  it("function code runs as sbx_user1051 (993:990) with no capabilities and no way to gain any, on lambkin's network", async (context) => {
     const environment = await start(context);
     const identity = bodyOf(await environment.invoke({ payload: JSON.stringify({ case: 'identity' }) }));
     expect(identity).toMatchObject({ uid: 993, gid: 990, user: 'sbx_user1051', capEff: '0000000000000000', capBnd: '0000000000000000', noNewPrivs: '1' });

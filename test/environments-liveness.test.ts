@@ -81,7 +81,15 @@ async function harness(): Promise<Harness> {
 async function createFunction(service: LambdaService, timeoutSeconds = TIMEOUT_SECONDS): Promise<string> {
   const name = `liveness-${randomUUID().slice(0, 8)}`;
   await service.lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: 512, Timeout: timeoutSeconds, Code: { ZipFile: ZIP } }),
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      MemorySize: 512,
+      Timeout: timeoutSeconds,
+      Code: { ZipFile: ZIP },
+    }),
   );
   return name;
 }
@@ -176,7 +184,9 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
     await until('the dead container to be removed', async () => !(await containerExists(id!)));
   }, 60_000);
 
-  it('at shutdown, with the engine holding every request: shutdown returns within its bound, and nothing is left once the engine answers', async ({ expect }) => {
+  it('at shutdown, with the engine holding every request: shutdown returns within its bound, and nothing is left once the engine answers', async ({
+    expect,
+  }) => {
     const h = await harness();
     const name = await createFunction(h.service, 60); // the busy invoke must still be running at shutdown
     const busy = await sleepingInvoke(h, name); // one busy environment

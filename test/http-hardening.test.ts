@@ -40,7 +40,10 @@ const ORIGIN_REFUSAL =
   "Request refused: it carries an Origin header (http://evil.example), which only browsers send; lambkin's Lambda API does not serve cross-site requests";
 
 /** The AWS CLI is tested when this machine has it (it is not a dependency). */
-const awsCli = await execa('aws', ['--version'], { reject: false }).then((result) => result.exitCode === 0, () => false);
+const awsCli = await execa('aws', ['--version'], { reject: false }).then(
+  (result) => result.exitCode === 0,
+  () => false,
+);
 
 let dataDir: string;
 let store: SqliteFunctionStore;
@@ -157,7 +160,16 @@ describe('the Lambda API refuses browser-driven requests', () => {
 
     const curl = await execa('curl', ['-sS', '-X', 'POST', '-d', '{"via":"curl"}', `${server.url}/2015-03-31/functions/echo/invocations`]);
     expect(JSON.parse(curl.stdout)).toEqual({ received: { via: 'curl' } });
-    const curlForged = await execa('curl', ['-sS', '-H', 'Origin: http://evil.example', '-d', '{}', '-w', '\n%{http_code}', `${server.url}/2015-03-31/functions/echo/invocations`]);
+    const curlForged = await execa('curl', [
+      '-sS',
+      '-H',
+      'Origin: http://evil.example',
+      '-d',
+      '{}',
+      '-w',
+      '\n%{http_code}',
+      `${server.url}/2015-03-31/functions/echo/invocations`,
+    ]);
     expect(curlForged.stdout.split('\n').at(-1)).toBe('403');
   });
 
@@ -168,7 +180,22 @@ describe('the Lambda API refuses browser-driven requests', () => {
     const outFile = join(dataDir, 'cli-out.json');
     // AWS CLI v1 sends --payload as is; v2 needs to be told it is not base64.
     const v2 = /aws-cli\/2/.test((await execa('aws', ['--version'], { env })).stdout);
-    await execa('aws', ['lambda', 'invoke', '--function-name', 'echo', '--payload', '{"via":"cli"}', ...(v2 ? ['--cli-binary-format', 'raw-in-base64-out'] : []), '--endpoint-url', server.url, outFile], { env });
+    await execa(
+      'aws',
+      [
+        'lambda',
+        'invoke',
+        '--function-name',
+        'echo',
+        '--payload',
+        '{"via":"cli"}',
+        ...(v2 ? ['--cli-binary-format', 'raw-in-base64-out'] : []),
+        '--endpoint-url',
+        server.url,
+        outFile,
+      ],
+      { env },
+    );
     expect(JSON.parse(await readFile(outFile, 'utf8'))).toEqual({ received: { via: 'cli' } });
   });
 });
@@ -239,38 +266,36 @@ describe('the emulator refuses browser-driven requests', () => {
 });
 
 describe('connections that never finish their request', () => {
-  it(
-    'are closed by the Lambda API and the emulator within headersTimeout + the check interval, while a long invoke is served',
-    { timeout: 60_000 },
-    async () => {
-      const fixtures = join(repoRoot, 'test', 'fixtures', 'emulator');
-      const emulator = await startEmulator({ args: [nodeRuntimeBootstrap, 'index.echo'], env: { LAMBDA_TASK_ROOT: fixtures }, cwd: fixtures });
-      const stalled = [
-        ...(await Promise.all(Array.from({ length: 50 }, () => rawConnection(server.url)))),
-        ...(await Promise.all(Array.from({ length: 10 }, () => rawConnection(emulator.url)))),
-      ];
-      // Half a request line each, and nothing more, ever.
-      for (const connection of stalled) connection.write('POST /2015-03-31/functions/echo/invo');
-      // Meanwhile a real invoke that waits for its answer longer than headersTimeout, with no byte flowing.
-      const sleepMs = HEADERS_TIMEOUT_MS + 2 * CONNECTIONS_CHECKING_INTERVAL_MS;
-      const longInvoke = lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ sleepMs })) }));
+  it('are closed by the Lambda API and the emulator within headersTimeout + the check interval, while a long invoke is served', {
+    timeout: 60_000,
+  }, async () => {
+    const fixtures = join(repoRoot, 'test', 'fixtures', 'emulator');
+    const emulator = await startEmulator({ args: [nodeRuntimeBootstrap, 'index.echo'], env: { LAMBDA_TASK_ROOT: fixtures }, cwd: fixtures });
+    const stalled = [
+      ...(await Promise.all(Array.from({ length: 50 }, () => rawConnection(server.url)))),
+      ...(await Promise.all(Array.from({ length: 10 }, () => rawConnection(emulator.url)))),
+    ];
+    // Half a request line each, and nothing more, ever.
+    for (const connection of stalled) connection.write('POST /2015-03-31/functions/echo/invo');
+    // Meanwhile a real invoke that waits for its answer longer than headersTimeout, with no byte flowing.
+    const sleepMs = HEADERS_TIMEOUT_MS + 2 * CONNECTIONS_CHECKING_INTERVAL_MS;
+    const longInvoke = lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ sleepMs })) }));
 
-      const closedAfter = await Promise.all(stalled.map((connection) => connection.closed));
-      expect(Math.min(...closedAfter)).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
-      expect(Math.max(...closedAfter)).toBeLessThan(HEADERS_TIMEOUT_MS + CONNECTIONS_CHECKING_INTERVAL_MS + 1_500);
-      // Node says why before it closes.
-      expect(stalled[0]!.received()).toContain('HTTP/1.1 408 Request Timeout');
+    const closedAfter = await Promise.all(stalled.map((connection) => connection.closed));
+    expect(Math.min(...closedAfter)).toBeGreaterThanOrEqual(HEADERS_TIMEOUT_MS - 50);
+    expect(Math.max(...closedAfter)).toBeLessThan(HEADERS_TIMEOUT_MS + CONNECTIONS_CHECKING_INTERVAL_MS + 1_500);
+    // Node says why before it closes.
+    expect(stalled[0]!.received()).toContain('HTTP/1.1 408 Request Timeout');
 
-      const output = await longInvoke;
-      expect(output.StatusCode).toBe(200);
-      expect(JSON.parse(Buffer.from(output.Payload!).toString())).toEqual({ received: { sleepMs } });
-      // The emulator serves too, after all that.
-      const res = await request(emulator.invokeUrl, { method: 'POST', body: '{"after":"stall"}' });
-      expect(res.statusCode).toBe(200);
-      await res.body.dump();
-      await emulator.stop();
-    },
-  );
+    const output = await longInvoke;
+    expect(output.StatusCode).toBe(200);
+    expect(JSON.parse(Buffer.from(output.Payload!).toString())).toEqual({ received: { sleepMs } });
+    // The emulator serves too, after all that.
+    const res = await request(emulator.invokeUrl, { method: 'POST', body: '{"after":"stall"}' });
+    expect(res.statusCode).toBe(200);
+    await res.body.dump();
+    await emulator.stop();
+  });
 
   it('an idle kept-alive connection is closed after keepAliveTimeout', { timeout: 20_000 }, async () => {
     const connection = await rawConnection(server.url);

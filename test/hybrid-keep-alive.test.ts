@@ -56,7 +56,14 @@ describe('HybridHistogramKeepAlive', () => {
     for (let i = 0; i < 200; i++) times.push((time += ((i * 37) % 200) * MINUTE + SECOND)); // 0..199 min, evenly
     expect(replay(policy, 'flat', times, 0)).toEqual({ prewarmAfterMs: 0, keepAliveMs: 10 * MINUTE });
     // The same number of idle times on a 15-minute period is representative.
-    expect(replay(policy, 'peaked', Array.from({ length: 200 }, (_, i) => i * 15 * MINUTE), 0).prewarmAfterMs).toBeGreaterThan(0);
+    expect(
+      replay(
+        policy,
+        'peaked',
+        Array.from({ length: 200 }, (_, i) => i * 15 * MINUTE),
+        0,
+      ).prewarmAfterMs,
+    ).toBeGreaterThan(0);
   });
 
   it('cuts the window where it stops paying for itself, not at the 99th percentile of a thin tail', () => {
@@ -82,7 +89,12 @@ describe('HybridHistogramKeepAlive', () => {
     const policy = new HybridHistogramKeepAlive({ minSamples: 5 });
     const gaps = [5, 9, 6, 12, 7, 8].map((hours) => hours * 60 * MINUTE);
     let time = 0;
-    const decision = replay(policy, 'rare', gaps.map((gap) => (time += gap)), SECOND);
+    const decision = replay(
+      policy,
+      'rare',
+      gaps.map((gap) => (time += gap)),
+      SECOND,
+    );
     expect(decision).toEqual({ prewarmAfterMs: 0, keepAliveMs: 0 });
   });
 

@@ -65,7 +65,8 @@ afterAll(async () => {
 });
 
 // The FROM step's " ---> id" line names the base image, which the build did not make.
-const baseId = (await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', 'lambkin/nodejs:24'], { reject: false })).stdout.replace(/^sha256:/, '').trim() || 'none';
+const baseId =
+  (await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', 'lambkin/nodejs:24'], { reject: false })).stdout.replace(/^sha256:/, '').trim() || 'none';
 
 const NODE_HANDLER = "exports.handler = async (event, context) => ({ hello: event.name, file: require('fs').existsSync('/var/task/secret.txt') });\n";
 
@@ -189,7 +190,9 @@ describe.skipIf(!(await requireDocker()))('lambkin build', () => {
     // A file tar cannot carry ends the upload with a message, instead of a build that never answers.
     const withPipe = await functionDir({ 'index.js': NODE_HANDLER });
     await execa('mkfifo', [join(withPipe, 'pipe')]);
-    await expect(buildFunctionImage({ dir: withPipe, tag: tagFor('pipe'), labels })).rejects.toThrow(/cannot send .* as the build context: unsupported type for pipe/);
+    await expect(buildFunctionImage({ dir: withPipe, tag: tagFor('pipe'), labels })).rejects.toThrow(
+      /cannot send .* as the build context: unsupported type for pipe/,
+    );
   });
 
   it('says Docker is down in the words lambkin serve uses', async () => {
@@ -221,7 +224,7 @@ describe.skipIf(!(await requireDocker()))('lambkin build', () => {
     const bad = await cli(failing, '-t', tagFor('cli-fails'), '--label', TEST_LABEL);
     expect(bad.exitCode).toBe(1);
     expect(bad.stdout).toMatch(/Step 2\/3 : RUN exit 7\n/);
-    expect(bad.stderr).toContain("lambkin build: cannot build lambkin-test-build/cli-fails");
+    expect(bad.stderr).toContain('lambkin build: cannot build lambkin-test-build/cli-fails');
     expect(bad.stderr).toContain('returned a non-zero code: 7');
 
     const usage = await cli(dir, '--runtime', 'python3.13');
@@ -249,14 +252,23 @@ describe('the build context', () => {
       const { stdout } = await execa('tar', ['-tvf', tarFile]);
       await rm(tarFile);
       // The regular files only (tar -tv's mode column starts with '-'), by name.
-      return stdout.split('\n').filter((line) => line.startsWith('-')).map((line) => line.split(/\s+/).pop()!).sort();
+      return stdout
+        .split('\n')
+        .filter((line) => line.startsWith('-'))
+        .map((line) => line.split(/\s+/).pop()!)
+        .sort();
     };
     expect(await names()).toEqual(['.dockerignore', 'Dockerfile', 'index.js', 'logs/keep.txt']);
     // A generated Dockerfile is added to the stream, and kept out of COPY through the stream's .dockerignore.
     await rm(join(dir, 'Dockerfile'));
     await writeFile(join(dir, '.dockerignore'), 'secret.txt\n');
     expect(await names({ generatedDockerfile: { name: 'Dockerfile', content: 'FROM scratch\n' } })).toEqual([
-      '.dockerignore', 'Dockerfile', 'index.js', 'logs/debug.log', 'logs/keep.txt', 'node_modules/dep/index.js',
+      '.dockerignore',
+      'Dockerfile',
+      'index.js',
+      'logs/debug.log',
+      'logs/keep.txt',
+      'node_modules/dep/index.js',
     ]);
   });
 });
@@ -274,6 +286,8 @@ describe('build progress on a terminal', () => {
     expect(written).toContain('\r\x1b[2K[2/2] RUN make  error: it broke');
     expect(written.split('\r\x1b[2K').every((line) => line.length <= 59)).toBe(true);
     renderer.finish(true);
-    expect(written.slice(written.lastIndexOf('\r\x1b[2K'))).toBe('\r\x1b[2K[2/2] RUN make\n  compiling a very long line that does not fit in sixty columns at all, no\n  error: it broke\n');
+    expect(written.slice(written.lastIndexOf('\r\x1b[2K'))).toBe(
+      '\r\x1b[2K[2/2] RUN make\n  compiling a very long line that does not fit in sixty columns at all, no\n  error: it broke\n',
+    );
   });
 });

@@ -55,9 +55,13 @@ async function pull(reference: string, authconfig: { username: string; password:
   const stream = await docker.pull(reference, { authconfig });
   const errors: string[] = [];
   await new Promise<void>((resolve, reject) =>
-    docker.modem.followProgress(stream, (error) => (error ? reject(error) : resolve()), (line: { error?: string }) => {
-      if (line.error) errors.push(line.error);
-    }),
+    docker.modem.followProgress(
+      stream,
+      (error) => (error ? reject(error) : resolve()),
+      (line: { error?: string }) => {
+        if (line.error) errors.push(line.error);
+      },
+    ),
   );
   if (errors.length > 0) throw new Error(`pull of ${reference} failed: ${errors.join('; ')}`);
 }
@@ -78,7 +82,10 @@ interface TokenRequest {
  * A stand-in for ECR's API: only GetAuthorizationToken, in awsJson1.1 as the SDK speaks it, answering with the
  * test registry's password and its address as proxyEndpoint (or, with `refuse`, ECR's AccessDeniedException).
  */
-async function startTokenEndpoint(answer: { registry?: TestRegistry; refuse?: boolean }): Promise<{ url: string; requests: TokenRequest[]; close(): Promise<void> }> {
+async function startTokenEndpoint(answer: {
+  registry?: TestRegistry;
+  refuse?: boolean;
+}): Promise<{ url: string; requests: TokenRequest[]; close(): Promise<void> }> {
   const requests: TokenRequest[] = [];
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -88,7 +95,12 @@ async function startTokenEndpoint(answer: { registry?: TestRegistry; refuse?: bo
       res.setHeader('content-type', 'application/x-amz-json-1.1');
       if (answer.refuse || !answer.registry || req.headers['x-amz-target'] !== 'AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken') {
         res.statusCode = 400;
-        res.end(JSON.stringify({ __type: 'AccessDeniedException', message: 'User: arn:aws:iam::123456789012:user/test is not authorized to perform: ecr:GetAuthorizationToken' }));
+        res.end(
+          JSON.stringify({
+            __type: 'AccessDeniedException',
+            message: 'User: arn:aws:iam::123456789012:user/test is not authorized to perform: ecr:GetAuthorizationToken',
+          }),
+        );
         return;
       }
       const { registry } = answer;
@@ -132,13 +144,28 @@ describe('image references and stored credentials', () => {
         }),
       );
       // A credential helper speaking the protocol: the server on stdin, JSON on stdout.
-      await writeFile(join(dir, 'docker-credential-lambkintest'), '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"bob","Secret":"from-helper"}\' "$server"\n');
+      await writeFile(
+        join(dir, 'docker-credential-lambkintest'),
+        '#!/bin/sh\nread server\nprintf \'{"ServerURL":"%s","Username":"bob","Secret":"from-helper"}\' "$server"\n',
+      );
       await chmod(join(dir, 'docker-credential-lambkintest'), 0o755);
       process.env.PATH = `${dir}:${path}`;
-      expect(await registryAuthFor({ registry: 'registry.example.com', dockerConfigDir: dir })).toEqual({ username: 'alice', password: 's3cr:et', serveraddress: 'registry.example.com' });
-      expect(await registryAuthFor({ registry: 'helped.example.com', dockerConfigDir: dir })).toEqual({ username: 'bob', password: 'from-helper', serveraddress: 'helped.example.com' });
+      expect(await registryAuthFor({ registry: 'registry.example.com', dockerConfigDir: dir })).toEqual({
+        username: 'alice',
+        password: 's3cr:et',
+        serveraddress: 'registry.example.com',
+      });
+      expect(await registryAuthFor({ registry: 'helped.example.com', dockerConfigDir: dir })).toEqual({
+        username: 'bob',
+        password: 'from-helper',
+        serveraddress: 'helped.example.com',
+      });
       expect(await registryAuthFor({ registry: 'other.example.com', dockerConfigDir: dir })).toBeUndefined();
-      expect(await registryAuthFor({ registry: 'other.example.com', username: 'u', password: 'p', dockerConfigDir: dir })).toEqual({ username: 'u', password: 'p', serveraddress: 'other.example.com' });
+      expect(await registryAuthFor({ registry: 'other.example.com', username: 'u', password: 'p', dockerConfigDir: dir })).toEqual({
+        username: 'u',
+        password: 'p',
+        serveraddress: 'other.example.com',
+      });
     } finally {
       process.env.PATH = path;
       await rm(dir, { recursive: true, force: true });
@@ -202,7 +229,12 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
     const target = `${registry.address}/lambkin-test/push-fn:v1`;
     imageNames.add(target);
     const events: PushProgress[] = [];
-    const result = await pushImage({ image: IMAGE, repository: target, auth: { username: 'AWS', password: registry.password }, onProgress: (e) => events.push(e) });
+    const result = await pushImage({
+      image: IMAGE,
+      repository: target,
+      auth: { username: 'AWS', password: registry.password },
+      onProgress: (e) => events.push(e),
+    });
 
     expect(result.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(result.tag).toBe('v1');
@@ -258,7 +290,11 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
     await buildImageIfGone();
     const tokens = await startTokenEndpoint({ refuse: true });
     try {
-      const failure = pushImage({ image: IMAGE, repository: `${FAKE_ACCOUNT_REGISTRY}/lambkin-test/ecr-fn:v3`, ecr: { endpoint: tokens.url, credentials: CREDENTIALS } });
+      const failure = pushImage({
+        image: IMAGE,
+        repository: `${FAKE_ACCOUNT_REGISTRY}/lambkin-test/ecr-fn:v3`,
+        ecr: { endpoint: tokens.url, credentials: CREDENTIALS },
+      });
       await expect(failure).rejects.toThrow(EcrLoginError);
       await expect(failure).rejects.toThrow(/ECR GetAuthorizationToken in us-east-1 .*failed: AccessDeniedException: User: .* not authorized/);
     } finally {
@@ -281,7 +317,10 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
     const closed = `127.0.0.1:${await freePort()}`;
     imageNames.add(`${closed}/lambkin-test/nowhere:v1`);
     const failure = pushImage({ image: IMAGE, repository: `${closed}/lambkin-test/nowhere:v1`, auth: { username: 'AWS', password: 'x' } });
-    await expect(failure).rejects.toMatchObject({ code: 'UNREACHABLE', message: expect.stringMatching(new RegExp(`^cannot reach the registry ${closed}: .*connection refused`)) });
+    await expect(failure).rejects.toMatchObject({
+      code: 'UNREACHABLE',
+      message: expect.stringMatching(new RegExp(`^cannot reach the registry ${closed}: .*connection refused`)),
+    });
   }, 60_000);
 
   it('names a missing image and says how to make it', async () => {
@@ -291,7 +330,10 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
 
   it('says the Docker engine is down when it does not answer', async () => {
     const failure = pushImage({ image: IMAGE, repository: `${registry.address}/x:v1`, docker: new Dockerode({ socketPath: '/nonexistent/docker.sock' }) });
-    await expect(failure).rejects.toMatchObject({ code: 'DOCKER_UNAVAILABLE', message: expect.stringContaining('cannot reach the Docker engine at /nonexistent/docker.sock') });
+    await expect(failure).rejects.toMatchObject({
+      code: 'DOCKER_UNAVAILABLE',
+      message: expect.stringContaining('cannot reach the Docker engine at /nonexistent/docker.sock'),
+    });
   });
 
   it('lambkin push: progress lines on stderr, the digest on stdout; --password-stdin; exit 1 with one line on failure', async () => {

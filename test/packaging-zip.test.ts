@@ -9,12 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import yauzl from 'yauzl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  checkDeploymentLimits,
-  DeploymentLimitError,
-  MAX_UNZIPPED_BYTES,
-  MAX_ZIPPED_BYTES,
-} from '../src/packaging/deployment-limits.ts';
+import { checkDeploymentLimits, DeploymentLimitError, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../src/packaging/deployment-limits.ts';
 import { packageLayer, planLayer } from '../src/packaging/layer-package.ts';
 import { packageFunction, zipUnzippedSize } from '../src/packaging/zip-package.ts';
 
@@ -201,9 +196,7 @@ describe('lambkin package', () => {
     const dir = await newDir('with-layer');
     await writeFile(join(dir, 'big.bin'), '');
     await truncate(join(dir, 'big.bin'), MAX_UNZIPPED_BYTES - 1000);
-    const error = await expectLimitError(
-      packageFunction({ dir, out: join(work, 'with-layer.zip'), layers: [layerZip], layerSizes: [1] }),
-    );
+    const error = await expectLimitError(packageFunction({ dir, out: join(work, 'with-layer.zip'), layers: [layerZip], layerSizes: [1] }));
     expect(error.message).toContain(`layer ${layerZip}`);
     expect(error.violation.bytes).toBe(MAX_UNZIPPED_BYTES + 1);
   });
@@ -211,9 +204,7 @@ describe('lambkin package', () => {
   it('checks the limits as a pure function', () => {
     expect(checkDeploymentLimits({ unzippedBytes: MAX_UNZIPPED_BYTES, zippedBytes: MAX_ZIPPED_BYTES })).toBeUndefined();
     expect(checkDeploymentLimits({ unzippedBytes: 10, zippedBytes: MAX_ZIPPED_BYTES + 1 })?.code).toBe('RequestEntityTooLargeException');
-    expect(checkDeploymentLimits({ unzippedBytes: 10, layers: [{ name: 'l', size: MAX_UNZIPPED_BYTES - 9 }] })?.code).toBe(
-      'InvalidParameterValueException',
-    );
+    expect(checkDeploymentLimits({ unzippedBytes: 10, layers: [{ name: 'l', size: MAX_UNZIPPED_BYTES - 9 }] })?.code).toBe('InvalidParameterValueException');
     expect(checkDeploymentLimits({ unzippedBytes: 10, zippedBytes: 10 ** 9, maxZippedBytes: Infinity })).toBeUndefined();
   });
 });
@@ -242,7 +233,7 @@ describe('lambkin layer', () => {
     expect(entries.get('nodejs/node_modules/.bin/pad')!.mode).toBe(0o120777);
   });
 
-  it('zips a folder with bin/ as it is, and puts a custom runtime\'s executables under bin/', async () => {
+  it("zips a folder with bin/ as it is, and puts a custom runtime's executables under bin/", async () => {
     const ready = await files({ 'bin/tool': { content: '#!/bin/sh\n', mode: 0o755 }, 'lib/libx.so': 'elf' }, await newDir('bin-layer'));
     await packageLayer({ dir: ready, out: join(work, 'bin-layer.zip') });
     const asIs = await unzip(join(work, 'bin-layer.zip'));
@@ -265,7 +256,13 @@ describe('the commands', () => {
   const command = (module: string, args: string[]) =>
     execa(
       process.execPath,
-      ['--input-type=module', '-e', 'const { main } = await import(process.argv[1]); main(process.argv.slice(2));', join(repoRoot, 'src', 'cli', module), ...args],
+      [
+        '--input-type=module',
+        '-e',
+        'const { main } = await import(process.argv[1]); main(process.argv.slice(2));',
+        join(repoRoot, 'src', 'cli', module),
+        ...args,
+      ],
       { reject: false, cwd: work },
     );
 
@@ -273,7 +270,9 @@ describe('the commands', () => {
     const dir = await files(FUNCTION_TREE, await newDir('cli-fn'));
     const ok = await command('package.ts', [dir, '-o', 'cli.zip']);
     expect(ok.exitCode).toBe(0);
-    const sha = createHash('sha256').update(await readFile(join(work, 'cli.zip'))).digest('base64');
+    const sha = createHash('sha256')
+      .update(await readFile(join(work, 'cli.zip')))
+      .digest('base64');
     expect(ok.stdout).toContain(`CodeSha256: ${sha}`);
 
     const before = await listing(work);

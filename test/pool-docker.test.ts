@@ -74,7 +74,15 @@ const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
 
 async function createZipFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
   await service.lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP }, ...extra }),
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      MemorySize: MEMORY_SIZE,
+      Code: { ZipFile: ZIP },
+      ...extra,
+    }),
   );
 }
 
@@ -190,7 +198,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
   });
 
-  it('stops an updated function\'s idle environment at the update, and a deleted function\'s at the delete', async ({ expect }) => {
+  it("stops an updated function's idle environment at the update, and a deleted function's at the delete", async ({ expect }) => {
     await createZipFunction(service, 'retired', { Environment: { Variables: { GREETING: 'hello' } } });
     const updated = await invoke(service, 'retired');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
@@ -256,7 +264,14 @@ describe.skipIf(!docked)('EnvironmentPool.close()', () => {
     const { lambda, pool } = await ownServices.start();
     try {
       await lambda.send(
-        new CreateFunctionCommand({ FunctionName: 'closing', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP } }),
+        new CreateFunctionCommand({
+          FunctionName: 'closing',
+          Role: ROLE,
+          Runtime: 'nodejs24.x',
+          Handler: 'index.handler',
+          MemorySize: MEMORY_SIZE,
+          Code: { ZipFile: ZIP },
+        }),
       );
       const payload = (event: object) => Buffer.from(JSON.stringify(event));
       // One invoke still running when the pool closes, and one environment idle beside it.
@@ -265,8 +280,7 @@ describe.skipIf(!docked)('EnvironmentPool.close()', () => {
       await lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({}) }));
       expect(pool.count('closing')).toEqual({ busy: 1, idle: 1 });
       // The environments' containers (their network sandboxes carry the owner label too, and go with them).
-      const owned = () =>
-        docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownServices.backend.owner.id}`, FUNCTION_LABEL] } });
+      const owned = () => docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${ownServices.backend.owner.id}`, FUNCTION_LABEL] } });
       expect(await owned()).toHaveLength(2);
 
       await pool.close();

@@ -104,9 +104,7 @@ describe('init failures', () => {
   it('refuses handler names that climb out of the task root', async () => {
     const { error, exit } = await initFailure('../outside.handler', 'resolution');
     expect(error.errorType).toBe('Runtime.MalformedHandlerName');
-    expect(error.errorMessage).toBe(
-      "'../outside.handler' is not a valid handler name. Use absolute paths when specifying root directories in handler names.",
-    );
+    expect(error.errorMessage).toBe("'../outside.handler' is not a valid handler name. Use absolute paths when specifying root directories in handler names.");
     expect(exit.code).not.toBe(0);
   });
 

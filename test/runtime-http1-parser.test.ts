@@ -63,7 +63,9 @@ describe('the cold-path HTTP/1.1 response parser', () => {
   it('rejects what is not HTTP, with the parse-error codes Node uses', () => {
     expect(() => parseWhole('garbage that is not http\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONSTANT' }));
     expect(() => parseWhole('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CONTENT_LENGTH' }));
-    expect(() => parseWhole('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')).toThrow(expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }));
+    expect(() => parseWhole('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n')).toThrow(
+      expect.objectContaining({ code: 'HPE_INVALID_CHUNK_SIZE' }),
+    );
     expect(() => new Http1ResponseParser().push(Buffer.alloc(70 * 1024, 0x61))).toThrow(expect.objectContaining({ code: 'HPE_HEADER_OVERFLOW' }));
   });
 });

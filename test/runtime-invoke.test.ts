@@ -2,14 +2,7 @@
 // "Error JSON", "Invocation semantics", "Context object"). One runtime process serves the whole file: the
 // fixture picks its behaviour from `event.case`.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEFAULT_FUNCTION_ENV,
-  functionError,
-  startRuntime,
-  stopAllRuntimes,
-  successJson,
-  type RuntimeProcess,
-} from './support/runtime-process.ts';
+import { DEFAULT_FUNCTION_ENV, functionError, startRuntime, stopAllRuntimes, successJson, type RuntimeProcess } from './support/runtime-process.ts';
 
 let runtime: RuntimeProcess;
 

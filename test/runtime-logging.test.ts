@@ -50,15 +50,7 @@ describe('text format (the default)', () => {
 
   it('maps each console method to its level, including console.fatal', async () => {
     const levels = (await logsOf(runtime, 'levels', 7)).map((line) => line.split('\t').slice(2).join('\t'));
-    expect(levels).toEqual([
-      'TRACE\tat trace',
-      'DEBUG\tat debug',
-      'INFO\tat info',
-      'INFO\tat log',
-      'WARN\tat warn',
-      'ERROR\tat error',
-      'FATAL\tat fatal',
-    ]);
+    expect(levels).toEqual(['TRACE\tat trace', 'DEBUG\tat debug', 'INFO\tat info', 'INFO\tat log', 'WARN\tat warn', 'ERROR\tat error', 'FATAL\tat fatal']);
   });
 
   it('keeps a multi-line message on one line, with \\r for each \\n', async () => {
@@ -87,9 +79,7 @@ describe('JSON format', () => {
     await runtime.invoke({ case: 'format' }, { requestId });
     await runtime.waitForOutput(requestId);
     const records = parse(runtime.stdoutLines().filter((line) => line.includes(requestId)));
-    expect(records).toEqual([
-      { timestamp: expect.stringMatching(ISO_TIME), level: 'INFO', requestId, message: "cart has 3 items { coupon: 'SAVE' }" },
-    ]);
+    expect(records).toEqual([{ timestamp: expect.stringMatching(ISO_TIME), level: 'INFO', requestId, message: "cart has 3 items { coupon: 'SAVE' }" }]);
   });
 
   it('logs the module-loading line as JSON too', () => {
@@ -115,15 +105,7 @@ describe('JSON format', () => {
   });
 
   it('maps each console method to its level', async () => {
-    expect(parse(await logsOf(runtime, 'levels', 7)).map((r) => r.level)).toEqual([
-      'TRACE',
-      'DEBUG',
-      'INFO',
-      'INFO',
-      'WARN',
-      'ERROR',
-      'FATAL',
-    ]);
+    expect(parse(await logsOf(runtime, 'levels', 7)).map((r) => r.level)).toEqual(['TRACE', 'DEBUG', 'INFO', 'INFO', 'WARN', 'ERROR', 'FATAL']);
   });
 });
 

@@ -99,10 +99,7 @@ const event =
       })
       .end(JSON.stringify(body));
 
-async function fakeApi(
-  script: Array<(res: ServerResponse) => void>,
-  postStatus?: (url: string) => number,
-): Promise<{ fake: FakeRuntimeApi; address: string }> {
+async function fakeApi(script: Array<(res: ServerResponse) => void>, postStatus?: (url: string) => number): Promise<{ fake: FakeRuntimeApi; address: string }> {
   const fake = new FakeRuntimeApi(script, postStatus);
   fakes.push(fake);
   return { fake, address: await fake.listen() };
@@ -156,10 +153,7 @@ describe('what the runtime sends', () => {
 
 describe('what the runtime reads', () => {
   it('exposes Lambda-Runtime-Aws-Tenant-Id as context.tenantId', async () => {
-    const { fake, address } = await fakeApi([
-      event('req-t', {}, { 'lambda-runtime-aws-tenant-id': 'tenant-blue' }),
-      event('req-u', {}),
-    ]);
+    const { fake, address } = await fakeApi([event('req-t', {}, { 'lambda-runtime-aws-tenant-id': 'tenant-blue' }), event('req-u', {})]);
     await startRuntime({ handler: 'index.tenant', taskRoot: 'protocol', runtimeApi: address });
     const withTenant = await fake.waitFor((r) => r.url.includes('/req-t/response'));
     expect(JSON.parse(withTenant.body.toString())).toEqual({ tenantId: 'tenant-blue' });
@@ -168,9 +162,7 @@ describe('what the runtime reads', () => {
   });
 
   it('logs a refused response and carries on with the next event', async () => {
-    const { fake, address } = await fakeApi([event('req-a', { n: 1 }), event('req-b', { n: 2 })], (url) =>
-      url.includes('/req-a/') ? 500 : 202,
-    );
+    const { fake, address } = await fakeApi([event('req-a', { n: 1 }), event('req-b', { n: 2 })], (url) => (url.includes('/req-a/') ? 500 : 202));
     const runtime = await startRuntime({ handler: 'index.echo', taskRoot: 'protocol', runtimeApi: address });
     const second = await fake.waitFor((r) => r.url.includes('/req-b/response'));
     expect(JSON.parse(second.body.toString())).toEqual({ n: 2 });

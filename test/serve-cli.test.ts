@@ -105,7 +105,11 @@ afterEach(async () => {
 afterAll(async () => {
   await Promise.all([...running].map((serve) => serve.stop('SIGKILL')));
   for (const pid of servePids) {
-    for (const id of await containersOf(pid).catch(() => [])) await docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+    for (const id of await containersOf(pid).catch(() => []))
+      await docker
+        .getContainer(id)
+        .remove({ force: true, v: true })
+        .catch(() => {});
   }
   await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
@@ -232,9 +236,15 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     try {
       let followed = '';
       follow.stdout.on('data', (chunk: Buffer) => (followed += chunk.toString('utf8')));
-      await eventually(async () => followed, (text) => text.includes('logs-1'));
+      await eventually(
+        async () => followed,
+        (text) => text.includes('logs-1'),
+      );
       await invokeJson(lambda, 'hello', { marker: 'follow-2' });
-      const text = await eventually(async () => followed, (seen) => seen.includes('handler saw {"marker":"follow-2"}'));
+      const text = await eventually(
+        async () => followed,
+        (seen) => seen.includes('handler saw {"marker":"follow-2"}'),
+      );
       expect(text).toContain('handler saw {"marker":"follow-2"}');
       follow.kill('SIGINT');
       expect((await follow).exitCode).toBe(0);

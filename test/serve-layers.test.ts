@@ -93,7 +93,7 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
     expect(got.Configuration?.Layers).toEqual([{ Arn: arn, CodeSize: zip.length }]);
   }, 120_000);
 
-  it('unpacks layers in order: the second layer\'s file wins over the first\'s, and an update swaps them', async ({ expect }) => {
+  it("unpacks layers in order: the second layer's file wins over the first's, and an update swaps them", async ({ expect }) => {
     const first = await publish('base', packagesLayer({ greeter: greeterModule('first'), extra: "module.exports = () => 'from the first layer';\n" }));
     const second = await publish('override', packagesLayer({ greeter: greeterModule('second') }));
     await lambda.send(
@@ -143,7 +143,7 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
     });
   }, 120_000);
 
-  it('refuses function code and layers over Lambda\'s 250 MB unzipped, though each fits alone', async ({ expect }) => {
+  it("refuses function code and layers over Lambda's 250 MB unzipped, though each fits alone", async ({ expect }) => {
     // Zeros deflate to almost nothing: 140 MiB and 120 MiB unzipped, a few hundred KB zipped.
     const layer = await publish('big-zeros', makeZip([{ name: 'zeros.bin', content: Buffer.alloc(140 * 1024 * 1024) }]));
     const code = makeZip([
@@ -151,7 +151,9 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
       { name: 'zeros.bin', content: Buffer.alloc(120 * 1024 * 1024) },
     ]);
     const create = (name: string, layers: string[]) =>
-      lambda.send(new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: code }, Layers: layers }));
+      lambda.send(
+        new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: code }, Layers: layers }),
+      );
     await create('big-alone', []);
     const error = await create('big-together', [layer]).then(
       () => undefined,
@@ -159,9 +161,7 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
     );
     const total = 140 * 1024 * 1024 + 120 * 1024 * 1024 + Buffer.byteLength(NODE_HANDLER);
     expect(error?.name).toBe('InvalidParameterValueException');
-    expect(error?.message).toBe(
-      `Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is ${total} bytes.`,
-    );
+    expect(error?.message).toBe(`Function code combined with layers exceeds the maximum allowed size of 262144000 bytes. The actual size is ${total} bytes.`);
   }, 60_000);
 
   it('refuses an unknown layer version, and Layers on an Image function', async ({ expect }) => {
@@ -186,7 +186,9 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
 
     const arn = await publish('for-image', packagesLayer({ greeter: greeterModule('hi') }));
     const imageError = await lambda
-      .send(new CreateFunctionCommand({ FunctionName: 'image-layer', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'lambkin/nodejs:24' }, Layers: [arn] }))
+      .send(
+        new CreateFunctionCommand({ FunctionName: 'image-layer', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'lambkin/nodejs:24' }, Layers: [arn] }),
+      )
       .then(
         () => undefined,
         (thrown: Error) => thrown,

@@ -51,7 +51,15 @@ const services = new DockerLambdaServices();
 
 async function createFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
   await service.lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: MEMORY_SIZE, Code: { ZipFile: ZIP }, ...extra }),
+    new CreateFunctionCommand({
+      FunctionName: name,
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      MemorySize: MEMORY_SIZE,
+      Code: { ZipFile: ZIP },
+      ...extra,
+    }),
   );
 }
 
@@ -87,7 +95,6 @@ beforeAll(async () => {
 afterAll(() => services.close(), 60_000);
 
 describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency under lambkin serve', () => {
-
   it('a burst over reserved concurrency gets exactly the surplus as 429 ReservedFunctionConcurrentInvocationLimitExceeded, and the metrics say so', async () => {
     const service = await services.start({
       metrics: ({ pool, scheduler }) => new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() }),
@@ -105,8 +112,7 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect((await invoke(service, 'reserved')).ok).toBe(true);
 
     const metrics = await (await fetch(`${service.endpoint}/metrics`)).text();
-    const sample = (name: string, labels: string) =>
-      Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const sample = (name: string, labels: string) => Number(new RegExp(`^${name}${labels ? `\\{${labels}\\}` : ''} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(sample('lambkin_invocations_total', 'function_name="reserved"')).toBe(4);
     expect(sample('lambkin_cold_starts_total', 'function_name="reserved"')).toBe(3);
     expect(sample('lambkin_throttles_total', 'function_name="reserved",reason="ReservedFunctionConcurrentInvocationLimitExceeded"')).toBe(7);
@@ -142,10 +148,12 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     await createFunction(service, 'shared');
     await createFunction(service, 'guaranteed');
     // At most accountLimit − unreservedMinimum may be reserved.
-    await expect(service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'guaranteed', ReservedConcurrentExecutions: 3 }))).rejects.toMatchObject({
-      name: 'InvalidParameterValueException',
-      message: expect.stringContaining('below its minimum value of [2]'),
-    });
+    await expect(service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'guaranteed', ReservedConcurrentExecutions: 3 }))).rejects.toMatchObject(
+      {
+        name: 'InvalidParameterValueException',
+        message: expect.stringContaining('below its minimum value of [2]'),
+      },
+    );
     await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'guaranteed', ReservedConcurrentExecutions: 1 }));
     const settings = await service.lambda.send(new GetAccountSettingsCommand({}));
     expect(settings.AccountLimit).toMatchObject({ ConcurrentExecutions: 4, UnreservedConcurrentExecutions: 3 });
@@ -168,7 +176,11 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     const again = await burst(service, 'scaling', 2, 200);
     expect(again.every((o) => o.ok)).toBe(true);
     // A third environment must wait for the budget to refill (one every 30 s): Retry-After says so.
-    const [, , refused] = await Promise.all([invoke(service, 'scaling', { ms: 1_000 }), invoke(service, 'scaling', { ms: 1_000 }), delay(300).then(() => rawInvoke(service, 'scaling'))]);
+    const [, , refused] = await Promise.all([
+      invoke(service, 'scaling', { ms: 1_000 }),
+      invoke(service, 'scaling', { ms: 1_000 }),
+      delay(300).then(() => rawInvoke(service, 'scaling')),
+    ]);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(20);
     expect(((await refused.json()) as { Reason: string }).Reason).toBe('FunctionInvocationRateLimitExceeded');
@@ -200,7 +212,9 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(answers.filter((o) => o.log.includes('Init Duration'))).toHaveLength(1);
 
     // 2 → 1: one provisioned environment stops, the other is the same container as before.
-    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }));
+    await service.lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }),
+    );
     const kept = environmentIds(service, 'provisioned', true);
     expect(kept).toHaveLength(1);
     expect(provisionedIds).toContain(kept[0]);
@@ -208,16 +222,18 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
 
     await service.lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' }));
     expect(environmentIds(service, 'provisioned', true)).toHaveLength(0);
-    await expect(
-      service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' })),
-    ).rejects.toMatchObject({ name: 'ProvisionedConcurrencyConfigNotFoundException' });
+    await expect(service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' }))).rejects.toMatchObject({
+      name: 'ProvisionedConcurrencyConfigNotFoundException',
+    });
   }, 120_000);
 
   it('an update replaces the provisioned environments with the new revision; settings survive a restart', async () => {
     const service = await services.start();
     await createFunction(service, 'revised');
     await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'revised', ReservedConcurrentExecutions: 2 }));
-    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'revised', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }));
+    await service.lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'revised', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }),
+    );
     await waitForStatus(service, 'revised', 'READY');
     const [before] = environmentIds(service, 'revised', true);
 

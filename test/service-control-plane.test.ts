@@ -144,7 +144,18 @@ describe('CreateFunction (Zip)', () => {
     ['MemorySize 10241', { MemorySize: 10_241 }, /less than or equal to 10240/],
     ['environment variables over 4 KB', { Environment: { Variables: { BIG: 'x'.repeat(4_100) } } }, /exceeded the 4KB limit/],
     ['a reserved environment variable', { Environment: { Variables: { AWS_REGION: 'eu-west-1' } } }, /reserved keys.*AWS_REGION/],
-    ['a zip with a file where a folder must go', { Code: { ZipFile: makeZip([{ name: 'a', content: 'x' }, { name: 'a/b', content: 'y' }]) } }, /Could not unzip/],
+    [
+      'a zip with a file where a folder must go',
+      {
+        Code: {
+          ZipFile: makeZip([
+            { name: 'a', content: 'x' },
+            { name: 'a/b', content: 'y' },
+          ]),
+        },
+      },
+      /Could not unzip/,
+    ],
     ['a zip that is not a zip', { Code: { ZipFile: Buffer.from('not a zip at all') } }, /Could not unzip/],
     ['a zip whose entry escapes the package', { Code: { ZipFile: makeZip([{ name: '../escape.js', content: 'x' }]) } }, /Could not unzip/],
     [
@@ -190,7 +201,18 @@ describe('CreateFunction (Zip)', () => {
 
   it('leaves nothing of a refused zip-slip package outside the code folder', async () => {
     await failure(
-      lambda.send(new CreateFunctionCommand(zipFunction('slip', { Code: { ZipFile: makeZip([{ name: 'ok.js', content: 'x' }, { name: '../../slipped.js', content: 'x' }]) } }))),
+      lambda.send(
+        new CreateFunctionCommand(
+          zipFunction('slip', {
+            Code: {
+              ZipFile: makeZip([
+                { name: 'ok.js', content: 'x' },
+                { name: '../../slipped.js', content: 'x' },
+              ]),
+            },
+          }),
+        ),
+      ),
     );
     expect(existsSync(join(dataDir, 'slipped.js'))).toBe(false);
     expect(existsSync(join(dataDir, '..', 'slipped.js'))).toBe(false);
@@ -236,9 +258,7 @@ describe('CreateFunction (Image)', () => {
 
   it('refuses Runtime or Handler on an Image function', async () => {
     const error = await failure(
-      lambda.send(
-        new CreateFunctionCommand({ FunctionName: 'img', Role: ROLE, PackageType: 'Image', Handler: 'x.y', Code: { ImageUri: 'my-fn:latest' } }),
-      ),
+      lambda.send(new CreateFunctionCommand({ FunctionName: 'img', Role: ROLE, PackageType: 'Image', Handler: 'x.y', Code: { ImageUri: 'my-fn:latest' } })),
     );
     expect(error.name).toBe('InvalidParameterValueException');
   });
@@ -354,13 +374,9 @@ describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
     expect(invalid.name).toBe('InvalidParameterValueException');
   });
 
-  it('updates an Image function\'s ImageConfig', async () => {
-    await lambda.send(
-      new CreateFunctionCommand({ FunctionName: 'img-fn', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'my-fn:1' } }),
-    );
-    const updated = await lambda.send(
-      new UpdateFunctionConfigurationCommand({ FunctionName: 'img-fn', ImageConfig: { Command: ['other.handler'] } }),
-    );
+  it("updates an Image function's ImageConfig", async () => {
+    await lambda.send(new CreateFunctionCommand({ FunctionName: 'img-fn', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'my-fn:1' } }));
+    const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'img-fn', ImageConfig: { Command: ['other.handler'] } }));
     expect(updated.ImageConfigResponse?.ImageConfig).toEqual({ Command: ['other.handler'] });
     const code = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'img-fn', ImageUri: 'my-fn:2' }));
     expect(code.PackageType).toBe('Image');
@@ -458,7 +474,7 @@ describe('layers', () => {
     expect((await publish('tools', zip)).Version).toBe(4);
   });
 
-  it('reports a function\'s Layers, merges them in order into its /opt folder, and keeps them after the layer version is deleted', async () => {
+  it("reports a function's Layers, merges them in order into its /opt folder, and keeps them after the layer version is deleted", async () => {
     const first = await publish('one', layerZip({ 'shared.txt': 'one', 'only-one.txt': 'one', 'bin/tool': 'one' }));
     const second = await publish('two', layerZip({ 'shared.txt': 'two', 'bin/other': 'two' }));
     const created = await lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: [first.LayerVersionArn!, second.LayerVersionArn!] })));
@@ -481,7 +497,9 @@ describe('layers', () => {
     expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'layered' }))).Configuration!.Layers).toEqual(expected);
 
     // A deleted version cannot be newly referenced.
-    const gone = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second.LayerVersionArn!, `${LAYER}one:1`] })));
+    const gone = await failure(
+      lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second.LayerVersionArn!, `${LAYER}one:1`] })),
+    );
     expect(gone.message).toBe(`Layer version ${LAYER}one:1 does not exist.`);
 
     // Another list is another folder.
@@ -535,7 +553,15 @@ describe('layers', () => {
     expect(twice.message).toContain('Two different versions of the same layer');
 
     const image = await failure(
-      lambda.send(new CreateFunctionCommand({ FunctionName: 'img', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'lambkin/nodejs:24' }, Layers: [`${LAYER}mine:1`] })),
+      lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: 'img',
+          Role: ROLE,
+          PackageType: 'Image',
+          Code: { ImageUri: 'lambkin/nodejs:24' },
+          Layers: [`${LAYER}mine:1`],
+        }),
+      ),
     );
     expect(image.name).toBe('InvalidParameterValueException');
     expect(await store.get('f')).toBeUndefined();
@@ -559,7 +585,9 @@ describe('layers', () => {
     expect((await storedFunction('alone')).layers).toBeUndefined();
 
     // A function with the layer cannot take code that would put it over either.
-    await lambda.send(new CreateFunctionCommand(zipFunction('small', { Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'x' }]) }, Layers: [layer.LayerVersionArn!] })));
+    await lambda.send(
+      new CreateFunctionCommand(zipFunction('small', { Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'x' }]) }, Layers: [layer.LayerVersionArn!] })),
+    );
     const codeUpdate = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: code })));
     expect(codeUpdate.message).toBe('Function code combined with layers exceeds the maximum allowed size of 1000 bytes. The actual size is 1100 bytes.');
   });

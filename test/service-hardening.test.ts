@@ -49,7 +49,12 @@ const codeZip = (text: string) => makeZip([{ name: 'index.js', content: `exports
 const create = (name: string, zip: Buffer) =>
   lambda.send(new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip } }));
 /** What a user sees in the data dir: the extracted trees (64 hex digits) and the zips beside them. */
-const stored = (folder: string) => (existsSync(join(dataDir, folder)) ? readdirSync(join(dataDir, folder)).filter((name) => /^[0-9a-f]{64}/.test(name)).sort() : []);
+const stored = (folder: string) =>
+  existsSync(join(dataDir, folder))
+    ? readdirSync(join(dataDir, folder))
+        .filter((name) => /^[0-9a-f]{64}/.test(name))
+        .sort()
+    : [];
 const hexOf = (sha256: string) => Buffer.from(sha256, 'base64').toString('hex');
 
 async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
@@ -101,14 +106,19 @@ describe('the entry-count limit', () => {
     const error = await writeZip(entries, out).catch((caught: unknown) => caught);
     expect(performance.now() - started).toBeLessThan(1_000);
     expect(error).toBeInstanceOf(DeploymentLimitError);
-    expect((error as DeploymentLimitError).violation).toMatchObject({ code: 'InvalidParameterValueException', limit: 'entries', bytes: 100_001, maxBytes: 100_000 });
+    expect((error as DeploymentLimitError).violation).toMatchObject({
+      code: 'InvalidParameterValueException',
+      limit: 'entries',
+      bytes: 100_001,
+      maxBytes: 100_000,
+    });
     expect((error as Error).message).toMatch(/^InvalidParameterValueException: Deployment package has too many entries: 100001 .* 100000/);
     expect(existsSync(out)).toBe(false);
   });
 });
 
 describe('stored code', () => {
-  it('DeleteFunction removes the function\'s code from the data dir', async () => {
+  it("DeleteFunction removes the function's code from the data dir", async () => {
     const created = await create('goes', codeZip('bye'));
     const hex = hexOf(created.CodeSha256!);
     expect(stored('code')).toEqual([hex, `${hex}.zip`]);
@@ -154,7 +164,7 @@ describe('stored code', () => {
     await eventually(() => stored('code').length === 0);
   });
 
-  it('keeps a deleted layer version\'s content for the functions using it, and removes it with the last of them', async () => {
+  it("keeps a deleted layer version's content for the functions using it, and removes it with the last of them", async () => {
     const layer = await lambda.send(
       new PublishLayerVersionCommand({ LayerName: 'tools', Content: { ZipFile: makeZip([{ name: 'bin/tool', content: 'x' }]) } }),
     );
@@ -176,7 +186,7 @@ describe('stored code', () => {
     await eventually(() => stored('layers').length === 0 && stored('code').length === 0 && stored('opt').length === 0);
   });
 
-  it('removes at open what no stored function names (a crash\'s leftovers), and keeps the rest', async () => {
+  it("removes at open what no stored function names (a crash's leftovers), and keeps the rest", async () => {
     const kept = await create('kept', codeZip('kept'));
     const orphan = 'ab'.repeat(32);
     await mkdir(join(dataDir, 'code', orphan, 'node_modules'), { recursive: true });

@@ -1,13 +1,7 @@
 // Invoke through the real @aws-sdk/client-lambda against `lambkin serve`'s API, with the function's zip run by
 // our own runtime (runtime/bootstrap, Node 24) as a child process: the HTTP mapping of every outcome, the
 // header contract (X-Amz-Function-Error, X-Amz-Log-Result, X-Amz-Executed-Version) and the request checks.
-import {
-  CreateFunctionCommand,
-  InvokeCommand,
-  type LambdaClient,
-  UpdateFunctionConfigurationCommand,
-  type InvokeCommandInput,
-} from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, InvokeCommand, type LambdaClient, UpdateFunctionConfigurationCommand, type InvokeCommandInput } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaApiServer } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
@@ -72,9 +66,7 @@ beforeAll(async () => {
   await create('short', { Timeout: 1 });
   await create('streamer', { Handler: 'stream.handler' });
   await create('broken', { Handler: 'broken.handler' });
-  await lambda.send(
-    new CreateFunctionCommand({ FunctionName: 'image-only', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'not-pulled:latest' } }),
-  );
+  await lambda.send(new CreateFunctionCommand({ FunctionName: 'image-only', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'not-pulled:latest' } }));
 });
 
 afterAll(async () => {

@@ -20,7 +20,18 @@ interface MalformedRequest {
   headers?: Record<string, string>;
 }
 
-const NAMES = ['no-such-function', '', '%ZZ', '%00', 'a'.repeat(300), 'bad%20name!', '..%2F..%2Fetc%2Fpasswd', 'arn:aws:lambda:us-east-1:123456789012:function:', 'echo:', 'echo:$LATEST:x'];
+const NAMES = [
+  'no-such-function',
+  '',
+  '%ZZ',
+  '%00',
+  'a'.repeat(300),
+  'bad%20name!',
+  '..%2F..%2Fetc%2Fpasswd',
+  'arn:aws:lambda:us-east-1:123456789012:function:',
+  'echo:',
+  'echo:$LATEST:x',
+];
 const BODIES: (string | Buffer)[] = [
   '',
   '{',
@@ -71,7 +82,15 @@ function corpus(): MalformedRequest[] {
     requests.push({ method, path: '/2015-03-31/functions' });
     requests.push({ method, path: '/2015-03-31/functions/echo/invocations' });
   }
-  for (const path of ['/', '/2015-03-31', '/2015-03-31/functions/echo/invocations/extra', '/2016-08-19/account-settings/x', '/..%2f..%2f', '/2015-03-31/functions?Marker=%ZZ&MaxItems=-1', '/2015-03-31/functions?MaxItems=abc']) {
+  for (const path of [
+    '/',
+    '/2015-03-31',
+    '/2015-03-31/functions/echo/invocations/extra',
+    '/2016-08-19/account-settings/x',
+    '/..%2f..%2f',
+    '/2015-03-31/functions?Marker=%ZZ&MaxItems=-1',
+    '/2015-03-31/functions?MaxItems=abc',
+  ]) {
     requests.push({ method: 'GET', path });
   }
   return requests;
@@ -90,7 +109,13 @@ beforeAll(async () => {
   // `echo` takes the corpus (some of it validly changes it); `survivor` is left alone, to invoke afterwards.
   for (const FunctionName of ['echo', 'survivor']) {
     await lambda.send(
-      new CreateFunctionCommand({ FunctionName, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: makeZip([{ name: 'index.mjs', content: HANDLER }]) } }),
+      new CreateFunctionCommand({
+        FunctionName,
+        Role: ROLE,
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Code: { ZipFile: makeZip([{ name: 'index.mjs', content: HANDLER }]) },
+      }),
     );
   }
 });
@@ -110,7 +135,12 @@ describe('a corpus of malformed requests', () => {
     try {
       for (const request of requests) {
         const started = performance.now();
-        const response = await client.request({ method: request.method as 'GET', path: request.path, body: request.body ?? null, headers: request.headers ?? {} });
+        const response = await client.request({
+          method: request.method as 'GET',
+          path: request.path,
+          body: request.body ?? null,
+          headers: request.headers ?? {},
+        });
         const text = await response.body.text();
         const what = `${request.method} ${request.path.slice(0, 80)} → ${response.statusCode} ${text.slice(0, 120)}`;
         seen.push(what);

@@ -154,7 +154,7 @@ describe('ServiceMetrics', () => {
     expect(after.get('lambkin_memory_in_use_bytes')).toBe(384 * 1024 * 1024);
   });
 
-  it('forget drops a deleted function\'s counters and histograms', async () => {
+  it("forget drops a deleted function's counters and histograms", async () => {
     const { metrics } = fixture();
     metrics.invoked('beta', { error: true, durationMs: 5, coldStart: true, initDurationMs: 100, provisioned: true });
     metrics.throttled('beta', 'ReservedFunctionConcurrentInvocationLimitExceeded');

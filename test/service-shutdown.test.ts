@@ -102,9 +102,7 @@ describe('LambdaApiServer.close with a grace period', () => {
     const error = await failure(invoke);
     expect(error.name).toBe('ServiceException');
     expect(error.$metadata.httpStatusCode).toBe(503);
-    expect(error.message).toBe(
-      'lambkin serve is shutting down: this request was still running when the 1 s shutdown grace period ran out',
-    );
+    expect(error.message).toBe('lambkin serve is shutting down: this request was still running when the 1 s shutdown grace period ran out');
   });
 });
 
@@ -129,7 +127,11 @@ describe.skipIf(!docked)('lambkin serve on SIGTERM', () => {
   afterAll(async () => {
     for (const serve of serves) {
       await serve.stop('SIGKILL');
-      for (const id of await containersOf(serve.pid)) await docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+      for (const id of await containersOf(serve.pid))
+        await docker
+          .getContainer(id)
+          .remove({ force: true, v: true })
+          .catch(() => {});
     }
     await Promise.all(dataDirs.map(removeDataDir));
   });
@@ -156,43 +158,39 @@ describe.skipIf(!docked)('lambkin serve on SIGTERM', () => {
     return containers.map((container) => container.Id);
   }
 
-  it(
-    'lets a 4 s invoke answer its caller, then exits 0 leaving no container behind; --allowed-host names are served',
-    { timeout: 120_000 },
-    async () => {
-      const serve = await startTestServe(['--allowed-host', 'lambda.dev.example']);
-      const status = (host: string) => request(`${serve.url}/lambkin/status`, { headers: { Host: host } });
-      const allowed = await status('lambda.dev.example:9000');
-      expect(allowed.statusCode).toBe(200);
-      await allowed.body.dump();
-      const foreign = await status('evil.example:9000');
-      expect(foreign.statusCode).toBe(403);
-      expect(((await foreign.body.json()) as { message: string }).message).toContain(
-        'start lambkin serve with --allowed-host evil.example (or LAMBKIN_ALLOWED_HOSTS=evil.example)',
-      );
+  it('lets a 4 s invoke answer its caller, then exits 0 leaving no container behind; --allowed-host names are served', { timeout: 120_000 }, async () => {
+    const serve = await startTestServe(['--allowed-host', 'lambda.dev.example']);
+    const status = (host: string) => request(`${serve.url}/lambkin/status`, { headers: { Host: host } });
+    const allowed = await status('lambda.dev.example:9000');
+    expect(allowed.statusCode).toBe(200);
+    await allowed.body.dump();
+    const foreign = await status('evil.example:9000');
+    expect(foreign.statusCode).toBe(403);
+    expect(((await foreign.body.json()) as { message: string }).message).toContain(
+      'start lambkin serve with --allowed-host evil.example (or LAMBKIN_ALLOWED_HOSTS=evil.example)',
+    );
 
-      const lambda = sdkFor(serve.url);
-      try {
-        await createSlow(lambda);
-        const invoke = invokeSlow(lambda, 4_000);
-        await untilBusy(serve);
-        const signalled = performance.now();
-        // Straight to the process: execa's own kill() would follow up with SIGKILL after 5 s.
-        process.kill(serve.pid, 'SIGTERM');
+    const lambda = sdkFor(serve.url);
+    try {
+      await createSlow(lambda);
+      const invoke = invokeSlow(lambda, 4_000);
+      await untilBusy(serve);
+      const signalled = performance.now();
+      // Straight to the process: execa's own kill() would follow up with SIGKILL after 5 s.
+      process.kill(serve.pid, 'SIGTERM');
 
-        const output = await invoke;
-        expect(output.StatusCode).toBe(200);
-        expect(payloadOf(output)).toEqual({ slept: 4_000 });
-        expect(performance.now() - signalled).toBeGreaterThan(2_000); // it did wait for the function
-      } finally {
-        lambda.destroy();
-      }
-      expect((await serve.child).exitCode).toBe(0);
-      expect(serve.output()).toMatch(/"inFlight":1,"graceSeconds":30,"msg":"letting requests in flight finish"/);
-      expect(serve.output()).toMatch(/"msg":"stopped"/);
-      expect(await containersOf(serve.pid)).toEqual([]);
-    },
-  );
+      const output = await invoke;
+      expect(output.StatusCode).toBe(200);
+      expect(payloadOf(output)).toEqual({ slept: 4_000 });
+      expect(performance.now() - signalled).toBeGreaterThan(2_000); // it did wait for the function
+    } finally {
+      lambda.destroy();
+    }
+    expect((await serve.child).exitCode).toBe(0);
+    expect(serve.output()).toMatch(/"inFlight":1,"graceSeconds":30,"msg":"letting requests in flight finish"/);
+    expect(serve.output()).toMatch(/"msg":"stopped"/);
+    expect(await containersOf(serve.pid)).toEqual([]);
+  });
 
   it('with --shutdown-grace 1, an invoke still running then is answered with a 503 ServiceException', { timeout: 120_000 }, async () => {
     const serve = await startTestServe(['--shutdown-grace', '1']);

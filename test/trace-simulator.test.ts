@@ -32,7 +32,14 @@ class Scripted implements KeepAlivePolicy {
 describe('simulate', () => {
   it('counts a cold start for the first invoke and after the keep-alive expired, not for a warm reuse', () => {
     // Keep-alive 60 s. 0: cold, busy to 1.5 s. 10 s: warm, idle at 11 s. 100 s: the environment went at 71 s, cold.
-    const result = simulate(trace(200 * SECOND, [[0, 1000], [10 * SECOND, 1000], [100 * SECOND, 1000]]), new FixedKeepAlive(60 * SECOND));
+    const result = simulate(
+      trace(200 * SECOND, [
+        [0, 1000],
+        [10 * SECOND, 1000],
+        [100 * SECOND, 1000],
+      ]),
+      new FixedKeepAlive(60 * SECOND),
+    );
     expect(result.invocations).toBe(3);
     expect(result.coldStarts).toBe(2);
     expect(result.environmentsStarted).toBe(2);
@@ -41,14 +48,27 @@ describe('simulate', () => {
   });
 
   it('starts a second environment for an invoke that overlaps a busy one', () => {
-    const result = simulate(trace(10 * SECOND, [[0, 2000], [1000, 100], [3000, 100]]), new FixedKeepAlive(60 * SECOND));
+    const result = simulate(
+      trace(10 * SECOND, [
+        [0, 2000],
+        [1000, 100],
+        [3000, 100],
+      ]),
+      new FixedKeepAlive(60 * SECOND),
+    );
     expect(result.coldStarts).toBe(2); // the third finds both idle: warm
     expect(result.peakMemoryMb).toBe(2048);
   });
 
   it('charges memoryMb × time alive, busy or idle, up to the end of the trace', () => {
     // 0: cold, busy 0.5 + 1.5 s to 2 s, idle to 62 s: 62 s. 100 s: cold, busy to 102 s, kept past the end at 150 s: 50 s.
-    const result = simulate(trace(150 * SECOND, [[0, 1500], [100 * SECOND, 1500]]), new FixedKeepAlive(60 * SECOND));
+    const result = simulate(
+      trace(150 * SECOND, [
+        [0, 1500],
+        [100 * SECOND, 1500],
+      ]),
+      new FixedKeepAlive(60 * SECOND),
+    );
     expect(result.memoryGbSeconds).toBeCloseTo(1 * (62 + 50), 9); // 1024 MB = 1 GB
     expect(result.idleGbSeconds).toBeCloseTo(112 - 4, 9);
     expect(result.peakMemoryMb).toBe(1024);
@@ -56,8 +76,17 @@ describe('simulate', () => {
 
   it('applies a pre-warm: stops the environment, starts a fresh one later, keeps it its keep-alive once up', () => {
     // Idle at 1.5 s: stop now, pre-warm at 51.5 s (up at 52 s), keep 20 s. The invoke at 60 s is warm; after it, stop.
-    const policy = new Scripted([{ prewarmAfterMs: 50 * SECOND, keepAliveMs: 20 * SECOND }, { prewarmAfterMs: 0, keepAliveMs: 0 }]);
-    const result = simulate(trace(200 * SECOND, [[0, 1000], [60 * SECOND, 1000]]), policy);
+    const policy = new Scripted([
+      { prewarmAfterMs: 50 * SECOND, keepAliveMs: 20 * SECOND },
+      { prewarmAfterMs: 0, keepAliveMs: 0 },
+    ]);
+    const result = simulate(
+      trace(200 * SECOND, [
+        [0, 1000],
+        [60 * SECOND, 1000],
+      ]),
+      policy,
+    );
     expect(result.coldStarts).toBe(1);
     expect(result.prewarms).toBe(1);
     expect(result.memoryGbSeconds).toBeCloseTo(1.5 + (61 - 51.5), 9);
@@ -70,7 +99,14 @@ describe('simulate', () => {
     // initialising) but cold-starts its own; the pre-warmed one goes idle at 152 s. The invoke's environment ends at
     // 153.2 s and gets a third pre-warm at 203.2 s, which starts: the second pre-warm expired at 172 s.
     const policy = new Scripted([{ prewarmAfterMs: 50 * SECOND, keepAliveMs: 20 * SECOND }]);
-    const result = simulate(trace(300 * SECOND, [[0, 1000], [100 * SECOND, 1000], [151_700, 1000]]), policy);
+    const result = simulate(
+      trace(300 * SECOND, [
+        [0, 1000],
+        [100 * SECOND, 1000],
+        [151_700, 1000],
+      ]),
+      policy,
+    );
     expect(result.coldStarts).toBe(3);
     expect(result.coldStartsOnPrewarming).toBe(1);
     expect(result.environmentsStarted).toBe(6); // 3 on demand, 3 pre-warms
@@ -82,18 +118,42 @@ describe('simulate', () => {
   it('skips a pre-warm that fires while an environment is idle; a keep-only decision or an invoke leaves it pending', () => {
     // Two environments: A 0-1.5 s, B 1-2.5 s. A's decision: pre-warm 5 s later (6.5 s). B's: keep it idle.
     const prewarmThenKeep = (keepAliveMs: number) =>
-      new Scripted([{ prewarmAfterMs: 5 * SECOND, keepAliveMs: 60 * SECOND }, { prewarmAfterMs: 0, keepAliveMs }]);
+      new Scripted([
+        { prewarmAfterMs: 5 * SECOND, keepAliveMs: 60 * SECOND },
+        { prewarmAfterMs: 0, keepAliveMs },
+      ]);
     // B kept 60 s: idle when the pre-warm fires, which is skipped.
-    const skipped = simulate(trace(100 * SECOND, [[0, 1000], [1000, 1000]]), prewarmThenKeep(60 * SECOND));
+    const skipped = simulate(
+      trace(100 * SECOND, [
+        [0, 1000],
+        [1000, 1000],
+      ]),
+      prewarmThenKeep(60 * SECOND),
+    );
     expect(skipped.prewarms).toBe(0);
     expect(skipped.memoryGbSeconds).toBeCloseTo(1.5 + 61.5, 9);
     // B kept 3 s, gone at 5.5 s: the pre-warm, still pending after B's keep-only decision, starts at 6.5 s.
-    const started = simulate(trace(100 * SECOND, [[0, 1000], [1000, 1000]]), prewarmThenKeep(3 * SECOND));
+    const started = simulate(
+      trace(100 * SECOND, [
+        [0, 1000],
+        [1000, 1000],
+      ]),
+      prewarmThenKeep(3 * SECOND),
+    );
     expect(started.prewarms).toBe(1);
     expect(started.memoryGbSeconds).toBeCloseTo(1.5 + 4.5 + (67 - 6.5), 9);
     // An invoke between the decision and the pre-warm (cold at 3 s, then stopped) leaves it pending too.
-    const policy = new Scripted([{ prewarmAfterMs: 5 * SECOND, keepAliveMs: 60 * SECOND }, { prewarmAfterMs: 0, keepAliveMs: 0 }]);
-    const afterInvoke = simulate(trace(100 * SECOND, [[0, 1000], [3 * SECOND, 1000]]), policy);
+    const policy = new Scripted([
+      { prewarmAfterMs: 5 * SECOND, keepAliveMs: 60 * SECOND },
+      { prewarmAfterMs: 0, keepAliveMs: 0 },
+    ]);
+    const afterInvoke = simulate(
+      trace(100 * SECOND, [
+        [0, 1000],
+        [3 * SECOND, 1000],
+      ]),
+      policy,
+    );
     expect(afterInvoke.coldStarts).toBe(2);
     expect(afterInvoke.prewarms).toBe(1);
   });
@@ -106,7 +166,14 @@ describe('simulate', () => {
       { prewarmAfterMs: 0, keepAliveMs: 10 * SECOND },
       { prewarmAfterMs: 0, keepAliveMs: 0 },
     ]);
-    const result = simulate(trace(200 * SECOND, [[0, 1000], [1000, 10 * SECOND], [20 * SECOND, 1000]]), policy);
+    const result = simulate(
+      trace(200 * SECOND, [
+        [0, 1000],
+        [1000, 10 * SECOND],
+        [20 * SECOND, 1000],
+      ]),
+      policy,
+    );
     expect(result.coldStarts).toBe(2);
     expect(result.prewarms).toBe(1);
     expect(result.memoryGbSeconds).toBeCloseTo(1.5 + (21 - 1) + (107 - 6.5), 9);
@@ -120,7 +187,13 @@ describe('simulate', () => {
       { prewarmAfterMs: 5 * SECOND, keepAliveMs: 1 * SECOND },
       { prewarmAfterMs: 0, keepAliveMs: 0 },
     ]);
-    const result = simulate(trace(100 * SECOND, [[0, 1000], [1000, 1000]]), policy);
+    const result = simulate(
+      trace(100 * SECOND, [
+        [0, 1000],
+        [1000, 1000],
+      ]),
+      policy,
+    );
     expect(result.prewarms).toBe(1);
     expect(result.memoryGbSeconds).toBeCloseTo(1.5 + 1.5 + (9 - 7.5), 9); // the pre-warm lives 7.5 s to 9 s
   });

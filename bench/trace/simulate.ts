@@ -150,7 +150,14 @@ const before = (a: PoolEvent, b: PoolEvent) => a.time < b.time || (a.time === b.
 export function simulate(trace: SimTrace, policy: KeepAlivePolicy): SimulationResult {
   const functions = new Map<string, FunctionState>();
   for (const spec of trace.functions) {
-    functions.set(spec.name, { spec, idle: [], starting: [], pendingPrewarm: undefined, pendingKeepAliveMs: 0, result: { invocations: 0, coldStarts: 0, memoryGbSeconds: 0 } });
+    functions.set(spec.name, {
+      spec,
+      idle: [],
+      starting: [],
+      pendingPrewarm: undefined,
+      pendingKeepAliveMs: 0,
+      result: { invocations: 0, coldStarts: 0, memoryGbSeconds: 0 },
+    });
   }
   const horizon = trace.durationMs;
   const queue = new EventQueue();

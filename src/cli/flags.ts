@@ -47,17 +47,19 @@ export function runCommand(command: string, usage: string, args: string[], main:
     return;
   }
   // Through a promise, so that a flag error thrown before main's first await is handled the same way.
-  Promise.resolve(args).then(main).then(
-    (code) => {
-      if (typeof code === 'number') process.exitCode = code; // a main that returns nothing leaves it
-    },
-    (error: unknown) => {
-      if (error instanceof UsageError) {
-        process.stderr.write(`lambkin ${command}: ${error.message}\n\n${usage}\n`);
-        process.exit(2);
-      }
-      process.stderr.write(`lambkin ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
-    },
-  );
+  Promise.resolve(args)
+    .then(main)
+    .then(
+      (code) => {
+        if (typeof code === 'number') process.exitCode = code; // a main that returns nothing leaves it
+      },
+      (error: unknown) => {
+        if (error instanceof UsageError) {
+          process.stderr.write(`lambkin ${command}: ${error.message}\n\n${usage}\n`);
+          process.exit(2);
+        }
+        process.stderr.write(`lambkin ${command}: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
 }

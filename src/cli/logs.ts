@@ -29,11 +29,7 @@ export function main(args: string[]): void {
 }
 
 async function logs(args: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(
-    args,
-    { 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' } },
-    { min: 1, max: 1 },
-  );
+  const { values, positionals } = parseFlags(args, { 'data-dir': { type: 'string' }, follow: { type: 'boolean', short: 'f' } }, { min: 1, max: 1 });
   let functionName: string;
   try {
     functionName = parseFunctionName(positionals[0]!).name;
@@ -46,7 +42,9 @@ async function logs(args: string[]): Promise<number> {
   if (!values.follow) {
     if (!(await reader.printNew())) {
       // CloudWatch's words for a function that has never logged (never invoked, or a misspelt name).
-      process.stderr.write(`lambkin logs: ResourceNotFoundException: The specified log group does not exist (no log files in ${functionLogDirectory(dataDir, functionName)})\n`);
+      process.stderr.write(
+        `lambkin logs: ResourceNotFoundException: The specified log group does not exist (no log files in ${functionLogDirectory(dataDir, functionName)})\n`,
+      );
       return 1;
     }
     return 0;

@@ -77,7 +77,9 @@ async function push(args: string[]): Promise<number> {
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 interface ProgressRenderer {
@@ -89,7 +91,10 @@ interface ProgressRenderer {
  * On a terminal (and not under CI), one line rewritten in place: layers done and bytes sent. Elsewhere, a line
  * whenever a layer's status changes (not one per progress tick), which reads well in a CI log.
  */
-export function progressRenderer(out: NodeJS.WriteStream | NodeJS.WritableStream, tty = Boolean((out as NodeJS.WriteStream).isTTY) && process.env.CI !== 'true'): ProgressRenderer {
+export function progressRenderer(
+  out: NodeJS.WriteStream | NodeJS.WritableStream,
+  tty = Boolean((out as NodeJS.WriteStream).isTTY) && process.env.CI !== 'true',
+): ProgressRenderer {
   const layers = new Map<string, { status: string; current: number; total: number }>();
   let drawn = false;
   if (!tty) {

@@ -60,7 +60,6 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
 
   GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
 
-
 export const DEFAULT_PORT = 9000;
 
 interface ServeOptions {
@@ -114,8 +113,7 @@ function readOptions(args: string[]): ServeOptions {
     keepAlivePolicy: keepAlivePolicyFlag(values['keep-alive-policy'], values['keep-alive'] !== undefined),
     concurrencyLimit: integerFlag('concurrency-limit', values['concurrency-limit'], DEFAULT_ACCOUNT_LIMIT, 1, 1_000_000),
     scalingRate: integerFlag('scaling-rate', values['scaling-rate'], DEFAULT_SCALING_RATE.environments, 1, 1_000_000),
-    memoryBudgetMb:
-      values['memory-budget'] === undefined ? undefined : integerFlag('memory-budget', values['memory-budget'], 0, 128, 16_777_216),
+    memoryBudgetMb: values['memory-budget'] === undefined ? undefined : integerFlag('memory-budget', values['memory-budget'], 0, 128, 16_777_216),
     allowedHosts: [...parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]), ...allowedHostFlags(values['allowed-host'])],
     // 0 is allowed: answer what is running at once. An hour bounds a typo.
     shutdownGraceMs: integerFlag('shutdown-grace', values['shutdown-grace'], DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600) * 1000,
@@ -155,9 +153,7 @@ async function serve(options: ServeOptions): Promise<void> {
   const logSink = new FileLogSink(options.dataDir, { onError: onceOnly((error) => log.error({ err: error }, 'cannot write a function log file')) });
   const memoryBudgetMb = options.memoryBudgetMb ?? Math.floor(((engineMemoryBytes ?? totalmem()) * MEMORY_SHARE) / 1_048_576);
   const keepAlivePolicy =
-    options.keepAlivePolicy === 'hybrid'
-      ? new HybridHistogramKeepAlive({ fallbackKeepAliveMs: options.keepAliveMs })
-      : new FixedKeepAlive(options.keepAliveMs);
+    options.keepAlivePolicy === 'hybrid' ? new HybridHistogramKeepAlive({ fallbackKeepAliveMs: options.keepAliveMs }) : new FixedKeepAlive(options.keepAliveMs);
   const pool = new EnvironmentPool(backend, { keepAlivePolicy, memoryBudgetMb });
   const invoker = new DockerInvoker({ pool, logSink });
   const scheduler = new ConcurrencyScheduler({
@@ -202,12 +198,20 @@ async function serve(options: ServeOptions): Promise<void> {
     }
     const url = await server.listen();
     log.info(
-      { url, dataDir: options.dataDir, owner: backend.owner.id, concurrencyLimit: scheduler.accountLimit, memoryBudgetMb, keepAlivePolicy: options.keepAlivePolicy },
+      {
+        url,
+        dataDir: options.dataDir,
+        owner: backend.owner.id,
+        concurrencyLimit: scheduler.accountLimit,
+        memoryBudgetMb,
+        keepAlivePolicy: options.keepAlivePolicy,
+      },
       'started',
     );
     process.stdout.write(`lambkin serve: listening on ${url} (data in ${options.dataDir})\n`);
     const tmpFallback = await backend.tmpFallbackReason();
-    if (tmpFallback) log.warn({ reason: tmpFallback }, "each function's /tmp is a tmpfs that counts against its memory (as it cannot be a filesystem of its own here)");
+    if (tmpFallback)
+      log.warn({ reason: tmpFallback }, "each function's /tmp is a tmpfs that counts against its memory (as it cannot be a filesystem of its own here)");
   } catch (error) {
     await shutdown('start failure');
     throw new Error(`cannot start: ${(error as Error).message}`);

@@ -5,9 +5,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EmulatorConfig } from './config.ts';
 
-export type BootstrapChoice =
-  | { ok: true; command: string; args: string[] }
-  | { ok: false; errorType: 'Runtime.InvalidEntrypoint'; message: string };
+export type BootstrapChoice = { ok: true; command: string; args: string[] } | { ok: false; errorType: 'Runtime.InvalidEntrypoint'; message: string };
 
 export function bootstrapCandidates(config: EmulatorConfig): string[] {
   return [join(config.taskRoot, 'bootstrap'), '/opt/bootstrap', join(config.runtimeDir, 'bootstrap')];

@@ -18,9 +18,7 @@ const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
 
 /** A Lambda API error: the SDK reads the type from x-amzn-ErrorType and the message from `message`. */
 function sendServiceError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
-  res
-    .writeHead(status, { ...headers, 'Content-Type': 'application/json', 'x-amzn-ErrorType': type })
-    .end(JSON.stringify({ Type: 'User', message }));
+  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'x-amzn-ErrorType': type }).end(JSON.stringify({ Type: 'User', message }));
 }
 
 export interface InvokeEndpointOptions {
@@ -84,12 +82,7 @@ export class InvokeEndpoint {
     }
     const body = await readBodyUpTo(req, MAX_REQUEST_BYTES);
     if (body === undefined) {
-      return sendServiceError(
-        res,
-        413,
-        'RequestTooLargeException',
-        `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`,
-      );
+      return sendServiceError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`);
     }
     const request = parseInvoke(req, body);
     if (typeof request === 'string') return sendServiceError(res, 400, 'InvalidRequestContentException', request);
@@ -146,15 +139,11 @@ function writeOutcome(res: ServerResponse, requestId: string, outcome: InvokeOut
     }
     case 'function-error':
     case 'init-error':
-      res
-        .writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
-        .end(outcome.body);
+      res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' }).end(outcome.body);
       return;
     case 'timeout':
     case 'runtime-exit':
-      res
-        .writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' })
-        .end(JSON.stringify(outcome.error));
+      res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' }).end(JSON.stringify(outcome.error));
       return;
   }
 }

@@ -191,9 +191,11 @@ export function unlessAborted<T>(promise: Promise<T> | undefined, signal: AbortS
     const onAbort = () => resolve(undefined);
     if (signal.aborted) return onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => resolve(value),
-      () => resolve(undefined),
-    ).finally(() => signal.removeEventListener('abort', onAbort));
+    promise
+      .then(
+        (value) => resolve(value),
+        () => resolve(undefined),
+      )
+      .finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

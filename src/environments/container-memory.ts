@@ -30,11 +30,7 @@ async function readBytes(path: string): Promise<number | undefined> {
  * The container's peak memory in bytes, or undefined when neither the cgroup nor the engine tells. `engine` bounds
  * the engine's part (an aborted signal skips it).
  */
-export async function containerPeakBytes(
-  container: Dockerode.Container,
-  cgroupParent: string | undefined,
-  engine?: AbortSignal,
-): Promise<number | undefined> {
+export async function containerPeakBytes(container: Dockerode.Container, cgroupParent: string | undefined, engine?: AbortSignal): Promise<number | undefined> {
   for (const path of peakFiles(container.id, cgroupParent)) {
     const bytes = await readBytes(path);
     if (bytes !== undefined) return bytes;

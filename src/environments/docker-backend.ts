@@ -128,7 +128,10 @@ export class DockerBackend implements EnvironmentBackend {
       // Spares (network sandboxes, /tmp filesystems) are made again once no start is under way: made during a
       // burst of cold starts, they would take the cores and the engine from the very starts they are meant to speed.
       if (--this.startsInFlight === 0) {
-        void this.facts?.then((facts) => facts.sandboxes?.refill(), () => {});
+        void this.facts?.then(
+          (facts) => facts.sandboxes?.refill(),
+          () => {},
+        );
         this.tmpVolumes.resumeSpares();
       }
     }
@@ -279,10 +282,16 @@ export class DockerBackend implements EnvironmentBackend {
     const addresses = new AddressAllocator(network.subnet, [network.gateway]);
     const sandboxImage = await this.images.firstPresent(SANDBOX_IMAGES);
     const sandboxes = sandboxImage
-      ? new NetworkSandboxPool({ docker: this.docker, network, addresses, owner: this.owner, image: sandboxImage, ...(this.options.labels ? { labels: this.options.labels } : {}) })
+      ? new NetworkSandboxPool({
+          docker: this.docker,
+          network,
+          addresses,
+          owner: this.owner,
+          image: sandboxImage,
+          ...(this.options.labels ? { labels: this.options.labels } : {}),
+        })
       : undefined;
     sandboxes?.refill();
     return { hostAddress, network, addresses, sandboxes, ephemeralStorage, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
   }
-
 }

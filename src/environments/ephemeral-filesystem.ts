@@ -45,14 +45,20 @@ const MKFS_OPTIONS = [
   '-q',
   '-F',
   // No blocks reserved for root: the function owns the whole size it asked for.
-  '-m', '0',
-  '-b', String(BLOCK_SIZE),
-  '-i', String(BYTES_PER_INODE),
-  '-I', String(INODE_SIZE),
+  '-m',
+  '0',
+  '-b',
+  String(BLOCK_SIZE),
+  '-i',
+  String(BYTES_PER_INODE),
+  '-I',
+  String(INODE_SIZE),
   // resize_inode reserves group descriptor blocks for online growth we never do (and makes mkfs slower).
-  '-O', '^has_journal,^resize_inode',
+  '-O',
+  '^has_journal,^resize_inode',
   // The file is sparse, so its inode tables already read as zeros: neither mkfs nor the kernel writes them out.
-  '-E', 'lazy_itable_init=1,nodiscard',
+  '-E',
+  'lazy_itable_init=1,nodiscard',
 ];
 /** Exec allowed, as on Lambda; no set-uid programs or device files from a function's /tmp. */
 const MOUNT_OPTIONS = 'loop,nosuid,nodev,noinit_itable';
@@ -63,7 +69,7 @@ const TMP_MODE = 0o1777;
 export function imageSizeMb(sizeMb: number): number {
   let imageMb = sizeMb;
   for (let round = 0; round < SIZING_ROUNDS; round++) {
-    const inodeTablesMb = (imageMb * MB) / BYTES_PER_INODE * INODE_SIZE / MB;
+    const inodeTablesMb = (((imageMb * MB) / BYTES_PER_INODE) * INODE_SIZE) / MB;
     const reservedMb = Math.min(imageMb * EXT4_RESERVED_FRACTION, EXT4_RESERVED_MAX_MB);
     imageMb = sizeMb + Math.ceil(inodeTablesMb + reservedMb + EXT4_FIXED_OVERHEAD_MB);
   }

@@ -169,10 +169,12 @@ export class EphemeralStoragePool {
     const state = this.state(sizeMb);
     state.lastAskedAt = Date.now();
     const spare = state.ready.shift();
-    const volume = spare ?? (await new Promise<MountedVolume>((resolve, reject) => {
-      state.waiters.push({ resolve, reject });
-      this.pump();
-    }));
+    const volume =
+      spare ??
+      (await new Promise<MountedVolume>((resolve, reject) => {
+        state.waiters.push({ resolve, reject });
+        this.pump();
+      }));
     this.out.add(volume);
     return volume;
   }

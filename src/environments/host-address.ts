@@ -54,11 +54,7 @@ export async function overrideAddress(address: string): Promise<HostAddress> {
   return { bind: local ? address : '0.0.0.0', advertise: address, source: 'override', peersVisible: local };
 }
 
-export async function detectHostAddress(
-  docker: Dockerode,
-  network: LambkinNetwork,
-  override = process.env[HOST_ADDRESS_ENV],
-): Promise<HostAddress> {
+export async function detectHostAddress(docker: Dockerode, network: LambkinNetwork, override = process.env[HOST_ADDRESS_ENV]): Promise<HostAddress> {
   if (override) return await overrideAddress(override);
 
   const info = (await docker.info()) as { OperatingSystem?: string };

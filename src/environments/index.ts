@@ -7,7 +7,15 @@ export { HOST_ADDRESS_ENV, detectHostAddress, type HostAddress } from './host-ad
 export { OWNER_LABEL, OWNER_PID_LABEL, OWNER_HOST_LABEL, FUNCTION_LABEL } from './labels.ts';
 export { Reaper, isProcessAlive } from './reaper.ts';
 export { RESERVED_VARIABLES, environmentVariables, logStreamName, nanoCpusFor } from './container-spec.ts';
-export { EnvironmentPool, PooledEnvironment, DEFAULT_KEEP_ALIVE_MS, DEFAULT_MAX_LIFETIME_MS, type EnvironmentPoolOptions, type PoolFunction, type ReserveOptions } from './pool.ts';
+export {
+  EnvironmentPool,
+  PooledEnvironment,
+  DEFAULT_KEEP_ALIVE_MS,
+  DEFAULT_MAX_LIFETIME_MS,
+  type EnvironmentPoolOptions,
+  type PoolFunction,
+  type ReserveOptions,
+} from './pool.ts';
 export { FixedKeepAlive, type KeepAliveDecision, type KeepAlivePolicy } from './keep-alive.ts';
 export { HybridHistogramKeepAlive, type HybridKeepAliveOptions } from './hybrid-keep-alive.ts';
 export { GreedyDualPriority } from './greedy-dual.ts';

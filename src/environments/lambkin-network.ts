@@ -101,7 +101,7 @@ export function parseSubnet(subnet: string): [base: number, prefix: number] {
 export function inSubnet(address: string, subnet: string): boolean {
   const [base, prefix] = parseSubnet(subnet);
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((parseIPv4(address) & mask) >>> 0) === base;
+  return (parseIPv4(address) & mask) >>> 0 === base;
 }
 
 export function parseIPv4(address: string): number {

@@ -245,7 +245,12 @@ export class EnvironmentPool {
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
         gaveUp = true;
-        reject(new LambdaEnvironmentError('ServiceException', `The Docker engine did not start an environment for ${fn.functionName} within ${ENVIRONMENT_START_TIMEOUT_MS / 1000} s`));
+        reject(
+          new LambdaEnvironmentError(
+            'ServiceException',
+            `The Docker engine did not start an environment for ${fn.functionName} within ${ENVIRONMENT_START_TIMEOUT_MS / 1000} s`,
+          ),
+        );
       }, ENVIRONMENT_START_TIMEOUT_MS);
     });
     return Promise.race([starting, late]).finally(() => clearTimeout(timer));

@@ -45,7 +45,10 @@ export class Reaper {
   async removeAllOwned(signal?: AbortSignal): Promise<string[]> {
     const abort = signal ? { abortSignal: signal } : {};
     const containers = await this.docker.listContainers({ all: true, filters: { label: [`${OWNER_LABEL}=${this.owner.id}`] }, ...abort });
-    return this.remove(containers.map((container) => container.Id), signal);
+    return this.remove(
+      containers.map((container) => container.Id),
+      signal,
+    );
   }
 
   private async remove(ids: string[], signal?: AbortSignal): Promise<string[]> {

@@ -21,7 +21,8 @@ export class StartGate {
       if (!held) return;
       held = false;
       const next = this.waiting.shift();
-      if (next) next(); // the slot passes straight on
+      if (next)
+        next(); // the slot passes straight on
       else this.active--;
     };
   }

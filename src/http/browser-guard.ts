@@ -58,8 +58,7 @@ export class BrowserGuard {
       return {
         rule: 'origin',
         message:
-          `Request refused: it carries an Origin header (${origin}), which only browsers send; ` +
-          `${this.serverName} does not serve cross-site requests`,
+          `Request refused: it carries an Origin header (${origin}), which only browsers send; ` + `${this.serverName} does not serve cross-site requests`,
       };
     }
     const host = headers.host;

@@ -74,10 +74,7 @@ async function checkBootstrap(dir: string): Promise<void> {
     );
   }
   if (!info.isFile() || !(await isExecutableFile(path))) {
-    throw new InvalidFunctionError(
-      'Runtime.InvalidEntrypoint',
-      `${path} is not executable (permission denied when Lambda runs it): chmod +x it`,
-    );
+    throw new InvalidFunctionError('Runtime.InvalidEntrypoint', `${path} is not executable (permission denied when Lambda runs it): chmod +x it`);
   }
 }
 

@@ -189,9 +189,13 @@ async function requireBaseImages(docker: Dockerode, images: string[]): Promise<v
     } catch (error) {
       if (isEngineUnreachable(error)) throw engineUnreachable(error);
       if (engineStatus(error) === 404) {
-        throw new ImageBuildError('BaseImageMissing', `the base image ${image} is missing: build lambkin's base images first with \`npm run images\` (no registry is needed)`, {
-          cause: error,
-        });
+        throw new ImageBuildError(
+          'BaseImageMissing',
+          `the base image ${image} is missing: build lambkin's base images first with \`npm run images\` (no registry is needed)`,
+          {
+            cause: error,
+          },
+        );
       }
       throw error;
     }

@@ -18,11 +18,7 @@ export type LayerRuntime = 'nodejs' | 'provided';
 /** Top-level folders Lambda gives a meaning to in /opt: a folder holding one of them is already a layer. */
 export const LAYER_TOP_FOLDERS = ['nodejs', 'bin', 'lib', 'python', 'java', 'ruby', 'extensions'] as const;
 
-export type LayerLayout =
-  | { kind: 'as-is' }
-  | { kind: 'nodejs-package'; name: string }
-  | { kind: 'nodejs-modules' }
-  | { kind: 'bin' };
+export type LayerLayout = { kind: 'as-is' } | { kind: 'nodejs-package'; name: string } | { kind: 'nodejs-modules' } | { kind: 'bin' };
 
 /** How `dir` will be laid out in the layer, or an Error saying why it cannot tell. */
 export async function planLayer(dir: string, runtime?: LayerRuntime): Promise<LayerLayout> {
@@ -71,9 +67,14 @@ export async function layerEntries(dir: string, layout: LayerLayout, out?: strin
       return collectEntries(dir, { excludePaths, from: 'node_modules', prefix: 'nodejs/node_modules/' });
     case 'nodejs-package': {
       const own = await collectEntries(dir, { excludePaths, excludeRelative: ['node_modules'], prefix: `nodejs/node_modules/${layout.name}/` });
-      const hasModules = await readdir(join(dir, 'node_modules')).then(() => true, () => false);
+      const hasModules = await readdir(join(dir, 'node_modules')).then(
+        () => true,
+        () => false,
+      );
       const modules = hasModules ? await collectEntries(dir, { excludePaths, from: 'node_modules', prefix: 'nodejs/node_modules/' }) : [];
-      const clash = modules.find((entry) => entry.zipPath.startsWith(`nodejs/node_modules/${layout.name}/`) || entry.zipPath === `nodejs/node_modules/${layout.name}`);
+      const clash = modules.find(
+        (entry) => entry.zipPath.startsWith(`nodejs/node_modules/${layout.name}/`) || entry.zipPath === `nodejs/node_modules/${layout.name}`,
+      );
       if (clash) throw new Error(`node_modules already holds ${layout.name} (${clash.zipPath}), where the package's own files go`);
       return sortEntries([...own, ...modules]);
     }

@@ -105,7 +105,14 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
     docker.modem.followProgress(
       stream,
       (error: Error | null) => (error ? reject(engineError(docker, error)) : resolve()),
-      (line: { status?: string; id?: string; error?: string; errorDetail?: { message?: string }; progressDetail?: { current?: number; total?: number }; aux?: typeof aux }) => {
+      (line: {
+        status?: string;
+        id?: string;
+        error?: string;
+        errorDetail?: { message?: string };
+        progressDetail?: { current?: number; total?: number };
+        aux?: typeof aux;
+      }) => {
         if (line.error || line.errorDetail) {
           failure ??= line.errorDetail?.message ?? line.error ?? 'unknown error';
           return;
@@ -161,7 +168,10 @@ function engineError(docker: Dockerode, error: unknown): Error {
   if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
     const modem = docker.modem as { socketPath?: unknown; host?: string; port?: number };
     const at = typeof modem.socketPath === 'string' ? modem.socketPath : `${modem.host}:${modem.port}`;
-    return new PushError('DOCKER_UNAVAILABLE', `cannot reach the Docker engine at ${at} (${message}): is Docker running? (bash scripts/ensure-docker.sh starts one)`);
+    return new PushError(
+      'DOCKER_UNAVAILABLE',
+      `cannot reach the Docker engine at ${at} (${message}): is Docker running? (bash scripts/ensure-docker.sh starts one)`,
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }

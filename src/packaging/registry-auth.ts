@@ -108,7 +108,10 @@ export async function registryAuthFor(options: RegistryAuthOptions): Promise<Reg
 
 /** The host[:port] of a config.json `auths` key, which may be a URL (`https://index.docker.io/v1/`) or a bare host. */
 function authKeyHost(key: string): string {
-  const host = key.replace(/^[a-z]+:\/\//i, '').split('/')[0]!.toLowerCase();
+  const host = key
+    .replace(/^[a-z]+:\/\//i, '')
+    .split('/')[0]!
+    .toLowerCase();
   return host === 'index.docker.io' || host === 'registry-1.docker.io' ? DOCKER_HUB : host;
 }
 

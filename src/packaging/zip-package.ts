@@ -123,7 +123,10 @@ async function readIgnoreFile(root: string): Promise<Ignore | undefined> {
   } catch {
     return undefined;
   }
-  const patterns = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('#'));
+  const patterns = text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
   // The package is CommonJS: its function is the default export at run time, and also its own `.default`.
   return dockerignore.default().add(patterns);
 }

@@ -6,12 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
-import {
-  invalidRequestId,
-  invalidStateTransition,
-  runtimeExitError,
-  sandboxTimedOut,
-} from './errors.ts';
+import { invalidRequestId, invalidStateTransition, runtimeExitError, sandboxTimedOut } from './errors.ts';
 import type { ErrorBody, InitOutcome, InvokeOutcome, InvokeRequest, StreamTrailers } from './types.ts';
 
 /** What a `/next` answer carries. */

@@ -18,14 +18,7 @@ import { InvokeStateMachine, type DispatchedEvent, type InFlightInvoke, type Ref
 import { matchRoute } from './routes.ts';
 import { listenTcp } from './listen-tcp.ts';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, HEADERS_TIMEOUT_MS } from '../http/server-timeouts.ts';
-import type {
-  ErrorBody,
-  InitOutcome,
-  InvokeOutcome,
-  InvokeRequest,
-  RuntimeApiServerOptions,
-  StreamTrailers,
-} from './types.ts';
+import type { ErrorBody, InitOutcome, InvokeOutcome, InvokeRequest, RuntimeApiServerOptions, StreamTrailers } from './types.ts';
 
 const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type';
 const ERROR_BODY_TRAILER = 'lambda-runtime-function-error-body';

@@ -3,10 +3,7 @@
 // 400 InvalidParameterValueException. (The scheduler knows nothing of HTTP: these are plain errors.)
 
 /** Lambda's Reason values for a throttled invoke. */
-export type ThrottleReason =
-  | 'ConcurrentInvocationLimitExceeded'
-  | 'ReservedFunctionConcurrentInvocationLimitExceeded'
-  | 'FunctionInvocationRateLimitExceeded';
+export type ThrottleReason = 'ConcurrentInvocationLimitExceeded' | 'ReservedFunctionConcurrentInvocationLimitExceeded' | 'FunctionInvocationRateLimitExceeded';
 
 export class ThrottleError extends Error {
   readonly reason: ThrottleReason;

@@ -149,9 +149,7 @@ export class DockerInvoker implements FunctionInvoker {
     const maxMemoryUsedMb = await pooled.environment.maxMemoryUsedMb();
     this.pool.release(pooled);
     log.platform(endLine(requestId));
-    log.platform(
-      reportLine({ requestId, durationMs: ending.durationMs, memorySizeMb: fn.memorySize, maxMemoryUsedMb, initDurationMs: ending.initDurationMs }),
-    );
+    log.platform(reportLine({ requestId, durationMs: ending.durationMs, memorySizeMb: fn.memorySize, maxMemoryUsedMb, initDurationMs: ending.initDurationMs }));
   }
 }
 

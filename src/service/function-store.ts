@@ -40,7 +40,11 @@ export interface FunctionStore {
 /** What `before` used and `after` (absent: the function is gone) does not. */
 export function retiredContent(before: FunctionRecord, after?: FunctionRecord): RetiredContent {
   const mounted = [before.code.kind === 'zip' ? before.code.taskRoot : undefined, before.layerDirectory];
-  const kept = new Set([after?.code.kind === 'zip' ? after.code.taskRoot : undefined, after?.layerDirectory, ...(after?.layers ?? []).map((l) => l.contentDirectory)]);
+  const kept = new Set([
+    after?.code.kind === 'zip' ? after.code.taskRoot : undefined,
+    after?.layerDirectory,
+    ...(after?.layers ?? []).map((l) => l.contentDirectory),
+  ]);
   return {
     functionName: before.name,
     retiredAt: Date.now(),
@@ -130,9 +134,7 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]> {
-    const rows = (
-      afterName === undefined ? this.statements.listFirst.all(limit) : this.statements.listAfter.all(afterName, limit)
-    ) as { record: string }[];
+    const rows = (afterName === undefined ? this.statements.listFirst.all(limit) : this.statements.listAfter.all(afterName, limit)) as { record: string }[];
     return rows.map((row) => JSON.parse(row.record) as FunctionRecord);
   }
 

@@ -33,8 +33,7 @@ export const requestTooLarge = (limit: number, operation: string) =>
   new LambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
 export const unsupportedMediaType = (message: string) => new LambdaError(415, 'UnsupportedMediaTypeException', message);
 export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
-export const unknownOperation = (method: string, path: string) =>
-  new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
+export const unknownOperation = (method: string, path: string) => new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
 /** A request refused before it is read (a browser's): its body is not wanted, nor the connection kept. */
 export const accessDenied = (message: string) => new LambdaError(403, 'AccessDeniedException', message, {}, { Connection: 'close' });
 /** The service is stopping: 503, so that a client (and the SDK's retry logic) knows to try again later. */

@@ -152,7 +152,13 @@ export class SqliteLayerStore implements LayerStore {
     if (!directory.startsWith(`${this.optDir}/`) || this.pinnedMerges.has(directory) || inUse(directory)) return false;
     this.marks.delete(directory);
     const trash = join(this.optDir, `.removing-${randomUUID()}`);
-    if (!(await rename(directory, trash).then(() => true, () => false))) return false;
+    if (
+      !(await rename(directory, trash).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     await rm(trash, { recursive: true, force: true });
     return true;
   }

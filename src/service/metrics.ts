@@ -29,9 +29,7 @@ export interface InvokeOutcome {
 }
 
 /** 1 ms to 15 minutes (Lambda's longest timeout), about 2.5x apart. */
-export const DURATION_BUCKETS_SECONDS = [
-  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900,
-];
+export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900];
 /** Inits: 10 ms to 10 s is the usual range (10 s is the on-demand init limit); a provisioned init may take longer. */
 export const INIT_DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
 
@@ -86,13 +84,13 @@ export class ServiceMetrics {
     });
     this.coldStarts = new Counter({
       name: 'lambkin_cold_starts_total',
-      help: 'Invokes that had to start a new execution environment (the REPORT line\'s Init Duration).',
+      help: "Invokes that had to start a new execution environment (the REPORT line's Init Duration).",
       labelNames: byFunction,
       registers,
     });
     this.initDuration = new Histogram({
       name: 'lambkin_init_duration_seconds',
-      help: 'Init phase duration of new execution environments (CloudWatch: InitDuration, the REPORT line\'s Init Duration).',
+      help: "Init phase duration of new execution environments (CloudWatch: InitDuration, the REPORT line's Init Duration).",
       labelNames: byFunction,
       buckets: INIT_DURATION_BUCKETS_SECONDS,
       registers,
@@ -111,7 +109,7 @@ export class ServiceMetrics {
       name: 'lambkin_concurrent_executions',
       help:
         'Invokes in flight (CloudWatch: ConcurrentExecutions). Per function_name; the series without function_name ' +
-        'is the account total, as CloudWatch\'s metric without the FunctionName dimension: sum by function_name ' +
+        "is the account total, as CloudWatch's metric without the FunctionName dimension: sum by function_name " +
         'over {function_name!=""} to add up functions.',
       labelNames: byFunction,
       registers,
@@ -203,7 +201,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'lambkin_account_concurrency_limit',
-      help: 'The account\'s concurrency limit (ConcurrentExecutions in GetAccountSettings).',
+      help: "The account's concurrency limit (ConcurrentExecutions in GetAccountSettings).",
       registers,
       collect() {
         this.set(metrics.snapshots().scheduler.accountLimit);

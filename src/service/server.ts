@@ -17,14 +17,7 @@ import {
   putProvisionedConcurrencyConfig,
 } from './handlers/provisioned-concurrency.ts';
 import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
-import {
-  deleteLayerVersion,
-  getLayerVersion,
-  getLayerVersionByArn,
-  listLayers,
-  listLayerVersions,
-  publishLayerVersion,
-} from './handlers/layers.ts';
+import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
 import { readBody, sendError, sendResponse } from './http-io.ts';

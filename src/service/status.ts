@@ -65,12 +65,7 @@ export interface ServiceStatus {
   };
 }
 
-export function buildStatus(
-  functions: StatusFunctionInput[],
-  pool: PoolSnapshot,
-  scheduler: SchedulerSnapshot,
-  now = Date.now(),
-): ServiceStatus {
+export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot, scheduler: SchedulerSnapshot, now = Date.now()): ServiceStatus {
   const listed = new Map(functions.map((fn) => [fn.name, fn]));
   // Functions just deleted may still have environments draining or invokes in flight: they show, marked deleted.
   const names = new Set<string>(listed.keys());
@@ -82,9 +77,7 @@ export function buildStatus(
   const result: FunctionStatus[] = [];
   for (const name of [...names].sort()) {
     const fn = listed.get(name);
-    const envs = pool.environments
-      .filter((env) => env.functionName === name)
-      .sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+    const envs = pool.environments.filter((env) => env.functionName === name).sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
     const counts: Record<EnvironmentState, number> = { starting: 0, idle: 0, busy: 0 };
     for (const env of envs) counts[env.state] += 1;
 
@@ -95,10 +88,7 @@ export function buildStatus(
       name,
       memoryMb: fn?.memorySize ?? envs[0]?.memoryMb ?? null,
       reservedConcurrency: reserved ?? null,
-      provisionedConcurrency:
-        requested !== undefined || held
-          ? { requested: requested ?? 0, allocated: held?.allocated ?? 0, busy: held?.busy ?? 0 }
-          : null,
+      provisionedConcurrency: requested !== undefined || held ? { requested: requested ?? 0, allocated: held?.allocated ?? 0, busy: held?.busy ?? 0 } : null,
       inFlight: scheduler.functions[name]?.inFlight ?? 0,
       environmentCounts: counts,
       environments: envs.map((env) => ({

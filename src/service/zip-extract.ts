@@ -64,9 +64,7 @@ async function openZip(zip: Buffer, maxEntries: number): Promise<ZipFile> {
   // The end-of-central-directory record says how many entries follow: refused before one is read.
   if (zipfile.entryCount > maxEntries) {
     zipfile.close();
-    throw invalidParameter(
-      `Deployment package has too many entries: ${zipfile.entryCount} files and folders, over lambkin's limit of ${maxEntries}.`,
-    );
+    throw invalidParameter(`Deployment package has too many entries: ${zipfile.entryCount} files and folders, over lambkin's limit of ${maxEntries}.`);
   }
   return zipfile;
 }

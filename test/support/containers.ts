@@ -39,7 +39,21 @@ export interface RunOptions {
 export async function runContainer(image: string, options: RunOptions = {}): Promise<RunningContainer> {
   const envArgs = Object.entries(options.env ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
   const entry = options.entrypoint ? ['--entrypoint', options.entrypoint] : [];
-  const { stdout } = await docker('run', '-d', '--label', TEST_LABEL, '--label', `${OWNER_LABEL}=${process.pid}`, '-p', '127.0.0.1::8080', ...envArgs, ...entry, ...(options.extra ?? []), image, ...(options.args ?? []));
+  const { stdout } = await docker(
+    'run',
+    '-d',
+    '--label',
+    TEST_LABEL,
+    '--label',
+    `${OWNER_LABEL}=${process.pid}`,
+    '-p',
+    '127.0.0.1::8080',
+    ...envArgs,
+    ...entry,
+    ...(options.extra ?? []),
+    image,
+    ...(options.args ?? []),
+  );
   const id = stdout.trim();
   const logs = async () => {
     const result = await execa('docker', ['logs', id], { reject: false, all: true });
@@ -98,7 +112,9 @@ export async function buildImage(tag: string, files: Record<string, string | { c
 export async function removeAllContainers(): Promise<void> {
   await Promise.all([...started].map((c) => c.stop()));
   // Belt and braces: containers of this process, or of a test process that died without cleaning up.
-  const { stdout } = await execa('docker', ['ps', '-a', '--filter', `label=${TEST_LABEL}`, '--format', `{{.ID}} {{.Label "${OWNER_LABEL}"}}`], { reject: false });
+  const { stdout } = await execa('docker', ['ps', '-a', '--filter', `label=${TEST_LABEL}`, '--format', `{{.ID}} {{.Label "${OWNER_LABEL}"}}`], {
+    reject: false,
+  });
   const leftovers = stdout
     .split('\n')
     .map((line) => line.trim().split(' '))

@@ -13,13 +13,11 @@ let status: Promise<DockerStatus> | undefined;
 
 /** Whether a Docker engine answers (`docker info`), asked once per test file. */
 export function dockerStatus(): Promise<DockerStatus> {
-  status ??= execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 20_000 }).then(
-    (result) => {
-      if (result.exitCode === 0) return { available: true };
-      const detail = (result.stderr || result.stdout || result.shortMessage || '').toString().trim().split('\n')[0];
-      return { available: false, reason: `no Docker engine answers (docker info: ${detail})` };
-    },
-  );
+  status ??= execa('docker', ['info', '--format', '{{.ServerVersion}}'], { reject: false, timeout: 20_000 }).then((result) => {
+    if (result.exitCode === 0) return { available: true };
+    const detail = (result.stderr || result.stdout || result.shortMessage || '').toString().trim().split('\n')[0];
+    return { available: false, reason: `no Docker engine answers (docker info: ${detail})` };
+  });
   return status;
 }
 

@@ -199,11 +199,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
       listeners.add(check);
     });
   const waitForOutput = (pattern: string | RegExp, timeoutMs = 10_000) =>
-    waitUntil(
-      () => (typeof pattern === 'string' ? `${out}${err}`.includes(pattern) : pattern.test(`${out}${err}`)),
-      timeoutMs,
-      String(pattern),
-    );
+    waitUntil(() => (typeof pattern === 'string' ? `${out}${err}`.includes(pattern) : pattern.test(`${out}${err}`)), timeoutMs, String(pattern));
 
   let stopped: Promise<void> | undefined;
   const runtime: RuntimeProcess = {

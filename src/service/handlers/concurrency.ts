@@ -21,9 +21,7 @@ export const putFunctionConcurrency: OperationHandler = async (context, request)
   }
   const provisioned = fn.provisionedConcurrency?.requested ?? 0;
   if (reserved < provisioned) {
-    throw invalidParameter(
-      `ReservedConcurrentExecutions ${reserved} should not be lower than function's total provisioned concurrency [${provisioned}].`,
-    );
+    throw invalidParameter(`ReservedConcurrentExecutions ${reserved} should not be lower than function's total provisioned concurrency [${provisioned}].`);
   }
   setReserved(context, fn.name, reserved);
   await saveSettings(context, { ...fn, reservedConcurrency: reserved });

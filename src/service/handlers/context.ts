@@ -19,10 +19,7 @@ export interface ServiceContext {
 
 /** What the invoke path reports, for metrics. */
 export interface InvokeObserver {
-  invoked(
-    functionName: string,
-    facts: { error: boolean; durationMs: number; coldStart: boolean; initDurationMs?: number; provisioned: boolean },
-  ): void;
+  invoked(functionName: string, facts: { error: boolean; durationMs: number; coldStart: boolean; initDurationMs?: number; provisioned: boolean }): void;
   throttled(functionName: string, reason: string): void;
   /** The function was deleted: its series go. */
   forget?(functionName: string): void;

@@ -6,14 +6,7 @@ import { parseFunctionName } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, resourceConflict } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
-import {
-  checkEnvironment,
-  checkImageConfig,
-  checkMemorySize,
-  checkRuntime,
-  checkString,
-  checkTimeout,
-} from '../validation.ts';
+import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
 import type { OperationHandler } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
 import { applyLayers, resolveLayers } from './function-layers.ts';

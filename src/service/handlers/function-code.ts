@@ -21,10 +21,10 @@ export async function storeCode(store: FunctionStore, packageType: PackageType, 
     return imageCode(source.ImageUri);
   }
   if (source.ImageUri !== undefined) {
-    throw invalidParameter('Please don\'t provide ImageUri when the intended function PackageType is Zip.');
+    throw invalidParameter("Please don't provide ImageUri when the intended function PackageType is Zip.");
   }
   if (source.S3Bucket !== undefined) {
-    throw invalidParameter('lambkin serve takes a function\'s code as Code.ZipFile; S3 locations are not supported.');
+    throw invalidParameter("lambkin serve takes a function's code as Code.ZipFile; S3 locations are not supported.");
   }
   if (typeof source.ZipFile !== 'string' || source.ZipFile === '') {
     throw invalidParameter('Please provide a source for function code.');

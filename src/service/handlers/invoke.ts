@@ -80,9 +80,15 @@ export const invoke: OperationHandler = async (context, request) => {
 /** A refusal in the Lambda API's terms: throttles become 429 with their Reason and Retry-After. */
 function lambdaErrorOf(error: unknown, functionName: string): LambdaError {
   if (error instanceof ThrottleError) {
-    return new LambdaError(429, 'TooManyRequestsException', error.message, { Reason: error.reason }, {
-      'Retry-After': String(error.retryAfterSeconds),
-    });
+    return new LambdaError(
+      429,
+      'TooManyRequestsException',
+      error.message,
+      { Reason: error.reason },
+      {
+        'Retry-After': String(error.retryAfterSeconds),
+      },
+    );
   }
   if (error instanceof LambdaError) return error;
   // The image is missing, the engine is down: the caller learns why, and the server carries on.
@@ -101,9 +107,7 @@ function outcomeResponse(outcome: InvokeOutcome): ServiceResponse & { headers: R
         status: 200,
         headers: { ...headers, 'Content-Type': outcome.contentType },
         body: outcome.body,
-        trailers: outcome.end.then(({ trailers }): Record<string, string> =>
-          trailers.errorType ? { 'X-Amz-Function-Error': 'Unhandled' } : {},
-        ),
+        trailers: outcome.end.then(({ trailers }): Record<string, string> => (trailers.errorType ? { 'X-Amz-Function-Error': 'Unhandled' } : {})),
       };
     case 'function-error':
     case 'init-error':

@@ -46,7 +46,11 @@ export const publishLayerVersion: OperationHandler = async (context, request) =>
   const compatibleArchitectures = stringList(input.CompatibleArchitectures, 'compatibleArchitectures', ARCHITECTURES.length);
   for (const architecture of compatibleArchitectures ?? []) {
     if (!ARCHITECTURES.includes(architecture)) {
-      throw validation(`[${compatibleArchitectures!.join(', ')}]`, 'compatibleArchitectures', `Member must satisfy enum value set: [${ARCHITECTURES.join(', ')}]`);
+      throw validation(
+        `[${compatibleArchitectures!.join(', ')}]`,
+        'compatibleArchitectures',
+        `Member must satisfy enum value set: [${ARCHITECTURES.join(', ')}]`,
+      );
     }
   }
   const code = await layers.putZip(Buffer.from(content.ZipFile, 'base64'));

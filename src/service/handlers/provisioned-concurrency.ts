@@ -95,5 +95,4 @@ function provisioner(context: ServiceContext): (fn: FunctionRecord, requested: n
   return (fn, requested) => invoker.provision!(fn, requested);
 }
 
-const configNotFound = () =>
-  new LambdaError(404, 'ProvisionedConcurrencyConfigNotFoundException', 'No Provisioned Concurrency Config found for this function');
+const configNotFound = () => new LambdaError(404, 'ProvisionedConcurrencyConfigNotFoundException', 'No Provisioned Concurrency Config found for this function');

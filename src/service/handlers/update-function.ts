@@ -7,14 +7,7 @@ import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
 import { retiredContent } from '../function-store.ts';
 import { runtimeImage } from '../runtimes.ts';
-import {
-  checkEnvironment,
-  checkImageConfig,
-  checkMemorySize,
-  checkRuntime,
-  checkString,
-  checkTimeout,
-} from '../validation.ts';
+import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
 import { checkRevision, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
