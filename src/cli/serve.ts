@@ -7,6 +7,7 @@
 // containers a dead lambkin left on this machine (killed with -9), before anything new starts.
 import { totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { noEngineMessage } from '../docker/errors.ts';
 import { DockerBackend } from '../environments/docker-backend.ts';
 import { FileLogSink } from '../environments/file-log-sink.ts';
 import { HybridHistogramKeepAlive } from '../environments/hybrid-keep-alive.ts';
@@ -145,7 +146,7 @@ async function serve(options: ServeOptions): Promise<void> {
     engineMemoryBytes = (await backend.prepare()).memoryBytes;
   } catch (error) {
     log.error({ err: error }, 'cannot start: no Docker engine');
-    throw new Error(`cannot start without a Docker engine (${(error as Error).message}); start Docker, or set DOCKER_HOST`);
+    throw new Error(noEngineMessage('start', error));
   }
 
   // Removing deleted functions' code and repairing unflushed code at start run in the background: say when they fail.

@@ -10,7 +10,7 @@
 // its promise pending for ever. askWait() asks through the same modem but watches the response itself.
 import type { IncomingMessage } from 'node:http';
 import type Dockerode from 'dockerode';
-import { engineStatus } from './errors.ts';
+import { engineStatus } from '../docker/errors.ts';
 import type { ContainerExit } from './exit-reason.ts';
 
 /**

@@ -15,7 +15,7 @@ import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
 import type { Environment, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from './backend.ts';
 import { bytesToMb, containerPeakBytes } from './container-memory.ts';
 import { ContainerWatch, engineCallSignal, pause, type ContainerEnd } from './container-liveness.ts';
-import { engineStatus } from './errors.ts';
+import { engineStatus } from '../docker/errors.ts';
 import { exitReason } from './exit-reason.ts';
 import type { OutputLines } from './output-lines.ts';
 

@@ -1,7 +1,8 @@
 // What the Docker backend refuses before asking the engine, and the engine's failures in the words a Lambda caller
 // expects (a missing image is the function's problem, a dead engine is ours).
 import type { EnvironmentSpec } from './backend.ts';
-import { LambdaEnvironmentError, engineMessage, engineStatus, isEngineUnreachable } from './errors.ts';
+import { LambdaEnvironmentError } from './errors.ts';
+import { engineMessage, engineStatus, isEngineUnreachable } from '../docker/errors.ts';
 
 /** A spec the engine would refuse, or that makes no environment. */
 export function validate(spec: EnvironmentSpec): void {

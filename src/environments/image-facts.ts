@@ -1,7 +1,7 @@
 // What the backend needs to know of images, asked of the engine once per image name and host: whether an image
 // names a USER of its own (kept instead of Lambda's sandbox user), and which of some images is on the engine.
 import type Dockerode from 'dockerode';
-import { engineStatus } from './errors.ts';
+import { engineStatus } from '../docker/errors.ts';
 
 export class ImageFacts {
   private readonly docker: Dockerode;

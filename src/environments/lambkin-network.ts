@@ -9,7 +9,8 @@
 // costs a bridge and NAT rules once, and removing it under a live host would break that host's environments.
 import { networkInterfaces } from 'node:os';
 import type Dockerode from 'dockerode';
-import { LambdaEnvironmentError, engineMessage, engineStatus } from './errors.ts';
+import { LambdaEnvironmentError } from './errors.ts';
+import { engineMessage, engineStatus } from '../docker/errors.ts';
 
 export const NETWORK_NAME = 'lambkin';
 /** Link-local, so nothing outside this machine routes to it; /20 leaves 4,093 container addresses. */

@@ -8,7 +8,7 @@
 // the background.
 import type Dockerode from 'dockerode';
 import { type AddressAllocator, isAddressInUse } from './address-allocator.ts';
-import { engineMessage, engineStatus } from './errors.ts';
+import { engineMessage, engineStatus } from '../docker/errors.ts';
 import type { LambkinNetwork } from './lambkin-network.ts';
 import { ownerLabels, type OwnerIdentity } from './labels.ts';
 

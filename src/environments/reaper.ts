@@ -3,7 +3,7 @@
 // shutdown it removes all of its own. Containers of live hosts, and of other machines sharing the engine, are
 // never touched.
 import type Dockerode from 'dockerode';
-import { engineStatus } from './errors.ts';
+import { engineStatus } from '../docker/errors.ts';
 import { OWNER_HOST_LABEL, OWNER_LABEL, OWNER_PID_LABEL, type OwnerIdentity } from './labels.ts';
 
 /** Whether a process exists on this machine. EPERM means it exists but is not ours to signal. */

@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import Dockerode from 'dockerode';
-import { engineMessage, engineStatus, isEngineUnreachable } from '../environments/errors.ts';
+import { engineMessage, engineStatus, isEngineUnreachable, noEngineMessage } from '../docker/errors.ts';
 import { packBuildContext } from './build-context.ts';
 import { CreatedImages, progressEvents, type BuildProgressEvent, type EngineBuildMessage } from './build-progress.ts';
 import { BASE_IMAGES, detectRuntime, functionDockerfile, type BuildRuntime } from './function-dockerfile.ts';
@@ -166,10 +166,7 @@ export async function buildFunctionImage(options: BuildFunctionImageOptions): Pr
 }
 
 function engineUnreachable(error: unknown): ImageBuildError {
-  // The same words as `lambkin serve` without an engine.
-  return new ImageBuildError('EngineUnreachable', `cannot build without a Docker engine (${engineMessage(error)}); start Docker, or set DOCKER_HOST`, {
-    cause: error,
-  });
+  return new ImageBuildError('EngineUnreachable', noEngineMessage('build', error), { cause: error });
 }
 
 /** The lambkin/ images a Dockerfile builds FROM (no registry serves them: they must be on the engine already). */

@@ -4,6 +4,7 @@
 // that cannot be reached) is an `{"error": ...}` line inside that stream, so every line is read, never trusted
 // to the status code. Success ends with `{"aux":{"Tag","Digest","Size"}}`.
 import Dockerode from 'dockerode';
+import { isEngineUnreachable, noEngineMessage } from '../docker/errors.ts';
 import { ecrLogin, parseEcrRegistry, type EcrLoginOptions } from './ecr-login.ts';
 import { parseImageReference, registryAuthFor, repositoryName, type RegistryAuth } from './registry-auth.ts';
 
@@ -63,7 +64,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
     if ((error as { statusCode?: number }).statusCode === 404) {
       throw new PushError('NO_IMAGE', `No such image: ${options.image}; build it with lambkin build`);
     }
-    throw engineError(docker, error);
+    throw engineError(error);
   }
 
   // Where the push goes, and with what credentials.
@@ -88,7 +89,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
   try {
     await docker.getImage(options.image).tag({ repo, tag });
   } catch (error) {
-    throw engineError(docker, error);
+    throw engineError(error);
   }
 
   let stream: NodeJS.ReadableStream;
@@ -96,7 +97,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
     // Engine 20.10 refuses a push without X-Registry-Auth (400): anonymous pushes send one without credentials.
     stream = (await docker.getImage(repo).push({ tag, authconfig: auth ?? { serveraddress: registry } })) as NodeJS.ReadableStream;
   } catch (error) {
-    throw engineError(docker, error);
+    throw engineError(error);
   }
 
   let failure: string | undefined;
@@ -104,7 +105,7 @@ export async function pushImage(options: PushOptions): Promise<PushResult> {
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
-      (error: Error | null) => (error ? reject(engineError(docker, error)) : resolve()),
+      (error: Error | null) => (error ? reject(engineError(error)) : resolve()),
       (line: {
         status?: string;
         id?: string;
@@ -162,16 +163,8 @@ function pushFailure(registry: string, message: string): PushError {
   return new PushError('PUSH_FAILED', `push to ${registry} failed: ${message}`);
 }
 
-/** A failed engine call: the engine itself not answering is said plainly; anything else keeps its message. */
-function engineError(docker: Dockerode, error: unknown): Error {
-  const { code, message } = error as { code?: string; message?: string };
-  if (code === 'ECONNREFUSED' || code === 'ENOENT' || code === 'EACCES' || code === 'ECONNRESET') {
-    const modem = docker.modem as { socketPath?: unknown; host?: string; port?: number };
-    const at = typeof modem.socketPath === 'string' ? modem.socketPath : `${modem.host}:${modem.port}`;
-    return new PushError(
-      'DOCKER_UNAVAILABLE',
-      `cannot reach the Docker engine at ${at} (${message}): is Docker running? (bash scripts/ensure-docker.sh starts one)`,
-    );
-  }
+/** A failed engine call: the engine itself not answering is said as every command says it; anything else keeps its message. */
+function engineError(error: unknown): Error {
+  if (isEngineUnreachable(error)) return new PushError('DOCKER_UNAVAILABLE', noEngineMessage('push', error));
   return error instanceof Error ? error : new Error(String(error));
 }
