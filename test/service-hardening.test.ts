@@ -156,7 +156,7 @@ describe('stored code', () => {
     const environment = { id: 'c1', functionName: 'busy', state: 'busy' as const, provisioned: false, memoryMb: 128, invokes: 1, startedAt: Date.now() };
     let environments = [environment];
     const deleted = (await store.delete('busy'))!;
-    const { retiredContent } = await import('../src/service/function-store.ts');
+    const { retiredContent } = await import('../src/service/storage/function-store.ts');
     store.retire(retiredContent(deleted), () => environments);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(stored('code')).toEqual([hex, `${hex}.zip`]);

@@ -3,7 +3,7 @@
 // image would; and `--examples`, the README's example functions.
 import { createHash, randomUUID } from 'node:crypto';
 import { DEFAULT_IDENTITY, functionArn, lambdaTimestamp, type FunctionRecord } from '../service/function-record.ts';
-import type { FunctionStore } from '../service/function-store.ts';
+import type { FunctionStore } from '../service/storage/function-store.ts';
 import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../service/handlers/create-function.ts';
 import { EPHEMERAL_STORAGE_RANGE } from '../service/handlers/settings.ts';
 

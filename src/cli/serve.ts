@@ -17,7 +17,7 @@ import { ConcurrencyScheduler, DEFAULT_ACCOUNT_LIMIT, DEFAULT_SCALING_RATE } fro
 import { DockerInvoker } from '../service/docker-invoker.ts';
 import { ServiceMetrics } from '../service/metrics.ts';
 import { LambdaApiServer } from '../service/server.ts';
-import { SqliteFunctionStore } from '../service/function-store.ts';
+import { SqliteFunctionStore } from '../service/storage/function-store.ts';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
 import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand, UsageError } from './flags.ts';

@@ -1,5 +1,5 @@
 // Lambda's limits on a zip deployment package (function code and layers), in one place: the service refuses
-// what breaks them (src/service/zip-extract.ts) and `lambkin package` / `lambkin layer` check them before writing
+// what breaks them (src/service/storage/zip-extract.ts) and `lambkin package` / `lambkin layer` check them before writing
 // (src/packaging/deployment-limits.ts). Plain constants: both sides import this module, neither imports the other.
 
 /** Lambda's limit on a zip uploaded directly (CodeSizeZipped): 50 MB. */

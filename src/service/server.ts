@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
-import type { FunctionStore } from './function-store.ts';
+import type { FunctionStore } from './storage/function-store.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import { ConcurrencyScheduler } from '../scheduling/concurrency-scheduler.ts';
 import { buildStatus, STATUS_PATH } from './status.ts';

@@ -1,6 +1,6 @@
 // What every operation handler is given, and the lookups they share.
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FunctionStore } from '../function-store.ts';
+import type { FunctionStore } from '../storage/function-store.ts';
 import { functionArn, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import type { ServiceResponse } from '../http-io.ts';

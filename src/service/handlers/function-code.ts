@@ -1,7 +1,7 @@
 // The Code of CreateFunction and UpdateFunctionCode: a base64 zip (Zip) or a local image (Image).
 import { createHash } from 'node:crypto';
 import type { ImageCode, PackageType, ZipCode } from '../function-record.ts';
-import type { FunctionStore } from '../function-store.ts';
+import type { FunctionStore } from '../storage/function-store.ts';
 import { invalidParameter } from '../lambda-error.ts';
 
 export interface CodeSource {

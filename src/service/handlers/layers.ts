@@ -3,7 +3,7 @@
 import type { ServiceIdentity } from '../function-record.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, LambdaError, resourceNotFound } from '../lambda-error.ts';
-import type { LayerStore, LayerVersionRecord } from '../layer-store.ts';
+import type { LayerStore, LayerVersionRecord } from '../storage/layer-store.ts';
 import type { OperationHandler, ServiceContext } from './context.ts';
 
 const LAYER_NAME = /^[a-zA-Z0-9-_]{1,64}$/;

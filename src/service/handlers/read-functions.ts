@@ -2,7 +2,7 @@
 import { functionArn } from '../function-record.ts';
 import { functionCodeLocation, functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
-import { retiredContent } from '../function-store.ts';
+import { retiredContent } from '../storage/function-store.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 

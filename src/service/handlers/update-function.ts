@@ -5,7 +5,7 @@ import { lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
-import { retiredContent } from '../function-store.ts';
+import { retiredContent } from '../storage/function-store.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
 import { checkRevision, findFunction, type OperationHandler, type ServiceContext } from './context.ts';

@@ -17,8 +17,8 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../limits/package-limits.ts';
-import { invalidParameter, LambdaError } from './lambda-error.ts';
+import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
+import { invalidParameter, LambdaError } from '../lambda-error.ts';
 
 export { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES };
 

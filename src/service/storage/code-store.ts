@@ -17,8 +17,8 @@ import { readFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MAX_PACKAGE_ENTRIES } from '../limits/package-limits.ts';
-import type { ZipCode } from './function-record.ts';
+import { MAX_PACKAGE_ENTRIES } from '../../limits/package-limits.ts';
+import type { ZipCode } from '../function-record.ts';
 import { extractZip, inspectZip, MAX_UNZIPPED_BYTES } from './zip-extract.ts';
 import { exists } from './path-exists.ts';
 

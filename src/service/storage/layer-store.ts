@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { CodeStore, type DurableMarks, syncTree } from './code-store.ts';
 import { exists } from './path-exists.ts';
-import type { FunctionLayer, ZipCode } from './function-record.ts';
-import { lambdaTimestamp } from './function-record.ts';
+import type { FunctionLayer, ZipCode } from '../function-record.ts';
+import { lambdaTimestamp } from '../function-record.ts';
 import { mergeLayers } from './layer-merge.ts';
 
 export interface LayerVersionRecord {

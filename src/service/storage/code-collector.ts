@@ -8,7 +8,7 @@
 // retires them: idle ones at once, busy ones after their invoke, so a deleted function's code usually goes within
 // seconds. Content no environment ever mounted (a layer's own tree) goes at once. Whatever a crash leaves behind is
 // collected when the store next opens.
-import type { EnvironmentSnapshot } from '../environments/pool-snapshot.ts';
+import type { EnvironmentSnapshot } from '../../environments/pool-snapshot.ts';
 
 /** What a function stopped using (DeleteFunction, or an update that replaced it). */
 export interface RetiredContent {

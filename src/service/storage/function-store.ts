@@ -11,8 +11,8 @@ import { join, sep } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CodeCollector, type EnvironmentsNow, type RetiredContent } from './code-collector.ts';
 import { CodeStore, DurableMarks } from './code-store.ts';
-import type { FunctionRecord, ZipCode } from './function-record.ts';
-import { resourceConflict } from './lambda-error.ts';
+import type { FunctionRecord, ZipCode } from '../function-record.ts';
+import { resourceConflict } from '../lambda-error.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 
 export interface FunctionStore {
