@@ -1,9 +1,9 @@
 // `lambkin layer [DIR]`: a folder as a layer zip, laid out as Lambda unpacks it under /opt (see
 // src/packaging/layer-package.ts for how a folder is laid out), with `lambkin package`'s checks and guarantees.
-import { DeploymentLimitError } from '../packaging/deployment-limits.ts';
 import { describeLayout, packageLayer, type LayerRuntime } from '../packaging/layer-package.ts';
 import { IGNORE_FILE } from '../packaging/zip-package.ts';
 import { parseFlags, runCommand, UsageError } from './flags.ts';
+import { exitOneOverLimits } from './over-limit-exit.ts';
 import { layerSizeFlags, packageFlagOptions, stringList, summary } from './package.ts';
 
 export const LAYER_USAGE = `usage: lambkin layer [DIR] [-o FILE.zip] [--runtime nodejs|provided] [--layer LAYER.zip ...] [--layer-size BYTES ...] [--json]
@@ -35,7 +35,7 @@ export async function run(args: string[], out: NodeJS.WritableStream = process.s
     throw new UsageError(`--runtime must be nodejs or provided, not '${runtime}'`);
   }
   const layerSizes = layerSizeFlags(values['layer-size']);
-  try {
+  return exitOneOverLimits('layer', err, async () => {
     const result = await packageLayer({
       dir: positionals[0] ?? '.',
       out: (values.output as string | undefined) ?? DEFAULT_LAYER_OUTPUT,
@@ -45,11 +45,5 @@ export async function run(args: string[], out: NodeJS.WritableStream = process.s
     });
     out.write(`${values.json ? JSON.stringify(result) : `${summary(result)}\nLayout: ${describeLayout(result.layout)}`}\n`);
     return 0;
-  } catch (error) {
-    if (error instanceof DeploymentLimitError) {
-      err.write(`lambkin layer: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  });
 }

@@ -2,9 +2,10 @@
 // takes it for CreateFunction / UpdateFunctionCode: modes kept, the same files giving the same bytes (and so the
 // same CodeSha256), and checked against Lambda's limits (50 MB zipped, 250 MB unzipped with the layers) before
 // the zip is finished; over a limit, Lambda's error, the largest files, exit 1 and no zip left behind.
-import { DeploymentLimitError, formatBytes } from '../packaging/deployment-limits.ts';
+import { formatBytes } from '../packaging/deployment-limits.ts';
 import { IGNORE_FILE, packageFunction, type PackageResult } from '../packaging/zip-package.ts';
 import { integerFlag, parseFlags, runCommand } from './flags.ts';
+import { exitOneOverLimits } from './over-limit-exit.ts';
 
 export const PACKAGE_USAGE = `usage: lambkin package [DIR] [-o FILE.zip] [--layer LAYER.zip ...] [--layer-size BYTES ...] [--json]
 
@@ -28,7 +29,7 @@ export function main(args: string[]): void {
 export async function run(args: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const { values, positionals } = parseFlags(args, packageFlagOptions(), { min: 0, max: 1 });
   const layerSizes = layerSizeFlags(values['layer-size']);
-  try {
+  return exitOneOverLimits('package', err, async () => {
     const result = await packageFunction({
       dir: positionals[0] ?? '.',
       out: (values.output as string | undefined) ?? DEFAULT_PACKAGE_OUTPUT,
@@ -37,13 +38,7 @@ export async function run(args: string[], out: NodeJS.WritableStream = process.s
     });
     out.write(`${values.json ? JSON.stringify(result) : summary(result)}\n`);
     return 0;
-  } catch (error) {
-    if (error instanceof DeploymentLimitError) {
-      err.write(`lambkin package: ${error.message}\n`);
-      return 1;
-    }
-    throw error;
-  }
+  });
 }
 
 export function packageFlagOptions() {

@@ -57,50 +57,32 @@ export class ServiceMetrics {
     const registers = [this.registry];
     const byFunction = ['function_name'] as const;
 
-    this.invocations = new Counter({
-      name: 'lambkin_invocations_total',
-      help: 'Invokes that ran function code, whatever their outcome (CloudWatch: Invocations).',
-      labelNames: byFunction,
-      registers,
-    });
-    this.errors = new Counter({
-      name: 'lambkin_errors_total',
-      help: 'Invokes that ended in a function error (CloudWatch: Errors).',
-      labelNames: byFunction,
-      registers,
-    });
-    this.throttles = new Counter({
-      name: 'lambkin_throttles_total',
-      help: 'Invoke requests refused for want of concurrency or capacity, by reason (CloudWatch: Throttles).',
-      labelNames: ['function_name', 'reason'] as const,
-      registers,
-    });
-    this.duration = new Histogram({
-      name: 'lambkin_duration_seconds',
-      help: 'Time the function code spent on an invoke (CloudWatch: Duration).',
-      labelNames: byFunction,
-      buckets: DURATION_BUCKETS_SECONDS,
-      registers,
-    });
-    this.coldStarts = new Counter({
-      name: 'lambkin_cold_starts_total',
-      help: "Invokes that had to start a new execution environment (the REPORT line's Init Duration).",
-      labelNames: byFunction,
-      registers,
-    });
-    this.initDuration = new Histogram({
-      name: 'lambkin_init_duration_seconds',
-      help: "Init phase duration of new execution environments (CloudWatch: InitDuration, the REPORT line's Init Duration).",
-      labelNames: byFunction,
-      buckets: INIT_DURATION_BUCKETS_SECONDS,
-      registers,
-    });
-    this.provisionedInvocations = new Counter({
-      name: 'lambkin_provisioned_concurrency_invocations_total',
-      help: 'Invokes served by provisioned-concurrency environments (CloudWatch: ProvisionedConcurrencyInvocations).',
-      labelNames: byFunction,
-      registers,
-    });
+    // Every counter and histogram: registered here only, labelled by function (throttles also by reason).
+    const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) => new Counter<L>({ name, help, labelNames, registers });
+    const histogram = (name: string, help: string, buckets: number[]) =>
+      new Histogram<'function_name'>({ name, help, labelNames: byFunction, buckets, registers });
+    this.invocations = counter('lambkin_invocations_total', 'Invokes that ran function code, whatever their outcome (CloudWatch: Invocations).', byFunction);
+    this.errors = counter('lambkin_errors_total', 'Invokes that ended in a function error (CloudWatch: Errors).', byFunction);
+    this.throttles = counter('lambkin_throttles_total', 'Invoke requests refused for want of concurrency or capacity, by reason (CloudWatch: Throttles).', [
+      'function_name',
+      'reason',
+    ] as const);
+    this.duration = histogram('lambkin_duration_seconds', 'Time the function code spent on an invoke (CloudWatch: Duration).', DURATION_BUCKETS_SECONDS);
+    this.coldStarts = counter(
+      'lambkin_cold_starts_total',
+      "Invokes that had to start a new execution environment (the REPORT line's Init Duration).",
+      byFunction,
+    );
+    this.initDuration = histogram(
+      'lambkin_init_duration_seconds',
+      "Init phase duration of new execution environments (CloudWatch: InitDuration, the REPORT line's Init Duration).",
+      INIT_DURATION_BUCKETS_SECONDS,
+    );
+    this.provisionedInvocations = counter(
+      'lambkin_provisioned_concurrency_invocations_total',
+      'Invokes served by provisioned-concurrency environments (CloudWatch: ProvisionedConcurrencyInvocations).',
+      byFunction,
+    );
 
     // The gauges below are read from the snapshots at scrape time. `collect` runs with `this` bound to the gauge.
     const metrics = this;
