@@ -1,5 +1,7 @@
 // Errors that cross the Lambda API. The SDK (restJson1) names the error from the x-amzn-ErrorType header and
 // reads its text from `message`, so every failure the service answers is one of these, in Lambda's own terms.
+// The stores refuse in their own terms (storage/errors.ts); asLambdaError says each as Lambda does.
+import { FunctionAlreadyExists, InvalidZip, TooManyZipEntries, UnzippedSizeTooLarge } from './storage/errors.ts';
 
 export class LambdaError extends Error {
   readonly status: number;
@@ -38,3 +40,24 @@ export const unknownOperation = (method: string, path: string) => new LambdaErro
 export const accessDenied = (message: string) => new LambdaError(403, 'AccessDeniedException', message, {}, { Connection: 'close' });
 /** The service is stopping: 503, so that a client (and the SDK's retry logic) knows to try again later. */
 export const serviceShuttingDown = (message: string) => new LambdaError(503, 'ServiceException', message, {}, { Connection: 'close' });
+
+/**
+ * A failure as the Lambda API answers it: a LambdaError as it is, a store's refusal (storage/errors.ts) in Lambda's
+ * words; undefined for anything else (a fault of lambkin's own, answered as a ServiceException).
+ */
+export function asLambdaError(error: unknown): LambdaError | undefined {
+  if (error instanceof LambdaError) return error;
+  if (error instanceof FunctionAlreadyExists) return resourceConflict(`Function already exist: ${error.functionName}`);
+  if (error instanceof InvalidZip) {
+    return invalidParameter(
+      error.reason === undefined
+        ? 'Could not unzip uploaded file. Please check your file, then try to upload again.'
+        : `Could not unzip uploaded file: ${error.reason}`,
+    );
+  }
+  if (error instanceof TooManyZipEntries) {
+    return invalidParameter(`Deployment package has too many entries: ${error.entryCount} files and folders, over lambkin's limit of ${error.maxEntries}.`);
+  }
+  if (error instanceof UnzippedSizeTooLarge) return invalidParameter(`Unzipped size must be smaller than ${error.maxUnzippedBytes} bytes`);
+  return undefined;
+}

@@ -26,7 +26,7 @@ import { BrowserGuard } from '../http/browser-guard.ts';
 import { GracefulCloser, type ClosingAnswer } from '../http/graceful-close.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import type { FunctionInvoker } from './invoker.ts';
-import { accessDenied, LambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
+import { accessDenied, asLambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { matchRoute, type Operation } from './router.ts';
 
 /** An invoker without environments (tests running the runtime as a process) holds none. */
@@ -211,9 +211,10 @@ export class LambdaApiServer {
       sendResponse(res, response, requestId);
     } catch (error) {
       if (res.writableEnded) return;
-      if (!(error instanceof LambdaError)) this.onInternalError(error);
+      const answer = asLambdaError(error);
+      if (!answer) this.onInternalError(error);
       if (res.headersSent) return void res.destroy();
-      sendError(res, error instanceof LambdaError ? error : serviceError(`Internal error: ${String(error)}`), requestId);
+      sendError(res, answer ?? serviceError(`Internal error: ${String(error)}`), requestId);
     }
   }
 

@@ -3,7 +3,7 @@
 import { LimitError } from '../../scheduling/throttle.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter } from '../lambda-error.ts';
-import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../storage/zip-extract.ts';
+import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
 import { saveSettings, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
 
 /** Lambda's TotalCodeSize quota: 75 GB of code per region. */

@@ -4,8 +4,9 @@ import { functionArn, lambdaTimestamp, type FunctionRecord, type PackageType } f
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { invalidParameter, resourceConflict } from '../lambda-error.ts';
+import { invalidParameter } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
+import { FunctionAlreadyExists } from '../storage/errors.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
 import type { OperationHandler } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
@@ -54,7 +55,7 @@ export const createFunction: OperationHandler = async (context, request) => {
   }
 
   // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
-  if (await context.store.get(ref.name)) throw resourceConflict(`Function already exist: ${ref.name}`);
+  if (await context.store.get(ref.name)) throw new FunctionAlreadyExists(ref.name);
   const layers = input.Layers === undefined ? [] : await resolveLayers(context, input.Layers);
   const code = await storeCode(context.store, packageType, input.Code as CodeSource);
 

@@ -17,9 +17,9 @@ import { readFileSync } from 'node:fs';
 import { uptime } from 'node:os';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { MAX_PACKAGE_ENTRIES } from '../../limits/package-limits.ts';
+import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES } from '../../limits/package-limits.ts';
 import type { ZipCode } from '../function-record.ts';
-import { extractZip, inspectZip, MAX_UNZIPPED_BYTES } from './zip-extract.ts';
+import { extractZip, inspectZip } from './zip-extract.ts';
 import { exists } from './path-exists.ts';
 
 const HEX = /^[0-9a-f]{64}$/;
@@ -90,7 +90,7 @@ export class CodeStore {
     this.maxEntries = maxEntries;
   }
 
-  /** Stores and extracts `zip` (once per content); throws InvalidParameterValueException for a bad package. */
+  /** Stores and extracts `zip` (once per content); a bad package, or one over a limit, is refused (errors.ts). */
   async putZip(zip: Buffer): Promise<ZipCode> {
     const digest = createHash('sha256').update(zip).digest();
     const hex = digest.toString('hex');

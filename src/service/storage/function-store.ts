@@ -12,12 +12,12 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CodeCollector, type EnvironmentsNow, type RetiredContent } from './code-collector.ts';
 import { CodeStore, DurableMarks } from './code-store.ts';
 import type { FunctionRecord, ZipCode } from '../function-record.ts';
-import { resourceConflict } from '../lambda-error.ts';
+import { FunctionAlreadyExists } from './errors.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 
 export interface FunctionStore {
   get(name: string): Promise<FunctionRecord | undefined>;
-  /** Adds a new function; ResourceConflictException when the name is taken. */
+  /** Adds a new function; FunctionAlreadyExists when the name is taken. */
   create(record: FunctionRecord): Promise<void>;
   /** Replaces an existing function's record; false when it no longer exists. */
   update(record: FunctionRecord): Promise<boolean>;
@@ -25,7 +25,7 @@ export interface FunctionStore {
   delete(name: string): Promise<FunctionRecord | undefined>;
   /** Functions ordered by name, starting after `afterName`. */
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
-  /** Stores (and extracts) a zip package, content-addressed. */
+  /** Stores (and extracts) a zip package, content-addressed; refuses a bad one (errors.ts). */
   putZip(zip: Buffer): Promise<ZipCode>;
   /** Layer versions (PublishLayerVersion and a function's Layers); a store without them refuses layers. */
   readonly layers?: LayerStore;
@@ -105,7 +105,7 @@ export class SqliteFunctionStore implements FunctionStore {
   async create(record: FunctionRecord): Promise<void> {
     try {
       const { changes } = this.statements.insert.run(record.name, JSON.stringify(record));
-      if (Number(changes) === 0) throw resourceConflict(`Function already exist: ${record.name}`);
+      if (Number(changes) === 0) throw new FunctionAlreadyExists(record.name);
     } finally {
       this.unpin(record);
     }

@@ -17,10 +17,8 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
-import { invalidParameter, LambdaError } from '../lambda-error.ts';
-
-export { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES };
+import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES } from '../../limits/package-limits.ts';
+import { InvalidZip, StorageRefusal, TooManyZipEntries, UnzippedSizeTooLarge } from './errors.ts';
 
 /** What a zip's directory declares, checked against the limits. */
 export interface ZipLimits {
@@ -36,8 +34,8 @@ const SMALL_ENTRY_BYTES = 1_048_576;
 /** How long the synchronous writing may hold the event loop before it lets other requests run. */
 const SLICE_MS = 10;
 
-const unreadable = () => invalidParameter('Could not unzip uploaded file. Please check your file, then try to upload again.');
-const corrupt = (error: unknown) => invalidParameter(`Could not unzip uploaded file: ${(error as Error).message}`);
+const unreadable = () => new InvalidZip();
+const corrupt = (error: unknown) => new InvalidZip(String((error as Error).message));
 
 /** An entry as the extraction needs it: a few numbers, not yauzl's whole record (100,000 of those weigh 137 MB). */
 interface PackageEntry {
@@ -64,7 +62,7 @@ async function openZip(zip: Buffer, maxEntries: number): Promise<ZipFile> {
   // The end-of-central-directory record says how many entries follow: refused before one is read.
   if (zipfile.entryCount > maxEntries) {
     zipfile.close();
-    throw invalidParameter(`Deployment package has too many entries: ${zipfile.entryCount} files and folders, over lambkin's limit of ${maxEntries}.`);
+    throw new TooManyZipEntries(zipfile.entryCount, maxEntries);
   }
   return zipfile;
 }
@@ -80,14 +78,9 @@ export async function inspectZip(zip: Buffer, limits: ZipLimits = {}): Promise<{
   }
 }
 
-/** The total uncompressed size `zip`'s central directory declares (what Lambda counts against its 250 MB). */
-export async function unzippedSize(zip: Buffer): Promise<number> {
-  return (await inspectZip(zip, { maxUnzippedBytes: Number.POSITIVE_INFINITY })).unzippedBytes;
-}
-
 /**
- * Extracts `zip` into `into` (which must not exist yet); resolves the unzipped size. Throws
- * InvalidParameterValueException on a bad package, or one over a limit.
+ * Extracts `zip` into `into` (which must not exist yet); resolves the unzipped size. Throws InvalidZip for a bad
+ * package, TooManyZipEntries or UnzippedSizeTooLarge for one over a limit (errors.ts).
  */
 export async function extractZip(zip: Buffer, into: string, maxUnzippedBytes = MAX_UNZIPPED_BYTES, maxEntries = MAX_PACKAGE_ENTRIES): Promise<number> {
   const zipfile = await openZip(zip, maxEntries);
@@ -113,7 +106,7 @@ export async function extractZip(zip: Buffer, into: string, maxUnzippedBytes = M
       for (const entry of entries) if (isSymlink(entry)) await extractSymlink(zip, entry, root);
     } catch (error) {
       // A package at odds with itself (a file where a folder must go, say) is the uploader's fault, not ours.
-      if (error instanceof LambdaError) throw error;
+      if (error instanceof StorageRefusal) throw error;
       throw corrupt(error);
     }
     return total;
@@ -146,7 +139,7 @@ async function listEntries(zipfile: ZipFile, maxUnzippedBytes: number): Promise<
     // yauzl itself refuses absolute paths and `..` components: a zip-slip attempt lands here.
     throw corrupt(error);
   }
-  if (total > maxUnzippedBytes) throw invalidParameter(`Unzipped size must be smaller than ${maxUnzippedBytes} bytes`);
+  if (total > maxUnzippedBytes) throw new UnzippedSizeTooLarge(total, maxUnzippedBytes);
   return { entries, total };
 }
 
@@ -173,7 +166,7 @@ function writeSmallEntry(zip: Buffer, entry: PackageEntry, root: string, made: S
   try {
     fd = openSync(target, 'wx', mode);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw invalidParameter(`Could not unzip uploaded file: duplicate entry ${entry.fileName}`);
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw new InvalidZip(`duplicate entry ${entry.fileName}`);
     throw error;
   }
   try {
@@ -186,7 +179,7 @@ function writeSmallEntry(zip: Buffer, entry: PackageEntry, root: string, made: S
 
 /** An entry's bytes, read from the zip in memory, inflated and checked (size and CRC) as yauzl checks them. */
 function entryData(zip: Buffer, entry: PackageEntry): Buffer {
-  if (entry.encrypted) throw invalidParameter(`Could not unzip uploaded file: entry ${entry.fileName} is encrypted`);
+  if (entry.encrypted) throw new InvalidZip(`entry ${entry.fileName} is encrypted`);
   const at = entry.localHeaderOffset;
   if (at + 30 > zip.length || zip.readUInt32LE(at) !== 0x04034b50) throw unreadable();
   const start = at + 30 + zip.readUInt16LE(at + 26) + zip.readUInt16LE(at + 28);
@@ -202,9 +195,9 @@ function entryData(zip: Buffer, entry: PackageEntry): Buffer {
     } catch (error) {
       throw corrupt(error);
     }
-  } else throw invalidParameter(`Could not unzip uploaded file: unsupported compression method ${entry.compressionMethod}`);
+  } else throw new InvalidZip(`unsupported compression method ${entry.compressionMethod}`);
   if (data.length !== entry.uncompressedSize || crc32(data) !== entry.crc32) {
-    throw invalidParameter(`Could not unzip uploaded file: entry ${entry.fileName} does not match its declared size or checksum`);
+    throw new InvalidZip(`entry ${entry.fileName} does not match its declared size or checksum`);
   }
   return data;
 }
@@ -218,7 +211,7 @@ async function streamFile(zipfile: ZipFile, entry: PackageEntry, root: string, m
     await pipeline(stream, createWriteStream(target, { mode, flags: 'wx' }));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') throw invalidParameter(`Could not unzip uploaded file: duplicate entry ${entry.fileName}`);
+    if (code === 'EEXIST') throw new InvalidZip(`duplicate entry ${entry.fileName}`);
     throw corrupt(error);
   }
   if (mode & umask) chmodSync(target, mode);
@@ -251,7 +244,7 @@ async function linkFreeDirectory(root: string, directory: string, entryName: str
     });
     if (stats === undefined) await mkdir(current);
     else if (!stats.isDirectory()) {
-      throw invalidParameter(`Could not unzip uploaded file: entry ${entryName} lies inside a link or a file`);
+      throw new InvalidZip(`entry ${entryName} lies inside a link or a file`);
     }
   }
 }
@@ -269,7 +262,7 @@ function insideOrThrow(root: string, base: string, path: string, entryName = pat
   const target = resolve(base, path);
   const rel = relative(root, target);
   if (isAbsolute(path) || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
-    throw invalidParameter(`Could not unzip uploaded file: entry ${entryName} points outside the package`);
+    throw new InvalidZip(`entry ${entryName} points outside the package`);
   }
   return target;
 }
