@@ -1,11 +1,11 @@
 // Image functions that `lambkin serve` registers itself: `--image IMG` as the function named `function`, so the
 // RIE's invoke path (/2015-03-31/functions/function/invocations) answers with no set-up, as `docker run` of the
 // image would; and `--examples`, the README's example functions.
-import { createHash, randomUUID } from 'node:crypto';
-import { DEFAULT_IDENTITY, functionArn, lambdaTimestamp, type FunctionRecord } from '../service/function-record.ts';
+import { DEFAULT_IDENTITY } from '../service/function-record.ts';
+import { newRevision } from '../service/handlers/context.ts';
+import { createStoredFunction } from '../service/handlers/create-function.ts';
+import { imageCode } from '../service/handlers/function-code.ts';
 import type { FunctionStore } from '../service/storage/function-store.ts';
-import { DEFAULT_MEMORY_MB, DEFAULT_TIMEOUT_SECONDS } from '../service/handlers/create-function.ts';
-import { EPHEMERAL_STORAGE_RANGE } from '../service/handlers/settings.ts';
 
 /** The name the RIE's invoke path uses. */
 export const RIE_FUNCTION_NAME = 'function';
@@ -19,40 +19,25 @@ export const EXAMPLE_FUNCTIONS = [
 ] as const;
 
 /**
- * Registers `name` (by default `function`) with PackageType Image and this ImageUri; an existing function keeps
- * its settings and gets the image (a new revision only when something changed, so its environments are replaced
- * only then).
+ * Registers `name` (by default `function`) with PackageType Image and this ImageUri, as CreateFunction would with
+ * Lambda's defaults; an existing function keeps its settings and gets the image (a new revision only when something
+ * changed, so its environments are replaced only then).
  */
 export async function registerImageFunction(
   store: FunctionStore,
   imageUri: string,
   name: string = RIE_FUNCTION_NAME,
 ): Promise<'created' | 'updated' | 'unchanged'> {
-  const code = { kind: 'image' as const, imageUri, sha256: createHash('sha256').update(imageUri).digest('hex'), size: 0 };
-  const stamp = { revisionId: randomUUID(), lastModified: lambdaTimestamp() };
   const existing = await store.get(name);
   if (existing) {
     if (existing.packageType === 'Image' && existing.code.kind === 'image' && existing.code.imageUri === imageUri) return 'unchanged';
     const { runtime: _runtime, handler: _handler, ...settings } = existing;
-    await store.update({ ...settings, packageType: 'Image', image: imageUri, code, ...stamp });
+    await store.update({ ...settings, packageType: 'Image', image: imageUri, code: imageCode(imageUri), ...newRevision() });
     return 'updated';
   }
-  const record: FunctionRecord = {
-    name,
-    arn: functionArn(DEFAULT_IDENTITY, name),
-    packageType: 'Image',
-    role: ROLE,
-    description: `${imageUri}, registered by lambkin serve`,
-    timeout: DEFAULT_TIMEOUT_SECONDS,
-    memorySize: DEFAULT_MEMORY_MB,
-    environment: {},
-    image: imageUri,
-    code,
-    tags: {},
-    architectures: ['x86_64'],
-    ephemeralStorageMb: EPHEMERAL_STORAGE_RANGE.min,
-    ...stamp,
-  };
-  await store.create(record);
+  await createStoredFunction(
+    { store, identity: DEFAULT_IDENTITY },
+    { name, packageType: 'Image', role: ROLE, description: `${imageUri}, registered by lambkin serve`, code: { ImageUri: imageUri } },
+  );
   return 'created';
 }

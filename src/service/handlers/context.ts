@@ -1,7 +1,8 @@
 // What every operation handler is given, and the lookups they share.
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { FunctionStore } from '../storage/function-store.ts';
-import { functionArn, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
+import { functionArn, lambdaTimestamp, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { ConcurrencyScheduler } from '../../scheduling/concurrency-scheduler.ts';
@@ -52,6 +53,11 @@ export async function findFunction(context: ServiceContext, request: ServiceRequ
     throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
   }
   return fn;
+}
+
+/** What a new revision of a function's code or configuration gets: a RevisionId, and LastModified now. */
+export function newRevision(): Pick<FunctionRecord, 'revisionId' | 'lastModified'> {
+  return { revisionId: randomUUID(), lastModified: lambdaTimestamp() };
 }
 
 /** Refuses an update written against an older revision, as Lambda does when RevisionId is given. */

@@ -1,6 +1,8 @@
-// CreateFunction: validates as Lambda does, stores the code, registers the function at $LATEST.
-import { randomUUID } from 'node:crypto';
-import { functionArn, lambdaTimestamp, type FunctionRecord, type PackageType } from '../function-record.ts';
+// CreateFunction: validates as Lambda does, stores the code, registers the function at $LATEST. The part after the
+// request's checks, createStoredFunction, is also how lambkin serve registers its own image functions
+// (src/cli/default-function.ts): one way to make a function, with one set of defaults.
+import type { FunctionRecord, ImageConfig, PackageType } from '../function-record.ts';
+import { functionArn } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
@@ -8,13 +10,74 @@ import { invalidParameter } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { FunctionAlreadyExists } from '../storage/errors.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
-import type { OperationHandler } from './context.ts';
+import { newRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
 import { applyLayers, resolveLayers } from './function-layers.ts';
-import { checkArchitectures, checkEphemeralStorage } from './settings.ts';
+import { checkArchitectures, checkEphemeralStorage, DEFAULT_ARCHITECTURES, DEFAULT_EPHEMERAL_STORAGE_MB, imageFunctionSettingsRefused } from './settings.ts';
 
-export const DEFAULT_TIMEOUT_SECONDS = 3;
-export const DEFAULT_MEMORY_MB = 128;
+const DEFAULT_TIMEOUT_SECONDS = 3;
+const DEFAULT_MEMORY_MB = 128;
+
+/**
+ * A function to create, its settings checked; those left out take Lambda's defaults. Its Code and Layers (as
+ * CreateFunction names them) are checked as they are stored.
+ */
+export interface NewFunction {
+  name: string;
+  packageType: PackageType;
+  role: string;
+  /** Zip only. */
+  runtime?: string;
+  /** Zip only. */
+  handler?: string;
+  description?: string;
+  timeout?: number;
+  memorySize?: number;
+  environment?: Record<string, string>;
+  /** Image only. */
+  imageConfig?: ImageConfig;
+  architectures?: string[];
+  ephemeralStorageMb?: number;
+  tags?: Record<string, string>;
+  code: CodeSource;
+  /** LayerVersionArns. */
+  layers?: unknown;
+}
+
+/** Where a function is made: the store it goes to, and the identity its ARN carries. */
+export type FunctionHome = Pick<ServiceContext, 'store' | 'identity'>;
+
+/** Stores `fn`'s code and registers it at $LATEST; FunctionAlreadyExists when the name is taken. */
+export async function createStoredFunction(home: FunctionHome, fn: NewFunction): Promise<FunctionRecord> {
+  // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
+  if (await home.store.get(fn.name)) throw new FunctionAlreadyExists(fn.name);
+  const layers = fn.layers === undefined ? [] : await resolveLayers(home, fn.layers);
+  const code = await storeCode(home.store, fn.packageType, fn.code);
+
+  const record: FunctionRecord = {
+    name: fn.name,
+    arn: functionArn(home.identity, fn.name),
+    packageType: fn.packageType,
+    runtime: fn.runtime,
+    handler: fn.handler,
+    image: code.kind === 'image' ? code.imageUri : runtimeImage(fn.runtime!)!,
+    code,
+    role: fn.role,
+    description: fn.description ?? '',
+    timeout: fn.timeout ?? DEFAULT_TIMEOUT_SECONDS,
+    memorySize: fn.memorySize ?? DEFAULT_MEMORY_MB,
+    environment: fn.environment ?? {},
+    imageConfig: fn.imageConfig,
+    architectures: fn.architectures ?? [...DEFAULT_ARCHITECTURES],
+    ephemeralStorageMb: fn.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB,
+    tags: fn.tags ?? {},
+    ...newRevision(),
+  };
+  if (record.imageConfig === undefined) delete record.imageConfig;
+  await applyLayers(home, record, layers);
+  await home.store.create(record);
+  return record;
+}
 
 export const createFunction: OperationHandler = async (context, request) => {
   const input = parseJsonObject(request.body);
@@ -35,15 +98,13 @@ export const createFunction: OperationHandler = async (context, request) => {
     runtime = checkRuntime(input.Runtime);
     handler = checkString(input.Handler, 'handler', '');
   } else {
-    if (input.Runtime !== undefined || input.Handler !== undefined || input.Layers !== undefined) {
-      throw invalidParameter("Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image.");
-    }
+    if (input.Runtime !== undefined || input.Handler !== undefined || input.Layers !== undefined) throw imageFunctionSettingsRefused();
   }
   const settings = {
     role: input.Role,
     description: checkString(input.Description, 'description', ''),
-    timeout: input.Timeout === undefined ? DEFAULT_TIMEOUT_SECONDS : checkTimeout(input.Timeout),
-    memorySize: input.MemorySize === undefined ? DEFAULT_MEMORY_MB : checkMemorySize(input.MemorySize),
+    timeout: input.Timeout === undefined ? undefined : checkTimeout(input.Timeout),
+    memorySize: input.MemorySize === undefined ? undefined : checkMemorySize(input.MemorySize),
     environment: checkEnvironment(input.Environment),
     imageConfig: packageType === 'Image' ? checkImageConfig(input.ImageConfig) : undefined,
     architectures: checkArchitectures(input.Architectures),
@@ -53,27 +114,15 @@ export const createFunction: OperationHandler = async (context, request) => {
   if (input.Code === undefined || typeof input.Code !== 'object' || input.Code === null) {
     throw invalidParameter('Please provide a source for function code.');
   }
-
-  // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
-  if (await context.store.get(ref.name)) throw new FunctionAlreadyExists(ref.name);
-  const layers = input.Layers === undefined ? [] : await resolveLayers(context, input.Layers);
-  const code = await storeCode(context.store, packageType, input.Code as CodeSource);
-
-  const record: FunctionRecord = {
+  const record = await createStoredFunction(context, {
     name: ref.name,
-    arn: functionArn(context.identity, ref.name),
     packageType,
     runtime,
     handler,
-    image: code.kind === 'image' ? code.imageUri : runtimeImage(runtime!)!,
-    code,
     ...settings,
-    revisionId: randomUUID(),
-    lastModified: lambdaTimestamp(),
-  };
-  if (record.imageConfig === undefined) delete record.imageConfig;
-  await applyLayers(context, record, layers);
-  await context.store.create(record);
+    code: input.Code as CodeSource,
+    layers: input.Layers,
+  });
   return { status: 201, json: functionConfiguration(record) };
 };
 

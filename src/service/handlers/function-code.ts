@@ -32,6 +32,7 @@ export async function storeCode(store: FunctionStore, packageType: PackageType, 
   return store.putZip(Buffer.from(source.ZipFile, 'base64'));
 }
 
-function imageCode(imageUri: string): ImageCode {
+/** An image function's Code: the URI, and its SHA-256 for CodeSha256 (the image's digest is not resolved). */
+export function imageCode(imageUri: string): ImageCode {
   return { kind: 'image', imageUri, sha256: createHash('sha256').update(imageUri).digest('hex'), size: 0 };
 }

@@ -9,7 +9,7 @@ export const MAX_LAYERS = 5;
 const ARN_PATTERN = '(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)';
 
 /** The layer versions `value` names, in order; refuses what Lambda refuses. */
-export async function resolveLayers(context: ServiceContext, value: unknown): Promise<FunctionLayer[]> {
+export async function resolveLayers(context: Pick<ServiceContext, 'store'>, value: unknown): Promise<FunctionLayer[]> {
   if (value === null) return [];
   if (!Array.isArray(value) || value.some((arn) => typeof arn !== 'string')) throw invalidParameter('Layers must be a list of layer version ARNs.');
   const arns = value as string[];
@@ -63,7 +63,7 @@ export async function resolveLayers(context: ServiceContext, value: unknown): Pr
  * Sets `fn`'s layers (none: removes them) after checking them with its code against Lambda's 250 MB, and makes
  * their merged /opt folder.
  */
-export async function applyLayers(context: ServiceContext, fn: FunctionRecord, layers: FunctionLayer[]): Promise<void> {
+export async function applyLayers(context: Pick<ServiceContext, 'store'>, fn: FunctionRecord, layers: FunctionLayer[]): Promise<void> {
   if (layers.length === 0) {
     delete fn.layers;
     delete fn.layerDirectory;
@@ -75,7 +75,7 @@ export async function applyLayers(context: ServiceContext, fn: FunctionRecord, l
 }
 
 /** Lambda's 250 MB counts the function's code and all its layers, unzipped. */
-export function checkCombinedSize(context: ServiceContext, code: ZipCode | ImageCode, layers: readonly FunctionLayer[]): void {
+export function checkCombinedSize(context: Pick<ServiceContext, 'store'>, code: ZipCode | ImageCode, layers: readonly FunctionLayer[]): void {
   if (layers.length === 0 || code.kind !== 'zip') return;
   const limit = layerStoreOf(context).maxUnzippedBytes;
   const total = layers.reduce((sum, layer) => sum + layer.unzippedSize, code.unzippedSize ?? 0);

@@ -5,12 +5,12 @@ import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, LambdaError, resourceNotFound } from '../lambda-error.ts';
 import type { LayerStore, LayerVersionRecord } from '../storage/layer-store.ts';
 import type { OperationHandler, ServiceContext } from './context.ts';
+import { ARCHITECTURES } from './settings.ts';
 
 const LAYER_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const LAYER_NAME_ARN = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9-_]+)$/;
 /** A LayerVersionArn, as CreateFunction's Layers must spell it. */
 export const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$/;
-const ARCHITECTURES = ['x86_64', 'arm64'];
 const MAX_COMPATIBLE_RUNTIMES = 15;
 const DEFAULT_MAX_ITEMS = 50;
 const MAX_ITEMS_LIMIT = 50;
@@ -19,7 +19,7 @@ const validation = (value: unknown, field: string, rule: string) =>
   new LambdaError(400, 'ValidationException', `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
 const notFound = () => resourceNotFound('The resource you requested does not exist.');
 
-export function layerStoreOf(context: ServiceContext): LayerStore {
+export function layerStoreOf(context: Pick<ServiceContext, 'store'>): LayerStore {
   if (!context.store.layers) throw invalidParameter('This lambkin service keeps no layers.');
   return context.store.layers;
 }

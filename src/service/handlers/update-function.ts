@@ -1,17 +1,16 @@
 // UpdateFunctionCode and UpdateFunctionConfiguration: each replaces part of $LATEST and gives it a new
 // RevisionId and LastModified.
-import { randomUUID } from 'node:crypto';
-import { lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
+import type { FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter } from '../lambda-error.ts';
 import { retiredContent } from '../storage/function-store.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
-import { checkRevision, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+import { checkRevision, findFunction, newRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
-import { checkEphemeralStorage } from './settings.ts';
+import { checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
 
 export const updateFunctionCode: OperationHandler = async (context, request) => {
   const input = parseJsonObject(request.body);
@@ -33,7 +32,7 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
   const updated: FunctionRecord = { ...fn };
 
   if (fn.packageType === 'Image' && (input.Runtime !== undefined || input.Handler !== undefined || input.Layers !== undefined)) {
-    throw invalidParameter("Please don't provide Handler or Runtime or Layer when the intended function PackageType is Image.");
+    throw imageFunctionSettingsRefused();
   }
   if (fn.packageType === 'Zip' && input.ImageConfig !== undefined) {
     throw invalidParameter('ImageConfig is not supported for functions of PackageType Zip.');
@@ -62,7 +61,7 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
 
 /** Saves `fn` as the new $LATEST; `previous` is the record it replaces (its code may now be unused). */
 async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord> {
-  const saved = { ...fn, revisionId: randomUUID(), lastModified: lambdaTimestamp() };
+  const saved = { ...fn, ...newRevision() };
   // Deleted between the lookup and now.
   if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
   // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
