@@ -1,6 +1,8 @@
 // The runtime child process (the bootstrap), started with execa. Its exit is reported in the words Lambda uses
-// in Runtime.ExitError (`exit status 1`, `signal: killed`), which is what callers search for.
+// in Runtime.ExitError (`exit status 1`, `signal: killed`: src/runtime-api/exit-words.ts), which is what callers
+// search for.
 import { execa, type ResultPromise } from 'execa';
+import { exitStatusReason, signalReason } from '../runtime-api/exit-words.ts';
 
 export interface RuntimeProcessOptions {
   command: string;
@@ -8,17 +10,6 @@ export interface RuntimeProcessOptions {
   env: Record<string, string>;
   cwd: string;
 }
-
-// Go's names for the signals, as the RIE and Lambda print them.
-const SIGNAL_WORDS: Record<string, string> = {
-  SIGKILL: 'killed',
-  SIGTERM: 'terminated',
-  SIGINT: 'interrupt',
-  SIGSEGV: 'segmentation fault',
-  SIGABRT: 'aborted',
-  SIGBUS: 'bus error',
-  SIGHUP: 'hangup',
-};
 
 export class RuntimeProcess {
   /** Settles with the exit reason once the process is gone (never rejects). */
@@ -70,8 +61,8 @@ interface ExitResult {
 }
 
 function exitReason(result: ExitResult, command: string): string {
-  if (result.signal) return `signal: ${SIGNAL_WORDS[result.signal] ?? result.signal}`;
-  if (result.exitCode !== undefined) return `exit status ${result.exitCode}`;
+  if (result.signal) return signalReason(result.signal);
+  if (result.exitCode !== undefined) return exitStatusReason(result.exitCode);
   // The process never started (ENOENT, EACCES): say so the way Go's exec does.
   if (result.code === 'ENOENT') return `fork/exec ${command}: no such file or directory`;
   if (result.code === 'EACCES') return `fork/exec ${command}: permission denied`;

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { runtimeExitError, sandboxTimedOut } from '../runtime-api/errors.ts';
+import { KILLED } from '../runtime-api/exit-words.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
 import type { Environment, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from './backend.ts';
@@ -53,8 +54,6 @@ const REMOVAL_RETRY_MAX_DELAY_MS = 5_000;
 const REMOVAL_RETRY_WINDOW_MS = 15 * 60_000;
 
 const DEFAULT_ACCOUNT_ID = '000000000000';
-/** What a container that was removed, or force-removed by us, ended with: SIGKILL, in Lambda's words. */
-const KILLED = 'signal: killed';
 
 export interface DockerEnvironmentOptions {
   container: Dockerode.Container;
