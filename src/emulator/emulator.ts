@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
 import type { ErrorBody, InvokeOutcome } from '../runtime-api/types.ts';
@@ -11,11 +12,6 @@ import { chooseBootstrap, type BootstrapChoice } from './bootstrap.ts';
 import { invokedFunctionArn, type EmulatorConfig } from './config.ts';
 import { maxMemoryUsedMb } from './memory.ts';
 import { RuntimeProcess } from './runtime-process.ts';
-
-/** Lambda's init phase limit. */
-export const INIT_TIMEOUT_MS = 10_000;
-/** Grace between SIGTERM and SIGKILL at shutdown. */
-export const SHUTDOWN_GRACE_MS = 2_000;
 
 export interface EmulatorInvoke {
   payload: Buffer;
@@ -27,7 +23,7 @@ export class Emulator {
   private readonly server: RuntimeApiServer;
   private readonly bootstrap: BootstrapChoice;
   private runtime: RuntimeProcess | undefined;
-  private initTimer: NodeJS.Timeout | undefined;
+  private initWatchdog: InitWatchdog | undefined;
   /** Init Duration of the current runtime, until an invoke's REPORT has shown it. */
   private unreportedInitMs: number | undefined;
   private stopping = false;
@@ -90,7 +86,7 @@ export class Emulator {
   /** Lambda's shutdown phase: SIGTERM to the runtime, SIGKILL after the grace period, then close. */
   async stop(): Promise<void> {
     this.stopping = true;
-    clearTimeout(this.initTimer);
+    this.initWatchdog?.cancel();
     await this.runtime?.stop(SHUTDOWN_GRACE_MS);
     await this.server.close();
   }
@@ -113,16 +109,11 @@ export class Emulator {
     this.unreportedInitMs = undefined;
     let initialised = false;
 
-    this.initTimer = setTimeout(() => {
+    this.initWatchdog = new InitWatchdog(this.server, INIT_TIMEOUT_MS, () => {
       this.log(`Init phase timed out after ${INIT_TIMEOUT_MS / 1000} seconds: the runtime never asked for an event`);
-      this.server.abandonInit({
-        errorType: 'Sandbox.Timedout',
-        errorMessage: `Error: Runtime init timed out after ${(INIT_TIMEOUT_MS / 1000).toFixed(2)} seconds`,
-      });
       runtime.kill();
-    }, INIT_TIMEOUT_MS);
+    });
     void this.server.waitForInit().then((init) => {
-      clearTimeout(this.initTimer);
       if (this.runtime !== runtime || init.kind !== 'ready') return;
       initialised = true;
       this.unreportedInitMs = init.initDurationMs;

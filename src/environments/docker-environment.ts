@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { runtimeExitError, sandboxTimedOut } from '../runtime-api/errors.ts';
 import { KILLED } from '../runtime-api/exit-words.ts';
+import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
 import type { Environment, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from './backend.ts';
@@ -20,10 +21,6 @@ import { engineStatus } from '../docker/errors.ts';
 import { exitReason } from './exit-reason.ts';
 import type { OutputLines } from './output-lines.ts';
 
-/** Lambda's init phase limit. */
-export const INIT_TIMEOUT_MS = 10_000;
-/** Lambda's grace between SIGTERM and SIGKILL at shutdown (with extensions; 500 ms without). */
-export const SHUTDOWN_GRACE_MS = 2_000;
 /**
  * After the grace period, how long stop() still waits for the engine to confirm the container's end and removal
  * (SIGKILL, the exit, the last output, the removal: a few round trips of milliseconds on a healthy engine, each
@@ -76,7 +73,7 @@ export class DockerEnvironment implements Environment {
   private readonly outputDone: Promise<void>;
   private readonly stopGraceMs: number;
   private readonly cgroupParent: string | undefined;
-  private readonly initTimer: NodeJS.Timeout;
+  private readonly initWatchdog: InitWatchdog;
   private readonly functionArn: string;
   private readonly watch: ContainerWatch;
   private settleExited!: (reason: string) => void;
@@ -86,7 +83,6 @@ export class DockerEnvironment implements Environment {
   private ending: Promise<void> | undefined;
   /** Removing the container, retried while the engine is away. Started once. */
   private removal: Promise<boolean> | undefined;
-  private initEnded = false;
   private lastPeakBytes: number | undefined;
   private stopping: Promise<void> | undefined;
 
@@ -108,18 +104,7 @@ export class DockerEnvironment implements Environment {
     // Sandbox.Timedout), as Lambda resets the sandbox.
     this.server.on('timeout', () => void this.kill());
 
-    const initTimeoutMs = spec.initTimeoutMs ?? INIT_TIMEOUT_MS;
-    this.initTimer = setTimeout(() => {
-      this.server.abandonInit({
-        errorType: 'Sandbox.Timedout',
-        errorMessage: `Error: Runtime init timed out after ${(initTimeoutMs / 1000).toFixed(2)} seconds`,
-      });
-      void this.kill();
-    }, initTimeoutMs);
-    void this.server.waitForInit().then(() => {
-      this.initEnded = true;
-      clearTimeout(this.initTimer);
-    });
+    this.initWatchdog = new InitWatchdog(this.server, spec.initTimeoutMs ?? INIT_TIMEOUT_MS, () => void this.kill());
 
     this.watch = new ContainerWatch(this.container);
     void this.watch.ended.then((end) => this.containerEnded(end));
@@ -184,7 +169,7 @@ export class DockerEnvironment implements Environment {
         if (answered) return;
         guard = setTimeout(() => resolve(this.untaken(requestId, timeoutMs)), timeoutMs + UNTAKEN_INVOKE_GRACE_MS);
       };
-      if (this.initEnded) arm();
+      if (this.initWatchdog.initEnded) arm();
       else void this.server.waitForInit().then(arm);
     });
     return Promise.race([answer, late]).finally(() => {
@@ -248,7 +233,7 @@ export class DockerEnvironment implements Environment {
   private containerEnded(end: ContainerEnd): void {
     if (this.exitReasonSeen !== undefined) return;
     const reason = 'gone' in end ? KILLED : exitReason(end);
-    clearTimeout(this.initTimer);
+    this.initWatchdog.cancel();
     this.exitReasonSeen = reason;
     this.server.runtimeExited(reason);
     void (async () => {
@@ -264,7 +249,7 @@ export class DockerEnvironment implements Environment {
   private end(reason: string): Promise<void> {
     this.ending ??= (async () => {
       this.exitReasonSeen ??= reason;
-      clearTimeout(this.initTimer);
+      this.initWatchdog.cancel();
       this.watch.close();
       await this.server.close();
       this.settleExited(this.exitReasonSeen);

@@ -1,7 +1,8 @@
 // Execution environments: the backend interface, and Docker's implementation of it.
 export type * from './backend.ts';
 export { DockerBackend, type DockerBackendOptions } from './docker-backend.ts';
-export { DockerEnvironment, INIT_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from './docker-environment.ts';
+export { DockerEnvironment } from './docker-environment.ts';
+export { INIT_TIMEOUT_MS, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 export { LambdaEnvironmentError, type EnvironmentErrorType } from './errors.ts';
 export { HOST_ADDRESS_ENV, detectHostAddress, type HostAddress } from './host-address.ts';
 export { OWNER_LABEL, OWNER_PID_LABEL, OWNER_HOST_LABEL, FUNCTION_LABEL } from './labels.ts';

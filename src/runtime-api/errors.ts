@@ -49,6 +49,12 @@ export const sandboxTimedOut = (requestId: string, timeoutMs: number): ErrorBody
   errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
 });
 
+/** The init phase ran past its limit (lifecycle.ts): what whoever waited for the init is told. */
+export const initTimedOut = (timeoutMs: number): ErrorBody => ({
+  errorType: 'Sandbox.Timedout',
+  errorMessage: `Error: Runtime init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+});
+
 /** `reason` in Lambda's words: `exit status 1`, `signal: killed`. */
 export const runtimeExitError = (requestId: string | undefined, reason: string): ErrorBody => ({
   errorType: 'Runtime.ExitError',
