@@ -74,14 +74,14 @@ describe.skipIf(!docked)('the emulator in containers', () => {
       const second = (await invoke(container, '{"n":2}')).json();
       expect([first.event.n, second.event.n]).toEqual([1, 2]);
       expect(first.myEnv).toBe('4=4');
-      expect(first.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:012345678912:function:test_function');
+      expect(first.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:test_function');
     });
 
     it('takes the function name and timeout from the environment', async () => {
       const container = await runContainer(NODE_IMAGE, { env: { AWS_LAMBDA_FUNCTION_NAME: 'MyFunction', AWS_LAMBDA_FUNCTION_TIMEOUT: '10' } });
       const answer = (await invoke(container)).json();
       expect(answer.functionName).toBe('MyFunction');
-      expect(answer.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:012345678912:function:MyFunction');
+      expect(answer.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:MyFunction');
       expect(answer.remainingMs).toBeGreaterThan(9000);
       expect(answer.remainingMs).toBeLessThanOrEqual(10_000);
     });

@@ -48,12 +48,12 @@ describe("the RIE's end-to-end cases", () => {
   it('gives the default and a custom function name in the invoked ARN and the context', async () => {
     const byDefault = await nodeFunction('echo');
     const answer = (await invoke(byDefault)).json();
-    expect(answer.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:012345678912:function:test_function');
+    expect(answer.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:test_function');
     expect(answer.functionName).toBe('test_function');
 
     const named = await nodeFunction('echo', { AWS_LAMBDA_FUNCTION_NAME: 'MyFunction' });
     const custom = (await invoke(named)).json();
-    expect(custom.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:012345678912:function:MyFunction');
+    expect(custom.invokedFunctionArn).toBe('arn:aws:lambda:us-east-1:123456789012:function:MyFunction');
     expect(custom.functionName).toBe('MyFunction');
   });
 

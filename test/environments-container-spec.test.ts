@@ -14,7 +14,7 @@ describe('environment variables', () => {
       {
         ...spec,
         functionVersion: '7',
-        region: 'eu-west-1',
+        identity: { region: 'eu-west-1', accountId: '123456789012' },
         runtime: 'nodejs24.x',
         handler: 'index.handler',
         environment: { AWS_REGION: 'x', AWS_LAMBDA_RUNTIME_API: 'evil:1', _HANDLER: 'evil.handler', TZ: ':Asia/Tokyo', MINE: 'yes' },

@@ -71,7 +71,7 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
     const lines: OutputLine[] = [];
     const started = performance.now();
     const environment = await start(context, {
-      region: 'eu-west-1',
+      identity: { region: 'eu-west-1', accountId: '123456789012' },
       environment: { GREETING: 'hello', AWS_REGION: 'mars-1', AWS_LAMBDA_RUNTIME_API: 'evil:1', TZ: ':Europe/Paris' },
       onOutput: (line) => lines.push(line),
     });
@@ -106,7 +106,7 @@ describe.skipIf(!docked).concurrent('Docker execution environments', () => {
       functionName: environment.spec.functionName,
       memoryLimitInMB: '1769',
       logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME,
-      invokedFunctionArn: `arn:aws:lambda:eu-west-1:000000000000:function:${environment.spec.functionName}`,
+      invokedFunctionArn: `arn:aws:lambda:eu-west-1:123456789012:function:${environment.spec.functionName}`,
     });
     expect(ctx.remainingMs).toBeGreaterThan(9_000);
 

@@ -1,6 +1,7 @@
 // The emulator's settings, read the way AWS's Runtime Interface Emulator reads them (flags, then variables), so
 // that scripts written for the RIE work unchanged. Unknown flags are ignored, as the RIE does.
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
+import { DEFAULT_IDENTITY, functionArn } from '../runtime-api/function-arn.ts';
 
 export interface EmulatorConfig {
   /** Where callers invoke: host and port of `/2015-03-31/functions/function/invocations`. */
@@ -88,16 +89,14 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): EmulatorConf
     functionVersion: env.AWS_LAMBDA_FUNCTION_VERSION || '$LATEST',
     memorySizeMb,
     timeoutMs: Math.round(timeoutSeconds * 1000),
-    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
+    region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_IDENTITY.region,
     taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
     runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
     allowedHosts: parseAllowedHosts(env[ALLOWED_HOSTS_ENV]),
   };
 }
 
-/** The account id the RIE puts in every invoked ARN. */
-export const EMULATOR_ACCOUNT_ID = '012345678912';
-
+/** The ARN every invoke carries: the service's account (one for lambkin), in the container's region. */
 export function invokedFunctionArn(config: EmulatorConfig): string {
-  return `arn:aws:lambda:${config.region}:${EMULATOR_ACCOUNT_ID}:function:${config.functionName}`;
+  return functionArn({ ...DEFAULT_IDENTITY, region: config.region }, config.functionName);
 }

@@ -1,6 +1,7 @@
 // The execution-environment backend: what the pool asks of an engine. Docker implements it today
 // (docker-backend.ts); another engine (Firecracker, a remote fleet) may implement it later without the pool
 // changing. An environment is one runtime in its own sandbox, served the Runtime API by its own listener.
+import type { ServiceIdentity } from '../runtime-api/function-arn.ts';
 import type { InitOutcome, InvokeOutcome, InvokeRequest } from '../runtime-api/types.ts';
 
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';
@@ -47,10 +48,11 @@ export interface EnvironmentSpec {
   timeoutSeconds: number;
   /** The function's own environment variables. Lambda's reserved names cannot be overridden by them. */
   environment?: Record<string, string>;
-  /** AWS region the function lives in; us-east-1 when omitted. */
-  region?: string;
-  /** 12-digit account id for the invoked function ARN; 000000000000 when omitted. */
-  accountId?: string;
+  /**
+   * The region and account the function lives in (the service's): AWS_REGION and the invoked function ARN.
+   * DEFAULT_IDENTITY (src/runtime-api/function-arn.ts) when omitted.
+   */
+  identity?: ServiceIdentity;
   initializationType?: InitializationType;
   /**
    * AWS_LAMBDA_LOG_STREAM_NAME; a fresh `YYYY/MM/DD/[<version>]<32 hex>` when omitted. Given by a caller that files

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
+import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
 import type { EnvironmentSpec } from './backend.ts';
 import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
 
@@ -19,7 +20,6 @@ export const RUNTIME_DIR = '/var/runtime';
 /** Where a function's layers are unpacked. */
 export const LAYER_ROOT = '/opt';
 
-const DEFAULT_REGION = 'us-east-1';
 /**
  * Lambda runs function code as sbx_user1051, uid 993 and gid 990, whatever the image says. lambkin does the same,
  * except for an image that names a USER of its own (USER root included): that is kept, as the way out for an
@@ -63,7 +63,7 @@ export function logStreamName(version: string, now = new Date()): string {
 /** The runtime's environment: Lambda's defaults, then the function's variables, then Lambda's reserved ones. */
 export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string): Record<string, string> {
   const version = spec.functionVersion ?? '$LATEST';
-  const region = spec.region ?? DEFAULT_REGION;
+  const { region } = spec.identity ?? DEFAULT_IDENTITY;
   const credentials = spec.credentials ?? PLACEHOLDER_CREDENTIALS;
   const reserved: Record<string, string> = {
     AWS_LAMBDA_RUNTIME_API: runtimeApi,

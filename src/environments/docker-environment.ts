@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type Dockerode from 'dockerode';
 import { runtimeExitError, sandboxTimedOut } from '../runtime-api/errors.ts';
 import { KILLED } from '../runtime-api/exit-words.ts';
+import { DEFAULT_IDENTITY, functionArn } from '../runtime-api/function-arn.ts';
 import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
@@ -49,8 +50,6 @@ const REMOVAL_RETRY_MAX_DELAY_MS = 5_000;
  * of the next host to start (or this host's close()) removes what is left.
  */
 const REMOVAL_RETRY_WINDOW_MS = 15 * 60_000;
-
-const DEFAULT_ACCOUNT_ID = '000000000000';
 
 export interface DockerEnvironmentOptions {
   container: Dockerode.Container;
@@ -97,8 +96,8 @@ export class DockerEnvironment implements Environment {
     this.cgroupParent = options.cgroupParent;
     this.exited = new Promise((resolve) => (this.settleExited = resolve));
     const { spec } = this;
-    const qualifier = spec.functionVersion && spec.functionVersion !== '$LATEST' ? `:${spec.functionVersion}` : '';
-    this.functionArn = `arn:aws:lambda:${spec.region ?? 'us-east-1'}:${spec.accountId ?? DEFAULT_ACCOUNT_ID}:function:${spec.functionName}${qualifier}`;
+    const qualifier = spec.functionVersion && spec.functionVersion !== '$LATEST' ? spec.functionVersion : undefined;
+    this.functionArn = functionArn(spec.identity ?? DEFAULT_IDENTITY, spec.functionName, qualifier);
 
     // Past its deadline the handler may still be running: the environment is killed (the caller already has
     // Sandbox.Timedout), as Lambda resets the sandbox.

@@ -12,7 +12,7 @@ import type { LogSink } from '../environments/log-sink.ts';
 import { EnvironmentPool, type EnvironmentPoolOptions, type PooledEnvironment, type PoolFunction } from '../environments/pool.ts';
 import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
-import type { FunctionRecord } from './function-record.ts';
+import { DEFAULT_IDENTITY, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
 import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from './invoker.ts';
@@ -39,12 +39,15 @@ export interface DockerInvokerOptions {
   poolOptions?: EnvironmentPoolOptions;
   /** Where every environment's lines are filed (for `lambkin logs`); none by default. */
   logSink?: LogSink;
+  /** The region and account the service's ARNs carry (LambdaApiServer's): its functions run there. DEFAULT_IDENTITY by default. */
+  identity?: ServiceIdentity;
 }
 
 export class DockerInvoker implements FunctionInvoker {
   readonly pool: EnvironmentPool;
   private readonly ownsBackend: DockerBackend | undefined;
   private readonly logSink: LogSink | undefined;
+  private readonly identity: ServiceIdentity;
 
   constructor(options: DockerInvokerOptions = {}) {
     if (options.pool) {
@@ -54,6 +57,7 @@ export class DockerInvoker implements FunctionInvoker {
       this.pool = new EnvironmentPool(this.ownsBackend, options.poolOptions);
     }
     this.logSink = options.logSink;
+    this.identity = options.identity ?? DEFAULT_IDENTITY;
   }
 
   async invoke(fn: FunctionRecord, request: InvokeCall, options: InvokeOptions = {}): Promise<InvokeResult> {
@@ -130,7 +134,7 @@ export class DockerInvoker implements FunctionInvoker {
   }
 
   private poolFunction(fn: FunctionRecord): PoolFunction {
-    return { functionName: fn.name, revision: fn.revisionId, spec: environmentSpec(fn, this.logSink) };
+    return { functionName: fn.name, revision: fn.revisionId, spec: environmentSpec(fn, this.identity, this.logSink) };
   }
 
   private async reserve(fn: FunctionRecord, options: InvokeOptions): Promise<PooledEnvironment> {
@@ -227,8 +231,7 @@ class InvokeLog {
 }
 
 /** What an environment of this function runs: its image (or the runtime's base image and its code), its limits. */
-export function environmentSpec(fn: FunctionRecord, logSink?: LogSink): EnvironmentSpec {
-  const [, , , region, accountId] = fn.arn.split(':');
+export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, logSink?: LogSink): EnvironmentSpec {
   const streamName = logStreamName(VERSION);
   const spec: EnvironmentSpec = {
     functionName: fn.name,
@@ -238,9 +241,8 @@ export function environmentSpec(fn: FunctionRecord, logSink?: LogSink): Environm
     timeoutSeconds: fn.timeout,
     environment: fn.environment,
     logStreamName: streamName,
+    identity,
   };
-  if (region) spec.region = region;
-  if (accountId) spec.accountId = accountId;
   // Records stored before EphemeralStorage was kept have none: the backend's default (512 MB) then.
   if (fn.ephemeralStorageMb) spec.ephemeralStorageMb = fn.ephemeralStorageMb;
   if (fn.code.kind === 'zip') {

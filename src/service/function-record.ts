@@ -89,18 +89,9 @@ export interface ProvisionedConcurrencyRecord {
   lastModified: string;
 }
 
-/** Where the service says it runs: the region and account its ARNs carry. */
-export interface ServiceIdentity {
-  region: string;
-  accountId: string;
-}
-
-export const DEFAULT_IDENTITY: ServiceIdentity = { region: 'us-east-1', accountId: '123456789012' };
-
-export function functionArn(identity: ServiceIdentity, name: string, qualifier?: string): string {
-  const arn = `arn:aws:lambda:${identity.region}:${identity.accountId}:function:${name}`;
-  return qualifier === undefined ? arn : `${arn}:${qualifier}`;
-}
+// Where the service says it runs (the region and account its ARNs carry): one definition, shared with the
+// environments and the emulator.
+export { DEFAULT_IDENTITY, functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
 
 /** Lambda's LastModified: ISO-8601 with milliseconds and a `+0000` offset instead of `Z`. */
 export function lambdaTimestamp(date = new Date()): string {
