@@ -12,6 +12,7 @@ class FakeEnvironment {
   isDead = false;
   private markExited!: (reason: string) => void;
   readonly exited = new Promise<string>((resolve) => (this.markExited = resolve));
+  readonly waitForInit = () => new Promise<never>(() => {}); // an init that never ends: no cold-start cost measured
 
   constructor(spec: EnvironmentSpec) {
     this.spec = spec;

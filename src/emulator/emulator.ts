@@ -4,9 +4,9 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { InvokeLog } from '../runtime-api/invoke-log.ts';
 import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
-import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
 import type { ErrorBody, InvokeOutcome } from '../runtime-api/types.ts';
 import { chooseBootstrap, type BootstrapChoice } from './bootstrap.ts';
 import { invokedFunctionArn, type EmulatorConfig } from './config.ts';
@@ -66,7 +66,14 @@ export class Emulator {
     }
     if (!this.runtime) this.startRuntime();
 
-    this.out.write(startLine(requestId, this.config.functionVersion));
+    // The runtime's output goes straight to the container's: only the platform's lines are written here.
+    const log = new InvokeLog({
+      requestId,
+      version: this.config.functionVersion,
+      memorySizeMb: this.config.memorySizeMb,
+      write: (line) => this.out.write(line),
+    });
+    log.start();
     const outcome = await this.server.invoke({
       requestId,
       payload: request.payload,
@@ -75,11 +82,12 @@ export class Emulator {
       traceId: request.traceId,
       clientContext: request.clientContext,
     });
-    if (outcome.kind === 'streaming') {
-      void outcome.end.then(({ durationMs }) => this.report(requestId, durationMs));
-    } else {
-      this.report(requestId, outcome.durationMs);
-    }
+    await log.finish(outcome, () => {
+      // Init Duration goes on the first REPORT after the runtime's init, and on no other.
+      const initDurationMs = this.unreportedInitMs;
+      this.unreportedInitMs = undefined;
+      return { maxMemoryUsedMb: maxMemoryUsedMb(this.runtime?.pid), initDurationMs };
+    });
     return { requestId, outcome };
   }
 
@@ -129,21 +137,6 @@ export class Emulator {
       // so a bootstrap that always fails cannot spin.
       if (initialised) this.startRuntime();
     });
-  }
-
-  private report(requestId: string, durationMs: number): void {
-    const initDurationMs = this.unreportedInitMs;
-    this.unreportedInitMs = undefined;
-    this.out.write(endLine(requestId));
-    this.out.write(
-      reportLine({
-        requestId,
-        durationMs,
-        memorySizeMb: this.config.memorySizeMb,
-        maxMemoryUsedMb: maxMemoryUsedMb(this.runtime?.pid),
-        initDurationMs,
-      }),
-    );
   }
 
   /** The variables Lambda gives a runtime; the container's own (and the function's) are kept. */

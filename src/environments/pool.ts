@@ -96,10 +96,12 @@ export class EnvironmentPool {
     this.eviction.invoked(fn.functionName);
     let pooled = this.takeIdle(fn);
     if (!pooled) {
+      const startedAt = performance.now();
       const victims = this.planRoom(fn.spec.memorySizeMb);
       options.beforeColdStart?.();
       this.evict(victims);
       pooled = await this.launch(fn, 'on-demand');
+      this.measureColdStart(pooled, startedAt);
     }
     pooled.state = 'busy';
     pooled.invokes += 1;
@@ -122,11 +124,6 @@ export class EnvironmentPool {
     } else {
       this.makeIdle(pooled, decision.keepAliveMs);
     }
-  }
-
-  /** A cold start of the function took this long (ms, start to end of init): what evicting it would cost. */
-  coldStartCost(pooled: PooledEnvironment, costMs: number): void {
-    this.eviction.coldStartCost(pooled.functionName, costMs);
   }
 
   /**
@@ -254,6 +251,14 @@ export class EnvironmentPool {
       }, ENVIRONMENT_START_TIMEOUT_MS);
     });
     return Promise.race([starting, late]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * What a cold start of the function cost, the environment's start and its init (whatever its outcome): the
+   * eviction policy keeps the idle environments of costly functions longer.
+   */
+  private measureColdStart(pooled: PooledEnvironment, startedAt: number): void {
+    void pooled.environment.waitForInit().then(() => this.eviction.coldStartCost(pooled.functionName, performance.now() - startedAt));
   }
 
   /**

@@ -1,16 +1,15 @@
 // The FunctionInvoker `lambkin serve` runs on: each invoke reserves an execution environment from the pool (a
 // Docker container by default), delivers the event through its Runtime API and hands the environment back.
-// Around the invoke it writes the platform's lines (START, END, REPORT with measured figures) and keeps the
-// invoke's log for X-Amz-Log-Result; every line of an environment also goes to the log sink, under the
-// environment's own log stream name (the one its runtime sees as AWS_LAMBDA_LOG_STREAM_NAME).
+// The invoke's log is framed by src/runtime-api/invoke-log.ts (START, END, REPORT with measured figures, the tail
+// for X-Amz-Log-Result); every line of an environment also goes to the log sink, under the environment's own log
+// stream name (the one its runtime sees as AWS_LAMBDA_LOG_STREAM_NAME).
 import { randomUUID } from 'node:crypto';
 import { logStreamName } from '../environments/container-spec.ts';
-import { DockerBackend } from '../environments/docker-backend.ts';
-import type { Environment, EnvironmentSpec } from '../environments/backend.ts';
+import type { EnvironmentSpec } from '../environments/backend.ts';
 import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
-import { EnvironmentPool, type EnvironmentPoolOptions, type PooledEnvironment, type PoolFunction } from '../environments/pool.ts';
-import { endLine, reportLine, startLine } from '../runtime-api/platform-log.ts';
+import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
+import { InvokeLog } from '../runtime-api/invoke-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import { DEFAULT_IDENTITY, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
@@ -19,24 +18,10 @@ import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from '.
 import { invalidParameter, LambdaError, resourceNotFound, serviceError } from './lambda-error.ts';
 
 const VERSION = '$LATEST';
-/** X-Amz-Log-Result carries the last 4 KB: no need to keep more of an invoke's log than that. */
-const LOG_TAIL_CHARS = 4_096;
-/**
- * The runtime's output travels through the engine's attach stream, its answer through the Runtime API: the last
- * lines can trail the answer. When the caller wants the log tail, END waits until the output has been quiet for
- * OUTPUT_QUIET_MS (at most OUTPUT_WAIT_MS); otherwise nothing waits, and a trailing line reaches the sink after END.
- * On a busy machine (the full test suite in parallel, on a slow day of this project's 2-core machine) a line was
- * seen more than 25 ms behind its answer, so a tail missed the handler's own line: 100 ms of quiet costs a caller
- * who asks for the tail (aws lambda invoke --log-type Tail) 100 ms, and every other caller nothing.
- */
-const OUTPUT_QUIET_MS = 100;
-const OUTPUT_WAIT_MS = 1_000;
 
 export interface DockerInvokerOptions {
-  /** The pool to reserve environments from; by default one over a DockerBackend of its own. */
-  pool?: EnvironmentPool;
-  /** Keep-alive and lifetime for the default pool. */
-  poolOptions?: EnvironmentPoolOptions;
+  /** The pool to reserve environments from. */
+  pool: EnvironmentPool;
   /** Where every environment's lines are filed (for `lambkin logs`); none by default. */
   logSink?: LogSink;
   /** The region and account the service's ARNs carry (LambdaApiServer's): its functions run there. DEFAULT_IDENTITY by default. */
@@ -45,34 +30,32 @@ export interface DockerInvokerOptions {
 
 export class DockerInvoker implements FunctionInvoker {
   readonly pool: EnvironmentPool;
-  private readonly ownsBackend: DockerBackend | undefined;
   private readonly logSink: LogSink | undefined;
   private readonly identity: ServiceIdentity;
 
-  constructor(options: DockerInvokerOptions = {}) {
-    if (options.pool) {
-      this.pool = options.pool;
-    } else {
-      this.ownsBackend = new DockerBackend();
-      this.pool = new EnvironmentPool(this.ownsBackend, options.poolOptions);
-    }
+  constructor(options: DockerInvokerOptions) {
+    this.pool = options.pool;
     this.logSink = options.logSink;
     this.identity = options.identity ?? DEFAULT_IDENTITY;
   }
 
   async invoke(fn: FunctionRecord, request: InvokeCall, options: InvokeOptions = {}): Promise<InvokeResult> {
-    const reservedAt = performance.now();
     const pooled = await this.reserve(fn, options);
     const environment = pooled.environment;
     const streamName = environment.spec.logStreamName ?? '';
-    const requestId = randomUUID();
-    const log = new InvokeLog((line) => this.logSink?.write(fn.name, streamName, line));
-    const output = new OutputCapture(environment);
+    // Platform lines go to the sink here; the runtime's get there through the environment's spec.
+    const log = new InvokeLog({
+      requestId: randomUUID(),
+      version: VERSION,
+      memorySizeMb: fn.memorySize,
+      write: (line) => this.logSink?.write(fn.name, streamName, line.replace(/\n$/, '')),
+    });
+    const stopOutput = environment.onOutput(({ line }) => log.runtimeLine(line));
     let outcome: InvokeOutcome;
     let initDurationMs: number | undefined;
     try {
       const invoking = environment.invoke({
-        requestId,
+        requestId: log.requestId,
         payload: request.payload,
         invokedFunctionArn: fn.arn,
         ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
@@ -80,29 +63,28 @@ export class DockerInvoker implements FunctionInvoker {
       });
       // The first invoke waits for the init phase (queued in the Runtime API until the runtime's first /next):
       // START follows the init's own output, and REPORT says how long the init took.
-      if (pooled.isColdStart) {
-        initDurationMs = (await environment.waitForInit()).initDurationMs;
-        // What this cold start cost, container start included: the eviction policy keeps costly ones longer.
-        this.pool.coldStartCost(pooled, performance.now() - reservedAt);
-      }
-      log.platform(startLine(requestId, VERSION));
+      if (pooled.isColdStart) initDurationMs = (await environment.waitForInit()).initDurationMs;
+      log.start();
       outcome = await invoking;
     } catch (error) {
-      output.stop();
+      stopOutput();
       this.pool.release(pooled);
       throw error;
     }
-    const ending = { pooled, fn, log, output, requestId, initDurationMs };
+    // Known now: once the environment is back in the pool another invoke may take it.
     const facts = { coldStart: pooled.isColdStart, provisioned: pooled.origin === 'provisioned', ...(initDurationMs !== undefined ? { initDurationMs } : {}) };
-    if (outcome.kind === 'streaming') {
-      // The caller reads the stream as it arrives; the environment stays busy until the runtime has finished it.
-      void outcome.end.then(
-        ({ durationMs }) => this.finish({ ...ending, durationMs }, false),
-        () => this.finish({ ...ending, durationMs: 0 }, false),
-      );
-      return { outcome, logTail: log.tail(), ...facts };
-    }
-    await this.finish({ ...ending, durationMs: outcome.durationMs }, request.logTail);
+    // A streamed answer's caller reads the stream as it arrives; the environment stays busy until the runtime has
+    // finished it, and END and REPORT follow then.
+    await log.finish(
+      outcome,
+      async () => {
+        stopOutput();
+        const maxMemoryUsedMb = await environment.maxMemoryUsedMb();
+        this.pool.release(pooled);
+        return { maxMemoryUsedMb, initDurationMs };
+      },
+      { waitForOutput: request.logTail },
+    );
     return { outcome, logTail: log.tail(), ...facts };
   }
 
@@ -127,10 +109,9 @@ export class DockerInvoker implements FunctionInvoker {
     return this.pool.snapshot();
   }
 
-  /** Stops every environment (and, when this invoker made its own backend, removes whatever it owns). */
+  /** Stops every environment (the backend, and whatever else it owns, is its creator's to close). */
   async close(): Promise<void> {
     await this.pool.close();
-    await this.ownsBackend?.close();
   }
 
   private poolFunction(fn: FunctionRecord): PoolFunction {
@@ -143,90 +124,6 @@ export class DockerInvoker implements FunctionInvoker {
     } catch (error) {
       throw lambdaErrorOf(error);
     }
-  }
-
-  /** After the invoke: the output that trails it, END and REPORT, then the environment goes back to the pool. */
-  private async finish(ending: InvokeEnding, waitForOutput: boolean): Promise<void> {
-    const { pooled, fn, log, requestId } = ending;
-    const lines = waitForOutput ? await ending.output.settle() : ending.output.end();
-    for (const line of lines) log.runtime(line);
-    const maxMemoryUsedMb = await pooled.environment.maxMemoryUsedMb();
-    this.pool.release(pooled);
-    log.platform(endLine(requestId));
-    log.platform(reportLine({ requestId, durationMs: ending.durationMs, memorySizeMb: fn.memorySize, maxMemoryUsedMb, initDurationMs: ending.initDurationMs }));
-  }
-}
-
-interface InvokeEnding {
-  pooled: PooledEnvironment;
-  fn: FunctionRecord;
-  log: InvokeLog;
-  output: OutputCapture;
-  requestId: string;
-  durationMs: number;
-  initDurationMs: number | undefined;
-}
-
-/** The runtime's output lines during one invoke. */
-class OutputCapture {
-  private readonly lines: string[] = [];
-  private lastLineAt = performance.now();
-  readonly stop: () => void;
-
-  constructor(environment: Environment) {
-    this.stop = environment.onOutput(({ line }) => {
-      this.lines.push(line);
-      this.lastLineAt = performance.now();
-    });
-  }
-
-  /** Waits for the output to go quiet (the last lines may trail the answer), then ends the capture. */
-  async settle(): Promise<string[]> {
-    const now = performance.now();
-    const giveUpAt = now + OUTPUT_WAIT_MS;
-    // Quiet counts from the answer too: a line may not have arrived at all yet.
-    this.lastLineAt = Math.max(this.lastLineAt, now);
-    while (performance.now() - this.lastLineAt < OUTPUT_QUIET_MS && performance.now() < giveUpAt) {
-      await new Promise((resolve) => setTimeout(resolve, OUTPUT_QUIET_MS));
-    }
-    return this.end();
-  }
-
-  /** Ends the capture now, with the lines seen so far. */
-  end(): string[] {
-    this.stop();
-    return this.lines;
-  }
-}
-
-/**
- * One invoke's log as X-Amz-Log-Result shows it: the platform's lines around the runtime's output. Only the tail
- * is kept. Platform lines also go to the sink (the runtime's lines get there through the environment's spec).
- */
-class InvokeLog {
-  private text = '';
-  private readonly toSink: (line: string) => void;
-
-  constructor(toSink: (line: string) => void) {
-    this.toSink = toSink;
-  }
-
-  platform(line: string): void {
-    this.append(line);
-    this.toSink(line.replace(/\n$/, ''));
-  }
-
-  runtime(line: string): void {
-    this.append(`${line}\n`);
-  }
-
-  tail(): string {
-    return this.text;
-  }
-
-  private append(text: string): void {
-    this.text += text;
-    if (this.text.length > 2 * LOG_TAIL_CHARS) this.text = this.text.slice(-LOG_TAIL_CHARS);
   }
 }
 

@@ -1,8 +1,10 @@
 // A FunctionInvoker that runs a zip function's extracted code with OUR runtime (runtime/bootstrap, Node 24) as a
 // local child process against a real RuntimeApiServer: the service's Invoke path end to end, without Docker.
 // One warm process per function revision; replaced after a timeout, a crash or an init failure, as an
-// execution environment would be.
-import { endLine, reportLine, startLine } from '../../src/runtime-api/platform-log.ts';
+// execution environment would be. The invoke's log is framed as the service frames it (src/runtime-api/invoke-log.ts).
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { InvokeLog } from '../../src/runtime-api/invoke-log.ts';
 import type { FunctionRecord } from '../../src/service/function-record.ts';
 import type { FunctionInvoker, InvokeCall, InvokeResult } from '../../src/service/invoker.ts';
 import { startRuntime, type RuntimeProcess } from './runtime-process.ts';
@@ -10,6 +12,8 @@ import { startRuntime, type RuntimeProcess } from './runtime-process.ts';
 interface WarmProcess {
   revisionId: string;
   runtime: RuntimeProcess;
+  /** Where the runtime's stdout lines go: the log of the invoke in flight. */
+  log: InvokeLog | undefined;
 }
 
 export class ProcessInvoker implements FunctionInvoker {
@@ -23,28 +27,27 @@ export class ProcessInvoker implements FunctionInvoker {
       throw new Error(`the process invoker runs nodejs24.x zip functions only; ${fn.name} is not one`);
     }
     const process = await this.processFor(fn, fn.code.taskRoot, fn.handler);
-    const runtime = process.runtime;
-    const logStart = runtime.stdout().length;
-    const outcome = await runtime.invoke(request.payload, {
+    const log = new InvokeLog({ requestId: randomUUID(), version: '$LATEST', memorySizeMb: fn.memorySize });
+    process.log = log;
+    log.start();
+    const outcome = await process.runtime.invoke(request.payload, {
+      requestId: log.requestId,
       payload: request.payload,
       timeoutMs: fn.timeout * 1000,
       invokedFunctionArn: fn.arn,
       clientContext: request.clientContext,
       traceId: request.traceId,
     });
-    // Logs travel through a pipe and the outcome through HTTP: give the pipe a moment to catch up.
-    await settled(runtime);
-    const output = runtime.stdout().slice(logStart);
-    if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit' || outcome.kind === 'init-error') {
-      await this.retire(fn.name);
-    }
-    const durationMs = 'durationMs' in outcome ? outcome.durationMs : 0;
-    const logTail =
-      startLine(outcome.requestId, '$LATEST') +
-      output +
-      endLine(outcome.requestId) +
-      reportLine({ requestId: outcome.requestId, durationMs, memorySizeMb: fn.memorySize, maxMemoryUsedMb: undefined });
-    return { outcome, logTail };
+    await log.finish(
+      outcome,
+      async () => {
+        if (process.log === log) process.log = undefined;
+        if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit' || outcome.kind === 'init-error') await this.retire(fn.name);
+        return { maxMemoryUsedMb: undefined };
+      },
+      { waitForOutput: request.logTail },
+    );
+    return { outcome, logTail: log.tail() };
   }
 
   /** Stops every process: call from afterEach/afterAll. */
@@ -66,7 +69,8 @@ export class ProcessInvoker implements FunctionInvoker {
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
       },
     });
-    const process = { revisionId: fn.revisionId, runtime };
+    const process: WarmProcess = { revisionId: fn.revisionId, runtime, log: undefined };
+    if (runtime.child.stdout) createInterface({ input: runtime.child.stdout }).on('line', (line) => process.log?.runtimeLine(line));
     this.warm.set(fn.name, process);
     return process;
   }
@@ -76,17 +80,5 @@ export class ProcessInvoker implements FunctionInvoker {
     const process = this.warm.get(name);
     this.warm.delete(name);
     await process?.runtime.stop();
-  }
-}
-
-/** Resolves once the runtime's output has stopped growing for a short while (at most half a second). */
-async function settled(runtime: RuntimeProcess): Promise<void> {
-  const deadline = Date.now() + 500;
-  let last = -1;
-  while (Date.now() < deadline) {
-    const length = runtime.stdout().length + runtime.stderr().length;
-    if (length === last) return;
-    last = length;
-    await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }
