@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
+import { logStreamName } from '../runtime-api/platform-log.ts';
 import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { ErrorBody, InvokeOutcome } from '../runtime-api/types.ts';
@@ -142,13 +143,12 @@ export class Emulator {
   /** The variables Lambda gives a runtime; the container's own (and the function's) are kept. */
   private runtimeEnvironment(): Record<string, string> {
     const { config } = this;
-    const today = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
     const env: Record<string, string> = {
       AWS_LAMBDA_FUNCTION_NAME: config.functionName,
       AWS_LAMBDA_FUNCTION_VERSION: config.functionVersion,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
       AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: `${today}/[${config.functionVersion}]${randomUUID().replaceAll('-', '')}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(config.functionVersion),
       AWS_REGION: config.region,
       AWS_DEFAULT_REGION: config.region,
       AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',

@@ -2,12 +2,15 @@
 // container's limits (memory without swap, CPU in proportion to memory, read-only root, a writable /tmp), and its
 // privileges (Lambda's unprivileged user, no capabilities, no privilege gain, lambkin's own network).
 // Pure functions, so the rules can be read and tested without an engine.
-import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
+import { logStreamName } from '../runtime-api/platform-log.ts';
 import type { EnvironmentSpec } from './backend.ts';
 import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
+
+// AWS_LAMBDA_LOG_STREAM_NAME's format is the platform log's (the emulator names its stream the same way).
+export { logStreamName };
 
 /** Lambda's memory-to-CPU ratio: 1,769 MB buys one full vCPU. */
 export const MB_PER_VCPU = 1769;
@@ -53,12 +56,6 @@ export const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
   'LAMBDA_TASK_ROOT',
   'LAMBDA_RUNTIME_DIR',
 ]);
-
-/** `YYYY/MM/DD/[<version>]<32 hex>`, as CloudWatch names a new environment's log stream. */
-export function logStreamName(version: string, now = new Date()): string {
-  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
-}
 
 /** The runtime's environment: Lambda's defaults, then the function's variables, then Lambda's reserved ones. */
 export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string): Record<string, string> {
