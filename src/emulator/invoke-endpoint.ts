@@ -1,13 +1,13 @@
 // The RIE's invoke path, `POST /2015-03-31/functions/function/invocations`, answered as the Lambda API answers a
 // synchronous Invoke: the runtime's body and Content-Type on success, the error JSON with X-Amz-Function-Error
 // on failure, streamed bodies passed through as they arrive.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { finished } from 'node:stream/promises';
 import { ALLOWED_HOSTS_ENV, BrowserGuard } from '../http/browser-guard.ts';
+import { answerOrCut, firstHeader, sendBody, sendJson } from '../http/headers.ts';
+import { readBodyUpTo } from '../http/read-body.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
-import { readBodyUpTo } from '../runtime-api/read-body.ts';
-import { listenTcp } from '../runtime-api/listen-tcp.ts';
+import { TrackedServer } from '../http/tracked-server.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { Emulator, EmulatorInvoke } from './emulator.ts';
 
@@ -17,8 +17,8 @@ export const MAX_REQUEST_BYTES = 6_291_456;
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
 
 /** A Lambda API error: the SDK reads the type from x-amzn-ErrorType and the message from `message`. */
-function sendServiceError(res: ServerResponse, status: number, type: string, message: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'x-amzn-ErrorType': type }).end(JSON.stringify({ Type: 'User', message }));
+function sendServiceError(res: ServerResponse, status: number, type: string, message: string, headers: OutgoingHttpHeaders = {}): void {
+  sendJson(res, status, JSON.stringify({ Type: 'User', message }), { ...headers, 'x-amzn-ErrorType': type });
 }
 
 export interface InvokeEndpointOptions {
@@ -27,8 +27,7 @@ export interface InvokeEndpointOptions {
 }
 
 export class InvokeEndpoint {
-  private readonly http: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: TrackedServer;
   private readonly emulator: Emulator;
   private readonly browserGuard: BrowserGuard;
 
@@ -40,29 +39,21 @@ export class InvokeEndpoint {
       howToAllow: (host) => `allow it with the container's environment variable ${ALLOWED_HOSTS_ENV}=${host}`,
     });
     // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
-    this.http = createServer(CALLER_FACING_SERVER_OPTIONS, (req, res) => {
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => {
         // The caller went away mid-request, or something broke here: never leave a request hanging.
-        if (!res.headersSent) sendServiceError(res, 500, 'ServiceException', String(error));
-        else res.destroy();
+        answerOrCut(res, () => sendServiceError(res, 500, 'ServiceException', String(error)));
       });
-    });
-    this.http.on('connection', (socket: Socket) => {
-      socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
+    };
+    this.http = new TrackedServer(CALLER_FACING_SERVER_OPTIONS, onRequest, { noDelay: true });
   }
 
   async listen(host: string, port: number): Promise<number> {
-    return (await listenTcp(this.http, port, host)).port;
+    return (await this.http.listen(port, host)).port;
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+    await this.http.close();
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -102,8 +93,8 @@ function parseInvoke(req: IncomingMessage, body: Buffer): EmulatorInvoke | strin
     return `Could not parse request body into json: ${(error as Error).message}`;
   }
   let clientContext: string | undefined;
-  const encoded = req.headers['x-amz-client-context'];
-  if (typeof encoded === 'string' && encoded !== '') {
+  const encoded = firstHeader(req.headers, 'x-amz-client-context');
+  if (encoded !== undefined && encoded !== '') {
     clientContext = Buffer.from(encoded, 'base64').toString('utf8');
     try {
       JSON.parse(clientContext);
@@ -111,18 +102,18 @@ function parseInvoke(req: IncomingMessage, body: Buffer): EmulatorInvoke | strin
       return 'Client context must be a valid Base64-encoded JSON object.';
     }
   }
-  const trace = req.headers['x-amzn-trace-id'];
-  return { payload, clientContext, traceId: typeof trace === 'string' ? trace : undefined };
+  return { payload, clientContext, traceId: firstHeader(req.headers, 'x-amzn-trace-id') };
 }
 
 function writeOutcome(res: ServerResponse, requestId: string, outcome: InvokeOutcome): void {
-  const headers: Record<string, string> = {
+  const headers: OutgoingHttpHeaders = {
     'X-Amzn-RequestId': requestId,
     'X-Amz-Executed-Version': '$LATEST',
   };
+  const failed = { ...headers, 'X-Amz-Function-Error': 'Unhandled' };
   switch (outcome.kind) {
     case 'success':
-      res.writeHead(200, { ...headers, 'Content-Type': outcome.contentType }).end(outcome.body);
+      sendBody(res, 200, outcome.contentType, outcome.body, headers);
       return;
     case 'streaming': {
       res.writeHead(200, { ...headers, 'Content-Type': outcome.contentType, Trailer: 'X-Amz-Function-Error, Lambda-Runtime-Function-Error-Type' });
@@ -139,11 +130,11 @@ function writeOutcome(res: ServerResponse, requestId: string, outcome: InvokeOut
     }
     case 'function-error':
     case 'init-error':
-      res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' }).end(outcome.body);
+      sendJson(res, 200, outcome.body, failed);
       return;
     case 'timeout':
     case 'runtime-exit':
-      res.writeHead(200, { ...headers, 'Content-Type': 'application/json', 'X-Amz-Function-Error': 'Unhandled' }).end(JSON.stringify(outcome.error));
+      sendJson(res, 200, JSON.stringify(outcome.error), failed);
       return;
   }
 }

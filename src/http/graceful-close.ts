@@ -7,8 +7,9 @@
 //   3. answers a request that arrives meanwhile on a connection that was already open with a clear refusal;
 //   4. when the grace runs out, answers what is still running with a clear error where no byte has been sent yet,
 //      cuts the rest (a streamed answer cannot take an error any more), and destroys the remaining sockets.
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TrackedServer } from './tracked-server.ts';
 
 /** How long the answers written when the grace runs out get to reach their callers before their sockets go. */
 const FLUSH_MS = 1_000;
@@ -20,21 +21,16 @@ export type ClosingAnswer =
   | 'grace-expired';
 
 export class GracefulCloser {
-  private readonly http: Server;
+  private readonly server: TrackedServer;
   private readonly answer: (res: ServerResponse, why: ClosingAnswer, graceMs: number) => void;
-  private readonly sockets = new Set<Socket>();
   private readonly inFlight = new Set<ServerResponse>();
   private closing: { graceMs: number; done: Promise<{ unfinished: number }> } | undefined;
   private onSettled: (() => void) | undefined;
 
   /** `answer` writes the server's own error (with `Connection: close` already set on `res`). */
-  constructor(http: Server, answer: (res: ServerResponse, why: ClosingAnswer, graceMs: number) => void) {
-    this.http = http;
+  constructor(server: TrackedServer, answer: (res: ServerResponse, why: ClosingAnswer, graceMs: number) => void) {
+    this.server = server;
     this.answer = answer;
-    http.on('connection', (socket: Socket) => {
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
-    });
   }
 
   /** Requests being served now (not counting those refused while closing). */
@@ -71,7 +67,7 @@ export class GracefulCloser {
   }
 
   private async closeNow(graceMs: number): Promise<{ unfinished: number }> {
-    const closed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const closed = this.server.stopListening();
     for (const res of this.inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
     if (graceMs > 0 && this.inFlight.size > 0) await this.settled(graceMs);
 
@@ -85,12 +81,10 @@ export class GracefulCloser {
       answered.add(res.socket);
       this.answer(res, 'grace-expired', graceMs);
     }
-    for (const socket of this.sockets) if (!answered.has(socket)) socket.destroy();
+    this.server.destroySockets(answered);
     // node:http ends each answered socket once its answer is written (Connection: close); a client that stops
     // reading must not hold the close up.
-    const flushed = setTimeout(() => {
-      for (const socket of this.sockets) socket.destroy();
-    }, FLUSH_MS);
+    const flushed = setTimeout(() => this.server.destroySockets(), FLUSH_MS);
     await closed;
     clearTimeout(flushed);
     return { unfinished };

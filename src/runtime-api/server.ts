@@ -2,7 +2,7 @@
 // InvokeStateMachine. The runtime inside the environment long-polls `/next`, then answers on `/response` or
 // `/error`; the environment's owner hands events in through invoke() and gets typed outcomes back.
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import {
@@ -16,8 +16,11 @@ import {
 } from './errors.ts';
 import { InvokeStateMachine, type DispatchedEvent, type InFlightInvoke, type Refusal } from './invoke-state-machine.ts';
 import { matchRoute } from './routes.ts';
-import { listenTcp } from './listen-tcp.ts';
+import { firstHeader, sendJson, sendText } from '../http/headers.ts';
+import { hostPort } from '../http/listen-tcp.ts';
+import { readBody } from '../http/read-body.ts';
 import { CONNECTIONS_CHECKING_INTERVAL_MS, HEADERS_TIMEOUT_MS } from '../http/server-timeouts.ts';
+import { TrackedServer } from '../http/tracked-server.ts';
 import type { ErrorBody, InitOutcome, InvokeOutcome, InvokeRequest, RuntimeApiServerOptions, StreamTrailers } from './types.ts';
 
 const ERROR_TYPE_HEADER = 'lambda-runtime-function-error-type';
@@ -31,13 +34,9 @@ const ACCEPTED = JSON.stringify({ status: 'OK' });
  */
 const RUNTIME_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
-/** A body read up to a limit: the bytes, or the size it reached when it was over. */
-type ReadBody = { ok: true; body: Buffer } | { ok: false; size: number } | { ok: false; aborted: true };
-
 export class RuntimeApiServer extends EventEmitter {
   private readonly machine = new InvokeStateMachine();
-  private readonly http: Server;
-  private readonly sockets = new Set<Socket>();
+  private readonly http: TrackedServer;
   private readonly host: string;
   private readonly port: number;
   private readonly maxResponseBytes: number;
@@ -50,27 +49,17 @@ export class RuntimeApiServer extends EventEmitter {
     this.port = options.port ?? 0;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
     this.allowedPeer = options.allowedPeer;
-    this.http = createServer(RUNTIME_API_SERVER_OPTIONS, (req, res) => this.handle(req, res));
-    this.http.on('connection', (socket: Socket) => {
-      if (this.allowedPeer !== undefined && peerAddress(socket) !== this.allowedPeer) {
-        // Not this environment's container: another container, another function, another host. Nothing is read,
-        // so no event can be taken and no answer forged.
-        this.emit('refused', peerAddress(socket));
-        socket.destroy();
-        return;
-      }
-      socket.setNoDelay(true);
-      this.sockets.add(socket);
-      socket.once('close', () => this.sockets.delete(socket));
+    this.http = new TrackedServer(RUNTIME_API_SERVER_OPTIONS, (req, res) => this.handle(req, res), {
+      accept: (socket) => this.accepts(socket),
+      noDelay: true,
     });
     this.machine.on('timeout', (requestId: string) => this.emit('timeout', requestId));
   }
 
   /** Starts listening; resolves the `host:port` to give the runtime as AWS_LAMBDA_RUNTIME_API. */
   async listen(): Promise<string> {
-    const address = await listenTcp(this.http, this.port, this.host);
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.boundAddress = `${host}:${address.port}`;
+    const address = await this.http.listen(this.port, this.host);
+    this.boundAddress = hostPort(address.address, address.port);
     return this.boundAddress;
   }
 
@@ -83,6 +72,16 @@ export class RuntimeApiServer extends EventEmitter {
   /** Serve only this peer address from now on (the container's, once it is known or has changed). */
   allowOnly(address: string): void {
     this.allowedPeer = address;
+  }
+
+  /**
+   * Whether a new connection is this environment's. One from another container, another function or another host
+   * is cut before a byte of it is read, so no event can be taken and no answer forged.
+   */
+  private accepts(socket: Socket): boolean {
+    if (this.allowedPeer === undefined || peerAddress(socket) === this.allowedPeer) return true;
+    this.emit('refused', peerAddress(socket));
+    return false;
   }
 
   /** Delivers an event and resolves with how the invoke ended. Invokes queue while the runtime is busy. */
@@ -110,7 +109,7 @@ export class RuntimeApiServer extends EventEmitter {
    * a `/next` it sent before it died cannot pass for the new runtime's first.
    */
   reset(): void {
-    for (const socket of this.sockets) socket.destroy();
+    this.http.destroySockets();
     this.machine.reset();
   }
 
@@ -131,10 +130,7 @@ export class RuntimeApiServer extends EventEmitter {
   /** Fails whatever still waits, closes the listener and every connection. */
   async close(): Promise<void> {
     this.machine.shutdown('Runtime API server closed');
-    await new Promise<void>((resolve) => {
-      this.http.close(() => resolve());
-      for (const socket of this.sockets) socket.destroy();
-    });
+    await this.http.close();
   }
 
   // --- HTTP ----------------------------------------------------------------------------------------------------
@@ -151,7 +147,7 @@ export class RuntimeApiServer extends EventEmitter {
       case 'init-error':
         return void this.handleInitError(req, res);
       case 'ping':
-        return void res.writeHead(200, { 'Content-Type': 'text/plain' }).end('pong');
+        return sendText(res, 200, 'pong');
       case 'method-not-allowed':
         return this.reject(req, res, { status: 405, body: methodNotAllowed(req.method ?? '', req.url ?? '') });
       case 'not-found':
@@ -181,17 +177,10 @@ export class RuntimeApiServer extends EventEmitter {
     if ('status' in invoke) return this.reject(req, res, invoke);
     if (mode === 'streaming') return this.streamResponse(req, res, invoke);
 
-    const read = await this.readBody(req);
+    const read = await readBody(req, this.maxResponseBytes);
     if (!read.ok) {
       if ('aborted' in read) return this.machine.abandonAnswer(invoke);
-      this.machine.finish(invoke, {
-        kind: 'function-error',
-        requestId,
-        error: responseSizeTooLarge(read.size, this.maxResponseBytes),
-        body: Buffer.from(JSON.stringify(responseSizeTooLarge(read.size, this.maxResponseBytes))),
-        durationMs: performance.now() - invoke.startedAt,
-      });
-      return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
+      return this.answerTooLarge(res, invoke, read.size);
     }
     this.machine.finish(invoke, {
       kind: 'success',
@@ -200,7 +189,7 @@ export class RuntimeApiServer extends EventEmitter {
       contentType: req.headers['content-type'] ?? 'application/json',
       durationMs: performance.now() - invoke.startedAt,
     });
-    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+    sendJson(res, 202, ACCEPTED);
   }
 
   private streamResponse(req: IncomingMessage, res: ServerResponse, invoke: InFlightInvoke): void {
@@ -226,7 +215,7 @@ export class RuntimeApiServer extends EventEmitter {
       ended = true;
       body.end();
       complete(readTrailers(req));
-      res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+      sendJson(res, 202, ACCEPTED);
     });
     req.once('aborted', () => {
       if (ended) return;
@@ -242,21 +231,14 @@ export class RuntimeApiServer extends EventEmitter {
   private async handleInvokeError(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const invoke = this.machine.beginAnswer(requestId);
     if ('status' in invoke) return this.reject(req, res, invoke);
-    const read = await this.readBody(req);
+    const read = await readBody(req, this.maxResponseBytes);
     if (!read.ok) {
       if ('aborted' in read) return this.machine.abandonAnswer(invoke);
-      this.machine.finish(invoke, {
-        kind: 'function-error',
-        requestId,
-        error: responseSizeTooLarge(read.size, this.maxResponseBytes),
-        body: Buffer.from(JSON.stringify(responseSizeTooLarge(read.size, this.maxResponseBytes))),
-        durationMs: performance.now() - invoke.startedAt,
-      });
-      return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
+      return this.answerTooLarge(res, invoke, read.size);
     }
-    const headerType = headerValue(req, ERROR_TYPE_HEADER);
+    const headerType = firstHeader(req.headers, ERROR_TYPE_HEADER);
     const error = parseRuntimeErrorBody(read.body, headerType);
-    const xrayErrorCause = headerValue(req, XRAY_CAUSE_HEADER);
+    const xrayErrorCause = firstHeader(req.headers, XRAY_CAUSE_HEADER);
     this.machine.finish(invoke, {
       kind: 'function-error',
       requestId,
@@ -265,37 +247,31 @@ export class RuntimeApiServer extends EventEmitter {
       durationMs: performance.now() - invoke.startedAt,
       ...(xrayErrorCause ? { xrayErrorCause } : {}),
     });
-    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+    sendJson(res, 202, ACCEPTED);
   }
 
   private async handleInitError(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const read = await this.readBody(req);
+    const read = await readBody(req, this.maxResponseBytes);
     if (!read.ok) {
       if ('aborted' in read) return;
       return this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
     }
-    const error = parseRuntimeErrorBody(read.body, headerValue(req, ERROR_TYPE_HEADER));
+    const error = parseRuntimeErrorBody(read.body, firstHeader(req.headers, ERROR_TYPE_HEADER));
     const refusal = this.machine.initError(error, bodyForCaller(read.body, error));
     if (refusal) return this.send(res, refusal.status, refusal.body);
-    res.writeHead(202, { 'Content-Type': 'application/json' }).end(ACCEPTED);
+    sendJson(res, 202, ACCEPTED);
   }
 
-  /** Reads a request body, stopping to keep only a count once it passes the response limit. */
-  private readBody(req: IncomingMessage): Promise<ReadBody> {
-    const limit = this.maxResponseBytes;
-    const declared = Number(req.headers['content-length']);
-    return new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let over = declared > limit;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > limit) over = true;
-        if (!over) chunks.push(chunk);
-      });
-      req.once('end', () => resolve(over ? { ok: false, size } : { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-      req.once('aborted', () => resolve({ ok: false, aborted: true }));
+  /** A function's answer past the response limit: its invoke fails with Function.ResponseSizeTooLarge, the runtime hears 413. */
+  private answerTooLarge(res: ServerResponse, invoke: InFlightInvoke, size: number): void {
+    this.machine.finish(invoke, {
+      kind: 'function-error',
+      requestId: invoke.requestId,
+      error: responseSizeTooLarge(size, this.maxResponseBytes),
+      body: Buffer.from(JSON.stringify(responseSizeTooLarge(size, this.maxResponseBytes))),
+      durationMs: performance.now() - invoke.startedAt,
     });
+    this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
   }
 
   /** Answers an error; the request body is drained so the keep-alive connection stays usable. */
@@ -305,7 +281,7 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   private send(res: ServerResponse, status: number, body: ErrorBody): void {
-    res.writeHead(status, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+    sendJson(res, status, JSON.stringify(body));
   }
 }
 
@@ -327,11 +303,6 @@ const RUNTIME_API_SERVER_OPTIONS = {
 function peerAddress(socket: Socket): string | undefined {
   const address = socket.remoteAddress;
   return address?.startsWith('::ffff:') ? address.slice(7) : address;
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /** The caller gets the runtime's body as posted when it is JSON, else a JSON error made from it. */

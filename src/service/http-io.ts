@@ -1,6 +1,7 @@
 // Reading requests and writing answers on node:http, in the Lambda API's conventions.
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
+import { sendJson } from '../http/headers.ts';
 import { invalidRequestContent, type LambdaError } from './lambda-error.ts';
 
 export interface ServiceResponse {
@@ -12,8 +13,6 @@ export interface ServiceResponse {
   /** Trailers to add once a streamed body has ended. */
   trailers?: Promise<Record<string, string>>;
 }
-
-export { readBodyUpTo as readBody } from '../runtime-api/read-body.ts';
 
 /** A control-plane request body as a JSON object; `{}` when empty. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
@@ -31,20 +30,13 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 export function sendError(res: ServerResponse, error: LambdaError, requestId: string): void {
-  res
-    .writeHead(error.status, {
-      ...error.headers,
-      'Content-Type': 'application/json',
-      'x-amzn-ErrorType': error.type,
-      'x-amzn-RequestId': requestId,
-    })
-    .end(error.toBody());
+  sendJson(res, error.status, error.toBody(), { ...error.headers, 'x-amzn-ErrorType': error.type, 'x-amzn-RequestId': requestId });
 }
 
 export function sendResponse(res: ServerResponse, response: ServiceResponse, requestId: string): void {
   const headers: Record<string, string> = { 'x-amzn-RequestId': requestId, ...response.headers };
   if (response.json !== undefined) {
-    res.writeHead(response.status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(response.json));
+    sendJson(res, response.status, JSON.stringify(response.json), headers);
     return;
   }
   const body = response.body;

@@ -1,4 +1,5 @@
 // Maps a request line to the Lambda API operation it names, with its decoded FunctionName.
+import { requestUrl } from '../http/request-url.ts';
 
 export type Operation =
   | 'CreateFunction'
@@ -75,7 +76,7 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
 export function matchRoute(method: string, url: string): RouteMatch | undefined {
-  const parsed = new URL(url, 'http://lambkin.invalid');
+  const parsed = requestUrl(url);
   for (const route of ROUTES) {
     if (route.method !== method) continue;
     if (route.query && parsed.searchParams.get(route.query[0]) !== route.query[1]) continue;

@@ -1,7 +1,7 @@
 // LambdaApiServer: the Lambda API over HTTP (node:http), as @aws-sdk/client-lambda and the AWS CLI speak it.
 // Routing, body limits and error answers live here; each operation is a handler in handlers/.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
 import type { FunctionStore } from './storage/function-store.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
@@ -20,11 +20,15 @@ import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
-import { readBody, sendError, sendResponse } from './http-io.ts';
-import { listenTcp } from '../runtime-api/listen-tcp.ts';
+import { sendError, sendResponse } from './http-io.ts';
 import { BrowserGuard } from '../http/browser-guard.ts';
 import { GracefulCloser, type ClosingAnswer } from '../http/graceful-close.ts';
+import { answerOrCut, sendBody, sendJson, sendText } from '../http/headers.ts';
+import { hostPort } from '../http/listen-tcp.ts';
+import { readBodyUpTo } from '../http/read-body.ts';
+import { requestUrl } from '../http/request-url.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
+import { TrackedServer } from '../http/tracked-server.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { accessDenied, asLambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { matchRoute, type Operation } from './router.ts';
@@ -93,7 +97,7 @@ export interface ServiceMetricsSource extends InvokeObserver {
 }
 
 export class LambdaApiServer {
-  private readonly http: Server;
+  private readonly http: TrackedServer;
   private readonly closer: GracefulCloser;
   private readonly browserGuard: BrowserGuard;
   private readonly context: ServiceContext;
@@ -121,7 +125,7 @@ export class LambdaApiServer {
       howToAllow: options.howToAllowHost ?? ((host) => `allow it with LAMBKIN_ALLOWED_HOSTS=${host}`),
     });
     // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
-    this.http = createServer(CALLER_FACING_SERVER_OPTIONS, (req, res) => void this.handle(req, res));
+    this.http = new TrackedServer(CALLER_FACING_SERVER_OPTIONS, (req, res) => void this.handle(req, res));
     this.closer = new GracefulCloser(this.http, (res, why, graceMs) => this.answerWhileClosing(res, why, graceMs));
   }
 
@@ -132,14 +136,13 @@ export class LambdaApiServer {
   /** Starts listening (after restoring the stored functions' concurrency); resolves the base URL for the SDK. */
   async listen(): Promise<string> {
     await this.restoreConcurrency();
-    this.boundPort = (await listenTcp(this.http, this.port, this.host)).port;
+    this.boundPort = (await this.http.listen(this.port, this.host)).port;
     return this.url;
   }
 
   get url(): string {
     if (this.boundPort === undefined) throw new Error('LambdaApiServer.listen() has not completed');
-    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `http://${host}:${this.boundPort}`;
+    return `http://${hostPort(this.host, this.boundPort)}`;
   }
 
   /** Requests being served now (invokes included). */
@@ -192,10 +195,10 @@ export class LambdaApiServer {
       const route = matchRoute(req.method ?? '', req.url ?? '/');
       if (!route) {
         req.resume();
-        throw unknownOperation(req.method ?? '', new URL(req.url ?? '/', 'http://lambkin.invalid').pathname);
+        throw unknownOperation(req.method ?? '', requestUrl(req.url).pathname);
       }
       const limit = route.operation === 'Invoke' ? MAX_SYNC_PAYLOAD_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
-      const body = await readBody(req, limit);
+      const body = await readBodyUpTo(req, limit);
       if (body === undefined) throw requestTooLarge(limit, LIMIT_NAMES[route.operation] ?? route.operation);
       const response = await HANDLERS[route.operation](this.context, {
         functionName: route.functionName,
@@ -213,8 +216,7 @@ export class LambdaApiServer {
       if (res.writableEnded) return;
       const answer = asLambdaError(error);
       if (!answer) this.onInternalError(error);
-      if (res.headersSent) return void res.destroy();
-      sendError(res, answer ?? serviceError(`Internal error: ${String(error)}`), requestId);
+      answerOrCut(res, () => sendError(res, answer ?? serviceError(`Internal error: ${String(error)}`), requestId));
     }
   }
 
@@ -243,11 +245,10 @@ export class LambdaApiServer {
       const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
       const status = buildStatus(functions, pool, this.context.scheduler.snapshot());
       if (res.writableEnded) return; // the service stopped meanwhile, and said so
-      res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify(status));
+      sendJson(res, 200, JSON.stringify(status));
     } catch (error) {
       this.onInternalError(error);
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`status unavailable: ${String(error)}\n`);
+      answerOrCut(res, () => sendText(res, 500, `status unavailable: ${String(error)}\n`));
     }
   }
 
@@ -255,11 +256,10 @@ export class LambdaApiServer {
     try {
       const text = await metrics.render();
       if (res.writableEnded) return;
-      res.writeHead(200, { 'Content-Type': metrics.contentType }).end(text);
+      sendBody(res, 200, metrics.contentType, text);
     } catch (error) {
       this.onInternalError(error);
-      if (res.headersSent) return void res.destroy();
-      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(`metrics unavailable: ${String(error)}\n`);
+      answerOrCut(res, () => sendText(res, 500, `metrics unavailable: ${String(error)}\n`));
     }
   }
 }

@@ -14,3 +14,8 @@ export function listenTcp(server: Server, port: number, host: string): Promise<A
     });
   });
 }
+
+/** `host:port` as a URL or AWS_LAMBDA_RUNTIME_API writes it: an IPv6 address (it has colons) in brackets. */
+export function hostPort(host: string, port: number): string {
+  return `${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
