@@ -6,7 +6,7 @@
 //            Retry-After) until it succeeds: the time until all BURST have been served by RESERVED environments,
 //            the throttles seen on the way, and the most invokes in flight at once (never above RESERVED).
 import { Pool, type Client } from 'undici';
-import { makeZip } from '../test/support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 import { apiCall, FUNCTIONS } from './lambda-http.ts';
 import { round } from './stats.mjs';
 

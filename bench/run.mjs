@@ -26,7 +26,7 @@
 // Usage: npm run bench                  a table on stdout
 //        npm run -s bench -- --json     one JSON object on stdout, nothing else (progress goes to stderr);
 //                                       without -s, npm itself prints its "> lambkin@… bench" banners on stdout
-// The first run builds aws-lambda-ric into the cache (test/support/aws-lambda-ric.ts; a minute or two, once);
+// The first run builds aws-lambda-ric into the cache (tools/aws-lambda-ric.ts; a minute or two, once);
 // after that the bench takes about a minute (20 s of it before the serve section). `npm run bench` builds dist/
 // first (prebench); this file is plain ESM and loads runtime-loop.ts, emulator.ts and serve.ts through Node 24's
 // type stripping, so it needs the project's Node 24.
@@ -46,7 +46,7 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
 const progress = (line) => process.stderr.write(`[bench] ${line}\n`);
 
 const { runtimesUnderTest, startEnvironment, measureStartup, warmUp, measureThroughput } = await import('./runtime-loop.ts');
-const { AWS_LAMBDA_RIC_VERSION } = await import('../test/support/aws-lambda-ric.ts');
+const { AWS_LAMBDA_RIC_VERSION } = await import('../tools/aws-lambda-ric.ts');
 
 const runtimes = await runtimesUnderTest();
 const order = [runtimes.ours, runtimes.ric];

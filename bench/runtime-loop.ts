@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { RuntimeApiServer } from '../src/runtime-api/index.ts';
-import { AWS_LAMBDA_RIC_VERSION, awsLambdaRicCommand, installAwsLambdaRic } from '../test/support/aws-lambda-ric.ts';
+import { AWS_LAMBDA_RIC_VERSION, awsLambdaRicCommand, installAwsLambdaRic } from '../tools/aws-lambda-ric.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TASK_ROOT = join(REPO_ROOT, 'bench', 'handler');

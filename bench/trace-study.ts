@@ -1,5 +1,5 @@
-// The keep-alive trace study: one synthetic Azure-like day (bench/trace/generate.ts) replayed through the pool
-// simulation (bench/trace/simulate.ts) under Lambda's fixed 10-minute keep-alive and under the hybrid histogram
+// The keep-alive trace study: one synthetic Azure-like day (tools/trace/generate.ts) replayed through the pool
+// simulation (tools/trace/simulate.ts) under Lambda's fixed 10-minute keep-alive and under the hybrid histogram
 // policy of "Serverless in the Wild" (src/environments/hybrid-keep-alive.ts): as lambkin runs it (its defaults:
 // idle times per concurrency level, a histogram trusted from 10 samples and a bin-count CV of 2, the keep-alive
 // window ended at the 99th percentile or sooner where it stops paying for itself, a cold start priced at 30 minutes
@@ -10,8 +10,8 @@
 // Run directly: npx node bench/trace-study.ts [--seed N] [--json]        (about a second)
 import { FixedKeepAlive, type KeepAlivePolicy } from '../src/environments/keep-alive.ts';
 import { HybridHistogramKeepAlive } from '../src/environments/hybrid-keep-alive.ts';
-import { generateTrace, type FunctionKind, type Trace } from './trace/generate.ts';
-import { simulate, type SimulationResult } from './trace/simulate.ts';
+import { generateTrace, type FunctionKind, type Trace } from '../tools/trace/generate.ts';
+import { simulate, type SimulationResult } from '../tools/trace/simulate.ts';
 
 const FIXED_KEEP_ALIVE_MS = 10 * 60_000;
 /** The seed the bench reports; `--seed N` replays another day. */

@@ -15,7 +15,7 @@ import { containerExists } from './support/containers.ts';
 import { DockerSocketProxy, type DroppedEngine } from './support/docker-socket-proxy.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const docked = await requireDocker();
 

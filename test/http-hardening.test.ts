@@ -18,7 +18,7 @@ import { nodeRuntimeBootstrap, repoRoot, startEmulator, stopAllEmulators, type R
 import { failure, makeDataDir, removeDataDir } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = `

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { HybridHistogramKeepAlive } from '../src/environments/hybrid-keep-alive.ts';
 import { FixedKeepAlive } from '../src/environments/keep-alive.ts';
-import { simulate, type SimEvent } from '../bench/trace/simulate.ts';
+import { simulate, type SimEvent } from '../tools/trace/simulate.ts';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;

@@ -16,7 +16,7 @@ import { FUNCTION_LABEL, OWNER_LABEL, type EnvironmentPoolOptions } from '../src
 import { buildImage, containerExists, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const docked = await requireDocker();
 

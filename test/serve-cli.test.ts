@@ -12,8 +12,8 @@ import { request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { requireDocker } from './support/docker.ts';
-import { lambkinBin as lambkin, startServe as startServeProcess, withNode24, type ServeProcess } from './support/serve-process.ts';
-import { makeZip } from './support/zip.ts';
+import { lambkinBin as lambkin, startServe as startServeProcess, withNode24, type ServeProcess } from '../tools/serve-process.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const RIE_PATH = '/2015-03-31/functions/function/invocations';

@@ -14,7 +14,7 @@ import {
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const docked = await requireDocker();
 

@@ -1,5 +1,5 @@
 // An Image function whose runtime is AWS's own Node.js runtime client (aws-lambda-ric 4.x, built on demand by
-// test/support/aws-lambda-ric.ts for the project's Node 24 on Debian bookworm, the Node and glibc of
+// tools/aws-lambda-ric.ts for the project's Node 24 on Debian bookworm, the Node and glibc of
 // lambkin/nodejs:24), run by the service behind `lambkin serve` (LambdaApiServer over a DockerInvoker, one
 // container per environment) and invoked through the real @aws-sdk/client-lambda. The image never touches
 // lambkin's runtime or entrypoint: its ENTRYPOINT is the ric's bin, so this is our Runtime API server talking to
@@ -11,7 +11,7 @@
 import { CreateFunctionCommand, InvokeCommand, type LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { installAwsLambdaRic } from './support/aws-lambda-ric.ts';
+import { installAwsLambdaRic } from '../tools/aws-lambda-ric.ts';
 import { buildImage, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';

@@ -23,7 +23,7 @@ import { formatStatus } from '../src/cli/status.ts';
 import { containerExists } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const docked = await requireDocker();
 

@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';

@@ -20,7 +20,7 @@ import { writeZip, type PackageEntry } from '../src/packaging/zip-package.ts';
 import type { FunctionInvoker, SqliteFunctionStore } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { manyEntriesZip } from './support/many-entries-zip.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const noInvoker: FunctionInvoker = {

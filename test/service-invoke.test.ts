@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaApiServer } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 

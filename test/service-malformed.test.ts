@@ -8,7 +8,7 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
-import { makeZip } from './support/zip.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = 'export const handler = async (event) => ({ echoed: event });';

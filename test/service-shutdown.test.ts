@@ -13,8 +13,8 @@ import { requireDocker } from './support/docker.ts';
 import { failure, makeDataDir, removeDataDir } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
-import { lambkinBin, startServe, withNode24, type ServeProcess } from './support/serve-process.ts';
-import { makeZip } from './support/zip.ts';
+import { lambkinBin, startServe, withNode24, type ServeProcess } from '../tools/serve-process.ts';
+import { makeZip } from '../tools/zip.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = `

@@ -4,7 +4,7 @@
 // 4.x and our runtime agree (reference/node-runtime.md): 4.x dropped callback handlers and context.succeed/fail.
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { awsLambdaRicCommand, installAwsLambdaRic, type AwsLambdaRicInstall } from './support/aws-lambda-ric.ts';
+import { awsLambdaRicCommand, installAwsLambdaRic, type AwsLambdaRicInstall } from '../tools/aws-lambda-ric.ts';
 import { describeOutcome, functionError, handlerFixtures, successJson } from './support/runtime-process.ts';
 import { startThirdPartyRuntime, stopAllThirdPartyRuntimes } from './support/third-party-runtime.ts';
 import type { InvokeOutcome } from '../src/runtime-api/index.ts';

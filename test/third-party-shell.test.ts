@@ -3,7 +3,7 @@
 // bring. The bootstrap and its handler functions are in test/fixtures/shell-runtime/.
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureDebianTools } from './support/debian-packages.ts';
+import { ensureDebianTools } from '../tools/debian-packages.ts';
 import { startThirdPartyRuntime, stopAllThirdPartyRuntimes, type RuntimeCommand } from './support/third-party-runtime.ts';
 
 const TASK_ROOT = fileURLToPath(new URL('./fixtures/shell-runtime/', import.meta.url));

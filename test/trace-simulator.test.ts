@@ -1,9 +1,9 @@
-// The keep-alive trace simulation (bench/trace/simulate.ts) on tiny hand-made traces: what counts as a cold start,
+// The keep-alive trace simulation (tools/trace/simulate.ts) on tiny hand-made traces: what counts as a cold start,
 // how pre-warm decisions are applied, and the memory-time arithmetic; and the trace generator's determinism.
 import { describe, expect, it } from 'vitest';
 import { FixedKeepAlive, type KeepAliveDecision, type KeepAlivePolicy } from '../src/environments/keep-alive.ts';
-import { simulate, type SimEvent } from '../bench/trace/simulate.ts';
-import { generateTrace } from '../bench/trace/generate.ts';
+import { simulate, type SimEvent } from '../tools/trace/simulate.ts';
+import { generateTrace } from '../tools/trace/generate.ts';
 
 const SECOND = 1_000;
 const fn = { name: 'f', memoryMb: 1024, coldStartMs: 500 };

@@ -4,14 +4,10 @@
 // in its own process group because these runtimes leave children behind (a shell's curl and sleep) that must die
 // with it.
 import type { RuntimeApiServer } from '../../src/runtime-api/index.ts';
+import type { RuntimeCommand } from '../../tools/runtime-command.ts';
 import { launchRuntime, runtimeRegistry, type RuntimeProcess } from './runtime-process.ts';
 
-/** How to start a runtime process: the executable, its arguments, and variables to add to its environment. */
-export interface RuntimeCommand {
-  command: string;
-  args: string[];
-  env: Record<string, string>;
-}
+export type { RuntimeCommand } from '../../tools/runtime-command.ts';
 
 export interface ThirdPartyRuntimeOptions {
   /** `_HANDLER` */

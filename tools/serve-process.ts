@@ -3,8 +3,9 @@
 // CLI tests and the serve bench.
 import { execa, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
-import { repoRoot } from './emulator-process.ts';
+import { fileURLToPath } from 'node:url';
 
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const lambkinBin = join(repoRoot, 'bin', 'lambkin');
 /** bin/lambkin runs `node` from PATH: this process's Node (24) first. */
 export const withNode24 = { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` };

@@ -1,4 +1,4 @@
-// Writes zip archives for tests (yazl is not a dependency): deflated or stored entries, Unix modes and
+// Writes zip archives for tests and the bench (yazl is not a dependency): deflated or stored entries, Unix modes and
 // symlinks, and names as given, so a test can also build the hostile archives (`../escape`) a service must refuse.
 import { crc32, deflateRawSync } from 'node:zlib';
 

@@ -14,11 +14,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa, execaSync } from 'execa';
 import { ensureDebianTools, lastLines } from './debian-packages.ts';
-import type { RuntimeCommand } from './third-party-runtime.ts';
+import type { RuntimeCommand } from './runtime-command.ts';
 
 export const AWS_LAMBDA_RIC_VERSION = '4.0.2';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MARKER_FILE = '.lambkin-install-complete.json';
 const LOCK_WAIT_MS = 10 * 60_000;
 const HEARTBEAT_MS = 20_000;
