@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES } from '../../limits/package-limits.ts';
 import type { ZipCode } from '../function-record.ts';
-import { extractZip, inspectZip } from './zip-extract.ts';
+import { extractZip, inspectZip, type ZipLimits } from './zip-extract.ts';
 import { exists } from './path-exists.ts';
 
 const HEX = /^[0-9a-f]{64}$/;
@@ -169,17 +169,7 @@ export class CodeStore {
    * (their zip is missing or unreadable).
    */
   async repair(wanted: ReadonlySet<string>): Promise<string[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.dir);
-    } catch {
-      return [];
-    }
-    for (const name of names) {
-      if (name.startsWith('.staging-') || name.startsWith('.removing-') || name.endsWith('.partial')) {
-        await rm(join(this.dir, name), { recursive: true, force: true });
-      }
-    }
+    if (!(await removeCrashLeftovers(this.dir))) return [];
     const failed: string[] = [];
     for (const taskRoot of wanted) {
       if (!this.marks.open) break;
@@ -213,7 +203,7 @@ export class CodeStore {
     const taskRoot = join(this.dir, hex);
     const staging = join(this.dir, `.staging-${hex}-${randomUUID()}`);
     try {
-      const size = await extractZip(zip, staging, this.maxUnzippedBytes, this.maxEntries);
+      const size = await extractZip(zip, staging, this.limits());
       await rename(staging, taskRoot).catch(async (error: NodeJS.ErrnoException) => {
         if (error.code !== 'ENOTEMPTY' && error.code !== 'EEXIST') throw error;
       });
@@ -243,7 +233,7 @@ export class CodeStore {
     }
   }
 
-  private limits() {
+  private limits(): ZipLimits {
     return { maxUnzippedBytes: this.maxUnzippedBytes, maxEntries: this.maxEntries };
   }
 
@@ -261,6 +251,25 @@ export class CodeStore {
     });
     return result;
   }
+}
+
+/**
+ * What a crash may leave in `dir` (staging folders, trees being removed, partial zips) goes. Resolves false when
+ * `dir` cannot be read (it does not exist yet).
+ */
+export async function removeCrashLeftovers(dir: string): Promise<boolean> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return false;
+  }
+  for (const name of names) {
+    if (name.startsWith('.staging-') || name.startsWith('.removing-') || name.endsWith('.partial')) {
+      await rm(join(dir, name), { recursive: true, force: true });
+    }
+  }
+  return true;
 }
 
 /** Which boot of the machine this is: Linux names each; elsewhere the boot time, to the minute. */

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { CodeStore, type DurableMarks, syncTree } from './code-store.ts';
+import { CodeStore, type DurableMarks, removeCrashLeftovers, syncTree } from './code-store.ts';
 import { exists } from './path-exists.ts';
 import type { FunctionLayer, ZipCode } from '../function-record.ts';
 import { lambdaTimestamp } from '../function-record.ts';
@@ -169,11 +169,7 @@ export class SqliteLayerStore implements LayerStore {
    */
   async repair(wantedTrees: ReadonlySet<string>, merges: ReadonlyMap<string, readonly FunctionLayer[]>): Promise<string[]> {
     const failed = await this.code.repair(wantedTrees);
-    for (const name of await readdir(this.optDir).catch(() => [] as string[])) {
-      if (name.startsWith('.staging-') || name.startsWith('.removing-') || name.endsWith('.partial')) {
-        await rm(join(this.optDir, name), { recursive: true, force: true });
-      }
-    }
+    await removeCrashLeftovers(this.optDir);
     for (const [directory, layers] of merges) {
       if (!this.marks.open) break;
       if (this.marks.has(directory)) continue;

@@ -1,6 +1,6 @@
 // Unpacks a deployment package the way Lambda accepts one: nothing may land outside the target folder
-// (zip-slip), the whole package may not unzip to more than 250 MB, and it may hold no more than
-// MAX_PACKAGE_ENTRIES entries. The count comes from the end-of-central-directory record and the sizes from the
+// (zip-slip), the whole package may not unzip to more than its limit (Lambda's 250 MB), and it may hold no more
+// entries than its limit (MAX_PACKAGE_ENTRIES; both from src/limits/package-limits.ts, by way of the code store). The count comes from the end-of-central-directory record and the sizes from the
 // central directory, all checked before anything is written; each entry's real size and CRC are verified as it is
 // unpacked.
 //
@@ -17,13 +17,12 @@ import { pipeline } from 'node:stream/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { crc32, inflateRawSync } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES } from '../../limits/package-limits.ts';
 import { InvalidZip, StorageRefusal, TooManyZipEntries, UnzippedSizeTooLarge } from './errors.ts';
 
-/** What a zip's directory declares, checked against the limits. */
+/** The limits a zip's directory is checked against (the code store's: src/limits/package-limits.ts by default). */
 export interface ZipLimits {
-  maxUnzippedBytes?: number;
-  maxEntries?: number;
+  maxUnzippedBytes: number;
+  maxEntries: number;
 }
 
 const S_IFMT = 0o170000;
@@ -68,10 +67,10 @@ async function openZip(zip: Buffer, maxEntries: number): Promise<ZipFile> {
 }
 
 /** The number of entries and the total uncompressed size `zip`'s directory declares; refuses what breaks the limits. */
-export async function inspectZip(zip: Buffer, limits: ZipLimits = {}): Promise<{ entryCount: number; unzippedBytes: number }> {
-  const zipfile = await openZip(zip, limits.maxEntries ?? MAX_PACKAGE_ENTRIES);
+export async function inspectZip(zip: Buffer, limits: ZipLimits): Promise<{ entryCount: number; unzippedBytes: number }> {
+  const zipfile = await openZip(zip, limits.maxEntries);
   try {
-    const { total } = await listEntries(zipfile, limits.maxUnzippedBytes ?? MAX_UNZIPPED_BYTES);
+    const { total } = await listEntries(zipfile, limits.maxUnzippedBytes);
     return { entryCount: zipfile.entryCount, unzippedBytes: total };
   } finally {
     zipfile.close();
@@ -82,10 +81,10 @@ export async function inspectZip(zip: Buffer, limits: ZipLimits = {}): Promise<{
  * Extracts `zip` into `into` (which must not exist yet); resolves the unzipped size. Throws InvalidZip for a bad
  * package, TooManyZipEntries or UnzippedSizeTooLarge for one over a limit (errors.ts).
  */
-export async function extractZip(zip: Buffer, into: string, maxUnzippedBytes = MAX_UNZIPPED_BYTES, maxEntries = MAX_PACKAGE_ENTRIES): Promise<number> {
-  const zipfile = await openZip(zip, maxEntries);
+export async function extractZip(zip: Buffer, into: string, limits: ZipLimits): Promise<number> {
+  const zipfile = await openZip(zip, limits.maxEntries);
   try {
-    const { entries, total } = await listEntries(zipfile, maxUnzippedBytes);
+    const { entries, total } = await listEntries(zipfile, limits.maxUnzippedBytes);
     await mkdir(into, { recursive: true });
     const root = await realpath(into);
     // The umask, from the folder just made with 0o777: a file's mode is set again only when it took bits away.
