@@ -1,6 +1,6 @@
 // The FunctionName path parameter, in all the forms Lambda accepts: `name`, `name:qualifier`,
 // `123456789012:function:name[:qualifier]` and `arn:aws:lambda:region:account:function:name[:qualifier]`.
-import { invalidParameter } from './lambda-error.ts';
+import { invalidParameter, invalidValue } from './lambda-error.ts';
 
 export interface FunctionRef {
   name: string;
@@ -22,9 +22,10 @@ export function parseFunctionName(value: string): FunctionRef {
     const match = pattern.exec(value);
     if (match) return match[2] === undefined ? { name: match[1]! } : { name: match[1]!, qualifier: match[2] };
   }
-  throw invalidParameter(
-    `1 validation error detected: Value '${value}' at 'functionName' failed to satisfy constraint: ` +
-      'Member must satisfy regular expression pattern: ' +
+  throw invalidValue(
+    value,
+    'functionName',
+    'Member must satisfy regular expression pattern: ' +
       '(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?',
   );
 }

@@ -30,6 +30,14 @@ export const resourceNotFound = (message: string) => new LambdaError(404, 'Resou
 export const functionNotFound = (arn: string) => resourceNotFound(`Function not found: ${arn}`);
 export const invalidParameter = (message: string) => new LambdaError(400, 'InvalidParameterValueException', message);
 export const invalidRequestContent = (message: string) => new LambdaError(400, 'InvalidRequestContentException', message);
+/** Lambda's words for a value that breaks a field's constraint. */
+const constraintMessage = (value: unknown, field: string, rule: string) =>
+  `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`;
+/** A field's value breaks its constraint, as most operations answer it. */
+export const invalidValue = (value: unknown, field: string, rule: string) => invalidParameter(constraintMessage(value, field, rule));
+/** A field's value breaks its constraint, as the layer operations (and a function's Layers) answer it. */
+export const validationError = (value: unknown, field: string, rule: string) =>
+  new LambdaError(400, 'ValidationException', constraintMessage(value, field, rule));
 export const resourceConflict = (message: string) => new LambdaError(409, 'ResourceConflictException', message);
 export const requestTooLarge = (limit: number, operation: string) =>
   new LambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);

@@ -2,7 +2,7 @@
 // The names Lambda reserves are the environments' to know: they set them.
 import { RESERVED_VARIABLES } from '../environments/container-spec.ts';
 import type { ImageConfig } from './function-record.ts';
-import { invalidParameter } from './lambda-error.ts';
+import { invalidParameter, invalidValue } from './lambda-error.ts';
 import { SUPPORTED_RUNTIMES } from './runtimes.ts';
 
 export const TIMEOUT_RANGE = { min: 1, max: 900 };
@@ -10,8 +10,7 @@ export const MEMORY_RANGE = { min: 128, max: 10_240 };
 /** All variables together, measured as Lambda measures them: their JSON. */
 export const MAX_ENVIRONMENT_BYTES = 4_096;
 
-const constraint = (value: unknown, field: string, rule: string) =>
-  invalidParameter(`1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
+const constraint = invalidValue;
 
 export function checkTimeout(value: unknown): number {
   return checkInteger(value, 'timeout', TIMEOUT_RANGE);

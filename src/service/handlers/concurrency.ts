@@ -2,9 +2,9 @@
 // GetAccountSettings. The function record keeps the number (it survives a restart); the scheduler enforces it.
 import { LimitError } from '../../scheduling/throttle.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { invalidParameter } from '../lambda-error.ts';
+import { invalidParameter, invalidValue } from '../lambda-error.ts';
 import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
-import { saveSettings, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+import { saveFunction, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
 
 /** Lambda's TotalCodeSize quota: 75 GB of code per region. */
 const TOTAL_CODE_SIZE_BYTES = 80_530_636_800;
@@ -14,17 +14,14 @@ export const putFunctionConcurrency: OperationHandler = async (context, request)
   const input = parseJsonObject(request.body);
   const reserved = input.ReservedConcurrentExecutions;
   if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${String(reserved)}' at 'reservedConcurrentExecutions' failed to satisfy constraint: ` +
-        'Member must have value greater than or equal to 0',
-    );
+    throw invalidValue(reserved, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
   }
   const provisioned = fn.provisionedConcurrency?.requested ?? 0;
   if (reserved < provisioned) {
     throw invalidParameter(`ReservedConcurrentExecutions ${reserved} should not be lower than function's total provisioned concurrency [${provisioned}].`);
   }
   setReserved(context, fn.name, reserved);
-  await saveSettings(context, { ...fn, reservedConcurrency: reserved });
+  await saveFunction(context, { ...fn, reservedConcurrency: reserved });
   return { status: 200, json: { ReservedConcurrentExecutions: reserved } };
 };
 
@@ -37,7 +34,7 @@ export const deleteFunctionConcurrency: OperationHandler = async (context, reque
   const fn = await findFunction(context, request);
   const { reservedConcurrency: _dropped, ...rest } = fn;
   context.scheduler.setReserved(fn.name, undefined);
-  await saveSettings(context, rest);
+  await saveFunction(context, rest);
   return { status: 204 };
 };
 

@@ -1,7 +1,7 @@
 // What every operation handler is given, and the lookups they share.
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { FunctionStore } from '../storage/function-store.ts';
+import { retiredContent, type FunctionStore } from '../storage/function-store.ts';
 import { functionArn, lambdaTimestamp, type FunctionRecord, type ServiceIdentity } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import type { ServiceResponse } from '../http-io.ts';
@@ -71,9 +71,20 @@ export function checkRevision(fn: FunctionRecord, revisionId: unknown): void {
 }
 
 /**
- * Saves a setting that is not part of the function's code or configuration (reserved or provisioned
- * concurrency): the RevisionId stays, so running environments are not retired.
+ * Writes `fn` over the stored function, as it is; ResourceNotFoundException when it was deleted since it was read. A
+ * setting outside the function's code and configuration (reserved or provisioned concurrency) keeps the RevisionId,
+ * so running environments are not retired.
  */
-export async function saveSettings(context: ServiceContext, fn: FunctionRecord): Promise<void> {
+export async function saveFunction(context: ServiceContext, fn: FunctionRecord): Promise<void> {
   if (!(await context.store.update(fn))) throw functionNotFound(fn.arn);
+}
+
+/**
+ * `before` was replaced by `after` (absent: deleted): its environments are retired, and the content only it used
+ * (code, merged /opt) goes once they have stopped (asked before they are retired, so that the ones stopping now
+ * are waited for too).
+ */
+export function retireRevision(context: ServiceContext, before: FunctionRecord, after?: FunctionRecord): void {
+  context.store.retire?.(retiredContent(before, after), () => context.invoker.snapshot?.().environments ?? []);
+  context.invoker.retire?.(before.name);
 }

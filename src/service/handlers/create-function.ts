@@ -6,7 +6,7 @@ import { functionArn } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { invalidParameter } from '../lambda-error.ts';
+import { invalidParameter, invalidValue } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { FunctionAlreadyExists } from '../storage/errors.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
@@ -129,9 +129,7 @@ export const createFunction: OperationHandler = async (context, request) => {
 function checkPackageType(value: unknown): PackageType {
   if (value === undefined || value === null) return 'Zip';
   if (value === 'Zip' || value === 'Image') return value;
-  throw invalidParameter(
-    `1 validation error detected: Value '${String(value)}' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]`,
-  );
+  throw invalidValue(value, 'packageType', 'Member must satisfy enum value set: [Image, Zip]');
 }
 
 function checkTags(value: unknown): Record<string, string> {

@@ -1,7 +1,7 @@
 // A function's Layers (CreateFunction, UpdateFunctionConfiguration): LayerVersionArns of this service's layers,
 // at most 5, one version per layer, and no more than 250 MB unzipped together with the function's own code.
 import type { FunctionLayer, FunctionRecord, ImageCode, ZipCode } from '../function-record.ts';
-import { invalidParameter, LambdaError } from '../lambda-error.ts';
+import { invalidParameter, validationError } from '../lambda-error.ts';
 import type { ServiceContext } from './context.ts';
 import { LAYER_VERSION_ARN, layerStoreOf } from './layers.ts';
 
@@ -16,19 +16,15 @@ export async function resolveLayers(context: Pick<ServiceContext, 'store'>, valu
   if (arns.length === 0) return [];
   const shown = `[${arns.join(', ')}]`;
   if (arns.length > MAX_LAYERS) {
-    throw new LambdaError(
-      400,
-      'ValidationException',
-      `1 validation error detected: Value '${shown}' at 'layers' failed to satisfy constraint: Member must have length less than or equal to ${MAX_LAYERS}`,
-    );
+    throw validationError(shown, 'layers', `Member must have length less than or equal to ${MAX_LAYERS}`);
   }
   const parsed = arns.map((arn) => {
     const match = arn.length <= 140 ? LAYER_VERSION_ARN.exec(arn) : null;
     if (!match) {
-      throw new LambdaError(
-        400,
-        'ValidationException',
-        `1 validation error detected: Value '${shown}' at 'layers' failed to satisfy constraint: Member must satisfy constraint: ` +
+      throw validationError(
+        shown,
+        'layers',
+        'Member must satisfy constraint: ' +
           `[Member must have length less than or equal to 140, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ${ARN_PATTERN}]`,
       );
     }

@@ -5,7 +5,7 @@ import type { InvokeOutcome } from '../../runtime-api/types.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
 import { ThrottleError } from '../../scheduling/throttle.ts';
-import { invalidParameter, invalidRequestContent, LambdaError, serviceError } from '../lambda-error.ts';
+import { invalidParameter, invalidRequestContent, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 
 /** The Lambda API's limit on a synchronous invoke's request body. */
@@ -19,10 +19,7 @@ const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
 export const invoke: OperationHandler = async (context, request) => {
   const invocationType = header(request.headers, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (!INVOCATION_TYPES.includes(invocationType)) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${invocationType}' at 'invocationType' failed to satisfy constraint: ` +
-        'Member must satisfy enum value set: [Event, RequestResponse, DryRun]',
-    );
+    throw invalidValue(invocationType, 'invocationType', 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
   }
   const fn = await findFunction(context, request);
   if (invocationType === 'DryRun') return { status: 204, headers: { 'X-Amz-Executed-Version': '$LATEST' } };

@@ -2,7 +2,7 @@
 // DeleteLayerVersion, in Lambda's shapes. The zip comes as Content.ZipFile (base64); S3 locations are not served.
 import type { ServiceIdentity } from '../function-record.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { invalidParameter, LambdaError, resourceNotFound } from '../lambda-error.ts';
+import { invalidParameter, resourceNotFound, validationError } from '../lambda-error.ts';
 import type { LayerStore, LayerVersionRecord } from '../storage/layer-store.ts';
 import type { OperationHandler, ServiceContext } from './context.ts';
 import { ARCHITECTURES } from './settings.ts';
@@ -15,8 +15,7 @@ const MAX_COMPATIBLE_RUNTIMES = 15;
 const DEFAULT_MAX_ITEMS = 50;
 const MAX_ITEMS_LIMIT = 50;
 
-const validation = (value: unknown, field: string, rule: string) =>
-  new LambdaError(400, 'ValidationException', `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`);
+const validation = validationError;
 const notFound = () => resourceNotFound('The resource you requested does not exist.');
 
 export function layerStoreOf(context: Pick<ServiceContext, 'store'>): LayerStore {

@@ -4,8 +4,8 @@
 import { functionArn, lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { functionNotFound, invalidParameter, LambdaError, serviceError } from '../lambda-error.ts';
-import { findFunction, saveSettings, type OperationHandler, type ServiceContext, type ServiceRequest } from './context.ts';
+import { functionNotFound, invalidParameter, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
+import { findFunction, saveFunction, type OperationHandler, type ServiceContext, type ServiceRequest } from './context.ts';
 
 const QUALIFIER = '$LATEST';
 
@@ -13,15 +13,12 @@ export const putProvisionedConcurrencyConfig: OperationHandler = async (context,
   const fn = await findQualified(context, request);
   const requested = parseJsonObject(request.body).ProvisionedConcurrentExecutions;
   if (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${String(requested)}' at 'provisionedConcurrentExecutions' failed to satisfy constraint: ` +
-        'Member must have value greater than or equal to 1',
-    );
+    throw invalidValue(requested, 'provisionedConcurrentExecutions', 'Member must have value greater than or equal to 1');
   }
   checkLimits(context, fn, requested);
   const provision = provisioner(context);
   const saved = { ...fn, provisionedConcurrency: { requested, lastModified: lambdaTimestamp() } };
-  await saveSettings(context, saved);
+  await saveFunction(context, saved);
   provision(saved, requested);
   return { status: 202, json: configJson(context, saved) };
 };
@@ -42,7 +39,7 @@ export const deleteProvisionedConcurrencyConfig: OperationHandler = async (conte
   const fn = await findQualified(context, request);
   if (!fn.provisionedConcurrency) throw configNotFound();
   const { provisionedConcurrency: _dropped, ...rest } = fn;
-  await saveSettings(context, rest);
+  await saveFunction(context, rest);
   provisioner(context)(rest, 0);
   return { status: 204 };
 };

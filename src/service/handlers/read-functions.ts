@@ -2,9 +2,8 @@
 import { functionArn } from '../function-record.ts';
 import { functionCodeLocation, functionConfiguration } from '../function-configuration.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
-import { retiredContent } from '../storage/function-store.ts';
-import { functionNotFound, invalidParameter } from '../lambda-error.ts';
-import { findFunction, type OperationHandler } from './context.ts';
+import { functionNotFound, invalidParameter, invalidValue } from '../lambda-error.ts';
+import { findFunction, retireRevision, type OperationHandler } from './context.ts';
 
 const DEFAULT_MAX_ITEMS = 50;
 const MAX_ITEMS_LIMIT = 10_000;
@@ -40,10 +39,8 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   if (qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
   const deleted = qualifier === undefined ? await context.store.delete(ref.name) : undefined;
   if (!deleted) throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
-  // Its code and merged /opt leave the data dir once its environments (which mount them) are gone: asked before
-  // they are retired, so that the ones stopping now are waited for too.
-  context.store.retire?.(retiredContent(deleted), () => context.invoker.snapshot?.().environments ?? []);
-  context.invoker.retire?.(ref.name);
+  // Its code and merged /opt leave the data dir once its environments (which mount them) are gone.
+  retireRevision(context, deleted);
   context.scheduler.forget(ref.name);
   context.invokeObserver?.forget?.(ref.name);
   return { status: 204 };
@@ -53,9 +50,7 @@ function parseMaxItems(value: string | null): number {
   if (value === null || value === '') return DEFAULT_MAX_ITEMS;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > MAX_ITEMS_LIMIT) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${value}' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and ${MAX_ITEMS_LIMIT}`,
-    );
+    throw invalidValue(value, 'maxItems', `Member must have value between 1 and ${MAX_ITEMS_LIMIT}`);
   }
   return n;
 }

@@ -1,5 +1,5 @@
 // Settings checked the same way by CreateFunction and UpdateFunctionConfiguration (and layers' architectures).
-import { invalidParameter } from '../lambda-error.ts';
+import { invalidParameter, invalidValue } from '../lambda-error.ts';
 
 /** The instruction set architectures Lambda offers (a function's Architectures, a layer's CompatibleArchitectures). */
 export const ARCHITECTURES: readonly string[] = ['x86_64', 'arm64'];
@@ -17,9 +17,10 @@ export const imageFunctionSettingsRefused = () =>
 export function checkArchitectures(value: unknown): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.length !== 1 || !ARCHITECTURES.includes(value[0])) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${JSON.stringify(value)}' at 'architectures' failed to satisfy constraint: ` +
-        'Member must have length less than or equal to 1, Member must satisfy enum value set: [x86_64, arm64]',
+    throw invalidValue(
+      JSON.stringify(value),
+      'architectures',
+      'Member must have length less than or equal to 1, Member must satisfy enum value set: [x86_64, arm64]',
     );
   }
   return value as string[];
@@ -29,10 +30,7 @@ export function checkEphemeralStorage(value: unknown): number {
   if (value === undefined || value === null) return DEFAULT_EPHEMERAL_STORAGE_MB;
   const size = (value as { Size?: unknown }).Size;
   if (typeof size !== 'number' || !Number.isInteger(size) || size < EPHEMERAL_STORAGE_RANGE.min || size > EPHEMERAL_STORAGE_RANGE.max) {
-    throw invalidParameter(
-      `1 validation error detected: Value '${String(size)}' at 'ephemeralStorage.size' failed to satisfy constraint: ` +
-        `Member must have value between ${EPHEMERAL_STORAGE_RANGE.min} and ${EPHEMERAL_STORAGE_RANGE.max}`,
-    );
+    throw invalidValue(size, 'ephemeralStorage.size', `Member must have value between ${EPHEMERAL_STORAGE_RANGE.min} and ${EPHEMERAL_STORAGE_RANGE.max}`);
   }
   return size;
 }

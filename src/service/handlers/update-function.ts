@@ -3,11 +3,10 @@
 import type { FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { functionNotFound, invalidParameter } from '../lambda-error.ts';
-import { retiredContent } from '../storage/function-store.ts';
+import { invalidParameter } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
-import { checkRevision, findFunction, newRevision, type OperationHandler, type ServiceContext } from './context.ts';
+import { checkRevision, findFunction, newRevision, retireRevision, saveFunction, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
 import { checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
@@ -62,11 +61,9 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
 /** Saves `fn` as the new $LATEST; `previous` is the record it replaces (its code may now be unused). */
 async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord> {
   const saved = { ...fn, ...newRevision() };
-  // Deleted between the lookup and now.
-  if (!(await context.store.update(saved))) throw functionNotFound(fn.arn);
+  await saveFunction(context, saved);
   // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
-  context.store.retire?.(retiredContent(previous, saved), () => context.invoker.snapshot?.().environments ?? []);
-  context.invoker.retire?.(fn.name);
+  retireRevision(context, previous, saved);
   // The new revision gets its provisioned environments; the old revision's are retired above.
   if (saved.provisionedConcurrency) context.invoker.provision?.(saved, saved.provisionedConcurrency.requested);
   return saved;
