@@ -38,13 +38,13 @@ export class InvokeEndpoint {
       allowedHosts: options.allowedHosts ?? [],
       howToAllow: (host) => `allow it with the container's environment variable ${ALLOWED_HOSTS_ENV}=${host}`,
     });
-    // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((error: unknown) => {
         // The caller went away mid-request, or something broke here: never leave a request hanging.
         answerOrCut(res, () => sendServiceError(res, 500, 'ServiceException', String(error)));
       });
     };
+    // Timeouts for receiving a request and for idle connections; none while an invoke runs (up to 15 minutes).
     this.http = new TrackedServer(CALLER_FACING_SERVER_OPTIONS, onRequest, { noDelay: true });
   }
 
