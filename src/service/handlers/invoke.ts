@@ -5,7 +5,7 @@ import type { InvokeOutcome } from '../../runtime-api/types.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
 import { ThrottleError } from '../../scheduling/throttle.ts';
-import { invalidParameter, invalidRequestContent, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
+import { asLambdaError, invalidParameter, invalidRequestContent, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 
 /** The Lambda API's limit on a synchronous invoke's request body. */
@@ -87,7 +87,8 @@ function lambdaErrorOf(error: unknown, functionName: string): LambdaError {
       },
     );
   }
-  if (error instanceof LambdaError) return error;
+  const known = asLambdaError(error);
+  if (known) return known;
   // The image is missing, the engine is down: the caller learns why, and the server carries on.
   return serviceError(`lambkin could not run function ${functionName}: ${(error as Error).message ?? String(error)}`);
 }
