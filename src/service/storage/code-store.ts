@@ -22,7 +22,8 @@ import type { ZipCode } from '../function-record.ts';
 import { extractZip, inspectZip, type ZipLimits } from './zip-extract.ts';
 import { exists } from './path-exists.ts';
 
-const HEX = /^[0-9a-f]{64}$/;
+/** What stored content is named: the SHA-256 (hex) of its zip, or of a merged folder's layer list. */
+export const CONTENT_NAME = /^[0-9a-f]{64}$/;
 const STORED = /^([0-9a-f]{64})(\.zip)?$/;
 
 /** The folders known to be whole on disk (flushed after they were made), in the store's database. */
@@ -141,7 +142,7 @@ export class CodeStore {
    */
   async remove(taskRoot: string, inUse: (taskRoot: string) => boolean): Promise<boolean> {
     const hex = taskRoot.slice(this.dir.length + 1);
-    if (!HEX.test(hex) || join(this.dir, hex) !== taskRoot) return false;
+    if (!CONTENT_NAME.test(hex) || join(this.dir, hex) !== taskRoot) return false;
     const trash = await this.locked(hex, async () => {
       if (this.pinned.has(taskRoot) || inUse(taskRoot)) return undefined;
       this.extracted.delete(hex);
@@ -174,7 +175,7 @@ export class CodeStore {
     for (const taskRoot of wanted) {
       if (!this.marks.open) break;
       const hex = taskRoot.slice(this.dir.length + 1);
-      if (!HEX.test(hex) || !taskRoot.startsWith(this.dir) || this.marks.has(taskRoot)) continue;
+      if (!CONTENT_NAME.test(hex) || !taskRoot.startsWith(this.dir) || this.marks.has(taskRoot)) continue;
       // Same boot: renamed into place whole, and still in the page cache (or on disk): flush and mark it.
       if (!this.marks.rebooted && (await exists(taskRoot))) {
         this.extracted.add(hex);

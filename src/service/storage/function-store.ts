@@ -53,6 +53,10 @@ export function retiredContent(before: FunctionRecord, after?: FunctionRecord): 
   };
 }
 
+/** A row of the functions table, as stored: the record's JSON. */
+type Row = { record: string };
+const functionOf = (row: Row) => JSON.parse(row.record) as FunctionRecord;
+
 export interface SqliteFunctionStoreOptions {
   maxUnzippedBytes?: number;
   maxEntries?: number;
@@ -98,8 +102,8 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async get(name: string): Promise<FunctionRecord | undefined> {
-    const row = this.statements.get.get(name) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+    const row = this.statements.get.get(name) as Row | undefined;
+    return row ? functionOf(row) : undefined;
   }
 
   async create(record: FunctionRecord): Promise<void> {
@@ -120,8 +124,8 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async delete(name: string): Promise<FunctionRecord | undefined> {
-    const row = this.statements.delete.get(name) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as FunctionRecord) : undefined;
+    const row = this.statements.delete.get(name) as Row | undefined;
+    return row ? functionOf(row) : undefined;
   }
 
   retire(content: RetiredContent, environments?: EnvironmentsNow): void {
@@ -134,8 +138,8 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]> {
-    const rows = (afterName === undefined ? this.statements.listFirst.all(limit) : this.statements.listAfter.all(afterName, limit)) as { record: string }[];
-    return rows.map((row) => JSON.parse(row.record) as FunctionRecord);
+    const rows = (afterName === undefined ? this.statements.listFirst.all(limit) : this.statements.listAfter.all(afterName, limit)) as Row[];
+    return rows.map(functionOf);
   }
 
   putZip(zip: Buffer): Promise<ZipCode> {
@@ -147,11 +151,14 @@ export class SqliteFunctionStore implements FunctionStore {
     if (this.db.isOpen) this.db.close();
   }
 
+  private allFunctions(): FunctionRecord[] {
+    return (this.statements.all.all() as Row[]).map(functionOf);
+  }
+
   /** The content this store's records name: functions' code, merged /opt and layers, layer versions' trees. */
   private referenced(): Set<string> {
     const names = new Set<string>(this.layers.referenced());
-    for (const row of this.statements.all.all() as { record: string }[]) {
-      const fn = JSON.parse(row.record) as FunctionRecord;
+    for (const fn of this.allFunctions()) {
       if (fn.code.kind === 'zip') names.add(fn.code.taskRoot);
       if (fn.layerDirectory) names.add(fn.layerDirectory);
       for (const layer of fn.layers ?? []) names.add(layer.contentDirectory);
@@ -170,8 +177,7 @@ export class SqliteFunctionStore implements FunctionStore {
   private async repairAndCollect(): Promise<void> {
     const wanted = this.referenced();
     const merges = new Map<string, FunctionRecord['layers'] & object>();
-    for (const row of this.statements.all.all() as { record: string }[]) {
-      const fn = JSON.parse(row.record) as FunctionRecord;
+    for (const fn of this.allFunctions()) {
       if (fn.layerDirectory && fn.layers) merges.set(fn.layerDirectory, fn.layers);
     }
     const failed = [...(await this.code.repair(wanted)), ...(await this.layers.repair(wanted, merges))];

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
-import { CodeStore, type DurableMarks, removeCrashLeftovers, syncTree } from './code-store.ts';
+import { CodeStore, CONTENT_NAME, type DurableMarks, removeCrashLeftovers, syncTree } from './code-store.ts';
 import { exists } from './path-exists.ts';
 import type { FunctionLayer, ZipCode } from '../function-record.ts';
 import { lambdaTimestamp } from '../function-record.ts';
@@ -27,6 +27,10 @@ export interface LayerVersionRecord {
   licenseInfo?: string;
   code: ZipCode;
 }
+
+/** A row of the layer_versions table, as stored: the record's JSON. */
+type Row = { record: string };
+const layerVersionOf = (row: Row) => JSON.parse(row.record) as LayerVersionRecord;
 
 export type NewLayerVersion = Omit<LayerVersionRecord, 'version' | 'layerVersionArn' | 'createdDate'>;
 
@@ -109,13 +113,13 @@ export class SqliteLayerStore implements LayerStore {
   }
 
   async get(layerName: string, version: number): Promise<LayerVersionRecord | undefined> {
-    const row = this.statements.get.get(layerName, version) as { record: string } | undefined;
-    return row ? (JSON.parse(row.record) as LayerVersionRecord) : undefined;
+    const row = this.statements.get.get(layerName, version) as Row | undefined;
+    return row ? layerVersionOf(row) : undefined;
   }
 
   async listVersions(layerName?: string): Promise<LayerVersionRecord[]> {
-    const rows = (layerName === undefined ? this.statements.listAll.all() : this.statements.listOne.all(layerName)) as { record: string }[];
-    return rows.map((row) => JSON.parse(row.record) as LayerVersionRecord);
+    const rows = (layerName === undefined ? this.statements.listAll.all() : this.statements.listOne.all(layerName)) as Row[];
+    return rows.map(layerVersionOf);
   }
 
   async delete(layerName: string, version: number): Promise<boolean> {
@@ -137,13 +141,13 @@ export class SqliteLayerStore implements LayerStore {
 
   /** The layer trees the stored layer versions name. */
   referenced(): string[] {
-    return (this.statements.all.all() as { record: string }[]).map((row) => (JSON.parse(row.record) as LayerVersionRecord).code.taskRoot);
+    return (this.statements.all.all() as Row[]).map((row) => layerVersionOf(row).code.taskRoot);
   }
 
   /** Layer trees and merged folders kept here (their paths). */
   async stored(): Promise<string[]> {
     const merged = await readdir(this.optDir).catch(() => [] as string[]);
-    return [...this.code.stored(), ...merged.filter((name) => /^[0-9a-f]{64}$/.test(name)).map((name) => join(this.optDir, name))];
+    return [...this.code.stored(), ...merged.filter((name) => CONTENT_NAME.test(name)).map((name) => join(this.optDir, name))];
   }
 
   /** Removes a layer tree or a merged folder unless `inUse` (or a pin) keeps it. */
