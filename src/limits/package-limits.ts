@@ -1,6 +1,7 @@
-// Lambda's limits on a zip deployment package (function code and layers), in one place: the service refuses
-// what breaks them (src/service/storage/zip-extract.ts) and `lambkin package` / `lambkin layer` check them before writing
-// (src/packaging/deployment-limits.ts). Plain constants: both sides import this module, neither imports the other.
+// Lambda's limits on a zip deployment package (function code and layers), and the words for breaking them, in one
+// place: the service refuses what breaks them (src/service/storage/zip-extract.ts; said in src/service/lambda-error.ts)
+// and `lambkin package` / `lambkin layer` check them before writing (src/packaging/deployment-limits.ts). Plain
+// constants and strings: both sides import this module, neither imports the other.
 
 /** Lambda's limit on a zip uploaded directly (CodeSizeZipped): 50 MB. */
 export const MAX_ZIPPED_BYTES = 52_428_800;
@@ -17,3 +18,10 @@ export const MAX_UNZIPPED_BYTES = 262_144_000;
  * anything is read or written.
  */
 export const MAX_PACKAGE_ENTRIES = 100_000;
+
+/** Lambda's words (InvalidParameterValueException) for a package over the unzipped limit. */
+export const unzippedSizeMessage = (maxUnzippedBytes: number) => `Unzipped size must be smaller than ${maxUnzippedBytes} bytes`;
+
+/** The words for a package over the entry limit (an InvalidParameterValueException, as Lambda's own limits are). */
+export const tooManyEntriesMessage = (entryCount: number, maxEntries: number) =>
+  `Deployment package has too many entries: ${entryCount} files and folders, over lambkin's limit of ${maxEntries}`;

@@ -8,7 +8,7 @@
 //   - and lambkin serve's own limit on the entries of one zip (see src/limits/package-limits.ts for why), so that a
 //     package lambkin writes is one lambkin serve takes.
 // The limits themselves live in src/limits/package-limits.ts, which the service imports too.
-import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../limits/package-limits.ts';
+import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, tooManyEntriesMessage, unzippedSizeMessage } from '../limits/package-limits.ts';
 
 export { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES };
 /** How many of the largest files a limit message names. */
@@ -79,8 +79,8 @@ export function checkDeploymentLimits(sizes: DeploymentSizes): DeploymentLimitVi
   const maxEntries = sizes.maxEntries ?? MAX_PACKAGE_ENTRIES;
   if (sizes.entries !== undefined && sizes.entries > maxEntries) {
     const message =
-      `InvalidParameterValueException: Deployment package has too many entries: ${sizes.entries} files and folders, ` +
-      `over lambkin's limit of ${maxEntries} (lambkin serve refuses such a package; Lambda counts sizes only, but no ` +
+      `InvalidParameterValueException: ${tooManyEntriesMessage(sizes.entries, maxEntries)} ` +
+      `(lambkin serve refuses such a package; Lambda counts sizes only, but no ` +
       `real package comes near it: look for a folder that should not be in it, such as a cache or a build output).`;
     return { code: 'InvalidParameterValueException', limit: 'entries', bytes: sizes.entries, maxBytes: maxEntries, largest: [], message };
   }
@@ -88,7 +88,7 @@ export function checkDeploymentLimits(sizes: DeploymentSizes): DeploymentLimitVi
     const largest = largestItems([...files, ...layers.map((layer) => ({ name: `layer ${layer.name}`, size: layer.size }))]);
     const counted = layers.length === 0 ? '' : ` (the package ${formatBytes(sizes.unzippedBytes)} and ${layers.length} layer(s) ${formatBytes(layerBytes)})`;
     const message =
-      `InvalidParameterValueException: Unzipped size must be smaller than ${maxUnzipped} bytes: ` +
+      `InvalidParameterValueException: ${unzippedSizeMessage(maxUnzipped)}: ` +
       `the package unzips to ${formatBytes(total)}${counted}, over Lambda's limit of ${formatBytes(maxUnzipped)} ` +
       `(250 MB, layers included).${largestText(largest)}`;
     return { code: 'InvalidParameterValueException', limit: 'unzipped', bytes: total, maxBytes: maxUnzipped, largest, message };

@@ -1,6 +1,7 @@
 // Errors that cross the Lambda API. The SDK (restJson1) names the error from the x-amzn-ErrorType header and
 // reads its text from `message`, so every failure the service answers is one of these, in Lambda's own terms.
 // The stores refuse in their own terms (storage/errors.ts); asLambdaError says each as Lambda does.
+import { tooManyEntriesMessage, unzippedSizeMessage } from '../limits/package-limits.ts';
 import { FunctionAlreadyExists, InvalidZip, TooManyZipEntries, UnzippedSizeTooLarge } from './storage/errors.ts';
 
 export class LambdaError extends Error {
@@ -63,9 +64,7 @@ export function asLambdaError(error: unknown): LambdaError | undefined {
         : `Could not unzip uploaded file: ${error.reason}`,
     );
   }
-  if (error instanceof TooManyZipEntries) {
-    return invalidParameter(`Deployment package has too many entries: ${error.entryCount} files and folders, over lambkin's limit of ${error.maxEntries}.`);
-  }
-  if (error instanceof UnzippedSizeTooLarge) return invalidParameter(`Unzipped size must be smaller than ${error.maxUnzippedBytes} bytes`);
+  if (error instanceof TooManyZipEntries) return invalidParameter(`${tooManyEntriesMessage(error.entryCount, error.maxEntries)}.`);
+  if (error instanceof UnzippedSizeTooLarge) return invalidParameter(unzippedSizeMessage(error.maxUnzippedBytes));
   return undefined;
 }
