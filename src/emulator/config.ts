@@ -2,6 +2,7 @@
 // that scripts written for the RIE work unchanged. Unknown flags are ignored, as the RIE does.
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 import { DEFAULT_IDENTITY, functionArn } from '../runtime-api/function-arn.ts';
+import { RUNTIME_DIR, TASK_ROOT } from '../runtime-api/runtime-variables.ts';
 
 export interface EmulatorConfig {
   /** Where callers invoke: host and port of `/2015-03-31/functions/function/invocations`. */
@@ -90,8 +91,8 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): EmulatorConf
     memorySizeMb,
     timeoutMs: Math.round(timeoutSeconds * 1000),
     region: env.AWS_REGION || env.AWS_DEFAULT_REGION || DEFAULT_IDENTITY.region,
-    taskRoot: env.LAMBDA_TASK_ROOT || '/var/task',
-    runtimeDir: env.LAMBDA_RUNTIME_DIR || '/var/runtime',
+    taskRoot: env.LAMBDA_TASK_ROOT || TASK_ROOT,
+    runtimeDir: env.LAMBDA_RUNTIME_DIR || RUNTIME_DIR,
     allowedHosts: parseAllowedHosts(env[ALLOWED_HOSTS_ENV]),
   };
 }

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
-import { logStreamName } from '../runtime-api/platform-log.ts';
+import { lambdaVariables } from '../runtime-api/runtime-variables.ts';
 import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { ErrorBody, InvokeOutcome } from '../runtime-api/types.ts';
@@ -143,20 +143,18 @@ export class Emulator {
   /** The variables Lambda gives a runtime; the container's own (and the function's) are kept. */
   private runtimeEnvironment(): Record<string, string> {
     const { config } = this;
-    const env: Record<string, string> = {
-      AWS_LAMBDA_FUNCTION_NAME: config.functionName,
-      AWS_LAMBDA_FUNCTION_VERSION: config.functionVersion,
-      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(config.memorySizeMb),
-      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${config.functionName}`,
-      AWS_LAMBDA_LOG_STREAM_NAME: logStreamName(config.functionVersion),
-      AWS_REGION: config.region,
-      AWS_DEFAULT_REGION: config.region,
-      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-      LAMBDA_TASK_ROOT: config.taskRoot,
-      LAMBDA_RUNTIME_DIR: config.runtimeDir,
-      ...definedOnly(process.env),
-      AWS_LAMBDA_RUNTIME_API: this.server.address,
-    };
+    const lambda = lambdaVariables({
+      functionName: config.functionName,
+      functionVersion: config.functionVersion,
+      memorySizeMb: config.memorySizeMb,
+      region: config.region,
+      runtimeApi: this.server.address,
+      taskRoot: config.taskRoot,
+      runtimeDir: config.runtimeDir,
+      handler: config.handler,
+    });
+    // The container's own variables win, except where the runtime must find this emulator and the handler asked for.
+    const env: Record<string, string> = { ...lambda, ...definedOnly(process.env), AWS_LAMBDA_RUNTIME_API: this.server.address };
     if (config.handler) env._HANDLER = config.handler;
     return env;
   }

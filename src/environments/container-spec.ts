@@ -5,12 +5,12 @@
 import { resolve } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
-import { logStreamName } from '../runtime-api/platform-log.ts';
+import { lambdaVariables, TASK_ROOT } from '../runtime-api/runtime-variables.ts';
 import type { EnvironmentSpec } from './backend.ts';
 import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
 
 // AWS_LAMBDA_LOG_STREAM_NAME's format is the platform log's (the emulator names its stream the same way).
-export { logStreamName };
+export { logStreamName } from '../runtime-api/platform-log.ts';
 
 /** Lambda's memory-to-CPU ratio: 1,769 MB buys one full vCPU. */
 export const MB_PER_VCPU = 1769;
@@ -18,8 +18,6 @@ export const MB_PER_VCPU = 1769;
 const MIN_NANO_CPUS = 10_000_000;
 /** Lambda's default ephemeral storage for /tmp. */
 export const TMP_SIZE_MB = 512;
-export const TASK_ROOT = '/var/task';
-export const RUNTIME_DIR = '/var/runtime';
 /** Where a function's layers are unpacked. */
 export const LAYER_ROOT = '/opt';
 
@@ -63,23 +61,21 @@ export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string):
   const { region } = spec.identity ?? DEFAULT_IDENTITY;
   const credentials = spec.credentials ?? PLACEHOLDER_CREDENTIALS;
   const reserved: Record<string, string> = {
-    AWS_LAMBDA_RUNTIME_API: runtimeApi,
-    AWS_LAMBDA_FUNCTION_NAME: spec.functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: version,
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memorySizeMb),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${spec.functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: spec.logStreamName ?? logStreamName(version),
-    AWS_LAMBDA_INITIALIZATION_TYPE: spec.initializationType ?? 'on-demand',
-    AWS_REGION: region,
-    AWS_DEFAULT_REGION: region,
+    ...lambdaVariables({
+      functionName: spec.functionName,
+      functionVersion: version,
+      memorySizeMb: spec.memorySizeMb,
+      region,
+      runtimeApi,
+      logStreamName: spec.logStreamName,
+      initializationType: spec.initializationType,
+      handler: spec.handler,
+    }),
     AWS_ACCESS_KEY_ID: credentials.accessKeyId,
     AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    LAMBDA_TASK_ROOT: TASK_ROOT,
-    LAMBDA_RUNTIME_DIR: RUNTIME_DIR,
   };
   if (credentials.sessionToken) reserved.AWS_SESSION_TOKEN = credentials.sessionToken;
   if (spec.runtime) reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${spec.runtime}`;
-  if (spec.handler) reserved._HANDLER = spec.handler;
 
   const own = Object.fromEntries(Object.entries(spec.environment ?? {}).filter(([name]) => !RESERVED_VARIABLES.has(name)));
   return { TZ: ':UTC', LANG: 'en_US.UTF-8', ...own, ...reserved };

@@ -1,15 +1,15 @@
 // The FunctionInvoker `lambkin serve` runs on: each invoke reserves an execution environment from the pool (a
-// Docker container by default), delivers the event through its Runtime API and hands the environment back.
+// Docker container, in serve), delivers the event through its Runtime API and hands the environment back.
 // The invoke's log is framed by src/runtime-api/invoke-log.ts (START, END, REPORT with measured figures, the tail
 // for X-Amz-Log-Result); every line of an environment also goes to the log sink, under the environment's own log
 // stream name (the one its runtime sees as AWS_LAMBDA_LOG_STREAM_NAME).
 import { randomUUID } from 'node:crypto';
-import { logStreamName } from '../environments/container-spec.ts';
 import type { EnvironmentSpec } from '../environments/backend.ts';
 import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
 import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
+import { logStreamName } from '../runtime-api/platform-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import { DEFAULT_IDENTITY, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
