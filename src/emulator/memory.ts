@@ -2,6 +2,7 @@
 // cgroup's peak covers everything the function started; elsewhere (tests, local runs, or a sandbox that is itself
 // a container) the cgroup is not the function's, so the runtime process's own peak RSS is used.
 import { readFileSync } from 'node:fs';
+import { reportedMb } from '../runtime-api/platform-log.ts';
 
 const CGROUP_PEAK_FILES = [
   '/sys/fs/cgroup/memory.peak', // cgroup v2
@@ -35,5 +36,5 @@ export function maxMemoryUsedMb(runtimePid: number | undefined): number | undefi
     for (const file of CGROUP_PEAK_FILES) if ((bytes = readBytes(file)) !== undefined) break;
   }
   if (bytes === undefined && runtimePid !== undefined) bytes = processPeakBytes(runtimePid);
-  return bytes === undefined ? undefined : Math.ceil(bytes / (1024 * 1024));
+  return bytes === undefined ? undefined : reportedMb(bytes);
 }

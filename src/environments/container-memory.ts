@@ -44,5 +44,3 @@ export async function containerPeakBytes(container: Dockerode.Container, cgroupP
     return undefined;
   }
 }
-
-export const bytesToMb = (bytes: number): number => Math.ceil(bytes / (1024 * 1024));

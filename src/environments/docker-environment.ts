@@ -13,10 +13,11 @@ import { runtimeExitError, sandboxTimedOut } from '../runtime-api/errors.ts';
 import { KILLED } from '../runtime-api/exit-words.ts';
 import { DEFAULT_IDENTITY, functionArn } from '../runtime-api/function-arn.ts';
 import { INIT_TIMEOUT_MS, InitWatchdog, SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
+import { reportedMb } from '../runtime-api/platform-log.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
 import type { Environment, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from './backend.ts';
-import { bytesToMb, containerPeakBytes } from './container-memory.ts';
+import { containerPeakBytes } from './container-memory.ts';
 import { ContainerWatch, engineCallSignal, pause, type ContainerEnd } from './container-liveness.ts';
 import { engineStatus } from '../docker/errors.ts';
 import { exitReason } from './exit-reason.ts';
@@ -148,7 +149,7 @@ export class DockerEnvironment implements Environment {
       const engine = this.isDead ? AbortSignal.abort() : AbortSignal.timeout(MEMORY_READING_TIMEOUT_MS);
       this.lastPeakBytes = (await containerPeakBytes(this.container, this.cgroupParent, engine)) ?? this.lastPeakBytes;
     }
-    return this.lastPeakBytes === undefined ? undefined : bytesToMb(this.lastPeakBytes);
+    return this.lastPeakBytes === undefined ? undefined : reportedMb(this.lastPeakBytes);
   }
 
   onOutput(listener: OutputListener): () => void {

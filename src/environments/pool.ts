@@ -9,6 +9,7 @@
 //   to refuse (TooManyRequestsException) when only busy ones hold it, rather than queue forever;
 // - provisioned concurrency (provisioned-concurrency.ts): environments initialised ahead of time, never reaped.
 // Every environment has timers, never a polling loop: a keep-alive while idle, and a maximum lifetime.
+import { SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
 import type { EnvironmentBackend } from './backend.ts';
 import { LambdaEnvironmentError } from './errors.ts';
 import { GreedyDualPriority } from './greedy-dual.ts';
@@ -33,9 +34,9 @@ export const ENVIRONMENT_START_TIMEOUT_MS = 60_000;
 /**
  * How long close() waits for starts the engine has not answered yet (an environment's own stop is bounded by its
  * backend). A start answered later stops its environment itself; one never answered leaves at most a container
- * the next host's reaper removes. Lambda's 2 s shutdown grace plus room for the engine's round trips.
+ * the next host's reaper removes. Lambda's shutdown grace plus room for the engine's round trips (3 s).
  */
-export const CLOSE_WAITS_FOR_STARTS_MS = 5_000;
+export const CLOSE_WAITS_FOR_STARTS_MS = SHUTDOWN_GRACE_MS + 3_000;
 
 export interface EnvironmentPoolOptions {
   /** How long an idle environment is kept warm, when no keepAlivePolicy is given. */

@@ -16,6 +16,11 @@ export function endLine(requestId: string): string {
   return `END RequestId: ${requestId}\n`;
 }
 
+/** A measured peak as REPORT's Max Memory Used gives it: whole MB, rounded up. */
+export function reportedMb(bytes: number): number {
+  return Math.ceil(bytes / (1024 * 1024));
+}
+
 export interface ReportFigures {
   requestId: string;
   durationMs: number;
