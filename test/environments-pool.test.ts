@@ -1,52 +1,17 @@
-// EnvironmentPool's bookkeeping against an in-memory backend (no Docker): which environment a reserve gets, and
-// when environments are stopped. test/pool-docker.test.ts covers the same through real containers and the SDK.
+// EnvironmentPool's bookkeeping against the fake backend (test/support/fake-backend.ts, no Docker): which environment
+// a reserve gets, and when environments are stopped. test/pool-lifecycle.test.ts covers eviction, pre-warms and
+// provisioned concurrency; test/pool-docker.test.ts the same through real containers and the SDK.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Environment, EnvironmentBackend, EnvironmentSpec } from '../src/environments/backend.ts';
+import type { Environment } from '../src/environments/backend.ts';
 import { EnvironmentPool, type PoolFunction } from '../src/environments/pool.ts';
-
-class FakeEnvironment {
-  static count = 0;
-  readonly id = `env-${++FakeEnvironment.count}`;
-  readonly spec: EnvironmentSpec;
-  stopped = false;
-  isDead = false;
-  private markExited!: (reason: string) => void;
-  readonly exited = new Promise<string>((resolve) => (this.markExited = resolve));
-  readonly waitForInit = () => new Promise<never>(() => {}); // an init that never ends: no cold-start cost measured
-
-  constructor(spec: EnvironmentSpec) {
-    this.spec = spec;
-  }
-
-  stop(): Promise<void> {
-    this.stopped = true;
-    this.die('signal: terminated');
-    return Promise.resolve();
-  }
-
-  die(reason = 'exit status 1'): void {
-    this.isDead = true;
-    this.markExited(reason);
-  }
-}
-
-class FakeBackend implements EnvironmentBackend {
-  readonly started: FakeEnvironment[] = [];
-  async start(spec: EnvironmentSpec): Promise<Environment> {
-    await Promise.resolve();
-    const environment = new FakeEnvironment(spec);
-    this.started.push(environment);
-    return environment as unknown as Environment;
-  }
-  async close(): Promise<void> {}
-}
+import { FakeBackend, type FakeEnvironment } from './support/fake-backend.ts';
 
 const fn = (revision = 'r1', functionName = 'f'): PoolFunction => ({
   functionName,
   revision,
   spec: { functionName, image: 'img', memorySizeMb: 1024, timeoutSeconds: 3 },
 });
-const fake = (environment: Environment) => environment as unknown as FakeEnvironment;
+const fake = (environment: Environment) => environment as FakeEnvironment;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -64,7 +29,7 @@ describe('EnvironmentPool', () => {
     const again = await pool.reserve(fn());
     expect(again).toBe(b);
     expect(again.isColdStart).toBe(false);
-    expect(backend.started).toHaveLength(2);
+    expect(backend.environments).toHaveLength(2);
     await pool.close();
   });
 
@@ -114,7 +79,7 @@ describe('EnvironmentPool', () => {
 
     const timedOut = await pool.reserve(fn());
     expect(timedOut).not.toBe(crashedWhileIdle);
-    fake(timedOut.environment).isDead = true;
+    fake(timedOut.environment).markDead(); // a timed-out invoke: dead before its kill lands
     pool.release(timedOut);
     expect(fake(timedOut.environment).stopped).toBe(true);
     expect((await pool.reserve(fn())).environment).not.toBe(timedOut.environment);
@@ -129,7 +94,7 @@ describe('EnvironmentPool', () => {
     const starting = pool.reserve(fn('r1', 'other'));
     await pool.close();
     await expect(starting).rejects.toMatchObject({ errorType: 'ServiceException' });
-    expect(backend.started.every((environment) => environment.stopped)).toBe(true);
+    expect(backend.environments.every((environment) => environment.stopped)).toBe(true);
     await expect(pool.reserve(fn())).rejects.toMatchObject({ errorType: 'ServiceException' });
   });
 });
