@@ -3,7 +3,7 @@
 // user must see: the invoke ends by its timeout with Lambda's error, the next invoke gets a fresh environment once
 // the engine answers again, shutdown returns within its bound, and `docker ps -a` shows nothing of this host's left.
 // Real Docker, real containers (zip functions on lambkin/nodejs:24), through the Lambda API and the real SDK.
-import { CreateFunctionCommand, InvokeCommand } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
@@ -16,10 +16,10 @@ import { DockerSocketProxy, type DroppedEngine } from './support/docker-socket-p
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const TIMEOUT_SECONDS = 3;
 /** What an answer may take past the function's deadline: the invoker's END/REPORT and the HTTP round trip. */
 const ANSWER_MARGIN_MS = 1_000;
@@ -95,11 +95,6 @@ async function createFunction(service: LambdaService, timeoutSeconds = TIMEOUT_S
   return name;
 }
 
-async function invoke(service: LambdaService, name: string, event: object) {
-  const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }));
-  return { functionError: output.FunctionError, body: JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) };
-}
-
 /** Polls until `read` gives something truthy; fails after `timeoutMs`. */
 async function until<T>(what: string, read: () => Promise<T> | T, timeoutMs = 15_000): Promise<NonNullable<T>> {
   const giveUpAt = Date.now() + timeoutMs;
@@ -114,7 +109,7 @@ async function until<T>(what: string, read: () => Promise<T> | T, timeoutMs = 15
 /** Starts an invoke whose handler sleeps, and resolves once it runs: its container, and when it started sleeping. */
 async function sleepingInvoke(h: Harness, name: string) {
   const marker = randomUUID();
-  const answer = invoke(h.service, name, { sleepMs: 30_000, marker });
+  const answer = invokeJson(h.service.lambda, name, { sleepMs: 30_000, marker });
   answer.catch(() => {}); // awaited by the test; not unhandled meanwhile
   const [id] = await until('the container', async () => {
     const ids = (await h.functionContainers()).filter((candidate) => !h.known.has(candidate));
@@ -140,7 +135,7 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
     async (mode, { expect }) => {
       const h = await harness();
       const name = await createFunction(h.service);
-      const warm = await invoke(h.service, name, {});
+      const warm = await invokeJson(h.service.lambda, name, {});
       const { id, answer, sleepingSince } = await sleepingInvoke(h, name);
 
       h.proxy.drop(mode);
@@ -149,13 +144,13 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
       const tookMs = performance.now() - sleepingSince;
       console.log(`engine ${mode}: the invoke ended ${tookMs.toFixed(0)} ms after its handler began (timeout ${TIMEOUT_SECONDS} s)`);
       expect(tookMs).toBeLessThan(TIMEOUT_SECONDS * 1000 + ANSWER_MARGIN_MS);
-      expect(first.functionError).toBe('Unhandled');
+      expect(first.FunctionError).toBe('Unhandled');
       expect(['Sandbox.Timedout', 'Runtime.ExitError']).toContain(first.body.errorType);
       expect(h.service.pool.count(name).busy).toBe(0);
 
       h.proxy.resume();
-      const second = await invoke(h.service, name, {});
-      expect(second.functionError).toBeUndefined();
+      const second = await invokeJson(h.service.lambda, name, {});
+      expect(second.FunctionError).toBeUndefined();
       expect(second.body.processId).not.toBe(warm.body.processId);
       // The killed container is removed once the engine answers again, not left behind.
       await until('the killed container to be removed', async () => !(await containerExists(id)));
@@ -169,7 +164,7 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
   it('while an environment is idle: its death is noticed once the engine answers again, and it is not handed an invoke', async ({ expect }) => {
     const h = await harness();
     const name = await createFunction(h.service);
-    const warm = await invoke(h.service, name, {});
+    const warm = await invokeJson(h.service.lambda, name, {});
     const [id, ...others] = await h.functionContainers();
     expect(others).toEqual([]);
 
@@ -179,8 +174,8 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
     h.proxy.resume();
     // Reconnected, the watch learns the container stopped (its wait answers at once) and the pool lets it go.
     await until('the dead environment to leave the pool', () => h.service.pool.count(name).idle === 0, 10_000);
-    const next = await invoke(h.service, name, {});
-    expect(next.functionError).toBeUndefined();
+    const next = await invokeJson(h.service.lambda, name, {});
+    expect(next.FunctionError).toBeUndefined();
     expect(next.body.processId).not.toBe(warm.body.processId);
     await until('the dead container to be removed', async () => !(await containerExists(id!)));
   }, 60_000);
@@ -191,7 +186,7 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
     const h = await harness();
     const name = await createFunction(h.service, 60); // the busy invoke must still be running at shutdown
     const busy = await sleepingInvoke(h, name); // one busy environment
-    await invoke(h.service, name, {}); // and one idle: started beside the busy one
+    await invokeJson(h.service.lambda, name, {}); // and one idle: started beside the busy one
     expect(await h.functionContainers()).toHaveLength(2);
 
     h.proxy.drop('hold');
@@ -203,7 +198,7 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
     console.log(`shutdown with the engine held: ${tookMs.toFixed(0)} ms, the pool's ${poolMs.toFixed(0)} ms (bound ${SHUTDOWN_BOUND_MS} ms)`);
     expect(tookMs).toBeLessThan(SHUTDOWN_BOUND_MS + LOCAL_TEARDOWN_MS);
     // The busy invoke ended with the environment, not at its 20 s sleep.
-    expect((await busy.answer).functionError).toBe('Unhandled');
+    expect((await busy.answer).FunctionError).toBe('Unhandled');
 
     h.proxy.resume();
     // About a second on a quiet machine; under the full suite's load the engine has taken over 20 s, so the bound is
@@ -220,7 +215,7 @@ describe.skipIf(!docked).concurrent('a dropped engine connection', () => {
   it('at shutdown, with an engine slow to answer but within the bound: every container is removed by the time it returns', async ({ expect }) => {
     const h = await harness();
     const name = await createFunction(h.service);
-    await invoke(h.service, name, {});
+    await invokeJson(h.service.lambda, name, {});
     expect(await h.functionContainers()).toHaveLength(1);
 
     h.proxy.drop('hold');

@@ -19,8 +19,8 @@ import { failure, makeDataDir, removeDataDir } from './support/local-service.ts'
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
 import { makeZip } from '../tools/zip.ts';
+import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = `
 export const handler = async (event) => {
   if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
@@ -156,7 +156,7 @@ describe('the Lambda API refuses browser-driven requests', () => {
 
   it('keeps serving the AWS SDK and curl on the same server', async () => {
     const output = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"via":"sdk"}') }));
-    expect(JSON.parse(Buffer.from(output.Payload!).toString())).toEqual({ received: { via: 'sdk' } });
+    expect(payloadJson(output)).toEqual({ received: { via: 'sdk' } });
 
     const curl = await execa('curl', ['-sS', '-X', 'POST', '-d', '{"via":"curl"}', `${server.url}/2015-03-31/functions/echo/invocations`]);
     expect(JSON.parse(curl.stdout)).toEqual({ received: { via: 'curl' } });
@@ -289,7 +289,7 @@ describe('connections that never finish their request', () => {
 
     const output = await longInvoke;
     expect(output.StatusCode).toBe(200);
-    expect(JSON.parse(Buffer.from(output.Payload!).toString())).toEqual({ received: { sleepMs } });
+    expect(payloadJson(output)).toEqual({ received: { sleepMs } });
     // The emulator serves too, after all that.
     const res = await request(emulator.invokeUrl, { method: 'POST', body: '{"after":"stall"}' });
     expect(res.statusCode).toBe(200);

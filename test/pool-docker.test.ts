@@ -8,7 +8,6 @@ import {
   UpdateFunctionConfigurationCommand,
   DeleteFunctionCommand,
   type CreateFunctionCommandInput,
-  type InvokeCommandOutput,
 } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, it } from 'vitest';
@@ -17,10 +16,10 @@ import { buildImage, containerExists, removeBuiltImages } from './support/contai
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const IMAGE = 'lambkin-test/pool-image';
 // CPU is proportional to memory: 1024 MB keeps cold starts from being starved when tests run side by side.
 const MEMORY_SIZE = 1024;
@@ -86,13 +85,8 @@ async function createZipFunction(service: LambdaService, name: string, extra: Pa
   );
 }
 
-async function invoke(service: LambdaService, name: string, event: object = {}): Promise<InvokeCommandOutput & { answer: Answer; log: string }> {
-  const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
-  const text = Buffer.from(output.Payload ?? []).toString('utf8');
-  const log = Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
-  // A function error's payload is Lambda's error body, read through the same field.
-  return { ...output, answer: JSON.parse(text) as Answer, log };
-}
+/** Every invoke here asks for the log tail: the tests read START, END and REPORT. */
+const invoke = (service: LambdaService, name: string, event: object = {}) => invokeJson<Answer>(service.lambda, name, event, { tail: true });
 
 describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', () => {
   let service: LambdaService;
@@ -129,7 +123,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const fastest = Math.min(...untailed);
     console.log(`through the SDK: cold ${coldMs.toFixed(0)} ms, warm with log tail ${warmMs.toFixed(0)} ms, warm without ${fastest.toFixed(0)} ms (best of 5)`);
 
-    expect(warm.answer.processId).toBe(cold.answer.processId);
+    expect(warm.body.processId).toBe(cold.body.processId);
     expect(service.pool.count('warm')).toEqual({ busy: 0, idle: 1 });
     const requestId = (log: string) => /^START RequestId: (\S+) Version: \$LATEST$/m.exec(log)?.[1];
     expect(cold.log).toMatch(/^START RequestId: [0-9a-f-]{36} Version: \$LATEST\n/m);
@@ -145,9 +139,9 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     expect(Number(/Max Memory Used: (\d+) MB/.exec(warm.log)?.[1])).toBeLessThan(MEMORY_SIZE);
 
     // Both invokes filed under the one stream the runtime itself was told about.
-    expect(cold.answer.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
-    expect(service.logSink.streams('warm')).toEqual([cold.answer.logStreamName]);
-    const messages = service.logSink.events('warm', cold.answer.logStreamName).map((event) => event.message);
+    expect(cold.body.logStreamName).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+    expect(service.logSink.streams('warm')).toEqual([cold.body.logStreamName]);
+    const messages = service.logSink.events('warm', cold.body.logStreamName).map((event) => event.message);
     expect(messages.filter((line) => line.startsWith('START RequestId:'))).toHaveLength(7);
     expect(messages.filter((line) => line.startsWith('REPORT RequestId:'))).toHaveLength(7);
     expect(messages.some((line) => line.includes('log line second'))).toBe(true);
@@ -156,20 +150,20 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
   it('gives parallel invokes parallel environments, then keeps them all warm', async ({ expect }) => {
     await createZipFunction(service, 'parallel');
     const answers = await Promise.all([1, 2, 3].map(() => invoke(service, 'parallel', { case: 'sleep', ms: 1_000 })));
-    expect(new Set(answers.map(({ answer }) => answer.processId)).size).toBe(3);
+    expect(new Set(answers.map(({ body }) => body.processId)).size).toBe(3);
     expect(service.pool.count('parallel')).toEqual({ busy: 0, idle: 3 });
     const again = await invoke(service, 'parallel');
-    expect(answers.map(({ answer }) => answer.processId)).toContain(again.answer.processId);
+    expect(answers.map(({ body }) => body.processId)).toContain(again.body.processId);
   });
 
   it('stops an idle environment after its keep-alive: the next invoke is cold again', async ({ expect }) => {
     const shortKeepAlive = await startService({ keepAliveMs: 500 });
     await createZipFunction(shortKeepAlive, 'idle');
     const first = await invoke(shortKeepAlive, 'idle');
-    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
     expect(shortKeepAlive.pool.count('idle')).toEqual({ busy: 0, idle: 0 });
     const second = await invoke(shortKeepAlive, 'idle');
-    expect(second.answer.processId).not.toBe(first.answer.processId);
+    expect(second.body.processId).not.toBe(first.body.processId);
     expect(second.log).toContain('Init Duration');
   });
 
@@ -180,21 +174,21 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const first = await invoke(shortLived, 'lifetime');
     // Busy when its lifetime ends: it finishes the invoke, then it is stopped.
     const busy = await invoke(shortLived, 'lifetime', { case: 'sleep', ms: 3_500 });
-    expect(busy.answer.processId).toBe(first.answer.processId);
-    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
+    expect(busy.body.processId).toBe(first.body.processId);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
     const next = await invoke(shortLived, 'lifetime');
-    expect(next.answer.processId).not.toBe(first.answer.processId);
+    expect(next.body.processId).not.toBe(first.body.processId);
   });
 
   it('starts a new environment after UpdateFunctionConfiguration, and stops the old one', async ({ expect }) => {
     await createZipFunction(service, 'updated', { Environment: { Variables: { GREETING: 'hello' } } });
     const before = await invoke(service, 'updated');
-    expect(before.answer.greeting).toBe('hello');
+    expect(before.body.greeting).toBe('hello');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', Environment: { Variables: { GREETING: 'bye' } } }));
     const after = await invoke(service, 'updated');
-    expect(after.answer.greeting).toBe('bye');
-    expect(after.answer.processId).not.toBe(before.answer.processId);
-    await expect.poll(() => containerExists(before.answer.containerId), { timeout: 5_000 }).toBe(false);
+    expect(after.body.greeting).toBe('bye');
+    expect(after.body.processId).not.toBe(before.body.processId);
+    await expect.poll(() => containerExists(before.body.containerId), { timeout: 5_000 }).toBe(false);
     expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
   });
 
@@ -203,11 +197,11 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const updated = await invoke(service, 'retired');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
     // No invoke in between: the update itself retires the stale environment.
-    await expect.poll(() => containerExists(updated.answer.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(updated.body.containerId), { timeout: 5_000 }).toBe(false);
 
     const fresh = await invoke(service, 'retired');
     await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'retired' }));
-    await expect.poll(() => containerExists(fresh.answer.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(fresh.body.containerId), { timeout: 5_000 }).toBe(false);
   });
 
   it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {
@@ -216,11 +210,11 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const first = await invoke(service, 'slow');
     const timedOut = await invoke(service, 'slow', { case: 'sleep', ms: 5_000 });
     expect(timedOut.FunctionError).toBe('Unhandled');
-    expect(timedOut.answer).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/Task timed out after 2\.00 seconds/) });
+    expect(timedOut.body).toMatchObject({ errorType: 'Sandbox.Timedout', errorMessage: expect.stringMatching(/Task timed out after 2\.00 seconds/) });
     const next = await invoke(service, 'slow');
     expect(next.FunctionError).toBeUndefined();
-    expect(next.answer.processId).not.toBe(first.answer.processId);
-    await expect.poll(() => containerExists(first.answer.containerId), { timeout: 5_000 }).toBe(false);
+    expect(next.body.processId).not.toBe(first.body.processId);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
   });
 
   it('recovers from a runtime that exits: Runtime.ExitError, then a fresh environment', async ({ expect }) => {
@@ -228,10 +222,10 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const first = await invoke(service, 'crashing');
     const crashed = await invoke(service, 'crashing', { case: 'exit' });
     expect(crashed.FunctionError).toBe('Unhandled');
-    expect(crashed.answer).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('exit status 3') });
+    expect(crashed.body).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('exit status 3') });
     const next = await invoke(service, 'crashing');
     expect(next.FunctionError).toBeUndefined();
-    expect(next.answer.processId).not.toBe(first.answer.processId);
+    expect(next.body.processId).not.toBe(first.body.processId);
   });
 
   it('answers an out-of-memory kill with Runtime.ExitError (signal: killed), then serves from a fresh environment', async ({ expect }) => {
@@ -239,10 +233,10 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const first = await invoke(service, 'hungry');
     const killed = await invoke(service, 'hungry', { case: 'hog', mb: 900 });
     expect(killed.FunctionError).toBe('Unhandled');
-    expect(killed.answer).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('signal: killed') });
+    expect(killed.body).toMatchObject({ errorType: 'Runtime.ExitError', errorMessage: expect.stringContaining('signal: killed') });
     const next = await invoke(service, 'hungry', { case: 'hog', mb: 16 });
     expect(next.FunctionError).toBeUndefined();
-    expect(next.answer.processId).not.toBe(first.answer.processId);
+    expect(next.body.processId).not.toBe(first.body.processId);
   });
 
   it('runs an image function (PackageType Image) and keeps it warm', async ({ expect }) => {
@@ -254,7 +248,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     expect(first.log).toContain('log line image');
     expect(first.log).toContain('Init Duration');
     const second = await invoke(service, 'from-image');
-    expect(second.answer.processId).toBe(first.answer.processId);
+    expect(second.body.processId).toBe(first.body.processId);
   });
 });
 

@@ -2,7 +2,7 @@
 // first on PATH), a temp data dir, a free port (--port 0: the listening line says which), the real
 // @aws-sdk/client-lambda and real Docker. Every serve is killed and every container it owned (found by its owner
 // pid label) is removed in afterEach/afterAll, also when a test fails.
-import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,8 +14,8 @@ import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts
 import { requireDocker } from './support/docker.ts';
 import { lambkinBin as lambkin, startServe as startServeProcess, withNode24, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const RIE_PATH = '/2015-03-31/functions/function/invocations';
 
 const HANDLER = `
@@ -67,11 +67,6 @@ async function createHello(lambda: LambdaClient, name: string): Promise<void> {
   await lambda.send(
     new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: 512, Code: { ZipFile: ZIP } }),
   );
-}
-
-async function invokeJson(lambda: LambdaClient, name: string, event: object): Promise<unknown> {
-  const output = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }));
-  return JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8'));
 }
 
 /** The containers a serve (by its pid) owns on this machine, running or not. */
@@ -165,7 +160,7 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
 
   it('prints where it listens, and runs a zip function created through the AWS SDK', { timeout: 60_000 }, async () => {
     expect(serve.output()).toContain(`lambkin serve: listening on ${serve.url} (data in ${dataDir})`);
-    expect(await invokeJson(lambda, 'hello', { n: 1 })).toEqual({ echo: { n: 1 } });
+    expect((await invokeJson(lambda, 'hello', { n: 1 })).body).toEqual({ echo: { n: 1 } });
   });
 
   it('answers the RIE invoke path for --image', { timeout: 60_000 }, async () => {
@@ -177,9 +172,9 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
   });
 
   it('--examples registers the example images, ready to invoke through the SDK', { timeout: 60_000 }, async () => {
-    const nodejs = (await invokeJson(lambda, 'hello-nodejs', { name: 'newcomer' })) as { body: string };
+    const nodejs = (await invokeJson<{ body: string }>(lambda, 'hello-nodejs', { name: 'newcomer' })).body;
     expect(JSON.parse(nodejs.body)).toMatchObject({ message: 'Hello, newcomer!', functionName: 'hello-nodejs' });
-    expect(await invokeJson(lambda, 'hello-shell', { name: 'newcomer' })).toMatchObject({
+    expect((await invokeJson(lambda, 'hello-shell', { name: 'newcomer' })).body).toMatchObject({
       message: 'Hello from a shell runtime',
       event: { name: 'newcomer' },
     });
@@ -260,7 +255,7 @@ describe.skipIf(!docked)('lambkin serve: restarts and shutdown', () => {
     const first = await startTestServe(dataDir, ['--keep-alive', '60']);
     await withSdk(first, async (sdk) => {
       await createHello(sdk, 'kept');
-      expect(await invokeJson(sdk, 'kept', { run: 1 })).toEqual({ echo: { run: 1 } });
+      expect((await invokeJson(sdk, 'kept', { run: 1 })).body).toEqual({ echo: { run: 1 } });
     });
     expect(await containersOf(first.pid)).not.toHaveLength(0); // kept warm
     // A SIGTERM sent twice (a supervisor and a wrapper both forwarding it) still stops cleanly.
@@ -271,7 +266,7 @@ describe.skipIf(!docked)('lambkin serve: restarts and shutdown', () => {
 
     const second = await startTestServe(dataDir);
     await withSdk(second, async (sdk) => {
-      expect(await invokeJson(sdk, 'kept', { run: 2 })).toEqual({ echo: { run: 2 } });
+      expect((await invokeJson(sdk, 'kept', { run: 2 })).body).toEqual({ echo: { run: 2 } });
     });
     expect(await second.stop('SIGINT')).toBe(0);
     expect(await containersOf(second.pid)).toEqual([]);

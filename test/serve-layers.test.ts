@@ -6,7 +6,6 @@
 import {
   CreateFunctionCommand,
   GetFunctionCommand,
-  InvokeCommand,
   type LambdaClient,
   PublishLayerVersionCommand,
   UpdateFunctionConfigurationCommand,
@@ -15,10 +14,10 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const LAYER_ARN = 'arn:aws:lambda:us-east-1:123456789012:layer:';
 
 const greeterModule = (greeting: string) => `module.exports = (name) => '${greeting}, ' + name;\n`;
@@ -68,11 +67,6 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
     return layer.LayerVersionArn!;
   };
 
-  const invoke = async (name: string, event: object = {}) => {
-    const output = await lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)) }));
-    return { error: output.FunctionError, body: JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as Record<string, unknown> };
-  };
-
   it('gives a nodejs24.x function the packages of its layer, and lists the layer in GetFunction', async ({ expect }) => {
     const zip = packagesLayer({ greeter: greeterModule('Hello') });
     const arn = await publish('greeter', zip);
@@ -87,7 +81,9 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
         Layers: [arn],
       }),
     );
-    expect(await invoke('greets', { name: 'Ada' })).toEqual({ error: undefined, body: { greeting: 'Hello, Ada', extra: null } });
+    const greets = await invokeJson(lambda, 'greets', { name: 'Ada' });
+    expect(greets.FunctionError).toBeUndefined();
+    expect(greets.body).toEqual({ greeting: 'Hello, Ada', extra: null });
 
     const got = await lambda.send(new GetFunctionCommand({ FunctionName: 'greets' }));
     expect(got.Configuration?.Layers).toEqual([{ Arn: arn, CodeSize: zip.length }]);
@@ -106,16 +102,16 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
         Layers: [first, second],
       }),
     );
-    expect((await invoke('layered', { name: 'x' })).body).toEqual({ greeting: 'second, x', extra: 'from the first layer' });
+    expect((await invokeJson(lambda, 'layered', { name: 'x' })).body).toEqual({ greeting: 'second, x', extra: 'from the first layer' });
 
     // The other order: the first layer's greeter wins now. A new layer list is a new revision (fresh environments).
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second, first] }));
-    expect((await invoke('layered', { name: 'x' })).body).toEqual({ greeting: 'first, x', extra: 'from the first layer' });
+    expect((await invokeJson(lambda, 'layered', { name: 'x' })).body).toEqual({ greeting: 'first, x', extra: 'from the first layer' });
 
     // No layers at all: the package is gone from /opt.
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [] }));
-    const bare = await invoke('layered', { name: 'x' });
-    expect(bare.error).toBe('Unhandled');
+    const bare = await invokeJson(lambda, 'layered', { name: 'x' });
+    expect(bare.FunctionError).toBe('Unhandled');
     expect(bare.body.errorMessage).toContain("Cannot find module 'greeter'");
   }, 120_000);
 
@@ -137,10 +133,9 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
         Layers: [runtimeLayer],
       }),
     );
-    expect(await invoke('custom-from-layer')).toEqual({
-      error: undefined,
-      body: { tool: 'tool-from-layer', data: 'data-from-task', bootstrap: '/opt/bootstrap' },
-    });
+    const custom = await invokeJson(lambda, 'custom-from-layer');
+    expect(custom.FunctionError).toBeUndefined();
+    expect(custom.body).toEqual({ tool: 'tool-from-layer', data: 'data-from-task', bootstrap: '/opt/bootstrap' });
   }, 120_000);
 
   it("refuses function code and layers over Lambda's 250 MB unzipped, though each fits alone", async ({ expect }) => {

@@ -8,17 +8,17 @@
 // aws-lambda-ric 4.x takes the handler from _HANDLER only (the argument is ignored). An Image function has no
 // Handler, so the service sets no _HANDLER; the Dockerfile's ENV provides it, as an image built for AWS does.
 // Containers and the image carry the test labels; afterAll removes them, also when a test fails.
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { installAwsLambdaRic } from '../tools/aws-lambda-ric.ts';
 import { buildImage, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const IMAGE = 'lambkin-test/ric-image';
 const FUNCTION = 'ric-image';
 const MEMORY_SIZE = 1024;
@@ -92,11 +92,7 @@ describe.skipIf(!docked)('an image running aws-lambda-ric, served by lambkin', (
     await removeBuiltImages();
   });
 
-  async function invoke(event: object): Promise<InvokeCommandOutput & { body: Record<string, unknown>; log: string }> {
-    const output = await lambda.send(new InvokeCommand({ FunctionName: FUNCTION, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
-    const body = JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as Record<string, unknown>;
-    return { ...output, body, log: Buffer.from(output.LogResult ?? '', 'base64').toString('utf8') };
-  }
+  const invoke = (event: object) => invokeJson(lambda, FUNCTION, event, { tail: true });
 
   it('answers with the handler result, reports a thrown error as a function error, and reuses the warm environment', async ({ expect }) => {
     const first = await invoke({ name: 'first' });

@@ -10,7 +10,6 @@ import {
   GetFunctionCommand,
   GetFunctionConcurrencyCommand,
   GetProvisionedConcurrencyConfigCommand,
-  InvokeCommand,
   PutFunctionConcurrencyCommand,
   PutProvisionedConcurrencyConfigCommand,
   TooManyRequestsException,
@@ -24,10 +23,10 @@ import { containerExists } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
+import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const MEMORY_SIZE = 1024;
 const HANDLER = `
 import { readFileSync } from 'node:fs';
@@ -67,10 +66,9 @@ type Outcome = { ok: true; answer: Answer; log: string } | { ok: false; reason: 
 
 async function invoke(service: LambdaService, name: string, event: object = {}): Promise<Outcome> {
   try {
-    const output = await service.lambda.send(new InvokeCommand({ FunctionName: name, Payload: Buffer.from(JSON.stringify(event)), LogType: 'Tail' }));
+    const output = await invokeJson<Answer>(service.lambda, name, event, { tail: true });
     expect(output.FunctionError).toBeUndefined();
-    const answer = JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8')) as Answer;
-    return { ok: true, answer, log: Buffer.from(output.LogResult ?? '', 'base64').toString('utf8') };
+    return { ok: true, answer: output.body, log: output.log };
   } catch (error) {
     if (error instanceof TooManyRequestsException) return { ok: false, reason: error.Reason, error };
     throw error;

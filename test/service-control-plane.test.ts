@@ -27,8 +27,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { makeZip } from '../tools/zip.ts';
+import { ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const LAST_MODIFIED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

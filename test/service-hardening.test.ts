@@ -21,8 +21,8 @@ import type { FunctionInvoker, SqliteFunctionStore } from '../src/service/index.
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { manyEntriesZip } from './support/many-entries-zip.ts';
 import { makeZip } from '../tools/zip.ts';
+import { ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const noInvoker: FunctionInvoker = {
   invoke: async () => {
     throw new Error('no invokes here');

@@ -7,8 +7,7 @@ import type { LambdaApiServer } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from '../tools/zip.ts';
-
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
+import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
 const HANDLER = `
 export const handler = async (event, context) => {
@@ -86,49 +85,47 @@ const invoke = (input: Partial<InvokeCommandInput> & { event?: unknown }) => {
   );
 };
 
-const json = (payload: Uint8Array | undefined) => JSON.parse(Buffer.from(payload ?? []).toString('utf8'));
-
 describe('RequestResponse', () => {
   it('answers 200 with the result and the executed version', async () => {
     const result = await invoke({ event: { case: 'echo', n: 1 } });
     expect(result.StatusCode).toBe(200);
     expect(result.ExecutedVersion).toBe('$LATEST');
     expect(result.FunctionError).toBeUndefined();
-    expect(json(result.Payload)).toEqual({ received: { case: 'echo', n: 1 } });
+    expect(payloadJson(result)).toEqual({ received: { case: 'echo', n: 1 } });
   });
 
   it('delivers an empty body as {}', async () => {
     const result = await invoke({});
-    expect(json(result.Payload)).toEqual({ received: {} });
+    expect(payloadJson(result)).toEqual({ received: {} });
   });
 
   it('reaches the function by ARN and by name:$LATEST with ?Qualifier=$LATEST', async () => {
     const byArn = await invoke({ FunctionName: 'arn:aws:lambda:us-east-1:123456789012:function:echo', event: { case: 'context' } });
-    expect(json(byArn.Payload)).toMatchObject({ arn: 'arn:aws:lambda:us-east-1:123456789012:function:echo', memory: '256' });
+    expect(payloadJson(byArn)).toMatchObject({ arn: 'arn:aws:lambda:us-east-1:123456789012:function:echo', memory: '256' });
     const qualified = await invoke({ FunctionName: 'echo:$LATEST', Qualifier: '$LATEST', event: { n: 2 } });
-    expect(json(qualified.Payload)).toEqual({ received: { n: 2 } });
+    expect(payloadJson(qualified)).toEqual({ received: { n: 2 } });
   });
 
   it('marks a function error with X-Amz-Function-Error: Unhandled and the error JSON', async () => {
     const result = await invoke({ event: { case: 'throw' } });
     expect(result.StatusCode).toBe(200);
     expect(result.FunctionError).toBe('Unhandled');
-    expect(json(result.Payload)).toMatchObject({ errorType: 'TypeError', errorMessage: 'handler says no' });
+    expect(payloadJson(result)).toMatchObject({ errorType: 'TypeError', errorMessage: 'handler says no' });
   });
 
   it('marks a timeout as Unhandled, and the next invoke gets a fresh runtime', async () => {
     const result = await invoke({ FunctionName: 'short', event: { case: 'sleep' } });
     expect(result.FunctionError).toBe('Unhandled');
-    expect(json(result.Payload).errorMessage).toMatch(/timed out/i);
+    expect(payloadJson(result).errorMessage).toMatch(/timed out/i);
     const next = await invoke({ FunctionName: 'short', event: { n: 3 } });
-    expect(json(next.Payload)).toEqual({ received: { n: 3 } });
+    expect(payloadJson(next)).toEqual({ received: { n: 3 } });
   });
 
   it('marks an init failure as Unhandled with the init error', async () => {
     const result = await invoke({ FunctionName: 'broken', event: {} });
     expect(result.StatusCode).toBe(200);
     expect(result.FunctionError).toBe('Unhandled');
-    expect(json(result.Payload)).toMatchObject({ errorMessage: expect.stringContaining('cannot start') });
+    expect(payloadJson(result)).toMatchObject({ errorMessage: expect.stringContaining('cannot start') });
   });
 
   it('passes a streamed response through', async () => {
@@ -151,13 +148,13 @@ describe('RequestResponse', () => {
   it('passes the client context, decoded, to the function', async () => {
     const clientContext = { custom: { who: 'test' }, env: {}, client: {} };
     const result = await invoke({ event: { case: 'context' }, ClientContext: Buffer.from(JSON.stringify(clientContext)).toString('base64') });
-    expect(json(result.Payload).clientContext).toMatchObject({ custom: { who: 'test' } });
+    expect(payloadJson(result).clientContext).toMatchObject({ custom: { who: 'test' } });
   });
 
   it('runs the new configuration after an update', async () => {
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'function', Environment: { Variables: { GREETING: 'hej' } } }));
     const result = await invoke({ FunctionName: 'function', event: { case: 'env' } });
-    expect(json(result.Payload)).toEqual({ greeting: 'hej' });
+    expect(payloadJson(result)).toEqual({ greeting: 'hej' });
   });
 });
 
@@ -232,6 +229,6 @@ describe('the wire', () => {
     expect(error.$metadata.httpStatusCode).toBe(500);
     expect(error.message).toMatch(/^lambkin could not run function image-only: /);
     const after = await invoke({ event: { n: 5 } });
-    expect(json(after.Payload)).toEqual({ received: { n: 5 } });
+    expect(payloadJson(after)).toEqual({ received: { n: 5 } });
   });
 });

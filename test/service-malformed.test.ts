@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from '../tools/zip.ts';
+import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = 'export const handler = async (event) => ({ echoed: event });';
 
 interface MalformedRequest {
@@ -157,6 +157,6 @@ describe('a corpus of malformed requests', () => {
     }
     // Still serving, and the function still answers through the real runtime.
     const answer = await lambda.send(new InvokeCommand({ FunctionName: 'survivor', Payload: Buffer.from('{"after":"corpus"}') }));
-    expect(JSON.parse(Buffer.from(answer.Payload!).toString('utf8'))).toEqual({ echoed: { after: 'corpus' } });
+    expect(payloadJson(answer)).toEqual({ echoed: { after: 'corpus' } });
   }, 120_000);
 });

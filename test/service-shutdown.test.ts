@@ -15,8 +15,8 @@ import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
 import { lambkinBin, startServe, withNode24, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
+import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
-const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 const HANDLER = `
 export const handler = async (event) => {
   await new Promise((resolve) => setTimeout(resolve, event.sleepMs ?? 0));
@@ -32,7 +32,6 @@ const sdkFor = (endpoint: string) =>
   new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
 const invokeSlow = (lambda: LambdaClient, sleepMs: number) =>
   lambda.send(new InvokeCommand({ FunctionName: 'slow', Payload: Buffer.from(JSON.stringify({ sleepMs })) }));
-const payloadOf = (output: { Payload?: Uint8Array }) => JSON.parse(Buffer.from(output.Payload ?? []).toString('utf8'));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('LambdaApiServer.close with a grace period', () => {
@@ -50,7 +49,7 @@ describe('LambdaApiServer.close with a grace period', () => {
     lambda = sdkFor(await server.listen());
     await createSlow(lambda);
     // Warm: the runtime process is running, so an invoke's time is the handler's.
-    expect(payloadOf(await invokeSlow(lambda, 0))).toEqual({ slept: 0 });
+    expect(payloadJson(await invokeSlow(lambda, 0))).toEqual({ slept: 0 });
   });
 
   afterEach(async () => {
@@ -84,7 +83,7 @@ describe('LambdaApiServer.close with a grace period', () => {
 
     const output = await invoke;
     expect(output.StatusCode).toBe(200);
-    expect(payloadOf(output)).toEqual({ slept: 2_000 });
+    expect(payloadJson(output)).toEqual({ slept: 2_000 });
     expect(await closing).toEqual({ unfinished: 0 });
     // Closed as soon as the invoke was answered, not at the end of the grace.
     expect(performance.now() - started).toBeLessThan(5_000);
@@ -181,7 +180,7 @@ describe.skipIf(!docked)('lambkin serve on SIGTERM', () => {
 
       const output = await invoke;
       expect(output.StatusCode).toBe(200);
-      expect(payloadOf(output)).toEqual({ slept: 4_000 });
+      expect(payloadJson(output)).toEqual({ slept: 4_000 });
       expect(performance.now() - signalled).toBeGreaterThan(2_000); // it did wait for the function
     } finally {
       lambda.destroy();
