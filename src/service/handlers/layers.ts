@@ -5,6 +5,7 @@ import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, resourceNotFound, validationError } from '../lambda-error.ts';
 import type { LayerStore, LayerVersionRecord } from '../storage/layer-store.ts';
 import type { OperationHandler, ServiceContext } from './context.ts';
+import { decodeMarker, encodeMarker, parseMaxItems } from './paging.ts';
 import { ARCHITECTURES } from './settings.ts';
 
 const LAYER_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
@@ -12,7 +13,6 @@ const LAYER_NAME_ARN = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a
 /** A LayerVersionArn, as CreateFunction's Layers must spell it. */
 export const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$/;
 const MAX_COMPATIBLE_RUNTIMES = 15;
-const DEFAULT_MAX_ITEMS = 50;
 const MAX_ITEMS_LIMIT = 50;
 
 const validation = validationError;
@@ -83,12 +83,12 @@ export const getLayerVersionByArn: OperationHandler = async (context, request) =
 export const listLayerVersions: OperationHandler = async (context, request) => {
   const name = layerNameOf(request.layerName);
   const versions = (await layerStoreOf(context).listVersions(name)).filter((record) => sameAccount(context, record) && matches(record, request.query));
-  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const maxItems = parseMaxItems(request.query.get('MaxItems'), MAX_ITEMS_LIMIT, validation);
   const marker = request.query.get('Marker');
-  const start = marker ? versions.findIndex((record) => record.version < decodeMarker(marker)) : 0;
+  const start = marker ? versions.findIndex((record) => record.version < markerVersion(marker)) : 0;
   const page = start < 0 ? [] : versions.slice(start, start + maxItems);
   const json: Record<string, unknown> = { LayerVersions: page.map(layerVersionListItem) };
-  if (start >= 0 && versions.length > start + maxItems) json.NextMarker = encodeMarker(page.at(-1)!.version);
+  if (start >= 0 && versions.length > start + maxItems) json.NextMarker = encodeMarker(String(page.at(-1)!.version));
   return { status: 200, json };
 };
 
@@ -99,15 +99,15 @@ export const listLayers: OperationHandler = async (context, request) => {
     if (latest.at(-1)?.layerName === record.layerName || !sameAccount(context, record) || !matches(record, request.query)) continue;
     latest.push(record);
   }
-  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const maxItems = parseMaxItems(request.query.get('MaxItems'), MAX_ITEMS_LIMIT, validation);
   const marker = request.query.get('Marker');
-  const after = marker ? Buffer.from(marker, 'base64url').toString('utf8') : undefined;
+  const after = marker ? decodeMarker(marker) : undefined;
   const rest = after === undefined ? latest : latest.filter((record) => record.layerName > after);
   const page = rest.slice(0, maxItems);
   const json: Record<string, unknown> = {
     Layers: page.map((record) => ({ LayerName: record.layerName, LayerArn: record.layerArn, LatestMatchingVersion: layerVersionListItem(record) })),
   };
-  if (rest.length > maxItems) json.NextMarker = Buffer.from(page.at(-1)!.layerName, 'utf8').toString('base64url');
+  if (rest.length > maxItems) json.NextMarker = encodeMarker(page.at(-1)!.layerName);
   return { status: 200, json };
 };
 
@@ -192,19 +192,9 @@ function stringList(value: unknown, field: string, maxItems: number): string[] |
   return value as string[];
 }
 
-function parseMaxItems(value: string | null): number {
-  if (value === null || value === '') return DEFAULT_MAX_ITEMS;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ITEMS_LIMIT) {
-    throw validation(value, 'maxItems', `Member must have value between 1 and ${MAX_ITEMS_LIMIT}`);
-  }
-  return n;
-}
-
-const encodeMarker = (version: number) => Buffer.from(String(version), 'utf8').toString('base64url');
-
-function decodeMarker(marker: string): number {
-  const version = Number(Buffer.from(marker, 'base64url').toString('utf8'));
+/** The last version number of the previous page. */
+function markerVersion(marker: string): number {
+  const version = Number(decodeMarker(marker));
   if (!Number.isSafeInteger(version)) throw invalidParameter(`Invalid Marker: ${marker}`);
   return version;
 }

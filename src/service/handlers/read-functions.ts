@@ -4,8 +4,8 @@ import { functionCodeLocation, functionConfiguration } from '../function-configu
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import { functionNotFound, invalidParameter, invalidValue } from '../lambda-error.ts';
 import { findFunction, retireRevision, type OperationHandler } from './context.ts';
+import { decodeMarker, encodeMarker, parseMaxItems } from './paging.ts';
 
-const DEFAULT_MAX_ITEMS = 50;
 const MAX_ITEMS_LIMIT = 10_000;
 
 export const getFunction: OperationHandler = async (context, request) => {
@@ -22,9 +22,9 @@ export const getFunctionConfiguration: OperationHandler = async (context, reques
 });
 
 export const listFunctions: OperationHandler = async (context, request) => {
-  const maxItems = parseMaxItems(request.query.get('MaxItems'));
+  const maxItems = parseMaxItems(request.query.get('MaxItems'), MAX_ITEMS_LIMIT, invalidValue);
   const marker = request.query.get('Marker');
-  const after = marker ? decodeMarker(marker) : undefined;
+  const after = marker ? markerName(marker) : undefined;
   // One more than asked for tells whether there is a next page.
   const page = await context.store.list(after, maxItems + 1);
   const functions = page.slice(0, maxItems);
@@ -46,20 +46,9 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   return { status: 204 };
 };
 
-function parseMaxItems(value: string | null): number {
-  if (value === null || value === '') return DEFAULT_MAX_ITEMS;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_ITEMS_LIMIT) {
-    throw invalidValue(value, 'maxItems', `Member must have value between 1 and ${MAX_ITEMS_LIMIT}`);
-  }
-  return n;
-}
-
-// Markers are opaque to callers; inside, the last name of the previous page.
-const encodeMarker = (name: string) => Buffer.from(name, 'utf8').toString('base64url');
-
-function decodeMarker(marker: string): string {
-  const name = Buffer.from(marker, 'base64url').toString('utf8');
+/** The last function name of the previous page. */
+function markerName(marker: string): string {
+  const name = decodeMarker(marker);
   if (!/^[a-zA-Z0-9-_]{1,64}$/.test(name)) throw invalidParameter(`Invalid Marker: ${marker}`);
   return name;
 }
