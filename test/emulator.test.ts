@@ -200,7 +200,8 @@ describe('the RIE defects we do not have', () => {
 
   it('8: starts the runtime with the emulator, so a later first invoke does not wait for init', async () => {
     const emulator = await nodeFunction('echo', { INIT_SLEEP_MS: '1500' });
-    await new Promise((r) => setTimeout(r, 2000));
+    // The init ends on its own, with no invoke to start it.
+    await emulator.waitForOutput('init done after 1500 ms');
     const res = await invoke(emulator);
     expect(res.status).toBe(200);
     expect(res.ms).toBeLessThan(1000);

@@ -158,7 +158,11 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(settings.AccountUsage?.FunctionCount).toBe(2);
 
     // 3 unreserved slots: a burst of 5 gets 2 throttles, while the reserved function still has its own slot.
-    const [shared, guaranteed] = await Promise.all([burst(service, 'shared', 5, 2_500), delay(500).then(() => invoke(service, 'guaranteed'))]);
+    const bursting = burst(service, 'shared', 5, 2_500);
+    // The reserved function's invoke comes while the burst holds every unreserved slot.
+    await expect.poll(() => service.scheduler.snapshot().functions.shared?.inFlight, { timeout: 10_000 }).toBe(3);
+    const guaranteed = await invoke(service, 'guaranteed');
+    const shared = await bursting;
     expect(shared.filter((o) => o.ok)).toHaveLength(3);
     expect(throttled(shared).map((o) => o.reason)).toEqual(Array(2).fill('ConcurrentInvocationLimitExceeded'));
     expect(guaranteed.ok).toBe(true);
@@ -174,11 +178,10 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     const again = await burst(service, 'scaling', 2, 200);
     expect(again.every((o) => o.ok)).toBe(true);
     // A third environment must wait for the budget to refill (one every 30 s): Retry-After says so.
-    const [, , refused] = await Promise.all([
-      invoke(service, 'scaling', { ms: 1_000 }),
-      invoke(service, 'scaling', { ms: 1_000 }),
-      delay(300).then(() => rawInvoke(service, 'scaling')),
-    ]);
+    const busy = [invoke(service, 'scaling', { ms: 1_000 }), invoke(service, 'scaling', { ms: 1_000 })];
+    await expect.poll(() => service.pool.count('scaling').busy).toBe(2);
+    const refused = await rawInvoke(service, 'scaling');
+    await Promise.all(busy);
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(20);
     expect(((await refused.json()) as { Reason: string }).Reason).toBe('FunctionInvocationRateLimitExceeded');
@@ -265,7 +268,10 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(service.pool.memoryInUseMb).toBe(2_048);
 
     // The large one busy: the small one's environment does not fit, and nothing idle can make room.
-    const [large, small] = await Promise.all([invoke(service, 'large', { ms: 2_000 }), delay(300).then(() => invoke(service, 'small'))]);
+    const busyLarge = invoke(service, 'large', { ms: 2_000 });
+    await expect.poll(() => service.pool.count('large').busy).toBe(1);
+    const small = await invoke(service, 'small');
+    const large = await busyLarge;
     expect(large.ok).toBe(true);
     expect(small).toMatchObject({ ok: false, reason: 'ConcurrentInvocationLimitExceeded' });
     expect(String((small as { error: Error }).error)).toContain('memory budget');
@@ -281,8 +287,8 @@ describe.skipIf(!docked)('keep-alive policy decisions acted on by the pool', () 
     const first = await invoke(service, 'prewarmed');
     expect(first.ok && first.log).toContain('Init Duration');
     const [firstId] = environmentIds(service, 'prewarmed');
-    await delay(100);
-    expect(environmentIds(service, 'prewarmed')).toEqual([]); // unloaded at once
+    // Unloaded at once: gone before the pre-warm (0.5 s later) puts a fresh one in its place.
+    await expect.poll(() => environmentIds(service, 'prewarmed')).toEqual([]);
     expect(await containerExists(firstId!)).toBe(false);
 
     // Started 0.5 s after the invoke, and idle (initialised) once ready: a busy machine may take a while.
