@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildImage, docker, removeAllContainers, removeBuiltImages, runContainer, type RunningContainer } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { repoRoot } from './support/emulator-process.ts';
+import { invokeRie } from './support/rie-invoke.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'emulator');
 const shellFixtures = join(repoRoot, 'test', 'fixtures', 'shell-runtime');
@@ -19,12 +20,7 @@ const QUICKSTART_IMAGE = tag('quickstart');
 
 const docked = await requireDocker();
 
-async function invoke(container: RunningContainer, body = '{}', headers: Record<string, string> = {}) {
-  const started = performance.now();
-  const res = await request(container.invokeUrl, { method: 'POST', body, headers });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text), ms: performance.now() - started };
-}
+const invoke = (container: RunningContainer, body?: string, headers?: Record<string, string>) => invokeRie(container.invokeUrl, body, headers);
 
 describe.skipIf(!docked)('the emulator in containers', () => {
   beforeAll(async () => {

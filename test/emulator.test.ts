@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { repoRoot, startEmulator, stopAllEmulators, nodeRuntimeBootstrap, type RunningEmulator } from './support/emulator-process.ts';
+import { invokeRie } from './support/rie-invoke.ts';
 
 const fixtures = join(repoRoot, 'test', 'fixtures', 'emulator');
 const shellFixtures = join(repoRoot, 'test', 'fixtures', 'shell-runtime');
@@ -19,18 +20,7 @@ function nodeFunction(handler: string, env: Record<string, string> = {}) {
   });
 }
 
-async function invoke(emulator: RunningEmulator, body: string | Buffer = '{}', headers: Record<string, string> = {}) {
-  const started = performance.now();
-  const res = await request(emulator.invokeUrl, { method: 'POST', body, headers });
-  const text = await res.body.text();
-  return {
-    status: res.statusCode,
-    headers: res.headers,
-    text,
-    json: () => JSON.parse(text),
-    ms: performance.now() - started,
-  };
-}
+const invoke = (emulator: RunningEmulator, body?: string | Buffer, headers?: Record<string, string>) => invokeRie(emulator.invokeUrl, body, headers);
 
 describe("the RIE's end-to-end cases", () => {
   it('hands the function an environment variable with = in its value intact', async () => {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { pipeline } from 'node:stream/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildFunctionImage, ImageBuildError, type BuildProgressEvent } from '../src/packaging/image-build.ts';
 import { packBuildContext } from '../src/packaging/build-context.ts';
@@ -15,6 +14,7 @@ import { progressRenderer } from '../src/packaging/build-progress.ts';
 import { requireDocker } from './support/docker.ts';
 import { containerExists, removeAllContainers, runContainer, TEST_LABEL } from './support/containers.ts';
 import { repoRoot } from './support/emulator-process.ts';
+import { invokeRie } from './support/rie-invoke.ts';
 
 const labels = { [TEST_LABEL.split('=')[0]!]: TEST_LABEL.split('=')[1]! };
 const tags = new Set<string>();
@@ -35,12 +35,6 @@ async function functionDir(files: Record<string, string>, executable: string[] =
     if (executable.includes(name)) await chmod(join(dir, name), 0o755);
   }
   return dir;
-}
-
-async function invoke(url: string, event: unknown): Promise<unknown> {
-  const res = await request(url, { method: 'POST', body: JSON.stringify(event) });
-  expect(res.statusCode).toBe(200);
-  return res.body.json();
 }
 
 async function listTaskRoot(image: string): Promise<string[]> {
@@ -102,7 +96,7 @@ describe.skipIf(!(await requireDocker()))('lambkin build', () => {
     await expect(execa('ls', [join(dir, 'Dockerfile')])).rejects.toThrow();
 
     const container = await runContainer(tag);
-    expect(await invoke(container.invokeUrl, { name: 'built' })).toEqual({ hello: 'built', file: false });
+    expect((await invokeRie(container.invokeUrl, JSON.stringify({ name: 'built' }))).json()).toEqual({ hello: 'built', file: false });
     await container.stop();
   });
 
@@ -116,7 +110,7 @@ describe.skipIf(!(await requireDocker()))('lambkin build', () => {
     expect(built.ownDockerfile).toBe(true);
     expect(await listTaskRoot(tag)).toEqual(['app.js', 'marker']);
     const container = await runContainer(tag);
-    expect(await invoke(container.invokeUrl, {})).toEqual({ marker: 'from-own-dockerfile' });
+    expect((await invokeRie(container.invokeUrl, JSON.stringify({}))).json()).toEqual({ marker: 'from-own-dockerfile' });
     await container.stop();
   });
 
@@ -134,7 +128,10 @@ describe.skipIf(!(await requireDocker()))('lambkin build', () => {
     expect(base).toBe('["function.handler"]');
     expect(await listTaskRoot(tag)).toEqual(['bootstrap', 'function.sh']);
     const container = await runContainer(tag);
-    expect(await invoke(container.invokeUrl, { name: 'sh' })).toMatchObject({ message: 'Hello from a shell runtime', event: { name: 'sh' } });
+    expect((await invokeRie(container.invokeUrl, JSON.stringify({ name: 'sh' }))).json()).toMatchObject({
+      message: 'Hello from a shell runtime',
+      event: { name: 'sh' },
+    });
     await container.stop();
   });
 

@@ -18,6 +18,7 @@ import { buildFunctionImage } from '../src/packaging/image-build.ts';
 import { removeAllContainers, removeBuiltImages, runContainer } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { freePort, requireRegistry, startRegistry, type TestRegistry } from './support/registry.ts';
+import { invokeRie } from './support/rie-invoke.ts';
 
 const docked = await requireDocker();
 const registryBinary = await requireRegistry();
@@ -64,11 +65,6 @@ async function pull(reference: string, authconfig: { username: string; password:
     ),
   );
   if (errors.length > 0) throw new Error(`pull of ${reference} failed: ${errors.join('; ')}`);
-}
-
-async function invoke(url: string, event: unknown): Promise<unknown> {
-  const response = await request(url, { method: 'POST', body: JSON.stringify(event) });
-  return JSON.parse(await response.body.text());
 }
 
 interface TokenRequest {
@@ -254,7 +250,7 @@ describe.skipIf(!docked || !registryBinary)('lambkin push to a real registry', (
     expect(repoDigests).toContain(`${registry.address}/lambkin-test/push-fn@${result.digest}`);
 
     const container = await runContainer(target);
-    expect(await invoke(container.invokeUrl, { name: 'registry' })).toEqual({ marker: MARKER, hello: 'registry' });
+    expect((await invokeRie(container.invokeUrl, JSON.stringify({ name: 'registry' }))).json()).toEqual({ marker: MARKER, hello: 'registry' });
     await container.stop();
   }, 180_000);
 
