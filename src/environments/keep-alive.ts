@@ -1,6 +1,6 @@
 // How long an idle environment is kept, as a policy the pool asks each time an environment goes idle. A fixed
 // keep-alive (Lambda's ~10 minutes) is the default; the hybrid histogram policy of "Serverless in the Wild"
-// (hybrid-keep-alive.ts) learns each function's idle times instead. The trace study (bench/trace/) replays the
+// (hybrid-keep-alive.ts) learns each function's idle times instead. The trace study (bench/trace-study.ts, on tools/trace/) replays the
 // same policy objects the pool runs, so what it measures is what `lambkin serve` does.
 
 /** What to do with an environment that has just gone idle. */

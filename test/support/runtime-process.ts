@@ -5,6 +5,7 @@
 import { execa, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exitStatusReason, signalReason } from '../../src/runtime-api/exit-words.ts';
 import { RuntimeApiServer, type InitOutcome, type InvokeOutcome, type InvokeRequest } from '../../src/runtime-api/index.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -179,7 +180,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
     stillRunning = false;
     const exit = { code: result.exitCode, signal: result.signal };
     // The server learns of the exit as an environment owner would tell it.
-    server?.runtimeExited(exit.signal ? `signal: ${exit.signal === 'SIGKILL' ? 'killed' : exit.signal}` : `exit status ${exit.code}`);
+    server?.runtimeExited(exit.signal ? signalReason(exit.signal) : exitStatusReason(exit.code ?? 0));
     return exit;
   });
 

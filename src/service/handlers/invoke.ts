@@ -1,6 +1,7 @@
 // Invoke (synchronous): checks the request as Lambda does, hands the event to the FunctionInvoker and answers
 // with the outcome in Invoke's HTTP terms. Event (asynchronous) invokes come later, with src/delivery/.
 import type { IncomingHttpHeaders } from 'node:http';
+import { firstHeader } from '../../http/headers.ts';
 import type { InvokeOutcome } from '../../runtime-api/types.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
@@ -17,7 +18,7 @@ export const LOG_TAIL_BYTES = 4_096;
 const INVOCATION_TYPES = ['RequestResponse', 'Event', 'DryRun'];
 
 export const invoke: OperationHandler = async (context, request) => {
-  const invocationType = header(request.headers, 'x-amz-invocation-type') ?? 'RequestResponse';
+  const invocationType = firstHeader(request.headers, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (!INVOCATION_TYPES.includes(invocationType)) {
     throw invalidValue(invocationType, 'invocationType', 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
   }
@@ -30,8 +31,8 @@ export const invoke: OperationHandler = async (context, request) => {
   const call: InvokeCall = {
     payload: jsonPayload(request.body),
     clientContext: clientContext(request.headers),
-    traceId: header(request.headers, 'x-amzn-trace-id'),
-    logTail: header(request.headers, 'x-amz-log-type') === 'Tail',
+    traceId: firstHeader(request.headers, 'x-amzn-trace-id'),
+    logTail: firstHeader(request.headers, 'x-amz-log-type') === 'Tail',
   };
   const observer = context.invokeObserver;
   let result;
@@ -128,7 +129,7 @@ function jsonPayload(body: Buffer): Buffer {
 }
 
 function clientContext(headers: IncomingHttpHeaders): string | undefined {
-  const encoded = header(headers, 'x-amz-client-context');
+  const encoded = firstHeader(headers, 'x-amz-client-context');
   if (encoded === undefined || encoded === '') return undefined;
   if (Buffer.byteLength(encoded) > MAX_CLIENT_CONTEXT_BYTES) {
     throw invalidParameter(
@@ -143,9 +144,4 @@ function clientContext(headers: IncomingHttpHeaders): string | undefined {
     throw invalidParameter('Client context must be a valid Base64-encoded JSON object.');
   }
   return decoded;
-}
-
-function header(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }

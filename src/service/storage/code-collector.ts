@@ -4,11 +4,12 @@
 // Running environments bind-mount a function's code at /var/task and its merged layers at /opt: removing them under
 // a runtime would take its files away mid-invoke. So what a function retires waits until no environment of that
 // function started before the change (plus LAUNCH_MARGIN_MS, for a launch already under way) is held by the pool,
-// and SHUTDOWN_GRACE_MS more (a stopped environment leaves the pool before its runtime has exited). The pool
+// and STOPPED_RUNTIME_MARGIN_MS more (a stopped environment leaves the pool before its runtime has exited). The pool
 // retires them: idle ones at once, busy ones after their invoke, so a deleted function's code usually goes within
 // seconds. Content no environment ever mounted (a layer's own tree) goes at once. Whatever a crash leaves behind is
 // collected when the store next opens.
 import type { EnvironmentSnapshot } from '../../environments/pool-snapshot.ts';
+import { SHUTDOWN_GRACE_MS } from '../../runtime-api/lifecycle.ts';
 
 /** What a function stopped using (DeleteFunction, or an update that replaced it). */
 export interface RetiredContent {
@@ -31,8 +32,8 @@ export interface CollectorStorage {
 
 /** A launch that began before the change may finish this long after it (a cold start on a loaded engine). */
 export const LAUNCH_MARGIN_MS = 60_000;
-/** The pool's shutdown grace (SIGTERM, SIGKILL after 2 s) and then some. */
-export const SHUTDOWN_GRACE_MS = 3_000;
+/** How long a stopped environment's runtime may outlive its leaving the pool: Lambda's shutdown grace and then some. */
+export const STOPPED_RUNTIME_MARGIN_MS = SHUTDOWN_GRACE_MS + 1_000;
 const CHECK_EVERY_MS = 1_000;
 
 interface Pending extends RetiredContent {
@@ -93,7 +94,7 @@ export class CodeCollector {
     const waiting: Pending[] = [];
     for (const content of this.pending) {
       if (this.mounting(content, content.environments)) content.lastSeenAt = now;
-      (now - content.lastSeenAt >= SHUTDOWN_GRACE_MS ? due : waiting).push(content);
+      (now - content.lastSeenAt >= STOPPED_RUNTIME_MARGIN_MS ? due : waiting).push(content);
     }
     this.pending = waiting;
     for (const content of due) {
