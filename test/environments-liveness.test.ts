@@ -21,8 +21,12 @@ import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
 const docked = await requireDocker();
 
 const TIMEOUT_SECONDS = 3;
-/** What an answer may take past the function's deadline: the invoker's END/REPORT and the HTTP round trip. */
-const ANSWER_MARGIN_MS = 1_000;
+/**
+ * What an answer may take past the function's deadline: the invoker's END/REPORT and the HTTP round trip, well
+ * under a second when quiet, up to 2 s with the whole suite running beside it. What the test tells apart is an
+ * invoke that ends by its deadline from one that waits on the dead engine (the handler's 30 s).
+ */
+const ANSWER_MARGIN_MS = 3_000;
 /** Host shutdown: every stop() within the grace plus the allowance, the backend's final sweep within the allowance. */
 const SHUTDOWN_BOUND_MS = SHUTDOWN_GRACE_MS + 2 * STOP_REMOVAL_ALLOWANCE_MS;
 /**

@@ -77,8 +77,9 @@ describe('the entry-count limit', () => {
     expect(error.$metadata.httpStatusCode).toBe(400);
     expect(error.message).toContain('100001');
     expect(error.message).toContain('100000');
-    // The request itself (an 8.8 MB zip, base64 in JSON through the SDK) is most of it.
-    expect(elapsedMs).toBeLessThan(1_000);
+    // The request itself (an 8.8 MB zip, base64 in JSON through the SDK) is most of it: about 0.6 s alone on this
+    // machine, up to 2 s beside the rest of the suite. Unpacking the 100,001 entries first would take far longer.
+    expect(elapsedMs).toBeLessThan(5_000);
     expect(stored('code')).toEqual([]);
   });
 
@@ -104,7 +105,7 @@ describe('the entry-count limit', () => {
     const out = join(dataDir, 'function.zip');
     const started = performance.now();
     const error = await writeZip(entries, out).catch((caught: unknown) => caught);
-    expect(performance.now() - started).toBeLessThan(1_000);
+    expect(performance.now() - started).toBeLessThan(5_000); // refused before opening a file: no /nonexistent read failed
     expect(error).toBeInstanceOf(DeploymentLimitError);
     expect((error as DeploymentLimitError).violation).toMatchObject({
       code: 'InvalidParameterValueException',
