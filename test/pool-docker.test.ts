@@ -16,13 +16,15 @@ import { buildImage, containerExists, removeBuiltImages } from './support/contai
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createNodeFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
 const IMAGE = 'lambkin-test/pool-image';
 // CPU is proportional to memory: 1024 MB keeps cold starts from being starved when tests run side by side.
 const MEMORY_SIZE = 1024;
+/** A container the pool let go is removed within a second when quiet; a loaded engine has taken over 10 s. */
+const REMOVED_WITHIN_MS = 15_000;
 
 const HANDLER = `
 import { randomUUID } from 'node:crypto';
@@ -71,18 +73,9 @@ const startService = (pool: EnvironmentPoolOptions = {}) => services.start({ poo
 
 const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
 
-async function createZipFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
-  await service.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: ROLE,
-      Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
-      MemorySize: MEMORY_SIZE,
-      Code: { ZipFile: ZIP },
-      ...extra,
-    }),
-  );
+/** The tests' function: ZIP's handler with MEMORY_SIZE, unless `extra` says otherwise. */
+function createZipFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
+  return createNodeFunction(service.lambda, name, ZIP, { MemorySize: MEMORY_SIZE, ...extra });
 }
 
 /** Every invoke here asks for the log tail: the tests read START, END and REPORT. */
@@ -160,7 +153,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const shortKeepAlive = await startService({ keepAliveMs: 500 });
     await createZipFunction(shortKeepAlive, 'idle');
     const first = await invoke(shortKeepAlive, 'idle');
-    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
     expect(shortKeepAlive.pool.count('idle')).toEqual({ busy: 0, idle: 0 });
     const second = await invoke(shortKeepAlive, 'idle');
     expect(second.body.processId).not.toBe(first.body.processId);
@@ -175,7 +168,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     // Busy when its lifetime ends: it finishes the invoke, then it is stopped.
     const busy = await invoke(shortLived, 'lifetime', { case: 'sleep', ms: 3_500 });
     expect(busy.body.processId).toBe(first.body.processId);
-    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
     const next = await invoke(shortLived, 'lifetime');
     expect(next.body.processId).not.toBe(first.body.processId);
   });
@@ -188,7 +181,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const after = await invoke(service, 'updated');
     expect(after.body.greeting).toBe('bye');
     expect(after.body.processId).not.toBe(before.body.processId);
-    await expect.poll(() => containerExists(before.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(before.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
     expect(service.pool.count('updated')).toEqual({ busy: 0, idle: 1 });
   });
 
@@ -197,11 +190,11 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const updated = await invoke(service, 'retired');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
     // No invoke in between: the update itself retires the stale environment.
-    await expect.poll(() => containerExists(updated.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(updated.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
 
     const fresh = await invoke(service, 'retired');
     await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'retired' }));
-    await expect.poll(() => containerExists(fresh.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(fresh.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
   });
 
   it('answers a timeout with Sandbox.Timedout and serves the next invoke from a fresh environment', async ({ expect }) => {
@@ -214,7 +207,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const next = await invoke(service, 'slow');
     expect(next.FunctionError).toBeUndefined();
     expect(next.body.processId).not.toBe(first.body.processId);
-    await expect.poll(() => containerExists(first.body.containerId), { timeout: 5_000 }).toBe(false);
+    await expect.poll(() => containerExists(first.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
   });
 
   it('recovers from a runtime that exits: Runtime.ExitError, then a fresh environment', async ({ expect }) => {

@@ -3,7 +3,6 @@
 // provisioned concurrency (warm for its first invoke, overflow on demand, resized without replacing), and the
 // machine's memory budget evicting another function's idle environment.
 import {
-  CreateFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetAccountSettingsCommand,
@@ -23,7 +22,7 @@ import { containerExists } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createNodeFunction, invokeJson } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -48,18 +47,9 @@ interface Answer {
 
 const services = new DockerLambdaServices();
 
-async function createFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
-  await service.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: ROLE,
-      Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
-      MemorySize: MEMORY_SIZE,
-      Code: { ZipFile: ZIP },
-      ...extra,
-    }),
-  );
+/** The tests' function: ZIP's handler with MEMORY_SIZE, unless `extra` says otherwise. */
+function createFunction(service: LambdaService, name: string, extra: Partial<CreateFunctionCommandInput> = {}) {
+  return createNodeFunction(service.lambda, name, ZIP, { MemorySize: MEMORY_SIZE, ...extra });
 }
 
 type Outcome = { ok: true; answer: Answer; log: string } | { ok: false; reason: string | undefined; error: unknown };

@@ -1,7 +1,14 @@
 // What the tests that drive the Lambda API with @aws-sdk/client-lambda share: the execution role every function is
 // created with (lambkin does not assume it; CreateFunction only checks its shape), and Invoke as a test calls it:
 // a JSON event in, the answer parsed, the log tail decoded.
-import { InvokeCommand, type InvokeCommandInput, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateFunctionCommand,
+  type CreateFunctionCommandInput,
+  InvokeCommand,
+  type InvokeCommandInput,
+  type InvokeCommandOutput,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 
 export const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
 
@@ -36,4 +43,11 @@ export function payloadJson(output: { Payload?: Uint8Array }) {
 /** An Invoke answer's X-Amz-Log-Result, decoded ('' when it has none). */
 export function logTail(output: { LogResult?: string }): string {
   return Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
+}
+
+/** Creates a nodejs24.x zip function (handler index.handler, the tests' ROLE) from `zip`; `extra` overrides any of it. */
+export async function createNodeFunction(lambda: LambdaClient, name: string, zip: Uint8Array, extra: Partial<CreateFunctionCommandInput> = {}): Promise<void> {
+  await lambda.send(
+    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip }, ...extra }),
+  );
 }
