@@ -1,6 +1,8 @@
-// The global `awslambda` object handlers use for response streaming (reference/node-runtime.md, "Response
-// streaming"). Kept tiny and free of I/O because it is installed before every handler loads; the streaming
-// machinery itself (response-stream.ts) is only loaded by the first streamed invoke.
+// The global `awslambda` object: response streaming for handlers (reference/node-runtime.md, "Response
+// streaming") and the invoke store for libraries (invoke-store.ts). Kept tiny and free of I/O because it is
+// installed before every handler loads; the streaming machinery (response-stream.ts) is only loaded by the first
+// streamed invoke.
+import { invokeStore } from './invoke-store.ts';
 
 // The marks AWS's client puts on a streamified handler, under the same global symbols so that wrappers
 // which copy them from one function to another (tracing, middleware) keep working.
@@ -57,7 +59,10 @@ export function streamifyResponse<F extends object>(handler: F, options?: Stream
   return handler;
 }
 
-/** Makes `awslambda` available to handler code as a global, before the handler module is loaded. */
+/**
+ * Makes `awslambda` available to handler code as a global, before the handler module is loaded: the same three
+ * members as AWS's (streamifyResponse, HttpResponseStream, InvokeStore).
+ */
 export function installAwsLambdaGlobal(): void {
-  (globalThis as Record<string, unknown>).awslambda = { streamifyResponse, HttpResponseStream };
+  (globalThis as Record<string, unknown>).awslambda = { streamifyResponse, HttpResponseStream, InvokeStore: invokeStore };
 }

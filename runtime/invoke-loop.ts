@@ -7,6 +7,7 @@ import { InvokeContext, type CognitoIdentity } from './context.ts';
 import { RuntimeError } from './errors.ts';
 import type { LoadedHandler } from './handler-loader.ts';
 import { setInFlight, type InFlightInvoke } from './in-flight.ts';
+import { enterInvoke } from './invoke-store.ts';
 import { setLogRequestId } from './logging.ts';
 import type { NextInvocation, RuntimeApiClient } from './runtime-api-client.ts';
 
@@ -106,6 +107,7 @@ export async function runInvokeLoop(api: RuntimeApiClient, handler: LoadedHandle
     const next = await api.next();
     exposeTraceId(next.traceId);
     setLogRequestId(next.requestId);
+    enterInvoke(next.requestId, next.traceId, next.tenantId);
     const invocation = handler.streaming ? await startStreaming(next, api, handler, config) : startBuffered(next, api, handler, config);
     await invocation.finished;
   }
