@@ -92,7 +92,7 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
 
   #send(isError: boolean, value: unknown): void {
     this.#state = DELIVERING;
-    const delivered = isError ? this.#api.postError(this.requestId, toErrorBody(value)) : this.#postResult(value);
+    const delivered = isError ? this.#api.postError(this.requestId, toErrorBody(value), value) : this.#postResult(value);
     void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 
@@ -105,7 +105,7 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
     } catch (cause) {
       const reason = cause instanceof Error ? cause.message : String(cause);
       const error = new RuntimeError('Runtime.JSONStringifyError', `Unable to stringify the response body: ${reason}`, { cause });
-      return this.#api.postError(this.requestId, toErrorBody(error));
+      return this.#api.postError(this.requestId, toErrorBody(error), error);
     }
     return this.#api.postResponse(this.requestId, json);
   }

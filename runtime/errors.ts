@@ -75,7 +75,7 @@ function percentEncode(char: string): string {
   return encoded;
 }
 
-/** The Lambda-Runtime-Function-Error-Type value for an error type, percent-encoding what a header cannot hold. */
-export function errorTypeHeader(errorType: string): string {
-  return HAS_UNSAFE_HEADER_CHAR.test(errorType) ? errorType.replace(UNSAFE_HEADER_CHARS, percentEncode) : errorType;
+/** `text` as an HTTP header value (error type, X-Ray cause): what a header cannot hold is percent-encoded as UTF-8 bytes. */
+export function headerValue(text: string): string {
+  return HAS_UNSAFE_HEADER_CHAR.test(text) ? text.replace(UNSAFE_HEADER_CHARS, percentEncode) : text;
 }

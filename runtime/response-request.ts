@@ -8,7 +8,7 @@
 // responses, the common case, still go through the undici client.
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorTypeHeader, type ErrorBody } from './errors.ts';
+import { headerValue, type ErrorBody } from './errors.ts';
 
 const ERROR_TYPE_TRAILER = 'Lambda-Runtime-Function-Error-Type';
 const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
@@ -96,7 +96,7 @@ export class StreamedResponseRequest {
     this.#socket?.ref();
     if (error !== undefined) {
       req.addTrailers({
-        [ERROR_TYPE_TRAILER]: errorTypeHeader(error.errorType),
+        [ERROR_TYPE_TRAILER]: headerValue(error.errorType),
         [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(error)).toString('base64'),
       });
     }

@@ -5,12 +5,14 @@
 //   - from the second /next on, an undici Client carries the warm loop, where it is the faster of the two
 //     (its chunk is loaded then, in the idle time between invokes).
 import type { ApiTransport, Exchange } from './api-exchange.ts';
-import { errorTypeHeader, type ErrorBody } from './errors.ts';
+import { headerValue, type ErrorBody } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
+import { xrayErrorCauseHeader } from './xray-error-cause.ts';
 
 const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
 const INVOCATION_PATH = '/2018-06-01/runtime/invocation/';
 const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
+const XRAY_CAUSE_HEADER = 'lambda-runtime-function-xray-error-cause';
 
 // Header objects reused by every call; undici only reads them.
 const JSON_HEADERS = { 'content-type': 'application/json' };
@@ -146,12 +148,18 @@ export class RuntimeApiClient {
     return this.#post(`${INVOCATION_PATH}${encodeURIComponent(requestId)}/response`, JSON_HEADERS, json);
   }
 
-  /** Posts a function error for the invoke. Never rejects. */
-  postError(requestId: string, error: ErrorBody): Promise<void> {
-    return this.#post(`${INVOCATION_PATH}${encodeURIComponent(requestId)}/error`, errorHeaders(error), JSON.stringify(error));
+  /**
+   * Posts a function error for the invoke, with the X-Ray cause built from `thrown` (what the handler threw) as
+   * AWS's client sends it. Never rejects.
+   */
+  postError(requestId: string, error: ErrorBody, thrown: unknown): Promise<void> {
+    const headers = errorHeaders(error);
+    const cause = xrayErrorCauseHeader(thrown);
+    if (cause !== undefined) headers[XRAY_CAUSE_HEADER] = cause;
+    return this.#post(`${INVOCATION_PATH}${encodeURIComponent(requestId)}/error`, headers, JSON.stringify(error));
   }
 
-  /** Reports an initialisation failure. Never rejects; the caller exits afterwards. */
+  /** Reports an initialisation failure (AWS's client sends no X-Ray cause here). Never rejects; the caller exits afterwards. */
   postInitError(error: ErrorBody): Promise<void> {
     return this.#post(INIT_ERROR_PATH, errorHeaders(error), JSON.stringify(error));
   }
@@ -177,7 +185,7 @@ export class RuntimeApiClient {
 }
 
 function errorHeaders(error: ErrorBody): Record<string, string> {
-  return { 'content-type': 'application/json', 'lambda-runtime-function-error-type': errorTypeHeader(error.errorType) };
+  return { 'content-type': 'application/json', 'lambda-runtime-function-error-type': headerValue(error.errorType) };
 }
 
 /** The API refused a post (413 for an oversized response, 400/403 for a stale invoke): say so and carry on. */

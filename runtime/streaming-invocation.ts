@@ -63,7 +63,7 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
     const body = toErrorBody(error);
     // Further writes from the handler go nowhere; destroying without an error emits no 'error' event.
     this.responseStream.destroy();
-    const delivered = this.#request.started ? this.#request.end(body) : this.#api.postError(this.requestId, body);
+    const delivered = this.#request.started ? this.#request.end(body) : this.#api.postError(this.requestId, body, error);
     void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 

@@ -1,8 +1,18 @@
 // What a caller gets back from our runtime for each way a handler can finish (reference/node-runtime.md,
 // "Error JSON", "Invocation semantics", "Context object"). One runtime process serves the whole file: the
 // fixture picks its behaviour from `event.case`.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_FUNCTION_ENV, functionError, startRuntime, stopAllRuntimes, successJson, type RuntimeProcess } from './support/runtime-process.ts';
+import type { InvokeOutcome } from '../src/runtime-api/index.ts';
+import {
+  DEFAULT_FUNCTION_ENV,
+  functionError,
+  handlerFixtures,
+  startRuntime,
+  stopAllRuntimes,
+  successJson,
+  type RuntimeProcess,
+} from './support/runtime-process.ts';
 
 let runtime: RuntimeProcess;
 
@@ -104,6 +114,42 @@ describe('errors', () => {
     const error = functionError(await invoke({ case: 'context' }, { clientContext: '{not json' }));
     expect(error.errorType).toBe('Runtime.UnmarshalError');
     expect(error.errorMessage).toContain('Lambda-Runtime-Client-Context');
+  });
+});
+
+describe('the X-Ray error cause (Lambda-Runtime-Function-XRay-Error-Cause)', () => {
+  const taskRoot = join(handlerFixtures, 'invoke');
+  const xrayCause = (outcome: InvokeOutcome) => (outcome.kind === 'function-error' ? outcome.xrayErrorCause : `not an error: ${outcome.kind}`);
+
+  it('goes with a thrown error: working_directory, the exception with its frames, the distinct paths', async () => {
+    const outcome = await invoke({ case: 'throwError' });
+    const header = xrayCause(outcome);
+    expect(header).toMatch(/^\{"working_directory":/);
+    const cause = JSON.parse(header ?? '');
+    expect(Object.keys(cause)).toEqual(['working_directory', 'exceptions', 'paths']);
+    expect(cause.working_directory).toBe(taskRoot);
+    expect(cause.exceptions).toHaveLength(1);
+    expect(Object.keys(cause.exceptions[0])).toEqual(['type', 'message', 'stack']);
+    expect(cause.exceptions[0]).toMatchObject({ type: 'ValidationError', message: 'order 42 is invalid' });
+    // The first frame is the fixture's throwError case (test/fixtures/handlers/invoke/index.js).
+    expect(cause.exceptions[0].stack[0]).toEqual({ path: join(taskRoot, 'index.js'), line: 16, label: 'throwError' });
+    expect(cause.paths[0]).toBe(join(taskRoot, 'index.js'));
+    expect(new Set(cause.paths).size).toBe(cause.paths.length);
+  });
+
+  it('is sent exactly for a thrown string: no type, no message, no frames', async () => {
+    expect(xrayCause(await invoke({ case: 'throwString' }))).toBe(`{"working_directory":${JSON.stringify(taskRoot)},"exceptions":[{"stack":[]}],"paths":[]}`);
+  });
+
+  it('carries DEL as %7F', async () => {
+    const cause = JSON.parse(xrayCause(await invoke({ case: 'delInName' })) ?? '');
+    expect(cause.exceptions[0]).toMatchObject({ type: 'Weird%7FError', message: 'bad%7Fmessage' });
+  });
+
+  it('is left out when the thrown value cannot be read (undefined)', async () => {
+    const outcome = await invoke({ case: 'throwUndefined' });
+    expect(outcome.kind).toBe('function-error');
+    expect(xrayCause(outcome)).toBeUndefined();
   });
 });
 
