@@ -102,9 +102,9 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
     try {
       // JSON.stringify returns undefined for functions and symbols: those are sent as null too.
       json = JSON.stringify(value === undefined ? null : value) ?? 'null';
-    } catch (cause) {
-      const reason = cause instanceof Error ? cause.message : String(cause);
-      const error = new RuntimeError('Runtime.JSONStringifyError', `Unable to stringify the response body: ${reason}`, { cause });
+    } catch {
+      // AWS's client (4.x) reports exactly this, whatever JSON.stringify said (a BigInt, a cycle, a throwing toJSON).
+      const error = new RuntimeError('Runtime.JSONStringifyError', 'Unable to stringify response body');
       return this.#api.postError(this.requestId, toErrorBody(error), error);
     }
     return this.#api.postResponse(this.requestId, json);

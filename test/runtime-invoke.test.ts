@@ -38,17 +38,20 @@ describe('results', () => {
     if (outcome.kind === 'success') expect(outcome.body.toString()).toBe('null');
   });
 
-  it('reports an unserialisable result (BigInt) as Runtime.JSONStringifyError', async () => {
-    const error = functionError(await invoke({ case: 'bigint' }));
-    expect(error.errorType).toBe('Runtime.JSONStringifyError');
-    expect(error.errorMessage).toContain('BigInt');
-  });
-
-  it('reports a cyclic result as Runtime.JSONStringifyError', async () => {
-    const error = functionError(await invoke({ case: 'cyclic' }));
-    expect(error.errorType).toBe('Runtime.JSONStringifyError');
-    expect(error.errorMessage).toContain('circular');
-  });
+  // AWS's client (4.x) throws Runtime.JSONStringifyError('Unable to stringify response body') and posts it to /error.
+  for (const [what, testCase] of [
+    ['a BigInt', 'bigint'],
+    ['a cycle', 'cyclic'],
+  ] as const) {
+    it(`reports a result holding ${what} as Runtime.JSONStringifyError: "Unable to stringify response body"`, async () => {
+      const outcome = await invoke({ case: testCase });
+      expect(functionError(outcome)).toMatchObject({ errorType: 'Runtime.JSONStringifyError', errorMessage: 'Unable to stringify response body' });
+      const body = JSON.parse(outcome.kind === 'function-error' ? outcome.body.toString() : '{}');
+      expect(Object.keys(body)).toEqual(['errorType', 'errorMessage', 'trace']);
+      expect(body.trace[0]).toBe('Runtime.JSONStringifyError: Unable to stringify response body');
+      expect(body.trace.length).toBeGreaterThan(1);
+    });
+  }
 
   it('answers at once on context.succeed, even when the returned promise never settles', async () => {
     expect(successJson(await invoke({ case: 'succeedBeforePromise' }))).toEqual({ via: 'context.succeed' });
@@ -150,6 +153,11 @@ describe('the X-Ray error cause (Lambda-Runtime-Function-XRay-Error-Cause)', () 
     const outcome = await invoke({ case: 'throwUndefined' });
     expect(outcome.kind).toBe('function-error');
     expect(xrayCause(outcome)).toBeUndefined();
+  });
+
+  it('goes with Runtime.JSONStringifyError too, naming the runtime error', async () => {
+    const cause = JSON.parse(xrayCause(await invoke({ case: 'bigint' })) ?? '');
+    expect(cause.exceptions[0]).toMatchObject({ type: 'Runtime.JSONStringifyError', message: 'Unable to stringify response body' });
   });
 });
 
