@@ -45,6 +45,11 @@ export class ResponseStream extends Writable implements PreludeTarget {
     if (!this.#request.started) this.#request.start(this.#contentType, this[PRELUDE]);
   }
 
+  /** Sends the request head without the prelude (a failure before the first write), if not sent yet. */
+  startWithoutPrelude(): void {
+    if (!this.#request.started) this.#request.start(this.#contentType, undefined);
+  }
+
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.startIfNeeded();
     if (this.#request.write(chunk)) callback();

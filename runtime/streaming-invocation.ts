@@ -2,9 +2,14 @@
 // streamed invoke only, so functions that never stream do not pay for it at start-up.
 //
 // The response is finished by the first of: the handler ending the stream; the stream failing or the
-// handler throwing/rejecting (the error goes in the trailers, or to /error if nothing was sent yet);
-// context.done/succeed/fail; a crash; or the event loop emptying, which ends the stream for a handler that
-// returned but forgot end(), and reports Runtime.NodeJsExit for a promise that can no longer settle.
+// handler throwing/rejecting; context.done/succeed/fail; a crash; or the event loop emptying. Every failure
+// goes in the trailers of the streamed POST, also when nothing was written yet (then without the
+// HTTP-integration prelude), as AWS's client (4.x) reports them, with its messages:
+// - a handler that returns no promise: Error "Streaming does not support non-async handlers." (unless it had
+//   already ended the stream);
+// - a handler whose promise resolved but that never ended the stream, once the event loop is empty (nothing
+//   is left that could end it): Error "Response stream is not finished.";
+// - a promise that can no longer settle: Runtime.NodeJsExit.
 import type { CompletionSink } from './context.ts';
 import { neverSettledError, toErrorBody } from './errors.ts';
 import type { InFlightInvoke } from './in-flight.ts';
@@ -12,20 +17,21 @@ import { StreamedResponseRequest } from './response-request.ts';
 import { ResponseStream, type ResponseStreamOwner } from './response-stream.ts';
 import type { RuntimeApiClient } from './runtime-api-client.ts';
 
+const NOT_ASYNC = 'Streaming does not support non-async handlers.';
+const NOT_FINISHED = 'Response stream is not finished.';
+
 export class StreamingInvocation implements InFlightInvoke, CompletionSink, ResponseStreamOwner {
   readonly requestId: string;
   readonly finished: Promise<void>;
   readonly responseStream: ResponseStream;
   /** The handler's returned promise is still pending. */
   handlerPending = false;
-  #api: RuntimeApiClient;
   #request: StreamedResponseRequest;
   #running = true;
   #deliver!: () => void;
 
   constructor(requestId: string, api: RuntimeApiClient, highWaterMark: number | undefined) {
     this.requestId = requestId;
-    this.#api = api;
     this.finished = new Promise((resolve) => {
       this.#deliver = resolve;
     });
@@ -41,9 +47,11 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
 
   /** Follows what the handler returned: a rejection fails the stream; a resolution waits for end(). */
   followResult(result: unknown): void {
-    if (result === null || (typeof result !== 'object' && typeof result !== 'function')) return;
-    const then = (result as { then?: unknown }).then;
-    if (typeof then !== 'function') return;
+    const then = result === null || (typeof result !== 'object' && typeof result !== 'function') ? undefined : (result as { then?: unknown }).then;
+    if (typeof then !== 'function') {
+      if (!this.responseStream.writableEnded) this.fail(new Error(NOT_ASYNC));
+      return;
+    }
     this.handlerPending = true;
     then.call(
       result,
@@ -61,9 +69,10 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
     if (!this.#running) return;
     this.#running = false;
     const body = toErrorBody(error);
+    this.responseStream.startWithoutPrelude();
     // Further writes from the handler go nowhere; destroying without an error emits no 'error' event.
     this.responseStream.destroy();
-    const delivered = this.#request.started ? this.#request.end(body) : this.#api.postError(this.requestId, body, error);
+    const delivered = this.#request.end(body);
     void delivered.then(this.#deliver); // the posts never reject: a refused one is logged where it is made
   }
 
@@ -98,7 +107,7 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
   onEventLoopEmpty(): void {
     if (!this.#running) return;
     if (this.handlerPending) this.fail(neverSettledError(this.requestId));
-    else this.#endStream();
+    else if (!this.responseStream.writableEnded) this.fail(new Error(NOT_FINISHED));
   }
 
   /** Ends the stream on the handler's behalf, through end() so that buffered writes go out first. */

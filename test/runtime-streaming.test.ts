@@ -2,7 +2,7 @@
 // receives for streamified handlers, HTTP-integration preludes, and failures reported in the trailers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InvokeOutcome, StreamTrailers } from '../src/runtime-api/index.ts';
-import { describeOutcome, functionError, startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
+import { describeOutcome, startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
 
 let runtime: RuntimeProcess;
 
@@ -19,13 +19,27 @@ interface Streamed {
   trailers: StreamTrailers;
 }
 
-async function stream(event: unknown): Promise<Streamed> {
-  const outcome: InvokeOutcome = await runtime.invoke(event);
+const stream = (event: unknown): Promise<Streamed> => streamFrom(runtime, event);
+
+async function streamFrom(from: RuntimeProcess, event: unknown): Promise<Streamed> {
+  const outcome: InvokeOutcome = await from.invoke(event);
   if (outcome.kind !== 'streaming') throw new Error(`Expected a streamed response, got ${describeOutcome(outcome)}`);
   const chunks: Buffer[] = [];
   for await (const chunk of outcome.body) chunks.push(chunk as Buffer);
   const { trailers } = await outcome.end;
   return { contentType: outcome.contentType, body: Buffer.concat(chunks), trailers };
+}
+
+/**
+ * The trailers AWS's client sends for a failed stream: Lambda-Runtime-Function-Error-Type, and
+ * Lambda-Runtime-Function-Error-Body as base64 JSON {errorType, errorMessage, trace} (trace: the stack lines).
+ */
+function expectTrailers(result: Streamed, errorType: string, errorMessage: string): void {
+  expect(result.trailers.errorType).toBe(errorType);
+  const body = result.trailers.errorBody;
+  expect(Object.keys(body ?? {})).toEqual(['errorType', 'errorMessage', 'trace']);
+  expect(body).toMatchObject({ errorType, errorMessage });
+  expect(body?.trace?.[0]).toBe(`${errorType}: ${errorMessage}`);
 }
 
 /** Splits an HTTP-integration body into its JSON prelude and the bytes after the 8 NUL separator. */
@@ -66,10 +80,10 @@ describe('a streamified handler', () => {
     expect(result.trailers).toEqual({});
   });
 
-  it('ends the stream for a handler that returned without calling end()', async () => {
+  it('fails a stream the handler never ended, once nothing is left that could end it: "Response stream is not finished."', async () => {
     const result = await stream({ case: 'forgotEnd' });
     expect(result.body.toString()).toBe('never ended by the handler');
-    expect(result.trailers).toEqual({});
+    expectTrailers(result, 'Error', 'Response stream is not finished.');
   });
 });
 
@@ -105,11 +119,18 @@ describe('failures', () => {
     expect(result.trailers.errorBody).toMatchObject({ errorType: 'Error', errorMessage: 'destroyed by the handler' });
   });
 
-  it('reports an error thrown before anything was written as a plain function error', async () => {
-    expect(functionError(await runtime.invoke({ case: 'errorBeforeWrite' }))).toMatchObject({
-      errorType: 'TypeError',
-      errorMessage: 'failed before streaming',
-    });
+  it('reports an error thrown before anything was written in the trailers of an empty stream', async () => {
+    const result = await stream({ case: 'errorBeforeWrite' });
+    expect(result.contentType).toBe('application/octet-stream');
+    expect(result.body.length).toBe(0);
+    expectTrailers(result, 'TypeError', 'failed before streaming');
+  });
+
+  it('sends no prelude when an HTTP-integration handler fails before writing', async () => {
+    const result = await stream({ case: 'httpErrorBeforeWrite' });
+    expect(result.contentType).toBe('application/vnd.awslambda.http-integration-response');
+    expect(result.body.length).toBe(0);
+    expectTrailers(result, 'SyntaxError', 'failed before the prelude');
   });
 
   it('reports a handler promise that can never settle as Runtime.NodeJsExit in the trailers', async () => {
@@ -120,6 +141,21 @@ describe('failures', () => {
 
   it('keeps serving after failures', async () => {
     expect((await stream({ case: 'plain' })).body.toString()).toBe('hello world');
+  });
+});
+
+describe('a streamified handler that returns no promise', () => {
+  it('fails with "Streaming does not support non-async handlers." in the trailers, after what it wrote', async () => {
+    const sync = await startRuntime({ handler: 'index.syncHandler', taskRoot: 'streaming' });
+    const result = await streamFrom(sync, {});
+    expect(result.body.toString()).toBe('sync;');
+    expectTrailers(result, 'Error', 'Streaming does not support non-async handlers.');
+  });
+
+  it('keeps a response it ended before returning', async () => {
+    const sync = await startRuntime({ handler: 'index.syncEnded', taskRoot: 'streaming' });
+    const result = await streamFrom(sync, {});
+    expect(result).toEqual({ contentType: 'application/octet-stream', body: Buffer.from('ended synchronously'), trailers: {} });
   });
 });
 
