@@ -4,9 +4,9 @@
 import { BufferedInvocation } from './buffered-invocation.ts';
 import type { RuntimeConfig } from './config.ts';
 import { InvokeContext, type CognitoIdentity } from './context.ts';
-import { RuntimeError } from './errors.ts';
+import { RuntimeError, type ErrorBody } from './errors.ts';
 import type { LoadedHandler } from './handler-loader.ts';
-import { setInFlight, type InFlightInvoke } from './in-flight.ts';
+import { reportInvokeError, setInFlight, type InFlightInvoke } from './in-flight.ts';
 import { enterInvoke } from './invoke-store.ts';
 import { setLogRequestId } from './logging.ts';
 import type { NextInvocation, RuntimeApiClient } from './runtime-api-client.ts';
@@ -101,8 +101,31 @@ function exposeTraceId(traceId: string | undefined): void {
   else process.env._X_AMZN_TRACE_ID = traceId;
 }
 
+/** An error rebuilt from its body, for a caller that posts only the body. */
+function bodyAsError(body: ErrorBody): Error {
+  const error = new Error(body.errorMessage);
+  Object.defineProperty(error, 'name', { value: body.errorType, configurable: true, writable: true });
+  error.stack = body.trace.join('\n');
+  return error;
+}
+
+/**
+ * Every invoke error goes through api.postError (all but a streamed response's mid-stream error, sent in its
+ * trailers): hooked there, once per process, each failed invoke gets AWS's "Invoke Error" log line at no cost
+ * to the invokes that succeed. The hook logs the thrown value itself when the caller passes it along.
+ */
+function logInvokeErrors(api: RuntimeApiClient): void {
+  const postError = api.postError;
+  api.postError = function (this: RuntimeApiClient, ...args: Parameters<RuntimeApiClient['postError']>) {
+    const thrown = args.length > 2 ? (args as unknown[])[2] : bodyAsError(args[1]);
+    reportInvokeError(thrown);
+    return postError.apply(this, args);
+  };
+}
+
 /** Serves events until the Runtime API fails; throws RuntimeApiError then. */
 export async function runInvokeLoop(api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): Promise<never> {
+  logInvokeErrors(api);
   for (;;) {
     const next = await api.next();
     exposeTraceId(next.traceId);

@@ -3,6 +3,8 @@
 // Text lines keep multi-line messages on one line by turning `\n` into `\r`, as CloudWatch expects;
 // AWS_LAMBDA_LOG_FORMAT=JSON writes one JSON object per call instead. AWS_LAMBDA_LOG_LEVEL silences the levels
 // below it by installing no-op methods, so a silenced call costs nothing.
+import { toErrorBody } from './errors.ts';
+
 // Not an import, for start-up time: see the note in errors.ts.
 const { format } = process.getBuiltinModule('node:util');
 
@@ -44,50 +46,60 @@ interface JsonRecord {
   level: Level;
   requestId: string | undefined;
   message: unknown;
-  errorType?: string;
-  errorMessage?: string;
+  errorType?: unknown;
+  errorMessage?: unknown;
   stackTrace?: string[];
 }
 
-/** A lone non-error value is kept structured (so `console.log({ orderId })` stays queryable); else a string. */
-function jsonMessage(args: unknown[]): unknown {
-  if (args.length === 1) {
-    const only = args[0];
-    if (only === null || typeof only === 'number' || typeof only === 'boolean' || typeof only === 'string') return only;
-    if (typeof only === 'object' && !(only instanceof Error)) {
-      try {
-        JSON.stringify(only);
-        return only;
-      } catch {
-        // Cycles, BigInt: fall back to the inspected text below.
-      }
-    }
-  }
-  return format(...args);
+// AWS's names for an error in JSON logs. The type is the constructor's name (a TypeError whose name was changed
+// is still "TypeError"), "UnknownError" without one; the error's own enumerable fields follow, and may override.
+function errorTypeOf(error: Error): unknown {
+  return error?.constructor?.name ?? 'UnknownError';
+}
+
+/** JSON.stringify replacer: errors anywhere in a logged value become {errorType, errorMessage, stackTrace, ...own}. */
+function jsonErrorReplacer(_key: string, value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const stack: unknown = value.stack;
+  return Object.assign(
+    { errorType: errorTypeOf(value), errorMessage: value.message, stackTrace: typeof stack === 'string' ? stack.split('\n') : stack },
+    value,
+  );
 }
 
 function jsonWriter(write: (chunk: string) => void): Writer {
   return (level, args) => {
-    const record: JsonRecord = {
-      timestamp: new Date().toISOString(),
-      level,
-      requestId: currentRequestId,
-      message: jsonMessage(args),
-    };
-    const error = args.find((arg): arg is Error => arg instanceof Error);
-    if (error !== undefined) {
-      record.errorType = error.name;
-      record.errorMessage = error.message;
-      record.stackTrace = typeof error.stack === 'string' ? error.stack.split('\n') : [];
+    const record: JsonRecord = { timestamp: new Date().toISOString(), level, requestId: currentRequestId, message: undefined };
+    if (args.length === 1) {
+      // A lone value is logged as itself (so `console.log({ orderId })` stays queryable, and an error becomes an
+      // error object); one that cannot be serialised (cycles, BigInt) as its inspected text.
+      const only = args[0];
+      record.message = only;
+      if (typeof only === 'string') {
+        write(`${JSON.stringify(record)}\n`);
+        return;
+      }
+      let line: string;
+      try {
+        line = JSON.stringify(record, jsonErrorReplacer);
+      } catch {
+        record.message = format(only);
+        line = JSON.stringify(record);
+      }
+      write(`${line}\n`);
+      return;
     }
-    let line: string;
-    try {
-      line = JSON.stringify(record);
-    } catch {
-      record.message = format(...args);
-      line = JSON.stringify(record);
+    record.message = format(...args);
+    // Several arguments: the text, plus the first error among them as top-level fields.
+    for (const arg of args) {
+      if (arg instanceof Error) {
+        record.errorType = errorTypeOf(arg);
+        record.errorMessage = arg.message;
+        record.stackTrace = typeof arg.stack === 'string' ? arg.stack.split('\n') : [];
+        break;
+      }
     }
-    write(`${line}\n`);
+    write(`${JSON.stringify(record)}\n`);
   };
 }
 
@@ -108,7 +120,8 @@ export function installConsole(env: NodeJS.ProcessEnv = process.env): void {
   const write = (chunk: string): void => {
     (stdout ??= process.stdout).write(chunk);
   };
-  const writer = env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON' ? jsonWriter(write) : textWriter(write);
+  jsonFormat = env.AWS_LAMBDA_LOG_FORMAT?.toUpperCase() === 'JSON';
+  const writer = jsonFormat ? jsonWriter(write) : textWriter(write);
   const threshold = parseLevel(env.AWS_LAMBDA_LOG_LEVEL);
   const target = console as unknown as Record<string, unknown>;
   for (const [method, level] of METHOD_LEVELS) {
@@ -116,7 +129,37 @@ export function installConsole(env: NodeJS.ProcessEnv = process.env): void {
   }
 }
 
-/** Logs at ERROR level the way AWS reports failures it handles itself: a title, then the error as JSON. */
-export function logRuntimeError(title: string, errorJson: string): void {
-  console.error(`${title} \t${errorJson}`);
+let jsonFormat = false;
+
+// Error, name, message, code and stack are not enumerable: the text format lists them first, then the error's
+// own enumerable fields, then the stack as an array of lines (AWS's Errors.toFormatted).
+function withEnumerableProperties(value: unknown): unknown {
+  if (!(value instanceof Error)) return value;
+  const formatted: Record<string, unknown> = Object.assign<Record<string, unknown>, Error>(
+    { errorType: value.name, errorMessage: value.message, code: (value as { code?: unknown }).code },
+    value,
+  );
+  if (typeof value.stack === 'string') formatted.stack = value.stack.split('\n');
+  return formatted;
+}
+
+/**
+ * Logs a failure the runtime handles itself ("Invoke Error", "Uncaught Exception", ...) at ERROR level, as AWS's
+ * structuredConsole.logError does. Text: `<title> \t{"errorType":...,"errorMessage":...,"code":...,<own fields>,
+ * "stack":[lines]}`; JSON: a record whose message is the error object. A non-error becomes an Error of its text.
+ */
+export function logError(title: string, error: unknown): void {
+  const asError = error instanceof Error ? error : new Error(String(error));
+  if (jsonFormat) {
+    console.error(asError);
+    return;
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(asError, (_key, value) => withEnumerableProperties(value));
+  } catch {
+    // Cycles among its fields: the short form the Runtime API gets.
+    json = JSON.stringify(toErrorBody(asError));
+  }
+  console.error(title, `\t${json}`);
 }

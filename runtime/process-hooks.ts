@@ -3,8 +3,8 @@
 // and then ends the process, so that the environment is replaced rather than reused in an unknown state;
 // 'beforeExit' tells an invoke waiting for the event loop to empty that it has.
 import { RuntimeError, toErrorBody } from './errors.ts';
-import { inFlight } from './in-flight.ts';
-import { logRuntimeError } from './logging.ts';
+import { inFlight, markCrash } from './in-flight.ts';
+import { logError } from './logging.ts';
 import type { RuntimeApiClient } from './runtime-api-client.ts';
 
 // How long delivering the crash may take before the process leaves anyway.
@@ -54,9 +54,9 @@ export function unhandledRejectionError(reason: unknown): RuntimeError {
 export function reportFatal(error: unknown, title: string): void {
   if (exiting) return;
   exiting = true;
-  const body = toErrorBody(error);
-  logRuntimeError(title, JSON.stringify(body));
-  const delivered = initialising ? api.postInitError(body) : (inFlight()?.abort(error) ?? Promise.resolve());
+  logError(title, error);
+  markCrash();
+  const delivered = initialising ? api.postInitError(toErrorBody(error)) : (inFlight()?.abort(error) ?? Promise.resolve());
   setTimeout(() => process.exit(1), FATAL_DELIVERY_TIMEOUT_MS);
   delivered.then(() => process.exit(1));
 }

@@ -1,7 +1,7 @@
 // What the function's log looks like when handlers use the console (reference/node-runtime.md, "Logging"):
 // one record per call on stdout, in Lambda's text or JSON format, filtered by AWS_LAMBDA_LOG_LEVEL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
+import { functionError, startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
@@ -21,6 +21,15 @@ async function logsOf(runtime: RuntimeProcess, logCase: string, count = 1): Prom
   const lines = () => runtime.stdoutLines().filter((line) => line.includes(requestId));
   await runtime.waitUntil(() => lines().length >= count);
   return lines();
+}
+
+/** Invokes a failing `case` and returns the error posted and the stdout lines tagged with that invoke's request id. */
+async function failedInvoke(runtime: RuntimeProcess, logCase: string): Promise<{ requestId: string; trace: string[]; lines: string[] }> {
+  const requestId = crypto.randomUUID();
+  const error = functionError(await runtime.invoke({ case: logCase }, { requestId }));
+  const lines = () => runtime.stdoutLines().filter((line) => line.includes(requestId));
+  await runtime.waitUntil(() => lines().length >= 1);
+  return { requestId, trace: error.trace ?? [], lines: lines() };
 }
 
 describe('text format (the default)', () => {
@@ -64,6 +73,27 @@ describe('text format (the default)', () => {
     expect(message).toMatch(/^payment failed: TypeError: card declined\r {4}at /);
     expect(message).not.toContain('\n');
   });
+
+  it('logs "Invoke Error" and the error as AWS\'s client formats it when an invoke fails', async () => {
+    const { requestId, trace, lines } = await failedInvoke(runtime, 'throw');
+    expect(lines).toHaveLength(1);
+    const [time, ...fields] = lines[0]!.split('\t');
+    expect(time).toMatch(ISO_TIME);
+    // errorType, errorMessage, code, the error's own enumerable fields, then the stack as an array of lines.
+    const json = JSON.stringify({ errorType: 'Error', errorMessage: 'card declined', code: 'E_CARD', custom: 42, stack: trace });
+    expect(fields.join('\t')).toBe(`${requestId}\tERROR\tInvoke Error \t${json}`);
+    expect(trace[0]).toBe('Error: card declined');
+  });
+
+  it('logs a thrown non-error as an Error of its text', async () => {
+    const { lines } = await failedInvoke(runtime, 'throw-string');
+    const [, , level, title, json] = lines[0]!.split('\t');
+    expect([level, title]).toEqual(['ERROR', 'Invoke Error ']);
+    const logged = JSON.parse(json!) as Record<string, unknown>;
+    expect(Object.keys(logged)).toEqual(['errorType', 'errorMessage', 'stack']);
+    expect(logged).toMatchObject({ errorType: 'Error', errorMessage: 'plain failure' });
+    expect((logged.stack as string[])[0]).toBe('Error: plain failure');
+  });
 });
 
 describe('JSON format', () => {
@@ -97,6 +127,25 @@ describe('JSON format', () => {
     });
     expect((record!.stackTrace as string[])[0]).toBe('TypeError: card declined');
     expect((record!.stackTrace as string[])[1]).toMatch(/^ {4}at /);
+  });
+
+  it('logs a lone error as an error object: errorType, errorMessage, stackTrace, then its own fields', async () => {
+    const [line] = await logsOf(runtime, 'lone-error');
+    const record = JSON.parse(line!) as { message: { stackTrace: string[] } };
+    expect(Object.keys(record)).toEqual(['timestamp', 'level', 'requestId', 'message']);
+    expect(Object.keys(record.message)).toEqual(['errorType', 'errorMessage', 'stackTrace', 'retryable']);
+    expect(record).toMatchObject({ level: 'ERROR', message: { errorType: 'TypeError', errorMessage: 'card declined', retryable: false } });
+    expect(record.message.stackTrace[0]).toBe('TypeError: card declined');
+    expect(record.message.stackTrace[1]).toMatch(/^ {4}at /);
+  });
+
+  it('logs a failed invoke as one ERROR record whose message is the error object', async () => {
+    const { requestId, trace, lines } = await failedInvoke(runtime, 'throw');
+    expect(lines).toHaveLength(1);
+    const { timestamp } = JSON.parse(lines[0]!) as { timestamp: string };
+    expect(timestamp).toMatch(ISO_TIME);
+    const message = { errorType: 'Error', errorMessage: 'card declined', stackTrace: trace, code: 'E_CARD', custom: 42 };
+    expect(lines[0]).toBe(JSON.stringify({ timestamp, level: 'ERROR', requestId, message }));
   });
 
   it('keeps a logged object structured', async () => {
