@@ -110,9 +110,9 @@ function bodyAsError(body: ErrorBody): Error {
 }
 
 /**
- * Every invoke error goes through api.postError (all but a streamed response's mid-stream error, sent in its
- * trailers): hooked there, once per process, each failed invoke gets AWS's "Invoke Error" log line at no cost
- * to the invokes that succeed. The hook logs the thrown value itself when the caller passes it along.
+ * Every buffered invoke's error goes through api.postError: hooked there, once per process, each failed invoke
+ * gets AWS's "Invoke Error" log line at no cost to the invokes that succeed (streamed invokes, whose errors go in
+ * trailers, log it in StreamingInvocation.fail). The hook logs the thrown value the caller passes along.
  */
 function logInvokeErrors(api: RuntimeApiClient): void {
   const postError = api.postError;

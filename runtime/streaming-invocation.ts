@@ -12,7 +12,7 @@
 // - a promise that can no longer settle: Runtime.NodeJsExit.
 import type { CompletionSink } from './context.ts';
 import { neverSettledError, toErrorBody } from './errors.ts';
-import type { InFlightInvoke } from './in-flight.ts';
+import { reportInvokeError, type InFlightInvoke } from './in-flight.ts';
 import { StreamedResponseRequest } from './response-request.ts';
 import { ResponseStream, type ResponseStreamOwner } from './response-stream.ts';
 import type { RuntimeApiClient } from './runtime-api-client.ts';
@@ -68,6 +68,7 @@ export class StreamingInvocation implements InFlightInvoke, CompletionSink, Resp
   fail(error: unknown): void {
     if (!this.#running) return;
     this.#running = false;
+    reportInvokeError(error); // the "Invoke Error" log line (in-flight.ts); buffered invokes log theirs at api.postError
     const body = toErrorBody(error);
     this.responseStream.startWithoutPrelude();
     // Further writes from the handler go nowhere; destroying without an error emits no 'error' event.
