@@ -1,6 +1,5 @@
 // One HTTP exchange with the Runtime API, buffered: what the runtime's API client needs from a transport.
-// Two transports implement it: HTTP/1.1 on a plain socket for the cold path (init and the first invoke), and an undici
-// Client for every invoke after that (see runtime-api-client.ts for why both).
+// socket-transport.ts implements it (HTTP/1.1 on a plain socket; see there for why not an HTTP client).
 
 export interface Exchange {
   status: number;

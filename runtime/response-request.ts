@@ -2,40 +2,61 @@
 // `streaming` mode, closed either cleanly or with the error in the trailers (reference/runtime-api.md,
 // "Response streaming").
 //
-// Why node:http and not undici here: undici writes the closing `0\r\n\r\n` of a chunked request body itself
-// and has no way to add request trailers (lib/dispatcher/client-h1.js in undici 8), while a failure in the
-// middle of a stream can only be reported in trailers. node:http's ClientRequest can (addTrailers). Buffered
-// responses, the common case, still go through the undici client.
-import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+// Written by hand on a plain socket, as every other Runtime API call is (socket-transport.ts says why): an HTTP
+// client would publish the request on the diagnostics channels the function's tracing listens to. The framing is
+// small: a head with `Transfer-Encoding: chunked`, each write as `<size hex>\r\n<bytes>\r\n`, and the end as
+// `0\r\n<trailers>\r\n` (undici could not send request trailers at all).
 import type { Socket } from 'node:net';
 import { headerValue, type ErrorBody } from './errors.ts';
+import { Http1ResponseParser } from './http1-response-parser.ts';
+import { connectTo } from './socket-transport.ts';
 
 const ERROR_TYPE_TRAILER = 'Lambda-Runtime-Function-Error-Type';
 const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
+const CRLF = '\r\n';
 
-// node:http is fetched when the first stream starts, not imported: the bundle hoists static imports to
-// start-up, and an ES import of node:http also builds its ES module facade, which loads Node's internal
-// fetch (≈ 10 ms measured) for functions that may never stream.
-let http: typeof import('node:http') | undefined;
-// Its own keep-alive agent, so that user code changing http.globalAgent cannot affect the runtime.
-let agent: Agent | undefined;
+// The connection of the last stream, kept alive for the next one (streams run one at a time).
+let idle: Socket | undefined;
+
+function keepIdle(socket: Socket): void {
+  socket.removeAllListeners('data');
+  socket.removeAllListeners('error');
+  socket.removeAllListeners('close');
+  socket.removeAllListeners('drain');
+  socket.unref();
+  const forget = () => {
+    if (idle === socket) idle = undefined;
+  };
+  socket.on('error', forget);
+  socket.on('close', forget);
+  idle = socket;
+}
+
+function takeConnection(address: string): Socket {
+  const socket = idle;
+  idle = undefined;
+  if (socket !== undefined && !socket.destroyed && socket.writable) {
+    socket.removeAllListeners('error');
+    socket.removeAllListeners('close');
+    return socket;
+  }
+  return connectTo(address);
+}
 
 export class StreamedResponseRequest {
-  readonly #host: string;
-  readonly #port: number;
+  readonly #address: string;
   readonly #path: string;
-  #request: ClientRequest | undefined;
   #socket: Socket | undefined;
+  #parser: Http1ResponseParser | undefined;
   #ending = false;
+  #done = false;
   readonly #answered: Promise<void>;
   #settle!: () => void;
   /** Called once if the request fails, or the API refuses it, before it was ended. */
   onBroken: ((error: Error) => void) | undefined;
 
   constructor(address: string, requestId: string) {
-    const colon = address.lastIndexOf(':');
-    this.#host = address.slice(0, colon);
-    this.#port = Number(address.slice(colon + 1));
+    this.#address = address;
     this.#path = `/2018-06-01/runtime/invocation/${encodeURIComponent(requestId)}/response`;
     this.#answered = new Promise((resolve) => {
       this.#settle = resolve;
@@ -43,45 +64,45 @@ export class StreamedResponseRequest {
   }
 
   get started(): boolean {
-    return this.#request !== undefined;
+    return this.#socket !== undefined;
   }
 
   /** Sends the request head (with the content type fixed from now on) and the prelude, if any. */
   start(contentType: string, prelude: Buffer | undefined): void {
-    http ??= process.getBuiltinModule('node:http');
-    agent ??= new http.Agent({ keepAlive: true });
-    const req = http.request({
-      host: this.#host,
-      port: this.#port,
-      method: 'POST',
-      path: this.#path,
-      agent,
-      headers: {
-        'Content-Type': contentType,
-        'Lambda-Runtime-Function-Response-Mode': 'streaming',
-        'Transfer-Encoding': 'chunked',
-        Trailer: `${ERROR_TYPE_TRAILER}, ${ERROR_BODY_TRAILER}`,
-      },
-    });
-    this.#request = req;
-    req.on('socket', (socket) => {
-      this.#socket = socket;
-      // While the handler streams, this socket alone must not keep Node.js alive: the runtime has to notice
-      // when nothing is left that could finish the stream (see StreamingInvocation.onEventLoopEmpty).
-      if (!this.#ending) socket.unref();
-    });
-    req.on('response', (response) => this.#onResponse(response));
-    req.on('error', (error) => this.#fail(error));
-    if (prelude !== undefined) req.write(prelude);
+    const socket = takeConnection(this.#address);
+    this.#socket = socket;
+    this.#parser = new Http1ResponseParser();
+    // While the handler streams, this socket alone must not keep Node.js alive: the runtime has to notice
+    // when nothing is left that could finish the stream (see StreamingInvocation.onEventLoopEmpty).
+    socket.unref();
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error: Error) => this.#fail(error));
+    socket.on('close', () => this.#fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+    socket.write(
+      `POST ${this.#path} HTTP/1.1\r\nHost: ${this.#address}\r\nContent-Type: ${contentType}\r\n` +
+        'Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n' +
+        `Trailer: ${ERROR_TYPE_TRAILER}, ${ERROR_BODY_TRAILER}\r\n\r\n`,
+      'latin1',
+    );
+    if (prelude !== undefined) this.write(prelude);
   }
 
   /** Writes a body chunk; false when the caller should wait for drain. */
   write(chunk: Buffer): boolean {
-    return this.#request!.write(chunk);
+    const socket = this.#socket!;
+    // An empty chunk would read as the end of the body.
+    if (chunk.length === 0 || this.#done) return true;
+    socket.cork();
+    socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+    socket.write(chunk);
+    const flowing = socket.write(CRLF, 'latin1');
+    socket.uncork();
+    return flowing;
   }
 
   onceDrain(listener: () => void): void {
-    this.#request!.once('drain', listener);
+    if (this.#done) queueMicrotask(listener);
+    else this.#socket!.once('drain', listener);
   }
 
   /**
@@ -89,43 +110,54 @@ export class StreamedResponseRequest {
    * request failed); never rejects.
    */
   end(error?: ErrorBody): Promise<void> {
-    const req = this.#request;
-    if (req === undefined || this.#ending) return this.#answered;
+    const socket = this.#socket;
+    if (socket === undefined || this.#ending) return this.#answered;
     this.#ending = true;
+    if (this.#done) return this.#answered;
     // From here the answer is what the runtime waits for.
-    this.#socket?.ref();
+    socket.ref();
+    let last = `0${CRLF}`;
     if (error !== undefined) {
-      req.addTrailers({
-        [ERROR_TYPE_TRAILER]: headerValue(error.errorType),
-        [ERROR_BODY_TRAILER]: Buffer.from(JSON.stringify(error)).toString('base64'),
-      });
+      last += `${ERROR_TYPE_TRAILER}: ${headerValue(error.errorType)}${CRLF}`;
+      last += `${ERROR_BODY_TRAILER}: ${Buffer.from(JSON.stringify(error)).toString('base64')}${CRLF}`;
     }
-    req.end();
+    socket.write(last + CRLF, 'latin1');
     return this.#answered;
   }
 
-  #onResponse(response: IncomingMessage): void {
-    const chunks: Buffer[] = [];
-    response.on('data', (chunk: Buffer) => chunks.push(chunk));
-    response.on('end', () => {
-      const status = response.statusCode ?? 0;
-      if (status >= 200 && status < 300) {
-        if (!this.#ending) this.#fail(new Error('The Runtime API answered the streamed response before it ended'));
-        this.#settle();
+  #onData(chunk: Buffer): void {
+    if (this.#done) return;
+    let parsed: ReturnType<Http1ResponseParser['push']>;
+    try {
+      parsed = this.#parser!.push(chunk);
+    } catch (error) {
+      this.#fail(error as Error);
+      return;
+    }
+    if (parsed === undefined) return;
+    const { status, body } = parsed.exchange;
+    if (status >= 200 && status < 300) {
+      if (!this.#ending) {
+        this.#fail(new Error('The Runtime API answered the streamed response before it ended'));
         return;
       }
-      const detail = Buffer.concat(chunks).toString('utf8', 0, 1000);
-      this.#fail(new Error(`The Runtime API refused the streamed response with status ${status}: ${detail}`));
-    });
-    response.on('error', (error) => this.#fail(error));
+      this.#done = true;
+      if (parsed.keepAlive) keepIdle(this.#socket!);
+      else this.#socket!.destroy();
+      this.#settle();
+      return;
+    }
+    this.#fail(new Error(`The Runtime API refused the streamed response with status ${status}: ${body.toString('utf8', 0, 1000)}`));
   }
 
   #fail(error: Error): void {
+    if (this.#done) return;
+    this.#done = true;
     process.stderr.write(`lambkin runtime: streamed response POST ${this.#path} failed: ${error.message}\n`);
     const onBroken = this.onBroken;
     this.onBroken = undefined;
     onBroken?.(error);
-    this.#request?.destroy();
+    this.#socket?.destroy();
     this.#settle();
   }
 }

@@ -1,10 +1,8 @@
 // The runtime's side of the Lambda Runtime API (reference/runtime-api.md), over one keep-alive connection to
-// AWS_LAMBDA_RUNTIME_API. Two transports, one after the other:
-//   - the init phase and the first invoke go over a plain socket (socket-transport.ts): a cold start, which every
-//     first invoke waits for, does not pay for loading an HTTP client (undici: 10-18 ms, node:http ~2 ms);
-//   - from the second /next on, an undici Client carries the warm loop, where it is the faster of the two
-//     (its chunk is loaded then, in the idle time between invokes).
-import type { ApiTransport, Exchange } from './api-exchange.ts';
+// AWS_LAMBDA_RUNTIME_API written on a plain socket (socket-transport.ts): no HTTP client to load at a cold start,
+// the fastest warm loop measured, and no request published on the diagnostics channels a function's tracing
+// listens to. Streamed responses have their own connection (response-request.ts).
+import type { Exchange } from './api-exchange.ts';
 import { headerValue, type ErrorBody } from './errors.ts';
 import { SocketTransport } from './socket-transport.ts';
 import { xrayErrorCauseHeader } from './xray-error-cause.ts';
@@ -14,7 +12,7 @@ const INVOCATION_PATH = '/2018-06-01/runtime/invocation/';
 const INIT_ERROR_PATH = '/2018-06-01/runtime/init/error';
 const XRAY_CAUSE_HEADER = 'lambda-runtime-function-xray-error-cause';
 
-// Header objects reused by every call; undici only reads them.
+// Header objects reused by every call; the transport only reads them.
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
 // Reaching the API at all is retried briefly (the server may still be binding when the process starts);
@@ -52,7 +50,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** Whether a failure happened below HTTP (refused, reset, closed), so the request may be sent again. */
 function isConnectionFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('E') || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_CONNECT_TIMEOUT');
+  return typeof code === 'string' && code.startsWith('E');
 }
 
 function describe(error: unknown): string {
@@ -63,10 +61,7 @@ function describe(error: unknown): string {
 
 export class RuntimeApiClient {
   readonly address: string;
-  #transport: ApiTransport;
-  /** The undici transport, once loaded; it takes over at the next exchange (never during one). */
-  #warm: ApiTransport | undefined;
-  #nextCalls = 0;
+  readonly #transport: SocketTransport;
 
   /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
   constructor(address: string) {
@@ -75,35 +70,17 @@ export class RuntimeApiClient {
     }
     this.address = address;
     this.#transport = new SocketTransport(address);
-  }
-
-  /**
-   * The first invoke has been answered: load undici for the warm loop. Started, not awaited, so the load runs in
-   * the idle time while the second /next waits; the next exchange after it has loaded moves to undici.
-   */
-  #loadWarmTransport(): void {
-    import('./undici-transport.ts').then(
-      ({ UndiciTransport }) => {
-        this.#warm = new UndiciTransport(this.address);
-      },
-      (error: unknown) => {
-        process.stderr.write(`lambkin runtime: staying on the plain-socket transport (undici failed to load: ${describe(error)})\n`);
-      },
-    );
+    // Connected while the handler loads, so that the connection is up (and announced on net.client.socket)
+    // before any code of the function runs.
+    this.#transport.preconnect();
   }
 
   #exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
-    if (this.#warm && this.#transport !== this.#warm) {
-      const cold = this.#transport;
-      this.#transport = this.#warm;
-      void cold.close();
-    }
     return this.#transport.exchange(method, path, headers, body);
   }
 
   /** Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError. */
   async next(): Promise<NextInvocation> {
-    if (++this.#nextCalls === 2) this.#loadWarmTransport();
     let exchange: Exchange;
     for (let attempt = 0; ; attempt++) {
       try {
