@@ -5,24 +5,22 @@
 // Written by hand on a plain socket, as every other Runtime API call is (socket-transport.ts says why): an HTTP
 // client would publish the request on the diagnostics channels the function's tracing listens to. The framing is
 // small: a head with `Transfer-Encoding: chunked`, each write as `<size hex>\r\n<bytes>\r\n`, and the end as
-// `0\r\n<trailers>\r\n` (undici could not send request trailers at all).
+// `0\r\n<trailers>\r\n` (undici could not send request trailers at all). It borrows the runtime's own connection,
+// idle while an invoke runs, so that no new connection shows on net.client.socket either.
 import type { Socket } from 'node:net';
 import { headerValue, type ErrorBody } from './errors.ts';
 import { Http1ResponseParser } from './http1-response-parser.ts';
-import { connectTo } from './socket-transport.ts';
+import { connectTo, lendConnection } from './socket-transport.ts';
 
 const ERROR_TYPE_TRAILER = 'Lambda-Runtime-Function-Error-Type';
 const ERROR_BODY_TRAILER = 'Lambda-Runtime-Function-Error-Body';
 const CRLF = '\r\n';
 
-// The connection of the last stream, kept alive for the next one (streams run one at a time).
+// When the runtime's connection could not be borrowed: the connection of the last stream, kept alive for the
+// next one (streams run one at a time).
 let idle: Socket | undefined;
 
 function keepIdle(socket: Socket): void {
-  socket.removeAllListeners('data');
-  socket.removeAllListeners('error');
-  socket.removeAllListeners('close');
-  socket.removeAllListeners('drain');
   socket.unref();
   const forget = () => {
     if (idle === socket) idle = undefined;
@@ -47,6 +45,14 @@ export class StreamedResponseRequest {
   readonly #address: string;
   readonly #path: string;
   #socket: Socket | undefined;
+  /** Set when the connection is the runtime's own: hands it back. */
+  #giveBack: ((reusable: boolean) => void) | undefined;
+  readonly #listeners = {
+    data: (chunk: Buffer) => this.#onData(chunk),
+    error: (error: Error) => this.#fail(error),
+    close: () => this.#fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })),
+  };
+  #drainListener: (() => void) | undefined;
   #parser: Http1ResponseParser | undefined;
   #ending = false;
   #done = false;
@@ -69,15 +75,17 @@ export class StreamedResponseRequest {
 
   /** Sends the request head (with the content type fixed from now on) and the prelude, if any. */
   start(contentType: string, prelude: Buffer | undefined): void {
-    const socket = takeConnection(this.#address);
+    const lent = lendConnection(this.#address);
+    const socket = lent?.socket ?? takeConnection(this.#address);
+    this.#giveBack = lent?.giveBack;
     this.#socket = socket;
     this.#parser = new Http1ResponseParser();
     // While the handler streams, this socket alone must not keep Node.js alive: the runtime has to notice
     // when nothing is left that could finish the stream (see StreamingInvocation.onEventLoopEmpty).
     socket.unref();
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('error', (error: Error) => this.#fail(error));
-    socket.on('close', () => this.#fail(Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })));
+    socket.on('data', this.#listeners.data);
+    socket.on('error', this.#listeners.error);
+    socket.on('close', this.#listeners.close);
     socket.write(
       `POST ${this.#path} HTTP/1.1\r\nHost: ${this.#address}\r\nContent-Type: ${contentType}\r\n` +
         'Lambda-Runtime-Function-Response-Mode: streaming\r\nTransfer-Encoding: chunked\r\n' +
@@ -102,7 +110,10 @@ export class StreamedResponseRequest {
 
   onceDrain(listener: () => void): void {
     if (this.#done) queueMicrotask(listener);
-    else this.#socket!.once('drain', listener);
+    else {
+      this.#drainListener = listener;
+      this.#socket!.once('drain', listener);
+    }
   }
 
   /**
@@ -142,8 +153,7 @@ export class StreamedResponseRequest {
         return;
       }
       this.#done = true;
-      if (parsed.keepAlive) keepIdle(this.#socket!);
-      else this.#socket!.destroy();
+      this.#release(parsed.keepAlive);
       this.#settle();
       return;
     }
@@ -157,7 +167,20 @@ export class StreamedResponseRequest {
     const onBroken = this.onBroken;
     this.onBroken = undefined;
     onBroken?.(error);
-    this.#socket?.destroy();
+    this.#release(false);
     this.#settle();
+  }
+
+  /** Done with the connection: back to the runtime's transport, kept for the next stream, or closed. */
+  #release(reusable: boolean): void {
+    const socket = this.#socket;
+    if (socket === undefined) return;
+    socket.off('data', this.#listeners.data);
+    socket.off('error', this.#listeners.error);
+    socket.off('close', this.#listeners.close);
+    if (this.#drainListener !== undefined) socket.off('drain', this.#drainListener);
+    if (this.#giveBack !== undefined) this.#giveBack(reusable);
+    else if (reusable) keepIdle(socket);
+    else socket.destroy();
   }
 }

@@ -8,7 +8,8 @@
 // fastest path measured (bench/runtime-loop.ts) and costs nothing to load: node:net is loaded with Node itself.
 //
 // The one channel node:net has, `net.client.socket`, is published when a socket connects: the connection is
-// opened when the client is created, before the handler (and any subscriber it sets up) is loaded, and then kept.
+// opened when the client is created, before the handler (and any subscriber it sets up) is loaded, and then kept,
+// also for streamed responses, which borrow it (lend()).
 import type { Socket } from 'node:net';
 import type { ApiTransport, Exchange } from './api-exchange.ts';
 import { Http1ResponseParser } from './http1-response-parser.ts';
@@ -42,6 +43,14 @@ export function connectTo(address: string): Socket {
   return socket;
 }
 
+// The transport of each Runtime API address (one per process in practice), for streamed responses to borrow from.
+const transports = new Map<string, SocketTransport>();
+
+/** The connection to `address` for a streamed response, lent by its transport when idle (see lend()). */
+export function lendConnection(address: string): { socket: Socket; giveBack: (reusable: boolean) => void } | undefined {
+  return transports.get(address)?.lend();
+}
+
 export class SocketTransport implements ApiTransport {
   readonly #address: string;
   readonly #hostHeader: string;
@@ -50,10 +59,33 @@ export class SocketTransport implements ApiTransport {
   // One connection carries one exchange at a time (no pipelining): a second one, such as a crash report while
   // /next waits, queues behind it.
   readonly #waiting: Request[] = [];
+  /** The connection, while a streamed response has it. */
+  #lent: Socket | undefined;
 
   constructor(address: string) {
     this.#address = address;
     this.#hostHeader = address;
+    transports.set(address, this);
+  }
+
+  /**
+   * Hands the connection, when no exchange is in flight, to a streamed response, which writes its own request on
+   * it and reads its answer; exchanges queue until it is given back (a stream runs inside an invoke, when the
+   * connection is idle anyway). Undefined when busy: the stream then opens a connection of its own.
+   */
+  lend(): { socket: Socket; giveBack: (reusable: boolean) => void } | undefined {
+    if (this.#pending !== undefined || this.#lent !== undefined) return undefined;
+    const socket = this.#connect();
+    this.#lent = socket;
+    const giveBack = (reusable: boolean): void => {
+      if (this.#lent !== socket) return;
+      this.#lent = undefined;
+      if (!reusable) socket.destroy();
+      const next = this.#waiting.shift();
+      if (next) this.#send(next);
+      else socket.unref();
+    };
+    return { socket, giveBack };
   }
 
   /** Opens the connection now (a failure here is silent: the first exchange connects again and reports it). */
@@ -64,7 +96,7 @@ export class SocketTransport implements ApiTransport {
   exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
     return new Promise((resolve, reject) => {
       const request: Request = { method, path, headers, body, resolve, reject };
-      if (this.#pending === undefined) this.#send(request);
+      if (this.#pending === undefined && this.#lent === undefined) this.#send(request);
       else this.#waiting.push(request);
     });
   }
@@ -85,6 +117,7 @@ export class SocketTransport implements ApiTransport {
   }
 
   async close(): Promise<void> {
+    transports.delete(this.#address);
     this.#socket?.destroy();
     this.#socket = undefined;
   }
@@ -108,6 +141,7 @@ export class SocketTransport implements ApiTransport {
 
   #onData(socket: Socket, chunk: Buffer): void {
     const pending = this.#pending;
+    // While lent, the bytes are the borrower's to read.
     if (pending?.socket !== socket) return;
     try {
       const parsed = pending.parser.push(chunk);
