@@ -3,10 +3,11 @@
 //   dist/runtime/index.mjs (+ dist/runtime/chunks/: code the runtime loads only when it needs it)
 //   dist/emulator/index.mjs
 //   dist/cli/lambkin.mjs (+ dist/cli/chunks/: the `lambkin` command, run by bin/lambkin, with source maps)
+import { rmSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
 import { build } from 'esbuild';
 
-// CommonJS dependencies (undici) call require() for Node's built-ins; an ES module bundle needs a real one.
+// CommonJS dependencies (the CLI's) call require() for Node's built-ins; an ES module bundle needs a real one.
 const banner =
   "import { createRequire as __lambkinCreateRequire } from 'node:module';\n" +
   'const require = __lambkinCreateRequire(import.meta.url), __lambkinRequire = require;';
@@ -26,22 +27,6 @@ const builtinsViaRequire = {
   },
 };
 
-// The Runtime API is plain HTTP/1.1 on loopback, and the runtime creates its undici Client with allowH2: false.
-// undici's HTTP/2 module would still load node:http2 (and with it tls and crypto, 7-9 ms measured) when the
-// client loads: the runtime bundle gets a stand-in that says why if it is ever reached.
-const withoutHttp2 = {
-  name: 'without-http2',
-  setup(pluginBuild) {
-    pluginBuild.onResolve({ filter: /client-h2\.js$/ }, (args) =>
-      args.importer.includes('undici') ? { path: 'undici-client-h2', namespace: 'no-http2' } : undefined,
-    );
-    pluginBuild.onLoad({ filter: /.*/, namespace: 'no-http2' }, () => ({
-      contents: "module.exports = function connectH2() { throw new Error('HTTP/2 is not part of the lambkin runtime (the Runtime API is HTTP/1.1)'); };",
-      loader: 'js',
-    }));
-  },
-};
-
 const common = {
   bundle: true,
   platform: 'node',
@@ -53,9 +38,11 @@ const common = {
   logLevel: 'warning',
 };
 
+// Chunks are named by hash: those of earlier builds would pile up (and be copied into the images) unless cleared.
+for (const chunks of ['dist/runtime/chunks', 'dist/cli/chunks']) rmSync(chunks, { recursive: true, force: true });
+
 await Promise.all([
-  // Split: what the runtime imports dynamically (the undici client after the first invoke, streaming support)
-  // stays out of the file every cold start parses.
+  // Split: what the runtime imports dynamically (streaming support) stays out of the file every cold start parses.
   build({
     ...common,
     entryPoints: { index: 'runtime/index.ts' },
@@ -64,7 +51,7 @@ await Promise.all([
     // .mjs, not .js: in an image /var/runtime has no package.json saying "type": "module".
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
-    plugins: [builtinsViaRequire, withoutHttp2],
+    plugins: [builtinsViaRequire],
   }),
   build({ ...common, entryPoints: ['src/emulator/main.ts'], outfile: 'dist/emulator/index.mjs', plugins: [builtinsViaRequire] }),
   // The CLI runs on the host, from the installed package: ssh2 (dockerode's transport for an ssh:// DOCKER_HOST) ships
