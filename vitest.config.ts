@@ -18,6 +18,7 @@ const unit = [
   'test/runtime-api-server.test.ts',
   'test/runtime-http1-parser.test.ts',
   'test/scheduling.test.ts',
+  'test/telemetry-frames.test.ts',
   'test/service-control-plane.test.ts',
   'test/service-metrics.test.ts',
   'test/trace-simulator.test.ts',
