@@ -7,7 +7,7 @@ import { TelemetryFrameDecoder, TelemetryFrameError, encodeTelemetryFrame } from
 function handMadeFrame(type: number, timestampUs: bigint, message: string): Buffer {
   const payload = Buffer.from(message, 'utf8');
   const header = Buffer.alloc(16);
-  header.writeUInt32BE(type, 0);
+  header.writeUInt32BE(type >>> 0, 0);
   header.writeInt32BE(payload.length, 4);
   header.writeBigInt64BE(timestampUs, 8);
   return Buffer.concat([header, payload]);
