@@ -6,7 +6,8 @@ import { execa, type ResultPromise } from 'execa';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { exitStatusReason, signalReason } from '../../src/runtime-api/exit-words.ts';
-import { RuntimeApiServer, type InitOutcome, type InvokeOutcome, type InvokeRequest } from '../../src/runtime-api/index.ts';
+import { RuntimeApiServer, type InitOutcome, type InvokeOutcome, type InvokeRequest, type RuntimeApiServerOptions } from '../../src/runtime-api/index.ts';
+import { TelemetryFrameDecoder, type TelemetryRecord } from '../../src/runtime-api/telemetry-frames.ts';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const bootstrap = join(repoRoot, 'runtime', 'bootstrap');
@@ -21,6 +22,10 @@ export interface RuntimeProcessOptions {
   runtimeApi?: string;
   /** Extra variables (the function's own, or AWS_LAMBDA_LOG_FORMAT and friends). */
   env?: Record<string, string>;
+  /** Options of the RuntimeApiServer started for it (e.g. maxConcurrency). */
+  serverOptions?: RuntimeApiServerOptions;
+  /** Give the runtime a telemetry log pipe as fd 3, named in _LAMBDA_TELEMETRY_LOG_FD (as AWS's sandbox does). */
+  telemetry?: boolean;
 }
 
 export interface Exit {
@@ -39,6 +44,8 @@ export interface RuntimeProcess {
   output(): string;
   /** stdout split into lines, without the trailing empty one. */
   stdoutLines(): string[];
+  /** The records read from the telemetry pipe so far (empty unless started with `telemetry`). */
+  telemetryRecords(): TelemetryRecord[];
   /** Resolves once `pattern` appears on stdout or stderr (bounded by `timeoutMs`). */
   waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
   /**
@@ -100,6 +107,8 @@ export async function startRuntime(options: RuntimeProcessOptions): Promise<Runt
     taskRoot,
     runtimeApi: options.runtimeApi,
     env: options.env,
+    ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}),
+    ...(options.telemetry ? { telemetry: true } : {}),
     running: ours.running,
   });
 }
@@ -125,6 +134,13 @@ export interface RuntimeLaunch {
    * children behind); otherwise stop() sends SIGTERM, then SIGKILL after 2 s.
    */
   processGroup?: boolean;
+  /** Options of the RuntimeApiServer started when no `runtimeApi` is given. */
+  serverOptions?: RuntimeApiServerOptions;
+  /**
+   * Give the process a pipe as fd 3 and set _LAMBDA_TELEMETRY_LOG_FD=3, as AWS's sandbox does; the frames it
+   * writes there are decoded into telemetryRecords() (and wake waitUntil like output does).
+   */
+  telemetry?: boolean;
   /** Holds the runtime until it is stopped, for a stop-all. */
   running: Set<{ stop(): Promise<void> }>;
 }
@@ -133,7 +149,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
   let server: RuntimeApiServer | undefined;
   let runtimeApi = launch.runtimeApi;
   if (runtimeApi === undefined) {
-    server = new RuntimeApiServer();
+    server = new RuntimeApiServer(launch.serverOptions);
     runtimeApi = await server.listen();
   }
   const child = execa(launch.command, launch.args, {
@@ -144,6 +160,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
       AWS_LAMBDA_RUNTIME_API: runtimeApi,
       _HANDLER: launch.handler,
       LAMBDA_TASK_ROOT: launch.taskRoot,
+      ...(launch.telemetry ? { _LAMBDA_TELEMETRY_LOG_FD: '3' } : {}),
       ...launch.env,
     },
     extendEnv: false,
@@ -153,6 +170,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
     reject: false,
     buffer: false,
     stdin: 'ignore',
+    ...(launch.telemetry ? { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] as const } : {}),
   });
 
   let out = '';
@@ -174,6 +192,20 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
     all += text;
     notify();
   });
+  const records: TelemetryRecord[] = [];
+  if (launch.telemetry) {
+    const decoder = new TelemetryFrameDecoder();
+    const pipe = child.stdio[3] as NodeJS.ReadableStream;
+    pipe.on('data', (chunk: Buffer) => {
+      // A malformed frame is a test failure to see, not a crash of the runner: it shows up as stderr text.
+      try {
+        records.push(...decoder.push(chunk));
+      } catch (error) {
+        err += `[telemetry pipe] ${(error as Error).message}\n`;
+      }
+      notify();
+    });
+  }
 
   let stillRunning = true;
   const exited: Promise<Exit> = child.then((result) => {
@@ -210,6 +242,7 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
     stderr: () => err,
     output: () => all,
     stdoutLines: () => out.split('\n').filter((line, index, lines) => line !== '' || index < lines.length - 1),
+    telemetryRecords: () => [...records],
     waitForOutput,
     waitUntil: (condition, timeoutMs) => waitUntil(condition, timeoutMs),
     exited,

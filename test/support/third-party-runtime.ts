@@ -3,7 +3,7 @@
 // the same for our own runtime/bootstrap, and both run on its launchRuntime; this one takes any command, and runs it
 // in its own process group because these runtimes leave children behind (a shell's curl and sleep) that must die
 // with it.
-import type { RuntimeApiServer } from '../../src/runtime-api/index.ts';
+import type { RuntimeApiServer, RuntimeApiServerOptions } from '../../src/runtime-api/index.ts';
 import type { RuntimeCommand } from '../../tools/runtime-command.ts';
 import { launchRuntime, runtimeRegistry, type RuntimeProcess } from './runtime-process.ts';
 
@@ -16,10 +16,16 @@ export interface ThirdPartyRuntimeOptions {
   taskRoot: string;
   /** Extra variables, laid over the defaults. */
   env?: Record<string, string>;
+  /** Options of its RuntimeApiServer (e.g. maxConcurrency). */
+  serverOptions?: RuntimeApiServerOptions;
+  /** Give it a telemetry log pipe as fd 3 (see RuntimeLaunch.telemetry). */
+  telemetry?: boolean;
 }
 
 /** A runtime harness (see RuntimeProcess) whose server is always its own. */
-export type ThirdPartyRuntime = Pick<RuntimeProcess, 'output' | 'exited' | 'waitForInit' | 'invoke' | 'stop'> & { server: RuntimeApiServer };
+export type ThirdPartyRuntime = Pick<RuntimeProcess, 'output' | 'stdout' | 'telemetryRecords' | 'waitUntil' | 'exited' | 'waitForInit' | 'invoke' | 'stop'> & {
+  server: RuntimeApiServer;
+};
 
 const theirs = runtimeRegistry();
 
@@ -37,6 +43,8 @@ export async function startThirdPartyRuntime(command: RuntimeCommand, options: T
     handler: options.handler,
     taskRoot: options.taskRoot,
     env: options.env,
+    ...(options.serverOptions ? { serverOptions: options.serverOptions } : {}),
+    ...(options.telemetry ? { telemetry: true } : {}),
     processGroup: true,
     running: theirs.running,
   });
