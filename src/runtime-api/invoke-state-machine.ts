@@ -1,7 +1,10 @@
 // One execution environment's invoke state machine: init → ready → (invoke → respond)* → dead → reset → init …
-// It owns the queue of invokes waiting for the runtime, the parked `/next` long-poll, the invoke in flight and its
-// deadline. It knows nothing of HTTP: server.ts translates requests into calls here, and the environment's owner
-// (emulator, pool) drives it through RuntimeApiServer's in-process API.
+// It owns the queue of invokes waiting for the runtime, the parked `/next` long-polls, the invokes in flight and
+// their deadlines. By default (maxConcurrency 1, classic Lambda) one invoke is in flight at a time and the runtime
+// may only ask for the next once it has answered; with maxConcurrency N (Lambda Managed Instances,
+// AWS_LAMBDA_MAX_CONCURRENCY) up to N are in flight at once, each answered on its own by request id, and any number
+// of `/next` may wait (served first come, first served). It knows nothing of HTTP: server.ts translates requests
+// into calls here, and the environment's owner (emulator, pool) drives it through RuntimeApiServer's in-process API.
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -42,20 +45,38 @@ export interface InFlightInvoke extends QueuedInvoke {
 }
 
 // Ids of invokes that finished recently, so a late second answer is told "wrong state" (403) rather than
-// "unknown id" (400). A handful is enough: a runtime only ever talks about the invoke it was just given.
-const RECENT_IDS_KEPT = 32;
+// "unknown id" (400). A handful per concurrent invoke is enough: a runtime only ever talks about invokes it was
+// just given.
+const RECENT_IDS_PER_SLOT = 32;
 
 export class InvokeStateMachine extends EventEmitter {
+  private readonly maxConcurrency: number;
+  private readonly recentIdsKept: number;
   private readonly queue: QueuedInvoke[] = [];
-  private current: InFlightInvoke | undefined;
-  private parkedNext: NextWaiter | undefined;
+  /** Invokes handed to the runtime and not yet finished, by request id (at most maxConcurrency). */
+  private readonly inFlight = new Map<string, InFlightInvoke>();
+  /** Parked `/next` long-polls, oldest first (at most one when maxConcurrency is 1). */
+  private readonly parkedNext: NextWaiter[] = [];
   private readonly recentIds: string[] = [];
 
   private initStartedAt = performance.now();
   private initOutcome: InitOutcome | undefined;
   private initWaiters: Array<(outcome: InitOutcome) => void> = [];
-  /** After a timeout, a runtime exit or an init failure nothing is dispatched until reset(). */
+  /**
+   * After a runtime exit or an init failure (and, with one invoke at a time, a timeout) nothing is dispatched
+   * until reset().
+   */
   private dead = false;
+
+  /** `maxConcurrency`: how many invokes the runtime may have in flight at once (a whole number, 1 or more). */
+  constructor(maxConcurrency = 1) {
+    super();
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 1) {
+      throw new RangeError(`maxConcurrency must be a whole number of at least 1, got ${maxConcurrency}`);
+    }
+    this.maxConcurrency = maxConcurrency;
+    this.recentIdsKept = RECENT_IDS_PER_SLOT * maxConcurrency;
+  }
 
   // --- The owner's side -------------------------------------------------------------------------------------
 
@@ -75,15 +96,18 @@ export class InvokeStateMachine extends EventEmitter {
   runtimeExited(reason: string): void {
     if (this.dead) return;
     this.dead = true;
-    this.parkedNext = undefined;
-    const current = this.current;
-    if (current) {
-      this.finish(current, {
-        kind: 'runtime-exit',
-        requestId: current.requestId,
-        error: runtimeExitError(current.requestId, reason),
-        durationMs: performance.now() - current.startedAt,
-      });
+    this.parkedNext.length = 0;
+    if (this.inFlight.size > 0) {
+      // Every invoke the runtime had taken dies with it. Invokes still queued never reached it: as with one invoke
+      // at a time, they stay queued for the runtime that replaces it (reset()), or fail on shutdown().
+      for (const invoke of [...this.inFlight.values()]) {
+        this.finish(invoke, {
+          kind: 'runtime-exit',
+          requestId: invoke.requestId,
+          error: runtimeExitError(invoke.requestId, reason),
+          durationMs: performance.now() - invoke.startedAt,
+        });
+      }
       return;
     }
     if (!this.initOutcome) {
@@ -103,7 +127,7 @@ export class InvokeStateMachine extends EventEmitter {
   /** A new runtime process is starting: a fresh init phase. Queued invokes go to it once it is ready. */
   reset(): void {
     this.dead = false;
-    this.parkedNext = undefined;
+    this.parkedNext.length = 0;
     this.initOutcome = undefined;
     this.initStartedAt = performance.now();
   }
@@ -138,8 +162,14 @@ export class InvokeStateMachine extends EventEmitter {
     return this.dead;
   }
 
+  /** True when the runtime has as many invokes in flight as it may have: a new one would queue. */
   get isBusy(): boolean {
-    return this.current !== undefined;
+    return this.inFlight.size >= this.maxConcurrency;
+  }
+
+  /** How many invokes the runtime has taken and not yet finished. */
+  get inFlightCount(): number {
+    return this.inFlight.size;
   }
 
   // --- The runtime's side (called by the HTTP layer) --------------------------------------------------------
@@ -147,39 +177,44 @@ export class InvokeStateMachine extends EventEmitter {
   /** GET /next. Returns a refusal, or undefined when the waiter was accepted (answered now or later). */
   next(waiter: NextWaiter): Refusal | undefined {
     if (this.dead) return { status: 403, body: invalidStateTransition('the environment is shutting down') };
-    if (this.current) {
-      return { status: 403, body: invalidStateTransition('/next called before the current invoke was answered') };
+    // One invoke at a time: the runtime asks for the next only once it has answered, and asks once. With several,
+    // its workers ask while others' invokes run, and each waits its turn.
+    if (this.maxConcurrency === 1) {
+      if (this.inFlight.size > 0) {
+        return { status: 403, body: invalidStateTransition('/next called before the current invoke was answered') };
+      }
+      if (this.parkedNext.length > 0) return { status: 403, body: invalidStateTransition('/next is already waiting') };
     }
-    if (this.parkedNext) return { status: 403, body: invalidStateTransition('/next is already waiting') };
     if (!this.initOutcome) this.settleInit({ kind: 'ready', initDurationMs: performance.now() - this.initStartedAt });
-    this.parkedNext = waiter;
+    this.parkedNext.push(waiter);
     this.dispatch();
     return undefined;
   }
 
   /** A parked `/next` whose connection went away: forget it, so no event is handed to a closed socket. */
   cancelNext(waiter: NextWaiter): void {
-    if (this.parkedNext === waiter) this.parkedNext = undefined;
+    const index = this.parkedNext.indexOf(waiter);
+    if (index !== -1) this.parkedNext.splice(index, 1);
   }
 
   /** The runtime starts answering invoke `requestId` (response or error). */
   beginAnswer(requestId: string): InFlightInvoke | Refusal {
-    const current = this.current;
-    if (!current || current.requestId !== requestId) {
+    const invoke = this.inFlight.get(requestId);
+    if (!invoke) {
       return this.recentIds.includes(requestId)
         ? { status: 403, body: invalidStateTransition(`invoke ${requestId} has already been answered`) }
         : { status: 400, body: invalidRequestId() };
     }
-    if (current.answering) {
+    if (invoke.answering) {
       return { status: 403, body: invalidStateTransition(`invoke ${requestId} is already being answered`) };
     }
-    current.answering = true;
-    return current;
+    invoke.answering = true;
+    return invoke;
   }
 
   /** The runtime's answer could not be read (it disconnected half-way): the invoke may be answered again. */
   abandonAnswer(invoke: InFlightInvoke): void {
-    if (this.current === invoke) invoke.answering = false;
+    if (this.inFlight.get(invoke.requestId) === invoke) invoke.answering = false;
   }
 
   /**
@@ -202,13 +237,14 @@ export class InvokeStateMachine extends EventEmitter {
 
   /** Ends the invoke in flight with `outcome`. Streamed invokes resolve early and end through their stream. */
   finish(invoke: InFlightInvoke, outcome: InvokeOutcome): void {
-    if (this.current !== invoke) return;
+    if (this.inFlight.get(invoke.requestId) !== invoke) return;
     clearTimeout(invoke.timer);
-    this.current = undefined;
+    this.inFlight.delete(invoke.requestId);
     this.recentIds.push(invoke.requestId);
-    if (this.recentIds.length > RECENT_IDS_KEPT) this.recentIds.shift();
+    if (this.recentIds.length > this.recentIdsKept) this.recentIds.shift();
     if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit') {
-      this.dead = true;
+      // A timeout ends the environment only when it runs one invoke at a time (see timedOut()).
+      if (outcome.kind === 'runtime-exit' || this.maxConcurrency === 1) this.dead = true;
       invoke.abortStream?.({ errorType: outcome.error.errorType, errorBody: outcome.error });
     }
     invoke.resolve(outcome);
@@ -236,11 +272,12 @@ export class InvokeStateMachine extends EventEmitter {
   // --- Internals ---------------------------------------------------------------------------------------------
 
   private dispatch(): void {
-    if (this.dead || this.current || !this.parkedNext || this.queue.length === 0) return;
-    const waiter = this.parkedNext;
-    const queued = this.queue.shift()!;
-    this.parkedNext = undefined;
+    while (!this.dead && this.queue.length > 0 && this.parkedNext.length > 0 && this.inFlight.size < this.maxConcurrency) {
+      this.dispatchOne(this.parkedNext.shift()!, this.queue.shift()!);
+    }
+  }
 
+  private dispatchOne(waiter: NextWaiter, queued: QueuedInvoke): void {
     const { request, requestId } = queued;
     const deadline = Date.now() + request.timeoutMs;
     const invoke: InFlightInvoke = {
@@ -249,7 +286,7 @@ export class InvokeStateMachine extends EventEmitter {
       answering: false,
       timer: setTimeout(() => this.timedOut(invoke), request.timeoutMs),
     };
-    this.current = invoke;
+    this.inFlight.set(requestId, invoke);
 
     const headers: Record<string, string> = {
       'Lambda-Runtime-Aws-Request-Id': requestId,
@@ -263,6 +300,14 @@ export class InvokeStateMachine extends EventEmitter {
     waiter({ requestId, payload: request.payload, headers });
   }
 
+  /**
+   * The invoke's caller gets Sandbox.Timedout, and a late answer for it is refused (403: already answered).
+   * One invoke at a time: the runtime may still be running the handler, and nothing else runs there, so the owner
+   * kills it ('timeout') and the next invoke gets a fresh one, as Lambda resets the sandbox. Several at a time: the
+   * invoke fails alone and the environment keeps serving ('invoke-timeout', the owner kills nothing). Killing the
+   * runtime would fail every other invoke in flight for one slow handler, which loses far more than a handler that
+   * runs on unseen; its slot is free again, and the runtime itself decides when it can take more (it asks /next).
+   */
   private timedOut(invoke: InFlightInvoke): void {
     this.finish(invoke, {
       kind: 'timeout',
@@ -270,8 +315,7 @@ export class InvokeStateMachine extends EventEmitter {
       error: sandboxTimedOut(invoke.requestId, invoke.request.timeoutMs),
       durationMs: performance.now() - invoke.startedAt,
     });
-    // The owner must kill the runtime: it may still be running the handler.
-    this.emit('timeout', invoke.requestId);
+    this.emit(this.maxConcurrency === 1 ? 'timeout' : 'invoke-timeout', invoke.requestId);
   }
 
   /** Init failed: the environment is dead, and the invokes waiting for it get the init error. */

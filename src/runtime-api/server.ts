@@ -1,6 +1,7 @@
 // The Runtime API server (version 2018-06-01) for one execution environment: the HTTP face of an
 // InvokeStateMachine. The runtime inside the environment long-polls `/next`, then answers on `/response` or
-// `/error`; the environment's owner hands events in through invoke() and gets typed outcomes back.
+// `/error`; the environment's owner hands events in through invoke() and gets typed outcomes back. One invoke at a
+// time by default; with `maxConcurrency` N (Lambda Managed Instances) up to N at once, each answered by its id.
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -8,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import {
   MAX_RESPONSE_BYTES,
   invalidResponseMode,
+  invalidStateTransition,
   methodNotAllowed,
   notFound,
   parseRuntimeErrorBody,
@@ -35,7 +37,7 @@ const ACCEPTED = JSON.stringify({ status: 'OK' });
 const RUNTIME_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
 export class RuntimeApiServer extends EventEmitter {
-  private readonly machine = new InvokeStateMachine();
+  private readonly machine: InvokeStateMachine;
   private readonly http: TrackedServer;
   private readonly host: string;
   private readonly port: number;
@@ -45,6 +47,7 @@ export class RuntimeApiServer extends EventEmitter {
 
   constructor(options: RuntimeApiServerOptions = {}) {
     super();
+    this.machine = new InvokeStateMachine(options.maxConcurrency);
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.maxResponseBytes = options.maxResponseBytes ?? MAX_RESPONSE_BYTES;
@@ -53,7 +56,10 @@ export class RuntimeApiServer extends EventEmitter {
       accept: (socket) => this.accepts(socket),
       noDelay: true,
     });
+    // 'timeout': the runtime must be killed (one invoke at a time). 'invoke-timeout': one of several concurrent
+    // invokes timed out alone; the environment goes on serving the others (see InvokeStateMachine.timedOut).
     this.machine.on('timeout', (requestId: string) => this.emit('timeout', requestId));
+    this.machine.on('invoke-timeout', (requestId: string) => this.emit('invoke-timeout', requestId));
   }
 
   /** Starts listening; resolves the `host:port` to give the runtime as AWS_LAMBDA_RUNTIME_API. */
@@ -84,7 +90,7 @@ export class RuntimeApiServer extends EventEmitter {
     return false;
   }
 
-  /** Delivers an event and resolves with how the invoke ended. Invokes queue while the runtime is busy. */
+  /** Delivers an event and resolves with how the invoke ended. Invokes queue while the runtime is busy (isBusy). */
   invoke(request: InvokeRequest): Promise<InvokeOutcome> {
     return this.machine.invoke(request);
   }
@@ -118,13 +124,22 @@ export class RuntimeApiServer extends EventEmitter {
     this.machine.markInitStart();
   }
 
-  /** True after a timeout, runtime exit or init failure, until reset(). */
+  /**
+   * True after a runtime exit or init failure, until reset(); also after a timeout when one invoke runs at a time
+   * (with several, a timeout fails only its own invoke).
+   */
   get needsReset(): boolean {
     return this.machine.isDead;
   }
 
+  /** True while the runtime has maxConcurrency invokes in flight: another would wait for one of them to end. */
   get isBusy(): boolean {
     return this.machine.isBusy;
+  }
+
+  /** How many invokes the runtime has taken and not yet finished (0 … maxConcurrency). */
+  get inFlightCount(): number {
+    return this.machine.inFlightCount;
   }
 
   /** Fails whatever still waits, closes the listener and every connection. */
@@ -195,11 +210,16 @@ export class RuntimeApiServer extends EventEmitter {
   private streamResponse(req: IncomingMessage, res: ServerResponse, invoke: InFlightInvoke): void {
     const body = new PassThrough();
     let ended = false;
+    let cutShort = false;
     const complete = this.machine.startStream(invoke, body, req.headers['content-type'] ?? 'application/octet-stream', (trailers) => {
-      // Cut short by a timeout or the runtime's exit: the caller's stream ends with the reason.
+      // Cut short by a timeout or the runtime's exit: the caller's stream ends with the reason. The rest of the
+      // runtime's stream is drained and refused at its end, so a runtime that lives on (several invokes at a time)
+      // gets its connection back instead of a stalled upload.
       if (ended) return;
       ended = true;
+      cutShort = true;
       req.unpipe(body);
+      req.resume();
       body.end();
       complete(trailers);
     });
@@ -211,6 +231,10 @@ export class RuntimeApiServer extends EventEmitter {
       req.resume();
     });
     req.once('end', () => {
+      if (cutShort) {
+        this.send(res, 403, invalidStateTransition(`invoke ${invoke.requestId} has already been answered`));
+        return;
+      }
       if (ended) return;
       ended = true;
       body.end();

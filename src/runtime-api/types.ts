@@ -65,7 +65,10 @@ export type InvokeOutcome =
     }
   /** The runtime failed to initialise (posted `/init/error`). The environment must be replaced. */
   | { kind: 'init-error'; requestId: string; error: ErrorBody; body: Buffer; durationMs: number }
-  /** The deadline passed with no answer. The environment must be killed and replaced. */
+  /**
+   * The deadline passed with no answer. One invoke at a time: the environment must be killed and replaced (the
+   * server emits 'timeout'); with maxConcurrency > 1 only this invoke fails ('invoke-timeout').
+   */
   | { kind: 'timeout'; requestId: string; error: ErrorBody; durationMs: number }
   /** The runtime process went away during the invoke (reported by the owner through runtimeExited()). */
   | { kind: 'runtime-exit'; requestId: string; error: ErrorBody; durationMs: number };
@@ -88,4 +91,11 @@ export interface RuntimeApiServerOptions {
    * before a byte is read. Every peer when omitted (a listener on the sandbox's own loopback, as in the emulator).
    */
   allowedPeer?: string;
+  /**
+   * How many invokes the runtime may have in flight at once: 1 (classic Lambda) by default. More, as Lambda Managed
+   * Instances do (the runtime is given AWS_LAMBDA_MAX_CONCURRENCY): any number of `/next` may wait, up to this many
+   * events are handed out, each with its own deadline and answered by its own id; a timeout fails only its invoke
+   * (event 'invoke-timeout', not 'timeout').
+   */
+  maxConcurrency?: number;
 }
