@@ -2,7 +2,7 @@
 import { once } from 'node:events';
 import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Client } from 'undici';
+import { Client, Pool } from 'undici';
 import { RuntimeApiServer, type InvokeOutcome } from '../src/runtime-api/index.ts';
 
 let server: RuntimeApiServer;
@@ -445,3 +445,227 @@ describe('streamed responses', () => {
     expect((await result.end).trailers).toEqual({});
   });
 });
+
+describe('several invokes at once (maxConcurrency, as Lambda Managed Instances)', () => {
+  let multi: RuntimeApiServer;
+  let workers: Pool;
+  const opened: Array<{ close(): Promise<void> }> = [];
+
+  /** A server that hands out up to `maxConcurrency` invokes at once, and a runtime with a connection per request. */
+  async function startMulti(maxConcurrency: number) {
+    multi = new RuntimeApiServer({ maxConcurrency });
+    opened.push(multi);
+    workers = new Pool(`http://${await multi.listen()}`, { connections: 16 });
+    opened.push(workers); // after the server, whose close() cuts the polls still parked
+  }
+
+  afterEach(async () => {
+    for (const each of opened.splice(0)) await each.close();
+  });
+
+  async function ask(method: 'GET' | 'POST', path: string, body?: string, headers: Record<string, string> = {}) {
+    const res = await workers.request({ method, path: `/2018-06-01${path}`, body, headers });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, text, json: () => JSON.parse(text) };
+  }
+
+  const next = () => ask('GET', '/runtime/invocation/next');
+  const idOf = (event: { headers: Record<string, unknown> }) => String(event.headers['lambda-runtime-aws-request-id']);
+  const answer = (requestId: string, body: string) => ask('POST', `/runtime/invocation/${requestId}/response`, body);
+  const settled = (promise: Promise<unknown>) => Promise.race([promise.then(() => true), pause(100).then(() => false)]);
+
+  it('hands each parked /next a different event, at most maxConcurrency in flight, answered by id in any order', async () => {
+    await startMulti(3);
+    const polls = [next(), next(), next(), next()];
+    await multi.waitForInit();
+    const outcomes = [1, 2, 3, 4, 5].map((n) => multi.invoke({ requestId: `r${n}`, payload: `{"n":${n}}`, timeoutMs: 5000 }));
+    const firstThree = await Promise.all(polls.slice(0, 3));
+    // First come, first served: the three oldest polls get the three oldest events, one each.
+    expect(firstThree.map(idOf)).toEqual(['r1', 'r2', 'r3']);
+    expect(firstThree.map((event) => event.text)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}']);
+    expect(multi.inFlightCount).toBe(3);
+    expect(multi.isBusy).toBe(true);
+    // The fourth poll waits while three are in flight.
+    expect(await settled(polls[3]!)).toBe(false);
+
+    expect((await answer('r2', '"two"')).status).toBe(202);
+    expect(idOf(await polls[3]!)).toBe('r4');
+    expect(multi.inFlightCount).toBe(3);
+    for (const [id, body] of [
+      ['r3', '"three"'],
+      ['r4', '"four"'],
+      ['r1', '"one"'],
+    ] as const) {
+      expect((await answer(id, body)).status).toBe(202);
+    }
+    expect(multi.isBusy).toBe(false);
+    const bodies = (await Promise.all(outcomes.slice(0, 4))).map((o) => (o.kind === 'success' ? o.body.toString() : o.kind));
+    expect(bodies).toEqual(['"one"', '"two"', '"three"', '"four"']);
+
+    // The fifth waited for a /next; it gets it now.
+    const fifth = await next();
+    expect(idOf(fifth)).toBe('r5');
+    await answer('r5', '"five"');
+    expect((await outcomes[4]!).kind).toBe('success');
+  });
+
+  it('answers 400 for an id never handed out and 403 for a second answer, while others are in flight', async () => {
+    await startMulti(2);
+    const polls = [next(), next()];
+    const outcomes = ['a', 'b'].map((requestId) => multi.invoke({ requestId, payload: '{}', timeoutMs: 5000 }));
+    await Promise.all(polls);
+    expect((await answer('nobody', '1')).status).toBe(400);
+    expect((await answer('a', '1')).status).toBe(202);
+    const again = await ask('POST', '/runtime/invocation/a/error', '{}');
+    expect(again.status).toBe(403);
+    expect(again.json().errorType).toBe('InvalidStateTransition');
+    // b is untouched by the refusals.
+    expect((await answer('b', '2')).status).toBe(202);
+    expect((await Promise.all(outcomes)).map((o) => o.kind)).toEqual(['success', 'success']);
+  });
+
+  it('times an invoke out alone: Sandbox.Timedout for its caller, the others served, the runtime not killed', async () => {
+    await startMulti(2);
+    const kills: string[] = [];
+    const timeouts: string[] = [];
+    multi.on('timeout', (id: string) => kills.push(id));
+    multi.on('invoke-timeout', (id: string) => timeouts.push(id));
+    const polls = [next(), next()];
+    const slow = multi.invoke({ requestId: 'slow', payload: '{}', timeoutMs: 200 });
+    const fine = multi.invoke({ requestId: 'fine', payload: '{}', timeoutMs: 5000 });
+    await Promise.all(polls);
+
+    const timedOut = await slow;
+    expect(timedOut.kind === 'timeout' && timedOut.error).toEqual({
+      errorType: 'Sandbox.Timedout',
+      errorMessage: 'RequestId: slow Error: Task timed out after 0.20 seconds',
+    });
+    expect(timeouts).toEqual(['slow']);
+    expect(kills).toEqual([]);
+    expect(multi.needsReset).toBe(false);
+    expect((await answer('slow', '"late"')).status).toBe(403);
+
+    expect((await answer('fine', '"ok"')).status).toBe(202);
+    expect((await fine).kind).toBe('success');
+    // Its slot is free again: a new invoke is handed out.
+    const poll = next();
+    const after = multi.invoke({ requestId: 'after', payload: '{}', timeoutMs: 5000 });
+    expect(idOf(await poll)).toBe('after');
+    await answer('after', '1');
+    expect((await after).kind).toBe('success');
+  });
+
+  it('fails every invoke in flight with Runtime.ExitError when the runtime exits; a queued one waits for the next runtime', async () => {
+    await startMulti(3);
+    const polls = [next(), next(), next()];
+    const inFlight = ['x1', 'x2', 'x3'].map((requestId) => multi.invoke({ requestId, payload: '{}', timeoutMs: 5000 }));
+    await Promise.all(polls);
+    const queued = multi.invoke({ requestId: 'x4', payload: '"q"', timeoutMs: 5000 });
+    multi.runtimeExited('exit status 1');
+    const outcomes = await Promise.all(inFlight);
+    expect(outcomes.map((o) => o.kind === 'runtime-exit' && o.error)).toEqual(
+      ['x1', 'x2', 'x3'].map((id) => ({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited with error: exit status 1` })),
+    );
+    expect(multi.needsReset).toBe(true);
+    expect(multi.inFlightCount).toBe(0);
+    expect(await settled(queued)).toBe(false);
+
+    multi.reset();
+    const event = await next();
+    expect(event.text).toBe('"q"');
+    await answer('x4', '1');
+    expect((await queued).kind).toBe('success');
+  });
+
+  it('fails the init on the first /init/error and refuses a second one 403', async () => {
+    await startMulti(4);
+    const waiting = multi.invoke({ payload: '{}', timeoutMs: 1000 });
+    const body = JSON.stringify({ errorType: 'Runtime.ImportModuleError', errorMessage: 'no module' });
+    expect((await ask('POST', '/runtime/init/error', body)).status).toBe(202);
+    expect((await ask('POST', '/runtime/init/error', body)).status).toBe(403);
+    expect((await multi.waitForInit()).kind).toBe('init-error');
+    expect((await waiting).kind).toBe('init-error');
+  });
+
+  it('streams two responses at once, and drains and refuses a timed-out one so the runtime keeps its connection', async () => {
+    await startMulti(2);
+    const polls = [next(), next()];
+    const quick = multi.invoke({ requestId: 'quick', payload: '{}', timeoutMs: 5000 });
+    const late = multi.invoke({ requestId: 'late', payload: '{}', timeoutMs: 300 });
+    await Promise.all(polls);
+    const quickStream = streamTo(multi.address, 'quick');
+    const lateStream = streamTo(multi.address, 'late');
+    quickStream.req.write('q1');
+    lateStream.req.write('l1');
+    const [quickOutcome, lateOutcome] = await Promise.all([quick, late]);
+    if (quickOutcome.kind !== 'streaming' || lateOutcome.kind !== 'streaming') throw new Error('not streams');
+    const quickText = text(quickOutcome.body);
+    const lateText = text(lateOutcome.body);
+
+    expect((await lateOutcome.end).trailers.errorType).toBe('Sandbox.Timedout');
+    expect(await lateText).toBe('l1');
+    // The runtime lives on: the rest of its late stream is read and refused.
+    lateStream.req.end('l2');
+    expect(await lateStream.answered).toBe(403);
+
+    quickStream.req.end('q2');
+    expect(await quickStream.answered).toBe(202);
+    expect(await quickText).toBe('q1q2');
+    expect((await quickOutcome.end).trailers).toEqual({});
+  });
+
+  it('refuses a second /next with one invoke at a time (the default), while one waits or an invoke is in flight', async () => {
+    await startMulti(1);
+    const first = next();
+    await multi.waitForInit();
+    const waiting = await next();
+    expect(waiting.status).toBe(403);
+    expect(waiting.json().errorMessage).toBe('State transition is not allowed: /next is already waiting');
+    const outcome = multi.invoke({ requestId: 'one', payload: '{}', timeoutMs: 5000 });
+    await first;
+    expect(multi.isBusy).toBe(true);
+    const busy = await next();
+    expect(busy.status).toBe(403);
+    expect(busy.json().errorMessage).toBe('State transition is not allowed: /next called before the current invoke was answered');
+    await answer('one', '1');
+    expect((await outcome).kind).toBe('success');
+  });
+
+  it('takes only a whole number of at least 1', () => {
+    for (const maxConcurrency of [0, -1, 1.5, Number.NaN]) {
+      expect(() => new RuntimeApiServer({ maxConcurrency })).toThrow(RangeError);
+    }
+  });
+});
+
+function pause(ms: number) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Reads a stream to its end as text. */
+async function text(body: NodeJS.ReadableStream): Promise<string> {
+  let all = '';
+  for await (const chunk of body) all += String(chunk);
+  return all;
+}
+
+/** Streams a response to `address` as a runtime does, on a connection of its own. */
+function streamTo(address: string, requestId: string) {
+  const colon = address.lastIndexOf(':');
+  const req = httpRequest({
+    host: address.slice(0, colon),
+    port: Number(address.slice(colon + 1)),
+    method: 'POST',
+    path: `/2018-06-01/runtime/invocation/${requestId}/response`,
+    agent: false,
+    headers: { 'Lambda-Runtime-Function-Response-Mode': 'streaming', 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' },
+  });
+  const answered = new Promise<number>((resolve, reject) => {
+    req.once('response', (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.once('error', reject);
+  });
+  return { req, answered };
+}
