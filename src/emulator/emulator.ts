@@ -13,6 +13,7 @@ import { chooseBootstrap, type BootstrapChoice } from './bootstrap.ts';
 import { invokedFunctionArn, type EmulatorConfig } from './config.ts';
 import { maxMemoryUsedMb } from './memory.ts';
 import { RuntimeProcess } from './runtime-process.ts';
+import { recordLine } from './telemetry-log.ts';
 
 export interface EmulatorInvoke {
   payload: Buffer;
@@ -67,7 +68,8 @@ export class Emulator {
     }
     if (!this.runtime) this.startRuntime();
 
-    // The runtime's output goes straight to the container's: only the platform's lines are written here.
+    // The runtime's output goes straight to the container's, its telemetry records through this.out as they are
+    // read (startRuntime): only the platform's lines are written here.
     const log = new InvokeLog({
       requestId,
       version: this.config.functionVersion,
@@ -83,7 +85,10 @@ export class Emulator {
       traceId: request.traceId,
       clientContext: request.clientContext,
     });
-    await log.finish(outcome, () => {
+    const runtime = this.runtime;
+    await log.finish(outcome, async () => {
+      // The records the runtime wrote before it answered go out before END.
+      await runtime?.telemetryCaughtUp();
       // Init Duration goes on the first REPORT after the runtime's init, and on no other.
       const initDurationMs = this.unreportedInitMs;
       this.unreportedInitMs = undefined;
@@ -113,6 +118,12 @@ export class Emulator {
       args: this.bootstrap.args,
       env: this.runtimeEnvironment(),
       cwd: existsSync(this.config.taskRoot) ? this.config.taskRoot : process.cwd(),
+      // As AWS's sandbox does: a runtime that uses the pipe (aws-lambda-ric 4.x, ours) logs each record as one frame,
+      // which goes to the container's log as one line; one that does not keeps writing to stdout.
+      telemetry: {
+        onRecord: (record) => this.out.write(recordLine(record)),
+        onBroken: (error) => this.log(`the runtime's telemetry log pipe is not log frames (${error.message}): the rest of what it writes there is dropped`),
+      },
     });
     this.runtime = runtime;
     this.unreportedInitMs = undefined;
