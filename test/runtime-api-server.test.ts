@@ -555,26 +555,32 @@ describe('several invokes at once (maxConcurrency, as Lambda Managed Instances)'
     expect((await after).kind).toBe('success');
   });
 
-  it('fails every invoke in flight with Runtime.ExitError when the runtime exits; a queued one waits for the next runtime', async () => {
+  it('fails every invoke in flight and queued with Runtime.ExitError when the runtime exits, and serves again after reset()', async () => {
     await startMulti(3);
     const polls = [next(), next(), next()];
     const inFlight = ['x1', 'x2', 'x3'].map((requestId) => multi.invoke({ requestId, payload: '{}', timeoutMs: 5000 }));
     await Promise.all(polls);
     const queued = multi.invoke({ requestId: 'x4', payload: '"q"', timeoutMs: 5000 });
     multi.runtimeExited('exit status 1');
-    const outcomes = await Promise.all(inFlight);
+    const outcomes = await Promise.all([...inFlight, queued]);
     expect(outcomes.map((o) => o.kind === 'runtime-exit' && o.error)).toEqual(
-      ['x1', 'x2', 'x3'].map((id) => ({ errorType: 'Runtime.ExitError', errorMessage: `RequestId: ${id} Error: Runtime exited with error: exit status 1` })),
+      ['x1', 'x2', 'x3', 'x4'].map((id) => ({
+        errorType: 'Runtime.ExitError',
+        errorMessage: `RequestId: ${id} Error: Runtime exited with error: exit status 1`,
+      })),
     );
     expect(multi.needsReset).toBe(true);
     expect(multi.inFlightCount).toBe(0);
-    expect(await settled(queued)).toBe(false);
 
+    // A new runtime: reset() cut the old one's connections, so it opens its own.
     multi.reset();
-    const event = await next();
-    expect(event.text).toBe('"q"');
-    await answer('x4', '1');
-    expect((await queued).kind).toBe('success');
+    workers = new Pool(`http://${multi.address}`, { connections: 16 });
+    opened.push(workers);
+    const poll = next();
+    const after = multi.invoke({ requestId: 'x5', payload: '"again"', timeoutMs: 5000 });
+    expect((await poll).text).toBe('"again"');
+    await answer('x5', '1');
+    expect((await after).kind).toBe('success');
   });
 
   it('fails the init on the first /init/error and refuses a second one 403', async () => {

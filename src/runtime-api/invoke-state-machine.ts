@@ -98,8 +98,7 @@ export class InvokeStateMachine extends EventEmitter {
     this.dead = true;
     this.parkedNext.length = 0;
     if (this.inFlight.size > 0) {
-      // Every invoke the runtime had taken dies with it. Invokes still queued never reached it: as with one invoke
-      // at a time, they stay queued for the runtime that replaces it (reset()), or fail on shutdown().
+      // Every invoke the runtime had taken dies with it.
       for (const invoke of [...this.inFlight.values()]) {
         this.finish(invoke, {
           kind: 'runtime-exit',
@@ -108,6 +107,12 @@ export class InvokeStateMachine extends EventEmitter {
           durationMs: performance.now() - invoke.startedAt,
         });
       }
+      // One invoke at a time, an invoke queued behind it waits for the runtime that replaces this one (reset(),
+      // as the emulator does at once). Several at a time, the queue is whatever the owner sent beyond the runtime's
+      // capacity: it fails too, so that nothing hangs on an environment whose owner may never replace its runtime
+      // (a pool discards it), rather than wait out a deadline that was never started.
+      if (this.maxConcurrency > 1)
+        this.failQueued((requestId) => ({ kind: 'runtime-exit', requestId, error: runtimeExitError(requestId, reason), durationMs: 0 }));
       return;
     }
     if (!this.initOutcome) {
