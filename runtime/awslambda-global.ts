@@ -61,8 +61,13 @@ export function streamifyResponse<F extends object>(handler: F, options?: Stream
 
 /**
  * Makes `awslambda` available to handler code as a global, before the handler module is loaded: the same three
- * members as AWS's (streamifyResponse, HttpResponseStream, InvokeStore).
+ * members as AWS's (streamifyResponse, HttpResponseStream, InvokeStore). AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA
+ * ("true" or "1", exactly) leaves the global out altogether, as AWS's client 4.x does (its setupGlobals and
+ * @aws/lambda-invoke-store both check it): a handler then cannot streamify through the global, and
+ * @aws/lambda-invoke-store makes a store of its own that the runtime does not fill.
  */
-export function installAwsLambdaGlobal(): void {
+export function installAwsLambdaGlobal(env: NodeJS.ProcessEnv = process.env): void {
+  const optOut = env.AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA;
+  if (optOut === 'true' || optOut === '1') return;
   (globalThis as Record<string, unknown>).awslambda = { streamifyResponse, HttpResponseStream, InvokeStore: invokeStore };
 }

@@ -1,14 +1,17 @@
 // What the function's log looks like when handlers use the console (reference/node-runtime.md, "Logging"):
 // one record per call on stdout, in Lambda's text or JSON format, filtered by AWS_LAMBDA_LOG_LEVEL.
+import { once } from 'node:events';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { functionError, startRuntime, stopAllRuntimes, type RuntimeProcess } from './support/runtime-process.ts';
+import { functionError, startRuntime, stopAllRuntimes, successJson, type RuntimeProcess } from './support/runtime-process.ts';
 
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 afterAll(stopAllRuntimes);
 
-async function start(env: Record<string, string> = {}): Promise<RuntimeProcess> {
-  const runtime = await startRuntime({ handler: 'index.handler', taskRoot: 'logging', env });
+async function start(env: Record<string, string> = {}, taskRoot = 'logging'): Promise<RuntimeProcess> {
+  const runtime = await startRuntime({ handler: 'index.handler', taskRoot, env });
   expect((await runtime.waitForInit()).kind).toBe('ready');
   return runtime;
 }
@@ -38,9 +41,9 @@ describe('text format (the default)', () => {
     runtime = await start();
   });
 
-  it('tags logs written while the module loads with request id "undefined"', () => {
+  it('tags logs written while the module loads with request id "-", as AWS 4.x does', () => {
     const line = runtime.stdoutLines().find((l) => l.endsWith('module loading'));
-    expect(line?.split('\t')).toEqual([expect.stringMatching(ISO_TIME), 'undefined', 'INFO', 'module loading']);
+    expect(line?.split('\t')).toEqual([expect.stringMatching(ISO_TIME), '-', 'INFO', 'module loading']);
   });
 
   it('writes one line per call: time, request id, level, message', async () => {
@@ -170,5 +173,110 @@ describe('AWS_LAMBDA_LOG_LEVEL', () => {
     const runtime = await start({ AWS_LAMBDA_LOG_FORMAT: 'JSON', AWS_LAMBDA_LOG_LEVEL: 'debug' });
     const levels = (await logsOf(runtime, 'levels', 6)).map((line) => JSON.parse(line).level);
     expect(levels).toEqual(['DEBUG', 'INFO', 'INFO', 'WARN', 'ERROR', 'FATAL']);
+  });
+});
+
+// The details of AWS 4.x's records (its formatter, formatJsonMessage): what surrounds the message.
+describe('record details, as AWS 4.x writes them', () => {
+  let text: RuntimeProcess;
+  let json: RuntimeProcess;
+  beforeAll(async () => {
+    [text, json] = await Promise.all([start({}, 'log-details'), start({ AWS_LAMBDA_LOG_FORMAT: 'JSON' }, 'log-details')]);
+  });
+
+  const record = async (logCase: string) => {
+    const [line] = await logsOf(json, logCase);
+    return JSON.parse(line!) as Record<string, unknown>;
+  };
+
+  it('prints console.log() as "undefined" in text, and as a record without a message in JSON', async () => {
+    const [line] = await logsOf(text, 'no-arguments');
+    expect(line!.split('\t').slice(2)).toEqual(['INFO', 'undefined']);
+    expect(Object.keys(await record('no-arguments'))).toEqual(['timestamp', 'level', 'requestId']);
+  });
+
+  it('takes the error fields from the first error after the message, not from the message itself', async () => {
+    const later = await record('error-later');
+    expect(later).toMatchObject({
+      message: expect.stringMatching(/^charging failed: RangeError: limit reached\n {4}at .* TypeError: card declined\n/s),
+      errorType: 'RangeError',
+      errorMessage: 'limit reached',
+    });
+    expect((later.stackTrace as string[])[0]).toBe('RangeError: limit reached');
+
+    const first = await record('error-first');
+    expect(Object.keys(first)).toEqual(['timestamp', 'level', 'requestId', 'message']);
+    expect(first.message).toMatch(/^TypeError: card declined\n {4}at .* while charging$/s);
+  });
+});
+
+describe('the tenant id', () => {
+  /**
+   * A Runtime API that hands out one event with a Lambda-Runtime-Aws-Tenant-Id, then holds /next; runs our runtime
+   * against it and returns the stdout line of that invoke.
+   */
+  async function logLineWithTenant(env: Record<string, string>): Promise<{ requestId: string; line: string }> {
+    const requestId = crypto.randomUUID();
+    const held: ServerResponse[] = [];
+    let handedOut = false;
+    const api = createServer((req, res) => {
+      req.resume();
+      if (req.url !== '/2018-06-01/runtime/invocation/next') return void res.writeHead(202).end();
+      if (handedOut) return void held.push(res);
+      handedOut = true;
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'lambda-runtime-aws-request-id': requestId,
+          'lambda-runtime-deadline-ms': String(Date.now() + 10_000),
+          'lambda-runtime-aws-tenant-id': 'tenant-blue',
+        })
+        .end(JSON.stringify({ case: 'tenant' }));
+    });
+    try {
+      api.listen(0, '127.0.0.1');
+      await once(api, 'listening');
+      const runtime = await startRuntime({
+        handler: 'index.handler',
+        taskRoot: 'log-details',
+        runtimeApi: `127.0.0.1:${(api.address() as AddressInfo).port}`,
+        env,
+      });
+      try {
+        const lines = () => runtime.stdoutLines().filter((line) => line.includes(requestId));
+        await runtime.waitUntil(() => lines().length >= 1);
+        return { requestId, line: lines()[0]! };
+      } finally {
+        await runtime.stop();
+      }
+    } finally {
+      api.closeAllConnections();
+      api.close();
+    }
+  }
+
+  it('follows the request id in a JSON record when the invoke has one', async () => {
+    const { requestId, line } = await logLineWithTenant({ AWS_LAMBDA_LOG_FORMAT: 'JSON' });
+    const { timestamp } = JSON.parse(line) as { timestamp: string };
+    expect(line).toBe(JSON.stringify({ timestamp, level: 'INFO', requestId, tenantId: 'tenant-blue', message: 'for a tenant' }));
+  });
+
+  it('is not in a text record', async () => {
+    const { requestId, line } = await logLineWithTenant({});
+    expect(line.split('\t').slice(1)).toEqual([requestId, 'INFO', 'for a tenant']);
+  });
+});
+
+describe('AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA', () => {
+  const awslambdaWith = async (env: Record<string, string>) => successJson(await (await start(env, 'log-details')).invoke({ case: 'none' }));
+
+  it('leaves the awslambda global out when "true" or "1", as AWS 4.x does', async () => {
+    expect(await awslambdaWith({ AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: 'true' })).toEqual({ awslambda: 'undefined' });
+    expect(await awslambdaWith({ AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: '1' })).toEqual({ awslambda: 'undefined' });
+  });
+
+  it('installs it for any other value', async () => {
+    expect(await awslambdaWith({ AWS_LAMBDA_NODEJS_NO_GLOBAL_AWSLAMBDA: 'yes' })).toEqual({ awslambda: 'object' });
+    expect(await awslambdaWith({})).toEqual({ awslambda: 'object' });
   });
 });
