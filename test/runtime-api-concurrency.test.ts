@@ -106,6 +106,25 @@ describe('a runtime of raw HTTP/1.1 connections, several invokes at once', () =>
     expect(runtime.server.needsReset).toBe(true);
     expect(runtime.server.inFlightCount).toBe(0);
   });
+
+  it('times out one invoke alone: the runtime is not killed, its late answer is refused, the connection serves on', async () => {
+    const runtime = await startRawRuntime(2, 2);
+    const kills: string[] = [];
+    runtime.server.on('timeout', (id: string) => kills.push(id));
+    const slow = runtime.invoke({ holdMs: 800 }, { requestId: 'slow', timeoutMs: 300 });
+    const quick = runtime.invoke({ holdMs: 100 }, { requestId: 'quick' });
+    const timedOut = await slow;
+    expect(timedOut.kind === 'timeout' && timedOut.error.errorType).toBe('Sandbox.Timedout');
+    expect((await quick).kind).toBe('success');
+
+    await runtime.waitForOutput('answered slow 403');
+    expect(kills).toEqual([]);
+    expect(runtime.server.needsReset).toBe(false);
+    // Both connections take events again, the one that was refused included.
+    const after = await Promise.all([runtime.invoke({ holdMs: 300 }, { requestId: 'after-1' }), runtime.invoke({ holdMs: 300 }, { requestId: 'after-2' })]);
+    expect(after.map((outcome) => (successJson(outcome) as { requestId: string }).requestId)).toEqual(['after-1', 'after-2']);
+    expect(runtime.isRunning()).toBe(true);
+  });
 });
 
 describe('aws-lambda-ric 4.x in its multi-concurrent mode (AWS_LAMBDA_MAX_CONCURRENCY)', () => {
