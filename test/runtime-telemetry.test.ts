@@ -144,6 +144,21 @@ describe.each<Which>(['ours', 'aws-lambda-ric'])('%s on a telemetry log fd', (wh
   });
 });
 
+describe('ours on a telemetry log fd', () => {
+  it('frames a record far larger than a pipe buffer whole, its length counted in UTF-8 bytes', async () => {
+    const runtime = await start('ours');
+    for (const repeat of [30_000, 10]) {
+      const requestId = crypto.randomUUID();
+      expect(successJson(await runtime.invoke({ repeat }, { requestId }))).toEqual({ telemetryFdInEnv: false });
+      const ofInvoke = () => runtime.telemetryRecords().filter((record) => record.message.includes(requestId));
+      await runtime.waitUntil(() => ofInvoke().length >= 1);
+      const [record] = ofInvoke();
+      expect(record!.message).toBe(`${new Date(frameMs(record!)).toISOString()}\t${requestId}\tINFO\t${'é€😀'.repeat(repeat)}\n`);
+    }
+    expect(runtime.stdout()).toBe('');
+  });
+});
+
 describe('ours and aws-lambda-ric on a telemetry log fd', () => {
   /** Everything the runtime framed, for one invoke with a fixed request id, its times blanked. */
   async function framesOf(which: Which, env: Record<string, string>, requestId: string) {
@@ -211,13 +226,14 @@ describe('ours with a _LAMBDA_TELEMETRY_LOG_FD that is not a telemetry fd', () =
     expect(stderr).toBe('');
   });
 
-  it('logs to stdout and says so once on stderr when the fd is not one it was given (9)', async () => {
-    // Node.js itself holds fd 9 in every process (one of libuv's eventfds): the runtime must not write there.
-    const { result, lines, stdout, stderr } = await stdoutWith('9');
+  // Node.js itself holds these in every process (libuv's epoll 3, pipes 5 to 8 whose both ends it holds, an eventfd
+  // 9, /dev/null 10): the runtime must not write its frames there.
+  it.each(['3', '5', '8', '9', '10'])('logs to stdout and says so once on stderr when fd %s is not one it was given', async (value) => {
+    const { result, lines, stdout, stderr } = await stdoutWith(value);
     expect(result).toEqual({ telemetryFdInEnv: false });
     expect(lines).toHaveLength(INVOKE_RECORDS.length);
     expect(stdout).toMatch(/\t-\tINFO\tmodule loading\n/);
-    expect(stderr.match(/_LAMBDA_TELEMETRY_LOG_FD=9 is not usable/g)).toHaveLength(1);
+    expect(stderr.match(new RegExp(`_LAMBDA_TELEMETRY_LOG_FD=${value} is not usable`, 'g'))).toHaveLength(1);
   });
 
   it('logs to stdout and says so once on stderr when nobody reads the telemetry pipe any more', async () => {
