@@ -24,6 +24,11 @@ export interface EmulatorConfig {
   runtimeDir: string;
   /** Host names callers may use beyond the always-safe ones (LAMBKIN_ALLOWED_HOSTS); see src/http/browser-guard.ts. */
   allowedHosts: string[];
+  /**
+   * Invokes the environment takes at once: AWS_LAMBDA_MAX_CONCURRENCY, which Lambda Managed Instances set (the
+   * runtime inherits the variable and runs that many at once); 1, classic Lambda, when unset.
+   */
+  maxConcurrency: number;
 }
 
 /** A user's mistake in flags or variables, reported in one clear line. */
@@ -41,6 +46,12 @@ function parseAddress(flag: string, value: string): { host: string; port: number
     throw new EmulatorConfigError(`--${flag} must be host:port with a port from 0 (any free port) to 65535, got '${value}'`);
   }
   return { host, port };
+}
+
+function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
+  const value = positiveNumber(name, raw, fallback);
+  if (!Number.isInteger(value)) throw new EmulatorConfigError(`${name} must be a whole number, got '${raw}'`);
+  return value;
 }
 
 function positiveNumber(name: string, raw: string | undefined, fallback: number): number {
@@ -94,6 +105,7 @@ export function readConfig(argv: string[], env: NodeJS.ProcessEnv): EmulatorConf
     taskRoot: env.LAMBDA_TASK_ROOT || TASK_ROOT,
     runtimeDir: env.LAMBDA_RUNTIME_DIR || RUNTIME_DIR,
     allowedHosts: parseAllowedHosts(env[ALLOWED_HOSTS_ENV]),
+    maxConcurrency: positiveInteger('AWS_LAMBDA_MAX_CONCURRENCY', env.AWS_LAMBDA_MAX_CONCURRENCY, 1),
   };
 }
 

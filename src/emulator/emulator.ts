@@ -35,7 +35,7 @@ export class Emulator {
   constructor(config: EmulatorConfig, out: Writable = process.stdout) {
     this.config = config;
     this.out = out;
-    this.server = new RuntimeApiServer({ host: config.runtimeApiHost, port: config.runtimeApiPort });
+    this.server = new RuntimeApiServer({ host: config.runtimeApiHost, port: config.runtimeApiPort, maxConcurrency: config.maxConcurrency });
     this.bootstrap = chooseBootstrap(config);
     // A runtime still running when its deadline passes must not go on: kill it, and a new one replaces it.
     this.server.on('timeout', () => this.runtime?.kill());
