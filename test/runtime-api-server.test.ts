@@ -583,6 +583,20 @@ describe('several invokes at once (maxConcurrency, as Lambda Managed Instances)'
     expect((await after).kind).toBe('success');
   });
 
+  it('fails a queued invoke when the runtime exits while none is in flight', async () => {
+    await startMulti(2);
+    const poll = next();
+    const first = multi.invoke({ requestId: 'y1', payload: '{}', timeoutMs: 5000 });
+    await poll;
+    await answer('y1', '1');
+    expect((await first).kind).toBe('success');
+    // The runtime has not asked again: this one queues, and dies with the runtime.
+    const queued = multi.invoke({ requestId: 'y2', payload: '{}', timeoutMs: 5000 });
+    multi.runtimeExited('signal: killed');
+    const outcome = await queued;
+    expect(outcome.kind === 'runtime-exit' && outcome.error.errorMessage).toBe('RequestId: y2 Error: Runtime exited with error: signal: killed');
+  });
+
   it('fails the init on the first /init/error and refuses a second one 403', async () => {
     await startMulti(4);
     const waiting = multi.invoke({ payload: '{}', timeoutMs: 1000 });

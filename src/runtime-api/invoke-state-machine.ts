@@ -97,35 +97,28 @@ export class InvokeStateMachine extends EventEmitter {
     if (this.dead) return;
     this.dead = true;
     this.parkedNext.length = 0;
-    if (this.inFlight.size > 0) {
-      // Every invoke the runtime had taken dies with it.
-      for (const invoke of [...this.inFlight.values()]) {
-        this.finish(invoke, {
-          kind: 'runtime-exit',
-          requestId: invoke.requestId,
-          error: runtimeExitError(invoke.requestId, reason),
-          durationMs: performance.now() - invoke.startedAt,
-        });
-      }
-      // One invoke at a time, an invoke queued behind it waits for the runtime that replaces this one (reset(),
-      // as the emulator does at once). Several at a time, the queue is whatever the owner sent beyond the runtime's
-      // capacity: it fails too, so that nothing hangs on an environment whose owner may never replace its runtime
-      // (a pool discards it), rather than wait out a deadline that was never started.
-      if (this.maxConcurrency > 1)
-        this.failQueued((requestId) => ({ kind: 'runtime-exit', requestId, error: runtimeExitError(requestId, reason), durationMs: 0 }));
-      return;
-    }
-    if (!this.initOutcome) {
-      // Died during init: whoever waits for this init learns it now, and so do the invokes queued behind it, so
-      // that a runtime which exits at once fails its callers instead of leaving them hanging.
-      const error = runtimeExitError(undefined, reason);
-      this.settleInit({ kind: 'runtime-exit', error, initDurationMs: performance.now() - this.initStartedAt });
-      this.failQueued((requestId) => ({
+    const hadInFlight = this.inFlight.size > 0;
+    // Every invoke the runtime had taken dies with it.
+    for (const invoke of [...this.inFlight.values()]) {
+      this.finish(invoke, {
         kind: 'runtime-exit',
-        requestId,
-        error: runtimeExitError(requestId, reason),
-        durationMs: 0,
-      }));
+        requestId: invoke.requestId,
+        error: runtimeExitError(invoke.requestId, reason),
+        durationMs: performance.now() - invoke.startedAt,
+      });
+    }
+    const diedInInit = !hadInFlight && !this.initOutcome;
+    // Died during init: whoever waits for this init learns it now, and so do the invokes queued behind it, so that a
+    // runtime which exits at once fails its callers instead of leaving them hanging.
+    if (diedInInit) {
+      this.settleInit({ kind: 'runtime-exit', error: runtimeExitError(undefined, reason), initDurationMs: performance.now() - this.initStartedAt });
+    }
+    // After the init, one invoke at a time, an invoke queued behind the one that died waits for the runtime that
+    // replaces it (reset(), as the emulator does at once). Several at a time, the queue is whatever the owner sent
+    // beyond the runtime's capacity: it fails too, so that nothing hangs on an environment whose owner may never
+    // replace its runtime (a pool discards it) until a deadline that has not even started.
+    if (diedInInit || this.maxConcurrency > 1) {
+      this.failQueued((requestId) => ({ kind: 'runtime-exit', requestId, error: runtimeExitError(requestId, reason), durationMs: 0 }));
     }
   }
 
