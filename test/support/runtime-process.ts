@@ -169,8 +169,8 @@ export async function launchRuntime(launch: RuntimeLaunch): Promise<RuntimeProce
     detached: launch.processGroup ?? false,
     reject: false,
     buffer: false,
-    stdin: 'ignore',
-    ...(launch.telemetry ? { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] as const } : {}),
+    // With a telemetry pipe, fd 3 is one more stdio entry (execa takes stdio or stdin, not both).
+    ...(launch.telemetry ? { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] as const } : { stdin: 'ignore' as const }),
   });
 
   let out = '';
