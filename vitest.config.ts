@@ -37,6 +37,7 @@ const docker = [
   'test/serve-layers.test.ts',
   'test/serve-ric-image.test.ts',
   'test/serve-scaling.test.ts',
+  'test/serve-telemetry.test.ts',
   'test/service-shutdown.test.ts',
 ];
 

@@ -48,4 +48,13 @@ if [ -z "$BOOTSTRAP" ]; then
   echo "lambda-entrypoint: no bootstrap found in ${LAMBDA_TASK_ROOT:-/var/task}, /opt or ${LAMBDA_RUNTIME_DIR:-/var/runtime}" >&2
   exit 1
 fi
+
+# lambkin serve mounts each environment's telemetry log pipe here (src/environments/telemetry-pipe.ts): like AWS's
+# sandbox, the runtime gets it as fd 3, named in _LAMBDA_TELEMETRY_LOG_FD, and a runtime that uses it writes each
+# log record there as one frame. The host holds the FIFO open before the container starts, so this open does not
+# wait; `command` keeps a failed open from ending the shell: the runtime then logs to stdout as without a pipe.
+TELEMETRY_PIPE=/var/lambkin/telemetry/log
+if [ -p "$TELEMETRY_PIPE" ] && command exec 3>"$TELEMETRY_PIPE"; then
+  export _LAMBDA_TELEMETRY_LOG_FD=3
+fi
 exec "$BOOTSTRAP"

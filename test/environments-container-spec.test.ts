@@ -1,10 +1,13 @@
 // The rules that turn a function's spec into a container (no engine needed): Lambda's environment variables and
 // reserved names, memory and CPU limits, the sandbox's file system, and exit reasons in Lambda's words.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { containerCreateOptions, environmentVariables, logStreamName, nanoCpusFor, RESERVED_VARIABLES } from '../src/environments/container-spec.ts';
 import { exitReason } from '../src/environments/exit-reason.ts';
 import { currentOwner } from '../src/environments/labels.ts';
 import type { EnvironmentSpec } from '../src/environments/backend.ts';
+import { TELEMETRY_PIPE_DIRECTORY, TELEMETRY_PIPE_NAME } from '../src/environments/telemetry-pipe.ts';
 
 const spec: EnvironmentSpec = { functionName: 'orders', image: 'lambkin/nodejs:24', memorySizeMb: 256, timeoutSeconds: 3 };
 
@@ -83,6 +86,15 @@ describe('container limits', () => {
       'lambkin.owner.pid': String(process.pid),
       'lambkin.function': 'orders',
     });
+  });
+
+  it("mounts the telemetry log pipe's folder read-only where lambkin's entrypoint looks for it, only when there is one", () => {
+    const owner = currentOwner('host-1');
+    const withPipe = containerCreateOptions({ spec, owner, runtimeApi: 'h:1', engineCores: 4, telemetryPipeDirectory: '/var/tmp/pipes/7' });
+    expect(withPipe.HostConfig?.Mounts).toEqual([{ Type: 'bind', Source: '/var/tmp/pipes/7', Target: '/var/lambkin/telemetry', ReadOnly: true }]);
+    const entrypoint = readFileSync(join(import.meta.dirname, '..', 'images', 'lambda-entrypoint.sh'), 'utf8');
+    expect(entrypoint).toContain(`TELEMETRY_PIPE=${TELEMETRY_PIPE_DIRECTORY}/${TELEMETRY_PIPE_NAME}\n`);
+    expect(containerCreateOptions({ spec, owner, runtimeApi: 'h:1', engineCores: 4 }).HostConfig?.Mounts).toEqual([]);
   });
 
   it('ImageConfig overrides the command, entrypoint and working directory', () => {

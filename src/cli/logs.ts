@@ -1,5 +1,7 @@
 // `lambkin logs FN`: prints a function's log lines, as `lambkin serve` filed them (FileLogSink): every stream,
-// oldest stream first. With --follow it keeps printing lines as they are appended, until Ctrl-C.
+// oldest stream first. With --follow it keeps printing lines as they are appended, until Ctrl-C. Each line of a
+// file is one event; an event of several lines (a multi-line log record) has them as carriage returns there, and
+// is printed with line breaks, as CloudWatch shows it.
 //
 // Following is a bounded poll of the files' sizes (every FOLLOW_POLL_MS), not fs.watch: fs.watch differs by
 // platform and file system (none on some network and container mounts, events coalesced or lost elsewhere), and
@@ -88,7 +90,7 @@ class LogReader {
           const text = Buffer.concat([file.partial, buffer.subarray(0, bytesRead)]);
           const end = text.lastIndexOf(0x0a) + 1;
           file.partial = Buffer.from(text.subarray(end));
-          if (end > 0) await writeOut(text.subarray(0, end));
+          if (end > 0) await writeOut(withLineBreaks(text.subarray(0, end)));
         }
       } finally {
         await handle.close();
@@ -96,6 +98,14 @@ class LogReader {
     }
     return paths.length > 0;
   }
+}
+
+/** An event's inner carriage returns as line breaks (a `\r` that ends a line is left: it is a `\r\n`). */
+function withLineBreaks(chunk: Buffer): Buffer {
+  if (!chunk.includes(0x0d)) return chunk;
+  const out = Buffer.from(chunk);
+  for (let i = 0; i < out.length; i++) if (out[i] === 0x0d && out[i + 1] !== 0x0a) out[i] = 0x0a;
+  return out;
 }
 
 /** Writes to stdout, waiting when the reader is slower; a reader that went away (`| head`) ends the command. */

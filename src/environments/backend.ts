@@ -2,6 +2,7 @@
 // (docker-backend.ts); another engine (Firecracker, a remote fleet) may implement it later without the pool
 // changing. An environment is one runtime in its own sandbox, served the Runtime API by its own listener.
 import type { ServiceIdentity } from '../runtime-api/function-arn.ts';
+import type { TelemetryLevel } from '../runtime-api/telemetry-frames.ts';
 import type { InitOutcome, InvokeOutcome, InvokeRequest } from '../runtime-api/types.ts';
 
 export type InitializationType = 'on-demand' | 'provisioned-concurrency';
@@ -67,9 +68,14 @@ export interface EnvironmentSpec {
 }
 
 export interface OutputLine {
-  stream: 'stdout' | 'stderr';
-  /** One line, without its newline. */
+  /** `telemetry`: a record the runtime wrote to its telemetry log pipe (telemetry-pipe.ts), not a line of stdout. */
+  stream: 'stdout' | 'stderr' | 'telemetry';
+  /** One line, without its newline; a telemetry record is one event even when it holds newlines of its own. */
   line: string;
+  /** When the runtime wrote it, epoch ms (telemetry records; undefined for lines, which are timed as they arrive). */
+  timestampMs?: number;
+  /** The record's level (telemetry records that have one). */
+  level?: TelemetryLevel;
 }
 
 export type OutputListener = (output: OutputLine) => void;

@@ -8,6 +8,7 @@ import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
 import { lambdaVariables, TASK_ROOT } from '../runtime-api/runtime-variables.ts';
 import type { EnvironmentSpec } from './backend.ts';
 import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
+import { TELEMETRY_PIPE_DIRECTORY } from './telemetry-pipe.ts';
 
 // AWS_LAMBDA_LOG_STREAM_NAME's format is the platform log's (the emulator names its stream the same way).
 export { logStreamName } from '../runtime-api/platform-log.ts';
@@ -106,6 +107,8 @@ export interface ContainerSpecInput {
   user?: string;
   /** The image names a USER of its own: keep it. */
   imageHasUser?: boolean;
+  /** The folder on this host holding the environment's telemetry log pipe (telemetry-pipe.ts); none if omitted. */
+  telemetryPipeDirectory?: string;
 }
 
 /** The createContainer() options for one environment. */
@@ -119,6 +122,7 @@ export function containerCreateOptions({
   user = SANDBOX_USER,
   imageHasUser = false,
   tmp = { tmpfsMb: spec.ephemeralStorageMb ?? TMP_SIZE_MB },
+  telemetryPipeDirectory,
 }: ContainerSpecInput): ContainerCreateOptions {
   const env = environmentVariables(spec, runtimeApi);
   const memoryBytes = spec.memorySizeMb * 1024 * 1024;
@@ -152,6 +156,8 @@ export function containerCreateOptions({
         ...(spec.codeDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.codeDirectory), Target: TASK_ROOT, ReadOnly: true }] : []),
         ...(spec.layerDirectory ? [{ Type: 'bind' as const, Source: resolve(spec.layerDirectory), Target: LAYER_ROOT, ReadOnly: true }] : []),
         ...('hostPath' in tmp ? [{ Type: 'bind' as const, Source: tmp.hostPath, Target: '/tmp', ReadOnly: false }] : []),
+        // Read-only: the runtime writes to the FIFO in it (a FIFO is no file of the mount's), and creates nothing there.
+        ...(telemetryPipeDirectory ? [{ Type: 'bind' as const, Source: telemetryPipeDirectory, Target: TELEMETRY_PIPE_DIRECTORY, ReadOnly: true }] : []),
       ],
       // Lambda's per-environment limits on descriptors and processes.
       Ulimits: [{ Name: 'nofile', Soft: 1024, Hard: 1024 }],

@@ -2,8 +2,10 @@
 // environment's Runtime API itself, on a listener of its own bound where that container can reach it (see
 // host-address.ts) and answering that container's address alone (lambkin-network.ts); the container is told
 // AWS_LAMBDA_RUNTIME_API=<address>:<port>, so the image's /lambda-entrypoint.sh execs the bootstrap directly, with
-// no emulator in between.
+// no emulator in between. Each container also gets a telemetry log pipe from this host (telemetry-pipe.ts), whose
+// records join its output as events of their own.
 import { randomUUID } from 'node:crypto';
+import { release } from 'node:os';
 import Dockerode from 'dockerode';
 import { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { EnvironmentBackend, EnvironmentSpec } from './backend.ts';
@@ -23,6 +25,7 @@ import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
 import { ensureLambkinNetwork, type LambkinNetwork } from './lambkin-network.ts';
 import { NetworkSandboxPool, ADDRESS_ATTEMPTS, type NetworkSandbox } from './network-sandboxes.ts';
 import { DEFAULT_EPHEMERAL_STORAGE_MB, EphemeralStoragePool, type EphemeralVolume } from './ephemeral-storage.ts';
+import { recordOutput, TelemetryPipes, type TelemetryListener, type TelemetryPipe } from './telemetry-pipe.ts';
 
 /** Environments starting at once, per engine core (see start-gate.ts). */
 const STARTS_PER_CORE = 4;
@@ -54,6 +57,11 @@ export interface DockerBackendOptions {
   labels?: Record<string, string>;
   /** Remove dead hosts' leftovers before the first environment starts; true by default. */
   reapOnStart?: boolean;
+  /**
+   * Give each environment a telemetry log pipe (telemetry-pipe.ts); true by default, where the engine runs on this
+   * machine's kernel (a FIFO is one pipe only within one kernel: not across Docker Desktop's VM).
+   */
+  telemetryPipes?: boolean;
 }
 
 /** What is learned from the engine once, before the first environment. */
@@ -66,6 +74,8 @@ export interface EngineFacts {
   sandboxes: NetworkSandboxPool | undefined;
   /** Whether each /tmp can be a filesystem of its own (else a tmpfs, which counts against memory). */
   ephemeralStorage: Promise<boolean>;
+  /** Whether each environment gets a telemetry log pipe (else its runtime logs to stdout only). */
+  telemetryPipes: Promise<boolean>;
   cores: number;
   /** The memory the engine's machine has (on Docker Desktop, its VM's), bytes; undefined when not reported. */
   memoryBytes: number | undefined;
@@ -79,6 +89,7 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly live = new Set<DockerEnvironment>();
   private readonly images: ImageFacts;
   private readonly tmpVolumes: EphemeralStoragePool;
+  private readonly telemetryPipes: TelemetryPipes;
   private startsInFlight = 0;
   private gate: StartGate | undefined;
   private facts: Promise<EngineFacts> | undefined;
@@ -90,6 +101,7 @@ export class DockerBackend implements EnvironmentBackend {
     this.reaper = new Reaper(this.docker, this.owner);
     this.images = new ImageFacts(this.docker);
     this.tmpVolumes = new EphemeralStoragePool({ ownerId: this.owner.id });
+    this.telemetryPipes = new TelemetryPipes({ ownerId: this.owner.id });
   }
 
   /**
@@ -142,6 +154,7 @@ export class DockerBackend implements EnvironmentBackend {
     const facts = await this.prepare();
     const { hostAddress } = facts;
     const volume = (await facts.ephemeralStorage) ? await this.tmpVolumes.take(spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) : undefined;
+    const pipe = await this.openTelemetryPipe(facts);
 
     const server = new RuntimeApiServer({ host: hostAddress.bind, port: 0 });
     let listening: string;
@@ -149,6 +162,7 @@ export class DockerBackend implements EnvironmentBackend {
       listening = await server.listen();
     } catch (error) {
       await volume?.release().catch(() => {});
+      await pipe?.close();
       throw new LambdaEnvironmentError(
         'ServiceException',
         `Cannot listen for the runtime on ${hostAddress.bind} (${hostAddress.source}): ${engineMessage(error)}`,
@@ -160,10 +174,11 @@ export class DockerBackend implements EnvironmentBackend {
 
     let started: StartedContainer;
     try {
-      started = await this.createAndStart(spec, server, runtimeApi, facts, volume);
+      started = await this.createAndStart(spec, server, runtimeApi, facts, volume, pipe);
     } catch (error) {
       await server.close();
       await volume?.release().catch(() => {});
+      await pipe?.close();
       throw error;
     }
     const environment = new DockerEnvironment({
@@ -175,9 +190,11 @@ export class DockerBackend implements EnvironmentBackend {
       ...(this.options.stopGraceMs !== undefined ? { stopGraceMs: this.options.stopGraceMs } : {}),
     });
     this.live.add(environment);
-    // The container is gone once exited settles: its network sandbox (or address) and its /tmp go with it.
+    // The container is gone once exited settles: its telemetry pipe (read to its end first), its network sandbox
+    // (or address) and its /tmp go with it.
     void environment.exited.then(async () => {
       this.live.delete(environment);
+      await pipe?.close();
       if (started.sandbox) await facts.sandboxes?.release(started.sandbox);
       else facts.addresses.release(started.address);
       await volume?.release().catch(() => {});
@@ -196,6 +213,7 @@ export class DockerBackend implements EnvironmentBackend {
     runtimeApi: string,
     facts: EngineFacts,
     volume: EphemeralVolume | undefined,
+    pipe: TelemetryPipe | undefined,
   ): Promise<StartedContainer> {
     const { cores, network, addresses, hostAddress } = facts;
     const imageHasUser = await this.images.hasOwnUser(spec.image).catch((error: unknown) => {
@@ -219,6 +237,7 @@ export class DockerBackend implements EnvironmentBackend {
           network: sandbox ? { sandboxId: sandbox.id } : { name: network.name, address },
           imageHasUser,
           tmp,
+          ...(pipe ? { telemetryPipeDirectory: pipe.hostDirectory } : {}),
         });
         container = await this.docker.createContainer(create);
       } catch (error) {
@@ -227,6 +246,7 @@ export class DockerBackend implements EnvironmentBackend {
       }
       try {
         const output = new OutputLines(spec.onOutput);
+        pipe?.read(telemetryInto(output));
         // Attached before start, so not one line of the runtime's output is missed.
         const attached = await container.attach({ stream: true, stdout: true, stderr: true });
         const outputDone = output.follow(this.docker, attached);
@@ -242,6 +262,23 @@ export class DockerBackend implements EnvironmentBackend {
         if (isAddressInUse(engineMessage(error)) && attempt < ADDRESS_ATTEMPTS) continue;
         throw translateEngineError(error, 'start', spec);
       }
+    }
+  }
+
+  /**
+   * This environment's telemetry log pipe, open for reading before the container can open it for writing (so the
+   * entrypoint's open never waits); undefined when pipes are off or unsupported here, or this one could not be
+   * opened: then no pipe is mounted, and the runtime logs to stdout.
+   */
+  private async openTelemetryPipe(facts: EngineFacts): Promise<TelemetryPipe | undefined> {
+    if (!(await facts.telemetryPipes)) return undefined;
+    const pipe = await this.telemetryPipes.take().catch(() => undefined);
+    try {
+      pipe?.read(NO_LISTENER_YET);
+      return pipe;
+    } catch {
+      await pipe?.close();
+      return undefined;
     }
   }
 
@@ -267,19 +304,24 @@ export class DockerBackend implements EnvironmentBackend {
     await unlessAborted(facts?.sandboxes?.close(), sweep);
     await this.reaper.removeAllOwned(sweep).catch(() => {});
     await this.tmpVolumes.close();
+    await this.telemetryPipes.close();
   }
 
   private async learnEngine(): Promise<EngineFacts> {
-    const info = (await this.docker.info()) as { NCPU?: number; MemTotal?: number };
+    const info = (await this.docker.info()) as { NCPU?: number; MemTotal?: number; KernelVersion?: string };
     const network = await ensureLambkinNetwork(this.docker);
     const override = this.options.hostAddress;
     const hostAddress = override ? await overrideAddress(override) : await detectHostAddress(this.docker, network);
     if (this.options.reapOnStart !== false) {
       await this.reaper.reapDeadOwners();
       await EphemeralStoragePool.reapDeadOwners().catch(() => {});
+      await TelemetryPipes.reapDeadOwners().catch(() => {});
     }
     // Made ahead, off every cold start's path: the first /tmp filesystem and the first network sandboxes.
     const ephemeralStorage = this.tmpVolumes.prepare();
+    // A FIFO joins its reader and writers within one kernel: the engine's must be this machine's.
+    const sameKernel = process.platform === 'linux' && info.KernelVersion === release();
+    const telemetryPipes = this.options.telemetryPipes !== false && sameKernel ? this.telemetryPipes.prepare() : Promise.resolve(false);
     const addresses = new AddressAllocator(network.subnet, [network.gateway]);
     const sandboxImage = await this.images.firstPresent(SANDBOX_IMAGES);
     const sandboxes = sandboxImage
@@ -293,6 +335,21 @@ export class DockerBackend implements EnvironmentBackend {
         })
       : undefined;
     sandboxes?.refill();
-    return { hostAddress, network, addresses, sandboxes, ephemeralStorage, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
+    return { hostAddress, network, addresses, sandboxes, ephemeralStorage, telemetryPipes, cores: info.NCPU ?? 1, memoryBytes: info.MemTotal };
   }
+}
+
+/** Records before the container has started: there are none (nothing can write to the pipe yet). */
+const NO_LISTENER_YET: TelemetryListener = { onRecord: () => {}, onBroken: () => {} };
+
+/** A pipe's records as events of the environment's output; a pipe that is not frames is said once, on stderr. */
+function telemetryInto(output: OutputLines): TelemetryListener {
+  return {
+    onRecord: (record) => output.emit(recordOutput(record)),
+    onBroken: (error) =>
+      output.emit({
+        stream: 'stderr',
+        line: `lambkin: the runtime's telemetry log pipe is not log frames (${error.message}): the rest of what it writes there is dropped`,
+      }),
+  };
 }

@@ -1,5 +1,8 @@
 // A LogSink on disk, so that another process (`lambkin logs`) can read a function's output while `lambkin serve`
-// runs, and after it stops: `<dataDir>/logs/<function>/<log stream>.log`, one line per line written. The stream
+// runs, and after it stops: `<dataDir>/logs/<function>/<log stream>.log`, one line per event written. An event
+// with newlines of its own (a telemetry record) keeps them as carriage returns, the way a runtime writes such a
+// message on stdout for CloudWatch, so each line of the file is one event; `lambkin logs` prints them as line
+// breaks again. Levels and the runtime's timestamps are not kept (a text record carries both in its text). The stream
 // name `2026/11/27/[$LATEST]<32 hex>` becomes the file `2026-11-27-[$LATEST]<32 hex>.log` (a `/` cannot be in a
 // file name; no other character of a stream name needs changing).
 //
@@ -9,6 +12,8 @@
 import { closeSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LogSink } from './log-sink.ts';
+
+const NEWLINES = /\n/g;
 
 /** Descriptors kept open at once; the least recently written stream is closed past it (reopened on its next line). */
 const MAX_OPEN_STREAMS = 64;
@@ -62,8 +67,9 @@ export class FileLogSink implements LogSink {
     this.onError = options.onError ?? (() => {});
   }
 
-  write(functionName: string, logStreamName: string, line: string): void {
+  write(functionName: string, logStreamName: string, message: string): void {
     if (this.closed) return;
+    const line = message.includes('\n') ? message.replace(NEWLINES, '\r') : message;
     try {
       writeSync(this.descriptor(functionName, logStreamName), `${line}\n`);
     } catch (error) {

@@ -22,5 +22,5 @@ export { HybridHistogramKeepAlive, type HybridKeepAliveOptions } from './hybrid-
 export { GreedyDualPriority } from './greedy-dual.ts';
 export type { ProvisionedStatus } from './provisioned-concurrency.ts';
 export type * from './pool-snapshot.ts';
-export { InMemoryLogSink, type LogSink, type LogEvent } from './log-sink.ts';
+export { InMemoryLogSink, type LogSink, type LogEvent, type LogEventFacts } from './log-sink.ts';
 export { FileLogSink, functionLogDirectory, functionLogFiles, logStreamFileName, type FileLogSinkOptions } from './file-log-sink.ts';

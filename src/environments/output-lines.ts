@@ -1,5 +1,6 @@
 // A runtime's output as lines, as they arrive: the container's multiplexed stdout/stderr stream (no TTY) is
-// split by the engine's framing, then into lines per stream. Listeners are called synchronously, in order.
+// split by the engine's framing, then into lines per stream; the records of its telemetry log pipe join them as
+// events of their own (emit()). Listeners are called synchronously, in order.
 import { PassThrough, type Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import type Dockerode from 'dockerode';
@@ -53,7 +54,8 @@ export class OutputLines {
     });
   }
 
-  private emit(output: OutputLine): void {
+  /** An event that did not come through the attach stream (a telemetry record), to the same listeners. */
+  emit(output: OutputLine): void {
     for (const listener of this.listeners) {
       try {
         listener(output);

@@ -155,7 +155,11 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
       ...(fn.imageConfig.WorkingDirectory ? { workingDirectory: fn.imageConfig.WorkingDirectory } : {}),
     };
   }
-  if (logSink) spec.onOutput = ({ line }) => logSink.write(fn.name, streamName, line);
+  if (logSink) {
+    // A telemetry record is filed as the one event it is, at the runtime's time and with its level.
+    spec.onOutput = ({ line, timestampMs, level }) =>
+      logSink.write(fn.name, streamName, line, timestampMs === undefined ? undefined : { timestampMs, ...(level ? { level } : {}) });
+  }
   return spec;
 }
 
