@@ -36,6 +36,11 @@ const ACCEPTED = JSON.stringify({ status: 'OK' });
  */
 const RUNTIME_KEEP_ALIVE_TIMEOUT_MS = 60_000;
 
+/**
+ * Events: 'timeout' (request id): an invoke ran past its deadline with one invoke at a time; the owner must kill
+ * the runtime. 'invoke-timeout' (request id): the same with several at a time; only that invoke failed, nothing is
+ * to be killed. 'refused' (peer address): a connection from a peer other than allowedPeer was cut.
+ */
 export class RuntimeApiServer extends EventEmitter {
   private readonly machine: InvokeStateMachine;
   private readonly http: TrackedServer;
