@@ -68,6 +68,9 @@ describe('the invoke cycle', () => {
     expect(event.headers['lambda-runtime-client-context']).toBe('{"custom":{"a":1}}');
     expect(event.headers['lambda-runtime-cognito-identity']).toContain('pool');
     expect(event.headers['content-type']).toBe('application/json');
+    // Sized, not chunked, as Lambda sends it: a minimal runtime may read exactly Content-Length bytes.
+    expect(event.headers['content-length']).toBe('17');
+    expect(event.headers['transfer-encoding']).toBeUndefined();
 
     const posted = await call('POST', '/runtime/invocation/req-1/response', '<b>hi</b>', { 'content-type': 'text/html' });
     expect(posted.status).toBe(202);

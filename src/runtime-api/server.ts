@@ -178,7 +178,9 @@ export class RuntimeApiServer extends EventEmitter {
   private handleNext(req: IncomingMessage, res: ServerResponse): void {
     req.resume();
     const waiter = (event: DispatchedEvent) => {
-      res.writeHead(200, event.headers).end(event.payload);
+      // With a length, as Lambda's Runtime API answers: writeHead() alone would make Node send the event chunked,
+      // which a minimal hand-written runtime client (a shell bootstrap's read of the body) may not expect.
+      res.writeHead(200, { ...event.headers, 'Content-Length': Buffer.byteLength(event.payload) }).end(event.payload);
     };
     const refusal = this.machine.next(waiter);
     if (refusal) return this.reject(req, res, refusal);
