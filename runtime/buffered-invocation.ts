@@ -9,6 +9,9 @@
 // - nothing at all by the time the event loop is empty: `null` for a handler that returned no promise
 //   (a sync handler, or a callback handler that never called back), Runtime.NodeJsExit for a promise that
 //   never settled (nothing is left that could settle it).
+// With several invokes at once (multi-concurrency.ts) the event loop never empties (a /next always waits), so the
+// callback answers at once whatever callbackWaitsForEmptyEventLoop says (the invoke loop answers a handler that
+// returns undefined at once too, as AWS's client does). AWS 4.x refuses callback handlers; lambkin runs them.
 import type { CompletionSink, InvokeContext } from './context.ts';
 import { neverSettledError, RuntimeError, toErrorBody } from './errors.ts';
 import type { InFlightInvoke } from './in-flight.ts';
@@ -32,10 +35,13 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
   #deliver!: () => void;
   #heldError: unknown;
   #heldResult: unknown;
+  readonly #loopCanEmpty: boolean;
 
-  constructor(requestId: string, api: RuntimeApiClient) {
+  /** `loopCanEmpty`: false with several invokes at once, when waiting for the event loop to empty would be forever. */
+  constructor(requestId: string, api: RuntimeApiClient, loopCanEmpty = true) {
     this.requestId = requestId;
     this.#api = api;
+    this.#loopCanEmpty = loopCanEmpty;
     this.finished = new Promise((resolve) => {
       this.#deliver = resolve;
     });
@@ -62,7 +68,7 @@ export class BufferedInvocation implements InFlightInvoke, CompletionSink {
   makeCallback(): NodeCallback {
     return (error, result) => {
       if (this.#state !== RUNNING) return;
-      if (this.context?.callbackWaitsForEmptyEventLoop === false) {
+      if (!this.#loopCanEmpty || this.context?.callbackWaitsForEmptyEventLoop === false) {
         this.completeNow(error, result);
         return;
       }

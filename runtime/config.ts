@@ -15,6 +15,18 @@ export interface RuntimeConfig {
   readonly memoryLimitInMB: string;
   readonly logGroupName: string;
   readonly logStreamName: string;
+  /**
+   * AWS_LAMBDA_MAX_CONCURRENCY is set (Lambda Managed Instances): worker threads, each serving several invokes at
+   * once (multi-concurrency.ts). Its value is the platform's cap on invokes in flight, which the Runtime API
+   * enforces; the runtime only uses it to size its connections (NaN when not a number).
+   */
+  readonly multiConcurrent: boolean;
+  readonly maxConcurrency: number;
+}
+
+/** Whether several invokes run at once, decided as AWS's client decides it: the variable is set at all. */
+export function isMultiConcurrent(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.AWS_LAMBDA_MAX_CONCURRENCY !== undefined;
 }
 
 export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
@@ -27,5 +39,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
     memoryLimitInMB: env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
     logGroupName: env.AWS_LAMBDA_LOG_GROUP_NAME ?? '',
     logStreamName: env.AWS_LAMBDA_LOG_STREAM_NAME ?? '',
+    multiConcurrent: isMultiConcurrent(env),
+    maxConcurrency: Number.parseInt(env.AWS_LAMBDA_MAX_CONCURRENCY ?? '1', 10),
   };
 }

@@ -1,6 +1,12 @@
 // The invoke being handled right now, if any. Process-wide events (an uncaught exception, an unhandled
 // rejection, the event loop running dry) have no link to the code that caused them, so they are attributed
 // to whichever invoke is in flight; this module is where they find it.
+//
+// With several invokes at once (multi-concurrency.ts) such an event cannot be attributed to one of them: a crash
+// ends the worker thread, as on AWS, and fails every invoke the worker has in flight (AWS's client leaves them to
+// time out; ours answers them with the crash at once). The event loop never runs dry there (a /next is always
+// waiting), so nothing waits for it.
+import { isMultiConcurrent } from './config.ts';
 import { logError } from './logging.ts';
 
 export interface InFlightInvoke {
@@ -14,13 +20,23 @@ export interface InFlightInvoke {
 }
 
 let current: InFlightInvoke | undefined;
+// Several invokes at once: every one not yet delivered.
+const concurrent: Set<InFlightInvoke> | undefined = isMultiConcurrent() ? new Set() : undefined;
 
-export function setInFlight(invoke: InFlightInvoke | undefined): void {
-  current = invoke;
+/** Called as an invoke starts. */
+export function setInFlight(invoke: InFlightInvoke): void {
+  if (concurrent === undefined) {
+    current = invoke;
+    return;
+  }
+  concurrent.add(invoke);
+  void invoke.finished.then(() => concurrent.delete(invoke));
 }
 
-export function inFlight(): InFlightInvoke | undefined {
-  return current;
+/** The invokes in flight: at most one unless several run at once. */
+export function inFlight(): InFlightInvoke[] {
+  if (concurrent !== undefined) return [...concurrent];
+  return current === undefined ? [] : [current];
 }
 
 // Set once the process crashed: the crash (already logged under its own title by process-hooks.ts) is what

@@ -1,14 +1,20 @@
 // The runtime's main loop: take an event from /next, hand it to the handler, deliver the outcome, repeat.
 // This is the hot path measured by the benchmark, so each invoke does only what it must: one context object,
 // one invocation object, and no awaits other than the API exchanges and the invocation's outcome.
+//
+// With several invokes at once (AWS_LAMBDA_MAX_CONCURRENCY; each worker thread runs runConcurrentInvokeLoop, see
+// multi-concurrency.ts) the loop does not wait for an invoke's outcome: it asks for the next event as soon as it has
+// one, and starts the invoke in its own invoke-store context; the Runtime API caps how many are in flight. As on
+// AWS then, _X_AMZN_TRACE_ID is left alone (one environment variable cannot hold several invokes' trace ids; the
+// context and the invoke store have each invoke's), and, the event loop never emptying (a /next always waits), a
+// callback handler's callback and a handler that returns undefined settle the invoke at once.
 import { BufferedInvocation } from './buffered-invocation.ts';
 import type { RuntimeConfig } from './config.ts';
 import { InvokeContext, type CognitoIdentity } from './context.ts';
 import { RuntimeError, type ErrorBody } from './errors.ts';
 import type { LoadedHandler } from './handler-loader.ts';
 import { reportInvokeError, setInFlight, type InFlightInvoke } from './in-flight.ts';
-import { enterInvoke } from './invoke-store.ts';
-import { setLogRequestId } from './logging.ts';
+import { enterInvoke, runInInvoke } from './invoke-store.ts';
 import type { NextInvocation, RuntimeApiClient } from './runtime-api-client.ts';
 
 interface InvokeInputs {
@@ -44,7 +50,8 @@ function thenOf(value: unknown): ((onValue: (v: unknown) => void, onError: (e: u
 }
 
 function startBuffered(next: NextInvocation, api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): InFlightInvoke {
-  const invocation = new BufferedInvocation(next.requestId, api);
+  const loopCanEmpty = !config.multiConcurrent;
+  const invocation = new BufferedInvocation(next.requestId, api, loopCanEmpty);
   setInFlight(invocation);
   let result: unknown;
   try {
@@ -62,7 +69,7 @@ function startBuffered(next: NextInvocation, api: RuntimeApiClient, handler: Loa
         (value) => invocation.resolveWith(value),
         (error) => invocation.rejectWith(error),
       );
-    } else if (!handler.callbackStyle && result !== undefined) {
+    } else if (!handler.callbackStyle && (result !== undefined || !loopCanEmpty)) {
       invocation.resolveWith(result);
     }
     // Otherwise the outcome comes from the callback, context.done/succeed/fail, or the event loop emptying.
@@ -123,15 +130,33 @@ function logInvokeErrors(api: RuntimeApiClient): void {
   };
 }
 
-/** Serves events until the Runtime API fails; throws RuntimeApiError then. */
+/** Serves events one at a time until the Runtime API fails; throws RuntimeApiError then. */
 export async function runInvokeLoop(api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): Promise<never> {
   logInvokeErrors(api);
   for (;;) {
     const next = await api.next();
     exposeTraceId(next.traceId);
-    setLogRequestId(next.requestId);
     enterInvoke(next.requestId, next.traceId, next.tenantId);
     const invocation = handler.streaming ? await startStreaming(next, api, handler, config) : startBuffered(next, api, handler, config);
     await invocation.finished;
+  }
+}
+
+/**
+ * Serves events without waiting for their outcomes (several invokes at once, in a worker thread), until the Runtime
+ * API fails; throws RuntimeApiError then. The next /next goes out before the invoke starts, so that a handler busy
+ * on the CPU does not hold up the next event for the other invokes.
+ */
+export async function runConcurrentInvokeLoop(api: RuntimeApiClient, handler: LoadedHandler, config: RuntimeConfig): Promise<never> {
+  logInvokeErrors(api);
+  let next = await api.next();
+  for (;;) {
+    const following = api.next();
+    const current = next;
+    runInInvoke(current.requestId, current.traceId, current.tenantId, () => {
+      if (handler.streaming) void startStreaming(current, api, handler, config);
+      else startBuffered(current, api, handler, config);
+    });
+    next = await following;
   }
 }

@@ -2,6 +2,12 @@
 // semantics"): an uncaught exception or unhandled rejection fails the invoke in flight (or the init phase)
 // and then ends the process, so that the environment is replaced rather than reused in an unknown state;
 // 'beforeExit' tells an invoke waiting for the event loop to empty that it has.
+//
+// In a worker thread of a multi-concurrent runtime (multi-concurrency.ts) "the process" is the worker: a crash
+// fails every invoke the worker has in flight (in-flight.ts) and ends that worker only (process.exit in a worker
+// ends the thread), as an uncaught exception ends a worker on AWS; the other workers keep serving. A failed init is
+// reported once for all workers (worker-protocol.ts), and the worker that reports it exits with the code that
+// tells the main thread to end the process.
 import { RuntimeError, toErrorBody } from './errors.ts';
 import { inFlight, markCrash } from './in-flight.ts';
 import { logError } from './logging.ts';
@@ -10,7 +16,18 @@ import type { RuntimeApiClient } from './runtime-api-client.ts';
 // How long delivering the crash may take before the process leaves anyway.
 const FATAL_DELIVERY_TIMEOUT_MS = 2_000;
 
+export interface ProcessHookOptions {
+  /** Set in a worker thread of a multi-concurrent runtime. */
+  worker?: {
+    /** Whether this worker reports a failed init (false: another one already does; worker-protocol.ts). */
+    claimInitErrorReport(): boolean;
+    /** The exit code of the worker that reported it. */
+    initFailedExitCode: number;
+  };
+}
+
 let api: RuntimeApiClient;
+let options: ProcessHookOptions = {};
 let initialising = true;
 let exiting = false;
 
@@ -54,16 +71,35 @@ export function unhandledRejectionError(reason: unknown): RuntimeError {
 export function reportFatal(error: unknown, title: string): void {
   if (exiting) return;
   exiting = true;
+  const worker = options.worker;
+  let exitCode = 1;
+  if (initialising && worker !== undefined) {
+    // Another worker reports the init failure (and ends the process once it is delivered): this one just leaves.
+    if (!worker.claimInitErrorReport()) process.exit(1);
+    exitCode = worker.initFailedExitCode;
+  }
   logError(title, error);
   markCrash();
-  const delivered = initialising ? api.postInitError(toErrorBody(error)) : (inFlight()?.abort(error) ?? Promise.resolve());
-  setTimeout(() => process.exit(1), FATAL_DELIVERY_TIMEOUT_MS);
-  delivered.then(() => process.exit(1));
+  // A crashed worker takes no more events; the other workers' /next stay parked for them.
+  if (!initialising && worker !== undefined) api.stopPolling();
+  const delivered = initialising ? api.postInitError(toErrorBody(error)) : abortAll(error);
+  setTimeout(() => process.exit(exitCode), FATAL_DELIVERY_TIMEOUT_MS);
+  delivered.then(() => process.exit(exitCode));
 }
 
-export function installProcessHooks(client: RuntimeApiClient): void {
+function abortAll(error: unknown): Promise<unknown> {
+  const invokes = inFlight();
+  if (invokes.length === 0) return Promise.resolve();
+  if (invokes.length === 1) return invokes[0]!.abort(error);
+  return Promise.all(invokes.map((invoke) => invoke.abort(error)));
+}
+
+export function installProcessHooks(client: RuntimeApiClient, hookOptions: ProcessHookOptions = {}): void {
   api = client;
-  process.on('beforeExit', () => inFlight()?.onEventLoopEmpty());
+  options = hookOptions;
+  process.on('beforeExit', () => {
+    for (const invoke of inFlight()) invoke.onEventLoopEmpty();
+  });
   process.on('uncaughtException', (error) => reportFatal(error, 'Uncaught Exception'));
   process.on('unhandledRejection', (reason) => reportFatal(unhandledRejectionError(reason), 'Unhandled Promise Rejection'));
 }

@@ -1,10 +1,13 @@
 // The runtime's side of the Lambda Runtime API (reference/runtime-api.md), over one keep-alive connection to
 // AWS_LAMBDA_RUNTIME_API written on a plain socket (socket-transport.ts): no HTTP client to load at a cold start,
 // the fastest warm loop measured, and no request published on the diagnostics channels a function's tracing
-// listens to. Streamed responses have their own connection (response-request.ts).
-import type { Exchange } from './api-exchange.ts';
+// listens to. Streamed responses borrow that connection (response-request.ts).
+// With several invokes at once (multi-concurrency.ts) it keeps a small pool of such connections instead, and, as
+// AWS's client does in that mode, retries a failed /next with a growing delay rather than end the worker.
+import type { ApiTransport, Exchange } from './api-exchange.ts';
 import { headerValue, type ErrorBody } from './errors.ts';
-import { SocketTransport } from './socket-transport.ts';
+import { logError } from './logging.ts';
+import { SocketTransport, SocketTransportPool } from './socket-transport.ts';
 import { xrayErrorCauseHeader } from './xray-error-cause.ts';
 
 const NEXT_PATH = '/2018-06-01/runtime/invocation/next';
@@ -21,6 +24,16 @@ const CONNECT_RETRY_DELAYS_MS = [25, 50, 100, 200, 400, 800];
 // A post that failed on the connection is resent: a duplicate is harmless (the API answers 403), a lost
 // response is not.
 const POST_ATTEMPTS = 3;
+// With several invokes at once, a failed /next is retried as AWS's client retries it: 100 ms doubling up to 90 s,
+// 20 attempts in all (the last just past the 15-minute mark), each failure logged.
+const NEXT_BACKOFF_FIRST_MS = 100;
+const NEXT_BACKOFF_MAX_MS = 90_000;
+const NEXT_RETRIES = 19;
+
+export interface RuntimeApiClientOptions {
+  /** Several invokes in flight at once: a pool of connections (this many opened at once), /next retried with backoff. */
+  concurrentConnections?: number;
+}
 
 /** One event handed out by `/next`, with the metadata headers that came with it. */
 export interface NextInvocation {
@@ -61,26 +74,39 @@ function describe(error: unknown): string {
 
 export class RuntimeApiClient {
   readonly address: string;
-  readonly #transport: SocketTransport;
+  readonly #transport: ApiTransport;
+  readonly #concurrent: boolean;
+  #polling = true;
 
   /** `address` is AWS_LAMBDA_RUNTIME_API: `host:port`, no scheme. */
-  constructor(address: string) {
-    if (!/^[^\s/]+:\d+$/.test(address)) {
-      throw new RuntimeApiError(`AWS_LAMBDA_RUNTIME_API must be host:port (for example 127.0.0.1:9001), got ${JSON.stringify(address)}`);
-    }
+  constructor(address: string, options: RuntimeApiClientOptions = {}) {
+    checkRuntimeApiAddress(address);
     this.address = address;
-    this.#transport = new SocketTransport(address);
     // Connected while the handler loads, so that the connection is up (and announced on net.client.socket)
     // before any code of the function runs.
-    this.#transport.preconnect();
+    const connections = options.concurrentConnections;
+    this.#concurrent = connections !== undefined;
+    if (connections === undefined) {
+      const transport = new SocketTransport(address);
+      transport.preconnect();
+      this.#transport = transport;
+    } else {
+      const pool = new SocketTransportPool(address);
+      pool.preconnect(connections);
+      this.#transport = pool;
+    }
   }
 
   #exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
     return this.#transport.exchange(method, path, headers, body);
   }
 
-  /** Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError. */
+  /**
+   * Waits for the next event. Retries briefly when the API cannot be reached, then throws RuntimeApiError; with
+   * several invokes at once, retries any failure with backoff (see NEXT_RETRIES) before it throws.
+   */
   async next(): Promise<NextInvocation> {
+    if (this.#concurrent) return this.#nextWithBackoff();
     let exchange: Exchange;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -99,25 +125,25 @@ export class RuntimeApiClient {
         await sleep(CONNECT_RETRY_DELAYS_MS[attempt]!);
       }
     }
-    const { status, headers, body } = exchange;
-    if (status !== 200) {
-      throw new RuntimeApiError(`The Runtime API answered GET /runtime/invocation/next with status ${status}: ${body.toString('utf8', 0, 500)}`);
+    return readNext(exchange);
+  }
+
+  async #nextWithBackoff(): Promise<NextInvocation> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return readNext(await this.#exchange('GET', NEXT_PATH, null, null));
+      } catch (error) {
+        // Stopped on purpose (stopPolling): the worker is going away, and asks for nothing more.
+        if (!this.#polling) return new Promise<never>(() => {});
+        if (attempt >= NEXT_RETRIES) {
+          logError(`Failed to get next invocation after ${attempt + 1} attempts. Giving up.`, error);
+          throw new RuntimeApiError(`GET /runtime/invocation/next at ${this.address} failed ${attempt + 1} times, last: ${describe(error)}`, { cause: error });
+        }
+        const delayMs = Math.min(NEXT_BACKOFF_FIRST_MS * 2 ** attempt, NEXT_BACKOFF_MAX_MS);
+        logError(`Failed to get next invocation (attempt ${attempt + 1}/${NEXT_RETRIES + 1}). Retrying in ${delayMs}ms...`, error);
+        await sleep(delayMs);
+      }
     }
-    const requestId = firstValue(headers['lambda-runtime-aws-request-id']);
-    if (!requestId) {
-      throw new RuntimeApiError('The Runtime API answered GET /runtime/invocation/next without a Lambda-Runtime-Aws-Request-Id header');
-    }
-    const deadline = firstValue(headers['lambda-runtime-deadline-ms']);
-    return {
-      requestId,
-      deadlineMs: deadline === undefined ? Number.NaN : Number(deadline),
-      invokedFunctionArn: firstValue(headers['lambda-runtime-invoked-function-arn']),
-      traceId: firstValue(headers['lambda-runtime-trace-id']),
-      clientContext: firstValue(headers['lambda-runtime-client-context']),
-      cognitoIdentity: firstValue(headers['lambda-runtime-cognito-identity']),
-      tenantId: firstValue(headers['lambda-runtime-aws-tenant-id']),
-      body,
-    };
   }
 
   /** Posts a buffered result (JSON text). Never rejects: a refused post is logged and the loop carries on. */
@@ -156,8 +182,47 @@ export class RuntimeApiClient {
     }
   }
 
+  /**
+   * With several invokes at once, for a worker about to end: closes the /next waiting for an event now, so that the
+   * Runtime API hands no more events to this worker (one it handed out meanwhile is lost, as on AWS).
+   */
+  stopPolling(): void {
+    this.#polling = false;
+    if (this.#transport instanceof SocketTransportPool) this.#transport.drop(NEXT_PATH);
+  }
+
   close(): Promise<void> {
     return this.#transport.close();
+  }
+}
+
+/** The event of a /next answer; RuntimeApiError when the answer is not one. */
+function readNext(exchange: Exchange): NextInvocation {
+  const { status, headers, body } = exchange;
+  if (status !== 200) {
+    throw new RuntimeApiError(`The Runtime API answered GET /runtime/invocation/next with status ${status}: ${body.toString('utf8', 0, 500)}`);
+  }
+  const requestId = firstValue(headers['lambda-runtime-aws-request-id']);
+  if (!requestId) {
+    throw new RuntimeApiError('The Runtime API answered GET /runtime/invocation/next without a Lambda-Runtime-Aws-Request-Id header');
+  }
+  const deadline = firstValue(headers['lambda-runtime-deadline-ms']);
+  return {
+    requestId,
+    deadlineMs: deadline === undefined ? Number.NaN : Number(deadline),
+    invokedFunctionArn: firstValue(headers['lambda-runtime-invoked-function-arn']),
+    traceId: firstValue(headers['lambda-runtime-trace-id']),
+    clientContext: firstValue(headers['lambda-runtime-client-context']),
+    cognitoIdentity: firstValue(headers['lambda-runtime-cognito-identity']),
+    tenantId: firstValue(headers['lambda-runtime-aws-tenant-id']),
+    body,
+  };
+}
+
+/** Throws RuntimeApiError unless `address` is AWS_LAMBDA_RUNTIME_API's form, host:port. */
+export function checkRuntimeApiAddress(address: string): void {
+  if (!/^[^\s/]+:\d+$/.test(address)) {
+    throw new RuntimeApiError(`AWS_LAMBDA_RUNTIME_API must be host:port (for example 127.0.0.1:9001), got ${JSON.stringify(address)}`);
   }
 }
 

@@ -10,6 +10,11 @@
 // The one channel node:net has, `net.client.socket`, is published when a socket connects: the connection is
 // opened when the client is created, before the handler (and any subscriber it sets up) is loaded, and then kept,
 // also for streamed responses, which borrow it (lend()).
+//
+// With several invokes at once (AWS_LAMBDA_MAX_CONCURRENCY), one connection is not enough: a /next is always
+// parked while answers go out. SocketTransportPool keeps several SocketTransports, reuses an idle one and opens
+// another when all are busy; it opens its expected share before the handler loads (preconnect(count)), and a
+// connection opened later, under more load than that, is the one a net.client.socket subscriber can see.
 import type { Socket } from 'node:net';
 import type { ApiTransport, Exchange } from './api-exchange.ts';
 import { Http1ResponseParser } from './http1-response-parser.ts';
@@ -43,11 +48,13 @@ export function connectTo(address: string): Socket {
   return socket;
 }
 
+type Lent = { socket: Socket; giveBack: (reusable: boolean) => void };
+
 // The transport of each Runtime API address (one per process in practice), for streamed responses to borrow from.
-const transports = new Map<string, SocketTransport>();
+const transports = new Map<string, { lend(): Lent | undefined }>();
 
 /** The connection to `address` for a streamed response, lent by its transport when idle (see lend()). */
-export function lendConnection(address: string): { socket: Socket; giveBack: (reusable: boolean) => void } | undefined {
+export function lendConnection(address: string): Lent | undefined {
   return transports.get(address)?.lend();
 }
 
@@ -62,10 +69,21 @@ export class SocketTransport implements ApiTransport {
   /** The connection, while a streamed response has it. */
   #lent: Socket | undefined;
 
-  constructor(address: string) {
+  /** `lender`: streamed responses may borrow this connection (false for a pool's member: the pool lends). */
+  constructor(address: string, lender = true) {
     this.#address = address;
     this.#hostHeader = address;
-    transports.set(address, this);
+    if (lender) transports.set(address, this);
+  }
+
+  /** An exchange is in flight or waiting, or a stream has the connection. */
+  get busy(): boolean {
+    return this.#pending !== undefined || this.#lent !== undefined || this.#waiting.length > 0;
+  }
+
+  /** The path of the exchange in flight, if any. */
+  get pendingPath(): string | undefined {
+    return this.#pending?.request.path;
   }
 
   /**
@@ -73,7 +91,7 @@ export class SocketTransport implements ApiTransport {
    * it and reads its answer; exchanges queue until it is given back (a stream runs inside an invoke, when the
    * connection is idle anyway). Undefined when busy: the stream then opens a connection of its own.
    */
-  lend(): { socket: Socket; giveBack: (reusable: boolean) => void } | undefined {
+  lend(): Lent | undefined {
     if (this.#pending !== undefined || this.#lent !== undefined) return undefined;
     const socket = this.#connect();
     this.#lent = socket;
@@ -117,9 +135,14 @@ export class SocketTransport implements ApiTransport {
   }
 
   async close(): Promise<void> {
-    transports.delete(this.#address);
+    if (transports.get(this.#address) === this) transports.delete(this.#address);
     this.#socket?.destroy();
     this.#socket = undefined;
+  }
+
+  /** Cuts the connection with a TCP reset; an exchange in flight fails. */
+  reset(): void {
+    this.#socket?.resetAndDestroy();
   }
 
   #connect(): Socket {
@@ -164,5 +187,59 @@ export class SocketTransport implements ApiTransport {
     else socket.unref();
     if (exchange) pending.request.resolve(exchange);
     else pending.request.reject(error!);
+  }
+}
+
+/**
+ * Several keep-alive connections to one address, for a runtime with several invokes in flight: each exchange (and
+ * each streamed response) takes an idle connection, or a new one when all are busy, so that a parked /next never
+ * holds up an answer. The connections stay open for reuse; how many there are follows the most exchanges in flight
+ * at once, which the Runtime API caps (AWS_LAMBDA_MAX_CONCURRENCY invokes, plus the parked /next).
+ */
+export class SocketTransportPool implements ApiTransport {
+  readonly #address: string;
+  readonly #connections: SocketTransport[] = [];
+
+  constructor(address: string) {
+    this.#address = address;
+    transports.set(address, this);
+  }
+
+  /** Opens `count` connections now, before the handler loads (see the header comment). */
+  preconnect(count: number): void {
+    for (let i = 0; i < count; i++) this.#add().preconnect();
+  }
+
+  exchange(method: 'GET' | 'POST', path: string, headers: Record<string, string> | null, body: string | null): Promise<Exchange> {
+    return this.#idle().exchange(method, path, headers, body);
+  }
+
+  lend(): Lent | undefined {
+    return this.#idle().lend();
+  }
+
+  /**
+   * Resets the connections that carry an exchange to `path` now (it fails with ECONNRESET): a reset, not a FIN, so
+   * that the server notices at once.
+   */
+  drop(path: string): void {
+    for (const connection of this.#connections) if (connection.pendingPath === path) connection.reset();
+  }
+
+  async close(): Promise<void> {
+    if (transports.get(this.#address) === this) transports.delete(this.#address);
+    await Promise.all(this.#connections.map((connection) => connection.close()));
+    this.#connections.length = 0;
+  }
+
+  #idle(): SocketTransport {
+    for (const connection of this.#connections) if (!connection.busy) return connection;
+    return this.#add();
+  }
+
+  #add(): SocketTransport {
+    const connection = new SocketTransport(this.#address, false);
+    this.#connections.push(connection);
+    return connection;
   }
 }

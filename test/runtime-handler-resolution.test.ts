@@ -122,7 +122,7 @@ describe('init failures', () => {
     expect(body.trace[0]).toBe(`Runtime.ImportModuleError: ${error.errorMessage.split('\n')[0]}`);
     expect(exit.code).not.toBe(0);
     // Also in the function's log, as the line users search for.
-    await runtime.waitForOutput(/\tundefined\tERROR\tUncaught Exception \t\{"errorType":"Runtime\.ImportModuleError"/);
+    await runtime.waitForOutput(/\t-\tERROR\tInit Error \t\{"errorType":"Runtime\.ImportModuleError"/);
   });
 
   it('reports a missing dependency of the handler module as Runtime.ImportModuleError', async () => {
