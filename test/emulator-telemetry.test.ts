@@ -87,6 +87,8 @@ describe('Node.js runtime clients that log through the pipe', () => {
     // The init's own line ('module loading') may come after START: the first invoke can arrive while it runs.
     const lines = invokeLines(emulator, requestId).filter((line) => !line.endsWith('\tmodule loading'));
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z\\t${requestId}\\tINFO\\tline one\\rline two\\rline three$`))]);
+    // Neither the emulator nor the runtime has anything to say about the pipe: it was taken and used.
     expect(emulator.output()).not.toContain('telemetry log pipe');
+    expect(emulator.output()).not.toContain('_LAMBDA_TELEMETRY_LOG_FD');
   });
 });

@@ -171,7 +171,7 @@ export class TelemetryPipes {
         this.ownerFolder = join(this.root, ownerFolderName(owner));
         await mkdir(this.ownerFolder, { mode: 0o711 });
         await chmod(this.ownerFolder, 0o711);
-        exitCleanups.add(this);
+        removeAtExit(this);
         this.spares.push(...(await this.make(SPARE_PIPES)));
         return true;
       } catch (error) {
@@ -245,14 +245,21 @@ export class TelemetryPipes {
   }
 }
 
-/** Hosts' pipes to remove if the process exits without closing them: one exit listener for them all. */
+/** Hosts' pipes to remove if the process exits without closing them: one exit listener for them all, added once needed. */
 const exitCleanups = new Set<TelemetryPipes>();
-process.once('exit', () => {
-  for (const pipes of exitCleanups) {
-    try {
-      pipes.exitCleanup();
-    } catch {
-      // The next host's reaper removes what is left.
+let exitListening = false;
+
+function removeAtExit(pipes: TelemetryPipes): void {
+  exitCleanups.add(pipes);
+  if (exitListening) return;
+  exitListening = true;
+  process.once('exit', () => {
+    for (const each of exitCleanups) {
+      try {
+        each.exitCleanup();
+      } catch {
+        // The next host's reaper removes what is left.
+      }
     }
-  }
-});
+  });
+}
