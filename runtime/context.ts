@@ -66,7 +66,10 @@ export class InvokeContext {
     this.#sink = sink;
   }
 
-  /** For callback handlers: respond only once the event loop is empty (AWS's default) or as soon as called. */
+  /**
+   * For callback handlers: respond only once the event loop is empty (AWS's default) or as soon as called. With
+   * several invokes at once the loop never empties, and the callback responds at once (buffered-invocation.ts).
+   */
   get callbackWaitsForEmptyEventLoop(): boolean {
     return this.#waitsForEmptyEventLoop;
   }

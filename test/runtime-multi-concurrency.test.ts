@@ -2,7 +2,9 @@
 // worker threads (AWS_LAMBDA_NODEJS_WORKER_COUNT of them here), each loading the handler once and running invokes
 // concurrently, each invoke with its own context and invoke-store context; against a Runtime API that hands the
 // environment up to 4 invokes at once.
+import { cpus } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
+import { availableCpus, workerCount } from '../runtime/multi-concurrency.ts';
 import { describeOutcome, functionError, startRuntime, stopAllRuntimes, successJson, type RuntimeProcess } from './support/runtime-process.ts';
 
 afterEach(stopAllRuntimes);
@@ -148,5 +150,26 @@ describe('a runtime with AWS_LAMBDA_MAX_CONCURRENCY', () => {
     // Every worker tried (init runs per worker), one reported.
     expect(runtime.stdout().match(/loading broken\.js/g)?.length ?? 0).toBeGreaterThanOrEqual(1);
     expect(errorLines(runtime, 'broken at load')).toHaveLength(1);
+  });
+});
+
+describe('the number of worker threads, as AWS computes it', () => {
+  const unreadable = () => {
+    throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+  };
+
+  it('is AWS_LAMBDA_NODEJS_WORKER_COUNT when that is a positive number, else 8 per CPU', () => {
+    expect(workerCount({ AWS_LAMBDA_NODEJS_WORKER_COUNT: '3' }, () => 4)).toBe(3);
+    expect(workerCount({}, () => 2)).toBe(16);
+    expect(workerCount({ AWS_LAMBDA_NODEJS_WORKER_COUNT: '0' }, () => 2)).toBe(16);
+    expect(workerCount({ AWS_LAMBDA_NODEJS_WORKER_COUNT: 'many' }, () => 1)).toBe(8);
+  });
+
+  it('counts the CPUs the cgroup grants: quota over period rounded up, every core for "max", 1 when unknown', () => {
+    expect(availableCpus(() => '150000 100000\n')).toBe(2);
+    expect(availableCpus(() => '200000 100000')).toBe(2);
+    expect(availableCpus(() => 'max 100000')).toBe(Math.max(1, cpus().length));
+    expect(availableCpus(unreadable)).toBe(1);
+    expect(availableCpus(() => 'garbage')).toBe(1);
   });
 });
