@@ -71,11 +71,14 @@ describe('a runtime with AWS_LAMBDA_MAX_CONCURRENCY', () => {
     expect(initLines(runtime)).toHaveLength(2);
   });
 
-  it('fails one invoke alone when its handler throws', async () => {
+  it('fails one invoke alone when its handler throws, logging its Invoke Error under its own request id', async () => {
     const runtime = await start('index.handler', 2);
-    const outcomes = await Promise.all([0, 1, 2, 3].map((n) => runtime.invoke({ n, fail: n === 2 })));
+    const requestIds = [0, 1, 2, 3].map(() => crypto.randomUUID());
+    const outcomes = await Promise.all(requestIds.map((requestId, n) => runtime.invoke({ n, fail: n === 2 }, { requestId })));
     expect(functionError(outcomes[2]!)).toMatchObject({ errorType: 'Error', errorMessage: 'failed on purpose: 2' });
     for (const n of [0, 1, 3]) expect((successJson(outcomes[n]!) as Answer).event.n).toBe(n);
+    await runtime.waitUntil(() => errorLines(runtime, 'failed on purpose: 2').length === 1);
+    expect(errorLines(runtime, 'failed on purpose: 2')[0]).toContain(`"requestId":"${requestIds[2]}"`);
     expect(runtime.isRunning()).toBe(true);
   });
 
@@ -120,6 +123,14 @@ describe('a runtime with AWS_LAMBDA_MAX_CONCURRENCY', () => {
     const started = performance.now();
     const outcomes = await Promise.all([0, 1].map((n) => runtime.invoke({ n })));
     expect(outcomes.map((outcome) => (successJson(outcome) as { n: number }).n)).toEqual([0, 1]);
+    expect(performance.now() - started).toBeLessThan(2_000);
+  });
+
+  it('answers a handler that returns undefined at once, with null', async () => {
+    const runtime = await start('index.sync', 1);
+    const started = performance.now();
+    const outcome = await runtime.invoke({});
+    expect(successJson(outcome)).toBeNull();
     expect(performance.now() - started).toBeLessThan(2_000);
   });
 
