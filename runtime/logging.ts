@@ -29,13 +29,6 @@ const METHOD_LEVELS: ReadonlyArray<readonly [string, Level]> = [
 
 const STDOUT_FD = 1;
 
-/**
- * No longer needed: each record takes its request id from the invoke store (invokeStore.getRequestId(), "-"
- * before the first invoke, as AWS 4.x prints), which also answers per invoke when several run at once. Kept until
- * its last caller is gone.
- */
-export function setLogRequestId(_requestId: string): void {}
-
 /** Formats one console call, made at `timestamp` (ISO), as a record line without its trailing newline. */
 type Formatter = (level: Level, args: unknown[], timestamp: string) => string;
 
