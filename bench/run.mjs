@@ -8,7 +8,12 @@
 //               both alike; the median round counts.
 //   start-up    process spawn → its first GET /next reaching the server (waitForInit()'s `ready`): the median of
 //               STARTS fresh processes each, interleaved, after one unmeasured start each.
-//   ratios      throughput ours/ric (bar: ≥ 1.0) and start-up ours/ric (bar: ≤ 1.0).
+//   ratios      throughput ours/ric (bar: ≥ 1.0) and start-up ours/ric (bar: ≤ 1.0). The handler logs one line per
+//               invoke, and each runtime gets a telemetry log pipe as fd 3 (_LAMBDA_TELEMETRY_LOG_FD), as on Lambda:
+//               the figures include writing that line as a frame, and the records read back are counted.
+//   concurrency one environment per runtime under AWS_LAMBDA_MAX_CONCURRENCY=4 (Lambda Managed Instances), the
+//               server handing it up to 4 invokes at once and 4 always outstanding: invokes per second beside
+//               the sequential figure (no bar; each runtime's default worker threads).
 //   emulator    warm invoke latency p50/p99 through the emulator in a running container (bar: p50 < 2 ms), and
 //               cold start, `docker run` to first answer, against a bare `docker run` of the same image running
 //               `node -e 0` (bar: ratio ≤ 1.3); see emulator.ts. Needs Docker and `npm run images`.
@@ -37,6 +42,8 @@ const ROUNDS = 5;
 const WINDOW_MS = 1_500;
 const WARM_UP_INVOKES = 1_000;
 const STARTS = 15;
+/** Invokes at once for the multi-concurrency figure (AWS_LAMBDA_MAX_CONCURRENCY, Lambda Managed Instances). */
+const CONCURRENCY = 4;
 
 const { values: flags } = parseArgs({ options: { json: { type: 'boolean', default: false } } });
 if (Number(process.versions.node.split('.')[0]) < 24) {
@@ -45,7 +52,7 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
 }
 const progress = (line) => process.stderr.write(`[bench] ${line}\n`);
 
-const { runtimesUnderTest, startEnvironment, measureStartup, warmUp, measureThroughput } = await import('./runtime-loop.ts');
+const { runtimesUnderTest, startEnvironment, measureStartup, warmUp, measureThroughput, measureConcurrentThroughput } = await import('./runtime-loop.ts');
 const { AWS_LAMBDA_RIC_VERSION } = await import('../tools/aws-lambda-ric.ts');
 
 const runtimes = await runtimesUnderTest();
@@ -76,6 +83,26 @@ try {
 } finally {
   await Promise.all([...environments.values()].map((environment) => environment.stop()));
 }
+// Every invoke logged one line through the telemetry pipe: a runtime that wrote none did not use it.
+const telemetryRecords = new Map([...environments].map(([runtime, environment]) => [runtime, environment.telemetryRecords()]));
+
+progress(`concurrency ${CONCURRENCY}: one environment each under AWS_LAMBDA_MAX_CONCURRENCY=${CONCURRENCY}, ${ROUNDS} rounds of ${WINDOW_MS} ms`);
+const concurrentEnvironments = new Map();
+const concurrentThroughputs = new Map(order.map((runtime) => [runtime, []]));
+try {
+  for (const runtime of order) {
+    const environment = await startEnvironment(runtime, { maxConcurrency: CONCURRENCY });
+    concurrentEnvironments.set(runtime, environment);
+    await measureConcurrentThroughput(environment, WINDOW_MS, CONCURRENCY);
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const runtime of turn(round)) {
+      concurrentThroughputs.get(runtime).push(await measureConcurrentThroughput(concurrentEnvironments.get(runtime), WINDOW_MS, CONCURRENCY));
+    }
+  }
+} finally {
+  await Promise.all([...concurrentEnvironments.values()].map((environment) => environment.stop()));
+}
 
 const figure = (runtime) => ({
   name: runtime.name,
@@ -83,6 +110,10 @@ const figure = (runtime) => ({
   invokesPerSecondRounds: throughputs.get(runtime).map((value) => round(value, 0)),
   startupMs: round(median(startups.get(runtime)), 1),
   startupMsSamples: startups.get(runtime).map((value) => round(value, 1)),
+  telemetryRecords: telemetryRecords.get(runtime),
+  concurrency: CONCURRENCY,
+  concurrentInvokesPerSecond: round(median(concurrentThroughputs.get(runtime)), 0),
+  concurrentInvokesPerSecondRounds: concurrentThroughputs.get(runtime).map((value) => round(value, 0)),
 });
 const ours = figure(runtimes.ours);
 const ric = figure(runtimes.ric);
@@ -101,6 +132,7 @@ const report = {
     startupOursOverRic: startupRatio,
     startupBar: '<= 1.0',
     startupMeetsBar: startupRatio <= 1,
+    concurrentThroughputOursOverRic: round(ours.concurrentInvokesPerSecond / ric.concurrentInvokesPerSecond, 3),
   },
 };
 
@@ -222,9 +254,20 @@ function printTable({ ours, ric, ratios }) {
     ['', ours.name, ric.name, 'ours/ric', 'bar', ''],
     ['throughput (invokes/s)', ours.invokesPerSecond, ric.invokesPerSecond, ratios.throughputOursOverRic, '≥ 1.0', ratios.throughputMeetsBar ? 'ok' : 'MISSED'],
     ['start-up (ms)', ours.startupMs, ric.startupMs, ratios.startupOursOverRic, '≤ 1.0', ratios.startupMeetsBar ? 'ok' : 'MISSED'],
+    [
+      `throughput at concurrency ${ours.concurrency} (invokes/s)`,
+      ours.concurrentInvokesPerSecond,
+      ric.concurrentInvokesPerSecond,
+      ratios.concurrentThroughputOursOverRic,
+      '',
+      '',
+    ],
   ].map((row) => row.map(String));
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => row[column].length)));
-  console.log(`Runtime API loop on loopback, trivial handler, Node ${process.version} (median of ${ROUNDS} rounds / ${STARTS} starts)`);
+  console.log(
+    `Runtime API loop on loopback, trivial handler logging one line per invoke to the telemetry pipe, Node ${process.version}` +
+      ` (median of ${ROUNDS} rounds / ${STARTS} starts)`,
+  );
   for (const row of rows)
     console.log(
       row
@@ -232,4 +275,8 @@ function printTable({ ours, ric, ratios }) {
         .join('   ')
         .trimEnd(),
     );
+  console.log(
+    `  telemetry records read: ours ${ours.telemetryRecords}, ric ${ric.telemetryRecords} (one per invoke at concurrency 1);` +
+      ` at concurrency ${ours.concurrency} one environment with AWS_LAMBDA_MAX_CONCURRENCY=${ours.concurrency}, ${ours.concurrency} invokes always outstanding`,
+  );
 }

@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { execa, type ResultPromise } from 'execa';
 import { RuntimeApiServer } from '../src/runtime-api/index.ts';
+import { TelemetryFrameDecoder } from '../src/runtime-api/telemetry-frames.ts';
 import { AWS_LAMBDA_RIC_VERSION, awsLambdaRicCommand, installAwsLambdaRic } from '../tools/aws-lambda-ric.ts';
 
 const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -46,25 +47,49 @@ export interface BenchEnvironment {
   server: RuntimeApiServer;
   /** Process spawn → the runtime's first GET /next reaching the server, ms. */
   startupMs: number;
+  /** Log records read from the runtime's telemetry pipe so far: the handler writes one per invoke. */
+  telemetryRecords(): number;
   stop(): Promise<void>;
 }
 
-/** Starts `runtime` against a fresh server and resolves once it is ready (its first /next). */
-export async function startEnvironment(runtime: RuntimeUnderTest): Promise<BenchEnvironment> {
-  const server = new RuntimeApiServer();
+export interface EnvironmentOptions {
+  /**
+   * Invokes the environment takes at once (Lambda Managed Instances): sets AWS_LAMBDA_MAX_CONCURRENCY for the
+   * runtime and the server's maxConcurrency. One, the classic Lambda environment, when omitted.
+   */
+  maxConcurrency?: number;
+}
+
+/**
+ * Starts `runtime` against a fresh server and resolves once it is ready (its first /next). Like AWS's sandbox (and
+ * lambkin's emulator and serve), it gives the runtime a telemetry log pipe as fd 3 and reads the frames off it, so
+ * the handler's log line costs each runtime what it costs in production.
+ */
+export async function startEnvironment(runtime: RuntimeUnderTest, options: EnvironmentOptions = {}): Promise<BenchEnvironment> {
+  const maxConcurrency = options.maxConcurrency ?? 1;
+  const server = new RuntimeApiServer(maxConcurrency > 1 ? { maxConcurrency } : {});
   const address = await server.listen();
   let stderr = '';
   const started = performance.now();
   const child: ResultPromise = execa(runtime.command, runtime.args, {
-    env: { ...lambdaEnvironment(address), ...runtime.env },
-    // The handler prints nothing; stderr is kept for the error message if the runtime dies.
-    stdin: 'ignore',
-    stdout: 'ignore',
-    stderr: 'pipe',
+    env: {
+      ...lambdaEnvironment(address),
+      _LAMBDA_TELEMETRY_LOG_FD: '3',
+      ...(maxConcurrency > 1 ? { AWS_LAMBDA_MAX_CONCURRENCY: String(maxConcurrency) } : {}),
+      ...runtime.env,
+    },
+    // The handler logs to the telemetry pipe; stdout is ignored (a multi-concurrent runtime logs there, as AWS's
+    // does) and stderr kept for the error message if the runtime dies.
+    stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
   });
   child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+  let records = 0;
+  const decoder = new TelemetryFrameDecoder();
+  (child.stdio[3] as NodeJS.ReadableStream).on('data', (chunk: Buffer) => {
+    records += decoder.push(chunk).length;
+  });
   const stop = async () => {
     child.kill('SIGKILL');
     await child;
@@ -82,7 +107,7 @@ export async function startEnvironment(runtime: RuntimeUnderTest): Promise<Bench
     if (init.kind !== 'ready') {
       throw new Error(`${runtime.name} did not get ready (${init.kind}: ${JSON.stringify(init)}). Its stderr:\n${stderr}`);
     }
-    return { server, startupMs, stop };
+    return { server, startupMs, telemetryRecords: () => records, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -109,6 +134,21 @@ export async function measureThroughput(environment: BenchEnvironment, windowMs:
   const until = started + windowMs;
   let count = 0;
   while (performance.now() < until) await invokeOnce(environment.server, count++);
+  return count / ((performance.now() - started) / 1000);
+}
+
+/**
+ * Invokes completed per second over a window of `windowMs` with `concurrency` invokes outstanding at every moment
+ * (each answer is followed at once by the next invoke), as a multi-concurrent environment is driven.
+ */
+export async function measureConcurrentThroughput(environment: BenchEnvironment, windowMs: number, concurrency: number): Promise<number> {
+  const started = performance.now();
+  const until = started + windowMs;
+  let count = 0;
+  const lane = async () => {
+    while (performance.now() < until) await invokeOnce(environment.server, count++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, lane));
   return count / ((performance.now() - started) / 1000);
 }
 
