@@ -338,6 +338,69 @@ describe('provisioned concurrency', () => {
     expect(backend.running).toHaveLength(0);
   });
 
+  it('a delete while the engine is still making the provisioned environments leaves none running once it answers', async () => {
+    makePool();
+    backend.plan({ kind: 'hang' }, { kind: 'hang' });
+    pool.provision(fn('f'), 2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(backend.pending).toHaveLength(2);
+    expect(pool.provisionedStatus('f')).toMatchObject({ status: 'IN_PROGRESS' });
+
+    pool.retire('f'); // DeleteFunction
+    for (const start of [...backend.pending]) start.answer();
+    await vi.advanceTimersByTimeAsync(INIT_MS);
+    expect(backend.environments).toHaveLength(2);
+    expect(backend.running).toHaveLength(0);
+    expect(pool.count('f')).toEqual({ busy: 0, idle: 0 });
+    expect(pool.snapshot().environments).toEqual([]);
+  });
+
+  it('an update while the provisioned environments initialise stops them at once and provisions the new revision only', async () => {
+    makePool({}, { init: { kind: 'ready', afterMs: 5 * INIT_MS } });
+    pool.provision(fn('f'), 2);
+    await vi.advanceTimersByTimeAsync(INIT_MS);
+    expect(backend.running).toHaveLength(2);
+
+    // UpdateFunctionConfiguration: the service retires the function, then provisions its new revision.
+    pool.retire('f');
+    pool.provision(fn('f', 1024, 'r2'), 2);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(backend.environments.slice(0, 2).every((environment) => environment.stopped)).toBe(true);
+    await vi.advanceTimersByTimeAsync(5 * INIT_MS);
+    expect(pool.provisionedStatus('f')).toMatchObject({ allocated: 2, status: 'READY' });
+    expect(backend.running.map((environment) => environment.spec)).toHaveLength(2);
+    expect(backend.running).toEqual(backend.environments.slice(2));
+  });
+
+  it('a new revision cancels the starts of the old one the engine has not answered yet', async () => {
+    makePool();
+    backend.plan({ kind: 'hang' });
+    pool.provision(fn('f'), 1);
+    await vi.advanceTimersByTimeAsync(0);
+    pool.provision(fn('f', 1024, 'r2'), 1);
+    await vi.advanceTimersByTimeAsync(INIT_MS);
+    const late = backend.pending[0]!.answer();
+    await vi.advanceTimersByTimeAsync(INIT_MS);
+    expect(late.spec.functionName).toBe('f');
+    expect(late.stopped).toBe(true);
+    expect(backend.running).toEqual([backend.environments[0]]);
+    expect(pool.provisionedStatus('f')).toMatchObject({ requested: 1, allocated: 1, status: 'READY' });
+  });
+
+  it('an on-demand start cancelled by an update still serves the invoke that asked, then stops', async () => {
+    makePool();
+    backend.plan({ kind: 'hang' });
+    const reserving = pool.reserve(fn('f'));
+    await vi.advanceTimersByTimeAsync(0);
+    pool.retire('f');
+    backend.pending[0]!.answer();
+    const pooled = await reserving;
+    await vi.advanceTimersByTimeAsync(INIT_MS);
+    expect((await pooled.environment.invoke({ payload: '{}' })).kind).toBe('success');
+    pool.release(pooled);
+    expect(backend.running).toHaveLength(0);
+  });
+
   it('resizes by the difference only: idle ones stop first, the busy one and the rest stay', async () => {
     makePool();
     pool.provision(fn('f'), 3);

@@ -3,6 +3,7 @@
 // provisioned concurrency (warm for its first invoke, overflow on demand, resized without replacing), and the
 // machine's memory budget evicting another function's idle environment.
 import {
+  DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetAccountSettingsCommand,
@@ -18,7 +19,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ServiceMetrics } from '../src/service/metrics.ts';
 import { formatStatus } from '../src/cli/status.ts';
-import { containerExists } from './support/containers.ts';
+import { containerExists, docker } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
@@ -244,6 +245,31 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     expect(throttled(outcomes).map((o) => o.reason)).toEqual(['ReservedFunctionConcurrentInvocationLimitExceeded']);
   }, 120_000);
 
+  it('deleting or updating a function while its provisioned concurrency is IN_PROGRESS leaves no container of the old one', async () => {
+    const service = await services.start({
+      metrics: ({ pool, scheduler }) => new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() }),
+    });
+    await createFunction(service, 'doomed', { MemorySize: 256 });
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }));
+    const asked = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '$LATEST' }));
+    expect(asked.Status).toBe('IN_PROGRESS');
+    await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
+    // The engine answers the starts after the delete: what it made is stopped then, not kept until serve stops.
+    expect(await waitForContainers('doomed', 0)).toBe(0);
+    expect(service.pool.snapshot().environments).toEqual([]);
+    expect(await (await fetch(`${service.endpoint}/metrics`)).text()).not.toMatch(/^lambkin_environments\{function_name="doomed"[^}]*\} [1-9]/m);
+
+    await createFunction(service, 'changing', { MemorySize: 256 });
+    await service.lambda.send(
+      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'changing', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }),
+    );
+    await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'changing', Environment: { Variables: { COLOUR: 'red' } } }));
+    await waitForStatus(service, 'changing', 'READY');
+    // Only the new revision's two remain.
+    expect(await waitForContainers('changing', 2)).toBe(2);
+    expect(await invoke(service, 'changing')).toMatchObject({ ok: true, answer: { colour: 'red', initType: 'provisioned-concurrency' } });
+  }, 120_000);
+
   it("the memory budget evicts another function's idle environment, and throttles when only busy ones hold it", async () => {
     const service = await services.start({ pool: { memoryBudgetMb: 2_048 } });
     await createFunction(service, 'small', { MemorySize: 1_024 });
@@ -311,6 +337,18 @@ async function waitForStatus(service: LambdaService, functionName: string, statu
     if (config.Status === status) return config;
     if (config.Status === 'FAILED' || Date.now() > deadline) throw new Error(`provisioned concurrency is ${config.Status}: ${config.StatusReason}`);
     await delay(100);
+  }
+}
+
+/** This test process's containers of the function, once their number is `count` (or after 30 s, whatever it is then). */
+async function waitForContainers(functionName: string, count: number): Promise<number> {
+  const labels = [`lambkin.function=${functionName}`, `lambkin.test.owner=${process.pid}`];
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const { stdout } = await docker('ps', '--all', '--quiet', ...labels.flatMap((label) => ['--filter', `label=${label}`]));
+    const containers = stdout.split('\n').filter(Boolean);
+    if (containers.length === count || Date.now() > deadline) return containers.length;
+    await delay(200);
   }
 }
 

@@ -68,6 +68,11 @@ export class EnvironmentPool {
   private readonly idle = new Map<string, PooledEnvironment[]>();
   /** Starts in progress: close() waits for them, or they would outlive the pool. */
   private readonly starting = new Set<Promise<unknown>>();
+  /**
+   * Starts the engine has not answered yet, by function: a retire (update, delete) or a newer revision cancels
+   * them, so that the environment the engine makes later is not kept for a function that no longer wants it.
+   */
+  private readonly launches = new Set<Launch>();
   /** Memory of environments asked of the engine but not yet in `all`: the budget counts them already. */
   private pendingMemoryMb = 0;
   /** The latest revision of each function seen, for pre-warms. */
@@ -150,6 +155,7 @@ export class EnvironmentPool {
     this.provisioned.forget(functionName);
     this.latest.delete(functionName); // nothing pre-warms a deleted function; an updated one is seen again at its next reserve
     for (const pooled of this.all) if (pooled.functionName === functionName) this.retireOne(pooled);
+    for (const launch of this.launches) if (launch.functionName === functionName) launch.cancelled = true;
     this.cancelPrewarm(functionName);
   }
 
@@ -218,14 +224,24 @@ export class EnvironmentPool {
     this.pendingMemoryMb += memoryMb;
     const spec = origin === 'provisioned' ? { ...fn.spec, initializationType: 'provisioned-concurrency' as const } : fn.spec;
     let gaveUp = false;
+    const launch: Launch = { functionName: fn.functionName, revision: fn.revision, cancelled: false };
+    this.launches.add(launch);
     const starting = (async () => {
       try {
         const environment = await this.backend.start(spec);
+        this.launches.delete(launch);
         if (this.closed || gaveUp) {
           await environment.stop();
           throw closedError();
         }
+        // Retired while the engine was making it: one started ahead of time is not wanted any more (stopped now,
+        // not after an init nobody waits for); an on-demand one still serves the invoke that asked, then stops.
+        if (launch.cancelled && origin !== 'on-demand') {
+          await environment.stop();
+          throw new LambdaEnvironmentError('ServiceException', `The environment of ${fn.functionName} was no longer wanted once started`);
+        }
         const pooled = new PooledEnvironment(environment, fn, origin);
+        pooled.retired = launch.cancelled;
         this.all.add(pooled);
         // A crash while idle (or an engine restart) must take it out of the pool, not wait for the next reserve.
         void environment.exited.then(() => this.forget(pooled));
@@ -235,6 +251,7 @@ export class EnvironmentPool {
         }, this.maxLifetimeMs);
         return pooled;
       } finally {
+        this.launches.delete(launch);
         this.pendingMemoryMb -= memoryMb;
       }
     })();
@@ -354,11 +371,15 @@ export class EnvironmentPool {
     for (const pooled of this.all) {
       if (pooled.functionName === fn.functionName && pooled.revision !== fn.revision) this.retireOne(pooled);
     }
+    for (const launch of this.launches) {
+      if (launch.functionName === fn.functionName && launch.revision !== fn.revision) launch.cancelled = true;
+    }
   }
 
+  /** Idle ones stop now, and so do ones still initialising ahead of time (nobody waits for them); busy ones after their invoke. */
   private retireOne(pooled: PooledEnvironment): void {
     pooled.retired = true;
-    if (pooled.state === 'idle') void this.stop(pooled);
+    if (pooled.state === 'idle' || pooled.state === 'starting') void this.stop(pooled);
   }
 
   private stop(pooled: PooledEnvironment): Promise<void> {
@@ -388,6 +409,14 @@ export class EnvironmentPool {
     const done = () => void this.starting.delete(promise);
     promise.then(done, done);
   }
+}
+
+/** A start the engine has not answered yet. */
+interface Launch {
+  functionName: string;
+  revision: string;
+  /** The function was retired (or moved to another revision) meanwhile: what the engine makes is not kept. */
+  cancelled: boolean;
 }
 
 function closedError(): LambdaEnvironmentError {
