@@ -27,7 +27,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, ROLE, waitUntilActive, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
 const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const LAST_MODIFIED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
@@ -84,6 +84,9 @@ const zipFunction = (name: string, extra: Partial<CreateFunctionCommandInput> = 
 });
 
 describe('CreateFunction (Zip)', () => {
+  // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_lambda_code_location_zipfile
+  // (create-response-zip-file: no Environment when none was given, State Pending with its reason, no LastUpdateStatus)
+  // and test_function_lifecycle (get_function_response: Active, Successful, another RevisionId).
   it('answers a FunctionConfiguration as AWS does, with the zip stored by content and extracted', async () => {
     const zip = handlerZip();
     const created = await lambda.send(new CreateFunctionCommand(zipFunction('hello', { Code: { ZipFile: zip }, Description: 'says hi' })));
@@ -101,16 +104,29 @@ describe('CreateFunction (Zip)', () => {
       Timeout: 3,
       MemorySize: 128,
       Version: '$LATEST',
-      Environment: { Variables: {} },
       PackageType: 'Zip',
-      State: 'Active',
-      LastUpdateStatus: 'Successful',
+      State: 'Pending',
+      StateReason: 'The function is being created.',
+      StateReasonCode: 'Creating',
       Architectures: ['x86_64'],
       EphemeralStorage: { Size: 512 },
       LoggingConfig: { LogFormat: 'Text', LogGroup: '/aws/lambda/hello' },
+      RuntimeVersionConfig: { RuntimeVersionArn: expect.stringMatching(/^arn:aws:lambda:us-east-1::runtime:[0-9a-f]{64}$/) },
     });
+    expect(created).not.toHaveProperty('Environment');
+    expect(created).not.toHaveProperty('LastUpdateStatus');
     expect(created.LastModified).toMatch(LAST_MODIFIED);
     expect(created.RevisionId).toMatch(UUID);
+
+    await waitUntilActive(lambda, 'hello');
+    const active = (await lambda.send(new GetFunctionCommand({ FunctionName: 'hello' }))).Configuration!;
+    expect(active).toMatchObject({ State: 'Active', LastUpdateStatus: 'Successful', RuntimeVersionConfig: created.RuntimeVersionConfig });
+    expect(active).not.toHaveProperty('StateReason');
+    expect(active).not.toHaveProperty('StateReasonCode');
+    expect(active).not.toHaveProperty('LastUpdateStatusReason');
+    expect(active.RevisionId).toMatch(UUID);
+    expect(active.RevisionId).not.toBe(created.RevisionId);
+    expect(active.LastModified).toBe(created.LastModified);
 
     const hex = sha256.toString('hex');
     const taskRoot = join(dataDir, 'code', hex);
@@ -266,19 +282,22 @@ describe('CreateFunction (Image)', () => {
 
 describe('GetFunction and GetFunctionConfiguration', () => {
   beforeEach(async () => {
-    await lambda.send(new CreateFunctionCommand(zipFunction('named', { Tags: { team: 'lambkin' } })));
+    await createActiveFunction(lambda, zipFunction('named', { Tags: { team: 'lambkin' } }));
   });
 
   it.each(['named', 'named:$LATEST', '123456789012:function:named', `${ARN_PREFIX}named`, `${ARN_PREFIX}named:$LATEST`])(
     'finds the function as %s',
     async (FunctionName) => {
       const got = await lambda.send(new GetFunctionCommand({ FunctionName }));
-      expect(got.Configuration?.FunctionArn).toBe(`${ARN_PREFIX}named`);
+      // AWS answers with the qualified ARN when the request names $LATEST (test_lambda_api.snapshot.json,
+      // TestLambdaVersions::test_publish_version_on_create, get_function_latest_result).
+      expect(got.Configuration?.FunctionArn).toBe(FunctionName.endsWith(':$LATEST') ? `${ARN_PREFIX}named:$LATEST` : `${ARN_PREFIX}named`);
       expect(got.Code?.RepositoryType).toBe('S3');
       expect(got.Code?.Location).toMatch(/\.zip$/);
       expect(got.Tags).toEqual({ team: 'lambkin' });
       const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
       expect(configuration.FunctionName).toBe('named');
+      expect(configuration.FunctionArn).toBe(got.Configuration?.FunctionArn);
       expect(configuration.RevisionId).toBe(got.Configuration?.RevisionId);
     },
   );
@@ -334,7 +353,7 @@ describe('DeleteFunction', () => {
 
 describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
   it('replaces the code, with a new CodeSha256, RevisionId and LastModified', async () => {
-    const created = await lambda.send(new CreateFunctionCommand(zipFunction('changing')));
+    const created = await createActiveFunction(lambda, zipFunction('changing'));
     await new Promise((resolve) => setTimeout(resolve, 5));
     const zip = handlerZip('export const handler = async () => "v2";');
     const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'changing', ZipFile: zip }));
@@ -342,17 +361,20 @@ describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
     expect(updated.CodeSize).toBe(zip.length);
     expect(updated.RevisionId).not.toBe(created.RevisionId);
     expect(updated.LastModified! > created.LastModified!).toBe(true);
+    await waitUntilUpdated(lambda, 'changing');
+    const done = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'changing' }));
 
     const dryRun = await lambda.send(
       new UpdateFunctionCodeCommand({ FunctionName: 'changing', ZipFile: handlerZip('export const handler = async () => "v3";'), DryRun: true }),
     );
     expect(dryRun.CodeSha256).not.toBe(updated.CodeSha256);
     const current = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'changing' }));
-    expect(current).toMatchObject({ CodeSha256: updated.CodeSha256, RevisionId: updated.RevisionId });
+    expect(current).toMatchObject({ CodeSha256: updated.CodeSha256, RevisionId: done.RevisionId, LastUpdateStatus: 'Successful' });
   });
 
   it('changes memory, timeout, environment and handler, and refuses a stale RevisionId', async () => {
-    const created = await lambda.send(new CreateFunctionCommand(zipFunction('tuned', { Environment: { Variables: { A: '1' } } })));
+    await createActiveFunction(lambda, zipFunction('tuned', { Environment: { Variables: { A: '1' } } }));
+    const created = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'tuned' }));
     const updated = await lambda.send(
       new UpdateFunctionConfigurationCommand({
         FunctionName: 'tuned',
@@ -365,8 +387,11 @@ describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
     );
     expect(updated).toMatchObject({ MemorySize: 512, Timeout: 60, Environment: { Variables: { B: '2' } }, Handler: 'other.handler' });
     expect(updated.RevisionId).not.toBe(created.RevisionId);
+    await waitUntilUpdated(lambda, 'tuned');
     const got = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'tuned' }));
-    expect(got).toMatchObject({ MemorySize: 512, RevisionId: updated.RevisionId });
+    expect(got).toMatchObject({ MemorySize: 512, LastUpdateStatus: 'Successful' });
+    // The update's answer is a revision of its own: the update's completion mints another.
+    expect(got.RevisionId).not.toBe(updated.RevisionId);
 
     const stale = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'tuned', Timeout: 5, RevisionId: created.RevisionId })));
     expect(stale.name).toBe('PreconditionFailedException');
@@ -375,9 +400,12 @@ describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
   });
 
   it("updates an Image function's ImageConfig", async () => {
-    await lambda.send(new CreateFunctionCommand({ FunctionName: 'img-fn', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'my-fn:1' } }));
+    await createActiveFunction(lambda, { FunctionName: 'img-fn', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'my-fn:1' } });
     const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'img-fn', ImageConfig: { Command: ['other.handler'] } }));
     expect(updated.ImageConfigResponse?.ImageConfig).toEqual({ Command: ['other.handler'] });
+    // An image function has no runtime: no RuntimeVersionConfig either.
+    expect(updated).not.toHaveProperty('RuntimeVersionConfig');
+    await waitUntilUpdated(lambda, 'img-fn');
     const code = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'img-fn', ImageUri: 'my-fn:2' }));
     expect(code.PackageType).toBe('Image');
     expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'img-fn' }))).Code?.ImageUri).toBe('my-fn:2');
@@ -391,7 +419,8 @@ describe('UpdateFunctionCode and UpdateFunctionConfiguration', () => {
 
 describe('persistence', () => {
   it('keeps functions across a restart on the same data dir', async () => {
-    const created = await lambda.send(new CreateFunctionCommand(zipFunction('durable', { MemorySize: 256 })));
+    await createActiveFunction(lambda, zipFunction('durable', { MemorySize: 256 }));
+    const created = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'durable' }));
     await stopService();
     await startService();
     const got = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'durable' }));
@@ -477,7 +506,7 @@ describe('layers', () => {
   it("reports a function's Layers, merges them in order into its /opt folder, and keeps them after the layer version is deleted", async () => {
     const first = await publish('one', layerZip({ 'shared.txt': 'one', 'only-one.txt': 'one', 'bin/tool': 'one' }));
     const second = await publish('two', layerZip({ 'shared.txt': 'two', 'bin/other': 'two' }));
-    const created = await lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: [first.LayerVersionArn!, second.LayerVersionArn!] })));
+    const created = await createActiveFunction(lambda, zipFunction('layered', { Layers: [first.LayerVersionArn!, second.LayerVersionArn!] }));
     const expected = [
       { Arn: first.LayerVersionArn, CodeSize: first.Content!.CodeSize },
       { Arn: second.LayerVersionArn, CodeSize: second.Content!.CodeSize },
@@ -509,6 +538,7 @@ describe('layers', () => {
     const secondOnly = (await storedFunction('layered')).layerDirectory!;
     expect(secondOnly).not.toBe(opt);
     expect(existsSync(join(secondOnly, 'only-one.txt'))).toBe(false);
+    await waitUntilUpdated(lambda, 'layered');
 
     const cleared = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [] }));
     expect(cleared.Layers).toBeUndefined();
@@ -573,7 +603,7 @@ describe('layers', () => {
     const layer = await publish('big', layerZip({ 'big.txt': 'a'.repeat(600) }));
     const code = makeZip([{ name: 'index.mjs', content: 'b'.repeat(500) }]);
     // Each fits alone.
-    await lambda.send(new CreateFunctionCommand(zipFunction('alone', { Code: { ZipFile: code } })));
+    await createActiveFunction(lambda, zipFunction('alone', { Code: { ZipFile: code } }));
 
     const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('together', { Code: { ZipFile: code }, Layers: [layer.LayerVersionArn!] }))));
     expect(error.name).toBe('InvalidParameterValueException');
@@ -585,8 +615,9 @@ describe('layers', () => {
     expect((await storedFunction('alone')).layers).toBeUndefined();
 
     // A function with the layer cannot take code that would put it over either.
-    await lambda.send(
-      new CreateFunctionCommand(zipFunction('small', { Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'x' }]) }, Layers: [layer.LayerVersionArn!] })),
+    await createActiveFunction(
+      lambda,
+      zipFunction('small', { Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'x' }]) }, Layers: [layer.LayerVersionArn!] }),
     );
     const codeUpdate = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: code })));
     expect(codeUpdate.message).toBe('Function code combined with layers exceeds the maximum allowed size of 1000 bytes. The actual size is 1100 bytes.');

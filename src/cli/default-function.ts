@@ -4,6 +4,7 @@
 import { DEFAULT_IDENTITY } from '../service/function-record.ts';
 import { newRevision } from '../service/handlers/context.ts';
 import { createStoredFunction } from '../service/handlers/create-function.ts';
+import { startTransition } from '../service/function-lifecycle.ts';
 import { imageCode } from '../service/handlers/function-code.ts';
 import type { FunctionStore } from '../service/storage/function-store.ts';
 
@@ -32,12 +33,16 @@ export async function registerImageFunction(
   if (existing) {
     if (existing.packageType === 'Image' && existing.code.kind === 'image' && existing.code.imageUri === imageUri) return 'unchanged';
     const { runtime: _runtime, handler: _handler, ...settings } = existing;
-    await store.update({ ...settings, packageType: 'Image', image: imageUri, code: imageCode(imageUri), ...newRevision() });
+    // Nothing is left to do for an image (function-lifecycle.ts), and no one waits for this answer: done at once.
+    const done = { state: 'Active', lastUpdateStatus: 'Successful' } as const;
+    await store.update({ ...settings, packageType: 'Image', image: imageUri, code: imageCode(imageUri), ...newRevision(), ...done });
     return 'updated';
   }
-  await createStoredFunction(
+  const created = await createStoredFunction(
     { store, identity: DEFAULT_IDENTITY },
     { name, packageType: 'Image', role: ROLE, description: `${imageUri}, registered by lambkin serve`, code: { ImageUri: imageUri } },
   );
+  // Active before serve takes requests, as the RIE's invoke path expects of `docker run`.
+  await startTransition({ store }, created);
   return 'created';
 }

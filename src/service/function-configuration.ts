@@ -1,10 +1,25 @@
-// The FunctionConfiguration shape, field for field as the Lambda API returns it.
+// The FunctionConfiguration shape, field for field as the Lambda API returns it (AWS's recorded answers: LocalStack's
+// tests/aws/services/lambda_/test_lambda_api.snapshot.json, test_function_lifecycle and test_list_functions).
+import { createHash } from 'node:crypto';
+import { CREATING } from './function-lifecycle.ts';
 import type { FunctionRecord } from './function-record.ts';
+import { runtimeImage } from './runtimes.ts';
 
-export function functionConfiguration(fn: FunctionRecord): Record<string, unknown> {
+export interface ConfigurationView {
+  /** The ARN with its qualifier (`:$LATEST`), as AWS answers when the request named the version. */
+  qualified?: boolean;
+  /** As ListFunctions shows each function: without the state, the update status and RuntimeVersionConfig. */
+  listed?: boolean;
+}
+
+export function functionConfiguration(fn: FunctionRecord, view: ConfigurationView = {}): Record<string, unknown> {
+  const state = fn.state ?? 'Active';
+  // Records from before lambkin had states were all done with their update.
+  const lastUpdateStatus = fn.lastUpdateStatus ?? (fn.state === undefined ? 'Successful' : undefined);
+  const showEnvironment = fn.environmentGiven ?? Object.keys(fn.environment).length > 0;
   const configuration: Record<string, unknown> = {
     FunctionName: fn.name,
-    FunctionArn: fn.arn,
+    FunctionArn: view.qualified ? `${fn.arn}:$LATEST` : fn.arn,
     Runtime: fn.runtime,
     Role: fn.role,
     Handler: fn.handler,
@@ -15,17 +30,24 @@ export function functionConfiguration(fn: FunctionRecord): Record<string, unknow
     LastModified: fn.lastModified,
     CodeSha256: fn.code.sha256,
     Version: '$LATEST',
-    Environment: { Variables: fn.environment },
+    Environment: showEnvironment ? { Variables: fn.environment } : undefined,
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: fn.revisionId,
-    State: 'Active',
-    LastUpdateStatus: 'Successful',
     PackageType: fn.packageType,
     Architectures: fn.architectures,
     EphemeralStorage: { Size: fn.ephemeralStorageMb },
     SnapStart: { ApplyOn: 'None', OptimizationStatus: 'Off' },
     LoggingConfig: { LogFormat: 'Text', LogGroup: `/aws/lambda/${fn.name}` },
   };
+  if (!view.listed) {
+    Object.assign(configuration, {
+      State: state,
+      ...(state === 'Pending' ? { StateReason: CREATING.reason, StateReasonCode: CREATING.code } : {}),
+      LastUpdateStatus: lastUpdateStatus,
+      ...(lastUpdateStatus === 'InProgress' ? { LastUpdateStatusReason: CREATING.reason, LastUpdateStatusReasonCode: CREATING.code } : {}),
+      RuntimeVersionConfig: fn.runtime === undefined ? undefined : { RuntimeVersionArn: runtimeVersionArn(fn.arn, fn.runtime) },
+    });
+  }
   if (fn.layers && fn.layers.length > 0) {
     configuration.Layers = fn.layers.map((layer) => ({ Arn: layer.arn, CodeSize: layer.codeSize }));
   }
@@ -35,6 +57,19 @@ export function functionConfiguration(fn: FunctionRecord): Record<string, unknow
   // Lambda leaves out what a function does not have (an Image function has no Runtime or Handler).
   for (const key of Object.keys(configuration)) if (configuration[key] === undefined) delete configuration[key];
   return configuration;
+}
+
+/**
+ * The runtime version a zip function runs, as AWS names one: `arn:aws:lambda:<region>::runtime:<64 hex>`. lambkin's
+ * version of a runtime is the base image it runs on, so the hash is of that image's name (and the runtime's): it
+ * changes when the function's runtime does.
+ */
+export function runtimeVersionArn(functionArn: string, runtime: string): string {
+  const [arn, partition, service, region] = functionArn.split(':');
+  const version = createHash('sha256')
+    .update(`${runtime}\n${runtimeImage(runtime) ?? ''}`)
+    .digest('hex');
+  return `${arn}:${partition}:${service}:${region}::runtime:${version}`;
 }
 
 /** GetFunction's Code block: where the package can be fetched from. */

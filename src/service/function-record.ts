@@ -33,6 +33,9 @@ export interface ImageCode {
 
 export type PackageType = 'Zip' | 'Image';
 
+export type FunctionState = 'Pending' | 'Active' | 'Failed';
+export type LastUpdateStatus = 'InProgress' | 'Successful' | 'Failed';
+
 export interface FunctionRecord {
   name: string;
   arn: string;
@@ -48,6 +51,11 @@ export interface FunctionRecord {
   /** MB. */
   memorySize: number;
   environment: Record<string, string>;
+  /**
+   * The request gave Environment (even with no variables): Lambda shows it then, and leaves it out of the
+   * configuration when it was never given. Absent in older records: shown when there are variables.
+   */
+  environmentGiven?: boolean;
   /** The image an environment runs: the runtime's base image for Zip, the ImageUri for Image. */
   image: string;
   imageConfig?: ImageConfig;
@@ -56,6 +64,13 @@ export interface FunctionRecord {
   architectures: string[];
   ephemeralStorageMb: number;
   revisionId: string;
+  /**
+   * Lambda's State: Pending from CreateFunction until the function is ready (function-lifecycle.ts), then Active.
+   * Absent in records written before lambkin had states: Active.
+   */
+  state?: FunctionState;
+  /** LastUpdateStatus: InProgress from an update until it is done, then Successful; absent: none yet (or older). */
+  lastUpdateStatus?: LastUpdateStatus;
   /** Lambda's own timestamp format, e.g. 2026-11-27T06:00:00.000+0000. */
   lastModified: string;
   /** Zip only: the layer versions unpacked at /opt, in order (a later layer's file wins). Absent: none. */

@@ -4,10 +4,13 @@
 import {
   CreateFunctionCommand,
   type CreateFunctionCommandInput,
+  type CreateFunctionCommandOutput,
   InvokeCommand,
   type InvokeCommandInput,
   type InvokeCommandOutput,
   type LambdaClient,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
 } from '@aws-sdk/client-lambda';
 
 export const ROLE = 'arn:aws:iam::123456789012:role/lambda-role';
@@ -45,9 +48,30 @@ export function logTail(output: { LogResult?: string }): string {
   return Buffer.from(output.LogResult ?? '', 'base64').toString('utf8');
 }
 
-/** Creates a nodejs24.x zip function (handler index.handler, the tests' ROLE) from `zip`; `extra` overrides any of it. */
+/**
+ * The SDK's waiters as a script against a local service would set them: polled after 50 ms at first (the SDK's
+ * default is 1 s, for AWS's seconds-long transitions), backing off to 1 s, for up to 2 minutes.
+ */
+export const LOCAL_WAITER = { minDelay: 0.05, maxDelay: 1, maxWaitTime: 120 } as const;
+
+/** Waits as a user does before invoking a new function: the functionActiveV2 waiter. */
+export async function waitUntilActive(lambda: LambdaClient, name: string): Promise<void> {
+  await waitUntilFunctionActiveV2({ client: lambda, ...LOCAL_WAITER }, { FunctionName: name });
+}
+
+/** Waits as a user does after an update, before the next: the functionUpdatedV2 waiter. */
+export async function waitUntilUpdated(lambda: LambdaClient, name: string): Promise<void> {
+  await waitUntilFunctionUpdatedV2({ client: lambda, ...LOCAL_WAITER }, { FunctionName: name });
+}
+
+/** CreateFunction, then the functionActiveV2 waiter: the function can be invoked (and updated) when it resolves. */
+export async function createActiveFunction(lambda: LambdaClient, input: CreateFunctionCommandInput): Promise<CreateFunctionCommandOutput> {
+  const created = await lambda.send(new CreateFunctionCommand(input));
+  await waitUntilActive(lambda, input.FunctionName!);
+  return created;
+}
+
+/** Creates a nodejs24.x zip function (handler index.handler, the tests' ROLE) from `zip`, and waits until it is Active. */
 export async function createNodeFunction(lambda: LambdaClient, name: string, zip: Uint8Array, extra: Partial<CreateFunctionCommandInput> = {}): Promise<void> {
-  await lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip }, ...extra }),
-  );
+  await createActiveFunction(lambda, { FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip }, ...extra });
 }

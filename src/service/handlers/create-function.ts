@@ -4,6 +4,7 @@
 import type { FunctionRecord, ImageConfig, PackageType } from '../function-record.ts';
 import { functionArn } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
+import { startTransition } from '../function-lifecycle.ts';
 import { parseFunctionName } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, invalidValue } from '../lambda-error.ts';
@@ -34,6 +35,8 @@ export interface NewFunction {
   timeout?: number;
   memorySize?: number;
   environment?: Record<string, string>;
+  /** The request gave Environment (even empty): the configuration shows it. */
+  environmentGiven?: boolean;
   /** Image only. */
   imageConfig?: ImageConfig;
   architectures?: string[];
@@ -47,7 +50,10 @@ export interface NewFunction {
 /** Where a function is made: the store it goes to, and the identity its ARN carries. */
 export type FunctionHome = Pick<ServiceContext, 'store' | 'identity'>;
 
-/** Stores `fn`'s code and registers it at $LATEST; FunctionAlreadyExists when the name is taken. */
+/**
+ * Stores `fn`'s code and registers it at $LATEST, Pending: the caller starts its transition to Active
+ * (function-lifecycle.ts) once it has answered. FunctionAlreadyExists when the name is taken.
+ */
 export async function createStoredFunction(home: FunctionHome, fn: NewFunction): Promise<FunctionRecord> {
   // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
   if (await home.store.get(fn.name)) throw new FunctionAlreadyExists(fn.name);
@@ -67,11 +73,13 @@ export async function createStoredFunction(home: FunctionHome, fn: NewFunction):
     timeout: fn.timeout ?? DEFAULT_TIMEOUT_SECONDS,
     memorySize: fn.memorySize ?? DEFAULT_MEMORY_MB,
     environment: fn.environment ?? {},
+    ...(fn.environmentGiven ? { environmentGiven: true } : {}),
     imageConfig: fn.imageConfig,
     architectures: fn.architectures ?? [...DEFAULT_ARCHITECTURES],
     ephemeralStorageMb: fn.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB,
     tags: fn.tags ?? {},
     ...newRevision(),
+    state: 'Pending',
   };
   if (record.imageConfig === undefined) delete record.imageConfig;
   await applyLayers(home, record, layers);
@@ -106,6 +114,7 @@ export const createFunction: OperationHandler = async (context, request) => {
     timeout: input.Timeout === undefined ? undefined : checkTimeout(input.Timeout),
     memorySize: input.MemorySize === undefined ? undefined : checkMemorySize(input.MemorySize),
     environment: checkEnvironment(input.Environment),
+    environmentGiven: input.Environment !== undefined && input.Environment !== null,
     imageConfig: packageType === 'Image' ? checkImageConfig(input.ImageConfig) : undefined,
     architectures: checkArchitectures(input.Architectures),
     ephemeralStorageMb: checkEphemeralStorage(input.EphemeralStorage),
@@ -123,6 +132,8 @@ export const createFunction: OperationHandler = async (context, request) => {
     code: input.Code as CodeSource,
     layers: input.Layers,
   });
+  // Answered Pending; Active follows once the code is durable (function-lifecycle.ts says why then).
+  void startTransition(context, record);
   return { status: 201, json: functionConfiguration(record) };
 };
 

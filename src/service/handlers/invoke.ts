@@ -7,6 +7,7 @@ import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
 import { ThrottleError } from '../../scheduling/throttle.ts';
 import { asLambdaError, invalidParameter, invalidRequestContent, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
+import { current, notActive } from '../function-lifecycle.ts';
 import { findFunction, type OperationHandler } from './context.ts';
 
 /** The Lambda API's limit on a synchronous invoke's request body. */
@@ -22,7 +23,9 @@ export const invoke: OperationHandler = async (context, request) => {
   if (!INVOCATION_TYPES.includes(invocationType)) {
     throw invalidValue(invocationType, 'invocationType', 'Member must satisfy enum value set: [Event, RequestResponse, DryRun]');
   }
-  const fn = await findFunction(context, request);
+  const fn = await current(context, await findFunction(context, request));
+  // A Pending function is not invoked (function-lifecycle.ts); one whose update is in progress is, as in Lambda.
+  if (fn.state === 'Pending') throw notActive(fn);
   if (invocationType === 'DryRun') return { status: 204, headers: { 'X-Amz-Executed-Version': '$LATEST' } };
   if (invocationType === 'Event') {
     throw invalidParameter('Asynchronous (Event) invocations are not supported yet by lambkin serve');

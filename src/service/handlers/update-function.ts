@@ -1,20 +1,23 @@
 // UpdateFunctionCode and UpdateFunctionConfiguration: each replaces part of $LATEST and gives it a new
-// RevisionId and LastModified.
+// RevisionId and LastModified, answered with LastUpdateStatus InProgress; Successful follows (function-lifecycle.ts).
+// One update at a time: another while one is in progress (or while the function is Pending) is refused with 409.
 import type { FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
+import { checkNotInTransition, current, startTransition, updateInProgress } from '../function-lifecycle.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { invalidParameter } from '../lambda-error.ts';
+import { functionNotFound, invalidParameter } from '../lambda-error.ts';
 import { runtimeImage } from '../runtimes.ts';
 import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, checkString, checkTimeout } from '../validation.ts';
-import { checkRevision, findFunction, newRevision, retireRevision, saveFunction, type OperationHandler, type ServiceContext } from './context.ts';
+import { checkRevision, findFunction, newRevision, retireRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
 import { checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
 
 export const updateFunctionCode: OperationHandler = async (context, request) => {
   const input = parseJsonObject(request.body);
-  const fn = await findFunction(context, request);
+  const fn = await current(context, await findFunction(context, request));
   checkRevision(fn, input.RevisionId);
+  checkNotInTransition(fn);
   const code = await storeCode(context.store, fn.packageType, input);
   checkCombinedSize(context, code, fn.layers ?? []);
   const updated: FunctionRecord = { ...fn, code };
@@ -26,8 +29,9 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
 
 export const updateFunctionConfiguration: OperationHandler = async (context, request) => {
   const input = parseJsonObject(request.body);
-  const fn = await findFunction(context, request);
+  const fn = await current(context, await findFunction(context, request));
   checkRevision(fn, input.RevisionId);
+  checkNotInTransition(fn);
   const updated: FunctionRecord = { ...fn };
 
   if (fn.packageType === 'Image' && (input.Runtime !== undefined || input.Handler !== undefined || input.Layers !== undefined)) {
@@ -46,7 +50,10 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
   if (input.Timeout !== undefined) updated.timeout = checkTimeout(input.Timeout);
   if (input.MemorySize !== undefined) updated.memorySize = checkMemorySize(input.MemorySize);
   // Environment replaces the whole set, as in Lambda: variables left out are removed.
-  if (input.Environment !== undefined) updated.environment = checkEnvironment(input.Environment);
+  if (input.Environment !== undefined) {
+    updated.environment = checkEnvironment(input.Environment);
+    updated.environmentGiven = input.Environment !== null;
+  }
   if (input.EphemeralStorage !== undefined) updated.ephemeralStorageMb = checkEphemeralStorage(input.EphemeralStorage);
   if (input.ImageConfig !== undefined) {
     const imageConfig = checkImageConfig(input.ImageConfig);
@@ -58,13 +65,20 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
   return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
 };
 
-/** Saves `fn` as the new $LATEST; `previous` is the record it replaces (its code may now be unused). */
+/**
+ * Saves `fn` as the new $LATEST, its update InProgress, and starts the update's completion; `previous` is the record
+ * it replaces (its code may now be unused). Another update saved since `previous` was read (both checked the
+ * function was not being updated, then stored their code) is in progress: this one is refused, as AWS refuses it.
+ */
 async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord> {
-  const saved = { ...fn, ...newRevision() };
-  await saveFunction(context, saved);
+  const saved: FunctionRecord = { ...fn, ...newRevision(), lastUpdateStatus: 'InProgress' };
+  if (!(await context.store.update(saved, previous.revisionId))) {
+    const now = await context.store.get(previous.name);
+    throw now ? updateInProgress(now) : functionNotFound(previous.arn);
+  }
   // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
   retireRevision(context, previous, saved);
-  // The new revision gets its provisioned environments; the old revision's are retired above.
-  if (saved.provisionedConcurrency) context.invoker.provision?.(saved, saved.provisionedConcurrency.requested);
+  // Provisioned concurrency follows the revision the update ends with (function-lifecycle.ts).
+  void startTransition(context, saved);
   return saved;
 }

@@ -83,6 +83,8 @@ export class CodeStore {
   private readonly extracted = new Set<string>();
   /** Removals per content: a mark is written only for the tree whose flush it follows. */
   private readonly removals = new Map<string, number>();
+  /** Flushes under way, per content: what durable() waits for. */
+  private readonly flushes = new Map<string, Promise<void>>();
 
   constructor(dir: string, marks: DurableMarks, maxUnzippedBytes = MAX_UNZIPPED_BYTES, maxEntries = MAX_PACKAGE_ENTRIES) {
     this.dir = dir;
@@ -108,12 +110,20 @@ export class CodeStore {
         await writeDurably(zipPath, zip);
         return size;
       });
-      void this.markDurable(hex);
+      void this.flush(hex);
       return { kind: 'zip', sha256: digest.toString('base64'), size: zip.length, unzippedSize: unzipped, zipPath, taskRoot };
     } catch (error) {
       this.unpin(taskRoot);
       throw error;
     }
+  }
+
+  /**
+   * Resolves once the tree at `taskRoot` is on disk to stay (flushed and marked), or its flush gave up (then the
+   * next start checks it again). A function becomes Active only then (function-lifecycle.ts).
+   */
+  durable(taskRoot: string): Promise<void> {
+    return this.flushes.get(taskRoot.slice(this.dir.length + 1)) ?? Promise.resolve();
   }
 
   /** The record naming `taskRoot` is written (or will not be): it is collected like any other from now on. */
@@ -179,7 +189,7 @@ export class CodeStore {
       // Same boot: renamed into place whole, and still in the page cache (or on disk): flush and mark it.
       if (!this.marks.rebooted && (await exists(taskRoot))) {
         this.extracted.add(hex);
-        void this.markDurable(hex);
+        void this.flush(hex);
         continue;
       }
       try {
@@ -191,7 +201,7 @@ export class CodeStore {
           await this.extract(zip, hex);
           await rm(old, { recursive: true, force: true });
         });
-        await this.markDurable(hex);
+        await this.flush(hex);
       } catch {
         failed.push(taskRoot);
       }
@@ -213,6 +223,15 @@ export class CodeStore {
     } finally {
       await rm(staging, { recursive: true, force: true });
     }
+  }
+
+  /** Starts a flush of a tree; durable() waits for the latest. */
+  private flush(hex: string): Promise<void> {
+    const flushed = this.markDurable(hex).finally(() => {
+      if (this.flushes.get(hex) === flushed) this.flushes.delete(hex);
+    });
+    this.flushes.set(hex, flushed);
+    return flushed;
   }
 
   /**

@@ -19,14 +19,24 @@ export interface FunctionStore {
   get(name: string): Promise<FunctionRecord | undefined>;
   /** Adds a new function; FunctionAlreadyExists when the name is taken. */
   create(record: FunctionRecord): Promise<void>;
-  /** Replaces an existing function's record; false when it no longer exists. */
-  update(record: FunctionRecord): Promise<boolean>;
+  /**
+   * Replaces an existing function's record; false when it no longer exists, or (with `ifRevisionId`) when its stored
+   * RevisionId is another: it changed since it was read (compare and set, in one statement).
+   */
+  update(record: FunctionRecord, ifRevisionId?: string): Promise<boolean>;
+  /**
+   * Moves a function on in its lifecycle (function-lifecycle.ts): `changes` merged into its record, in one step,
+   * only while its RevisionId is still `ifRevisionId`. The new record; undefined when it changed or went meanwhile.
+   */
+  transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined>;
   /** The deleted function's record; undefined when there was no such function. */
   delete(name: string): Promise<FunctionRecord | undefined>;
   /** Functions ordered by name, starting after `afterName`. */
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
   /** Stores (and extracts) a zip package, content-addressed; refuses a bad one (errors.ts). */
   putZip(zip: Buffer): Promise<ZipCode>;
+  /** Resolves once a stored package's extracted tree is on disk to stay (a store without that notion: at once). */
+  durable?(code: ZipCode): Promise<void>;
   /** Layer versions (PublishLayerVersion and a function's Layers); a store without them refuses layers. */
   readonly layers?: LayerStore;
   /**
@@ -69,7 +79,7 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly db: DatabaseSync;
   private readonly code: CodeStore;
   readonly layers: SqliteLayerStore;
-  private readonly statements: Record<'get' | 'insert' | 'update' | 'delete' | 'listFirst' | 'listAfter' | 'all', StatementSync>;
+  private readonly statements: Record<'get' | 'insert' | 'update' | 'updateIf' | 'delete' | 'listFirst' | 'listAfter' | 'all', StatementSync>;
   private readonly collector: CodeCollector;
   private readonly marks: DurableMarks;
   /** The open-time repair and collection; settles when it is done (it never rejects). */
@@ -88,6 +98,7 @@ export class SqliteFunctionStore implements FunctionStore {
       get: this.db.prepare('SELECT record FROM functions WHERE name = ?'),
       insert: this.db.prepare('INSERT OR IGNORE INTO functions (name, record) VALUES (?, ?)'),
       update: this.db.prepare('UPDATE functions SET record = ? WHERE name = ?'),
+      updateIf: this.db.prepare("UPDATE functions SET record = ? WHERE name = ? AND json_extract(record, '$.revisionId') = ?"),
       delete: this.db.prepare('DELETE FROM functions WHERE name = ? RETURNING record'),
       all: this.db.prepare('SELECT record FROM functions'),
       listFirst: this.db.prepare('SELECT record FROM functions ORDER BY name LIMIT ?'),
@@ -115,12 +126,27 @@ export class SqliteFunctionStore implements FunctionStore {
     }
   }
 
-  async update(record: FunctionRecord): Promise<boolean> {
+  async update(record: FunctionRecord, ifRevisionId?: string): Promise<boolean> {
     try {
-      return Number(this.statements.update.run(JSON.stringify(record), record.name).changes) > 0;
+      const { changes } =
+        ifRevisionId === undefined
+          ? this.statements.update.run(JSON.stringify(record), record.name)
+          : this.statements.updateIf.run(JSON.stringify(record), record.name, ifRevisionId);
+      return Number(changes) > 0;
     } finally {
       this.unpin(record);
     }
+  }
+
+  async transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined> {
+    // No await between the read and the write: nothing else runs in between. The code it names is unchanged, so
+    // (unlike update) no pin is released.
+    const row = this.statements.get.get(name) as Row | undefined;
+    const current = row ? functionOf(row) : undefined;
+    if (current?.revisionId !== ifRevisionId) return undefined;
+    const next = { ...current, ...changes };
+    this.statements.update.run(JSON.stringify(next), name);
+    return next;
   }
 
   async delete(name: string): Promise<FunctionRecord | undefined> {
@@ -144,6 +170,10 @@ export class SqliteFunctionStore implements FunctionStore {
 
   putZip(zip: Buffer): Promise<ZipCode> {
     return this.code.putZip(zip);
+  }
+
+  durable(code: ZipCode): Promise<void> {
+    return this.code.durable(code.taskRoot);
   }
 
   close(): void {
