@@ -3,7 +3,6 @@
 // user must see: the invoke ends by its timeout with Lambda's error, the next invoke gets a fresh environment once
 // the engine answers again, shutdown returns within its bound, and `docker ps -a` shows nothing of this host's left.
 // Real Docker, real containers (zip functions on lambkin/nodejs:24), through the Lambda API and the real SDK.
-import { CreateFunctionCommand } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { randomUUID } from 'node:crypto';
@@ -16,7 +15,7 @@ import { DockerSocketProxy, type DroppedEngine } from './support/docker-socket-p
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -40,7 +39,9 @@ import { randomUUID } from 'node:crypto';
 const processId = randomUUID();
 export const handler = async (event) => {
   if (event.sleepMs) {
-    console.log('sleeping ' + event.marker);
+    // Straight to the container's output, which the test reads with docker logs (console records go to the
+    // environment's telemetry pipe instead, as on Lambda).
+    process.stderr.write('sleeping ' + event.marker + '\n');
     await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
   }
   return { processId };
@@ -85,17 +86,15 @@ async function harness(): Promise<Harness> {
 
 async function createFunction(service: LambdaService, timeoutSeconds = TIMEOUT_SECONDS): Promise<string> {
   const name = `liveness-${randomUUID().slice(0, 8)}`;
-  await service.lambda.send(
-    new CreateFunctionCommand({
-      FunctionName: name,
-      Role: ROLE,
-      Runtime: 'nodejs24.x',
-      Handler: 'index.handler',
-      MemorySize: 512,
-      Timeout: timeoutSeconds,
-      Code: { ZipFile: ZIP },
-    }),
-  );
+  await createActiveFunction(service.lambda, {
+    FunctionName: name,
+    Role: ROLE,
+    Runtime: 'nodejs24.x',
+    Handler: 'index.handler',
+    MemorySize: 512,
+    Timeout: timeoutSeconds,
+    Code: { ZipFile: ZIP },
+  });
   return name;
 }
 
