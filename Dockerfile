@@ -13,15 +13,20 @@ ARG BASE_IMAGE
 LABEL org.opencontainers.image.title="lambkin/nodejs" \
       org.opencontainers.image.base.name="${BASE_IMAGE}"
 
-# AWS's conventions, which users' Dockerfiles and tools rely on. NODE_PATH lets require() find layers' modules
-# under /opt, as it does on Lambda.
+# Lambda's Node.js is /var/lang/bin/node: the base's own node (/usr/local/bin in node:24 and in the offline base)
+# is linked there, so that PATH, scripts and the bootstrap find it where they do on Lambda.
+RUN mkdir -p /var/lang/bin /var/lang/lib && ln -s "$(command -v node)" /var/lang/bin/node
+
+# AWS's conventions, which users' Dockerfiles and tools rely on: PATH and LD_LIBRARY_PATH exactly as
+# public.ecr.aws/lambda/nodejs:24 sets them (and as nodejs24.x functions see them). NODE_PATH lets require() find
+# layers' modules under /opt, as it does on Lambda (where the runtime's bootstrap sets it when unset).
 ENV LAMBDA_TASK_ROOT=/var/task \
     AWS_EXECUTION_ENV=AWS_Lambda_nodejs24.x \
     LAMBDA_RUNTIME_DIR=/var/runtime \
     LANG=en_US.UTF-8 \
     TZ=:/etc/localtime \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/bin:/var/runtime \
-    LD_LIBRARY_PATH=/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
+    PATH=/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin \
+    LD_LIBRARY_PATH=/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib \
     NODE_PATH=/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task
 
 # Bundled files, no node_modules tree: together well under 5 MB on top of the base. chunks/ holds what the

@@ -22,6 +22,7 @@ const unit = [
   'test/service-control-plane.test.ts',
   'test/service-lifecycle.test.ts',
   'test/service-metrics.test.ts',
+  'test/service-validation.test.ts',
   'test/trace-simulator.test.ts',
 ];
 const docker = [
@@ -38,6 +39,7 @@ const docker = [
   'test/serve-layers.test.ts',
   'test/serve-ric-image.test.ts',
   'test/serve-scaling.test.ts',
+  'test/serve-environment.test.ts',
   'test/serve-telemetry.test.ts',
   'test/service-shutdown.test.ts',
 ];

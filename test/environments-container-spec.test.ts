@@ -57,6 +57,22 @@ describe('environment variables', () => {
   });
 });
 
+describe('the X-Ray variables', () => {
+  // test_lambda_common.snapshot.json, test_introspection_invoke[nodejs24.x]: AWS_LAMBDA_RUNTIME_API 169.254.100.1:9001,
+  // AWS_XRAY_DAEMON_ADDRESS 169.254.100.1:2000, _AWS_XRAY_DAEMON_ADDRESS 169.254.100.1, _AWS_XRAY_DAEMON_PORT 2000.
+  it("are AWS's, at the Runtime API's host, and a function may set its own (they are not reserved)", () => {
+    expect(environmentVariables(spec, '172.18.0.1:41234')).toMatchObject({
+      AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+      AWS_XRAY_DAEMON_ADDRESS: '172.18.0.1:2000',
+      _AWS_XRAY_DAEMON_ADDRESS: '172.18.0.1',
+      _AWS_XRAY_DAEMON_PORT: '2000',
+    });
+    const own = environmentVariables({ ...spec, environment: { AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR' } }, '[fd00::1]:9001');
+    expect(own).toMatchObject({ AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR', AWS_XRAY_DAEMON_ADDRESS: '[fd00::1]:2000' });
+    expect(own._X_AMZN_TRACE_ID).toBeUndefined(); // set per invoke by the runtime, from Lambda-Runtime-Trace-Id
+  });
+});
+
 describe('container limits', () => {
   it('CPU in proportion to memory (1769 MB = 1 vCPU), capped at the engine cores', () => {
     expect(nanoCpusFor(1769, 8)).toBe(1e9);

@@ -78,13 +78,18 @@ describe.skipIf(!docked)("lambkin's images", () => {
       LANG: 'en_US.UTF-8',
       TZ: ':/etc/localtime',
     });
-    expect(env.PATH?.split(':')).toContain('/var/runtime');
+    // As public.ecr.aws/lambda/nodejs:24 and provided:al2023 set them (aws/aws-lambda-base-images).
+    expect(env).toMatchObject({
+      PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+      LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
+    });
     expect(Config.WorkingDir).toBe('/var/task');
     expect(Config.Entrypoint).toEqual(['/lambda-entrypoint.sh']);
   });
 
   it(`${NODEJS} runs Node.js 24, with our runtime and emulator as bundled files in /var/runtime`, async () => {
-    const version = await run(NODEJS, ['--version'], { entrypoint: 'node' });
+    // Lambda's Node.js is /var/lang/bin/node, first on PATH.
+    const version = await run(NODEJS, ['--version'], { entrypoint: '/var/lang/bin/node' });
     expect(version.exitCode).toBe(0);
     expect(version.stdout).toMatch(/^v24\./);
 

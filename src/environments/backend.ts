@@ -26,6 +26,11 @@ export interface EnvironmentSpec {
   functionName: string;
   /** `$LATEST` or a published version number. */
   functionVersion?: string;
+  /**
+   * The function's revision (RevisionId): an environment whose runtime was reset (a timeout, a crash) hands its /tmp
+   * to the next environment started for the same function and revision, as Lambda keeps /tmp across a reset.
+   */
+  revision?: string;
   /** The image to run: the function's own (package type Image) or a base such as lambkin/nodejs:24 (Zip). */
   image: string;
   /** Zip functions: the handler (`index.handler`), given to the image's entrypoint as its one argument. */

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { ContainerCreateOptions } from 'dockerode';
 import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
-import { lambdaVariables, TASK_ROOT } from '../runtime-api/runtime-variables.ts';
+import { lambdaVariables, TASK_ROOT, xrayVariables } from '../runtime-api/runtime-variables.ts';
 import type { EnvironmentSpec } from './backend.ts';
 import { FUNCTION_LABEL, VERSION_LABEL, ownerLabels, type OwnerIdentity } from './labels.ts';
 import { TELEMETRY_PIPE_DIRECTORY } from './telemetry-pipe.ts';
@@ -56,7 +56,11 @@ export const RESERVED_VARIABLES: ReadonlySet<string> = new Set([
   'LAMBDA_RUNTIME_DIR',
 ]);
 
-/** The runtime's environment: Lambda's defaults, then the function's variables, then Lambda's reserved ones. */
+/**
+ * The runtime's environment: Lambda's defaults, then the function's variables, then Lambda's reserved ones.
+ * PATH, LD_LIBRARY_PATH and NODE_PATH are the image's (lambkin/nodejs:24 has nodejs24.x's): an image function
+ * keeps its own, as on Lambda.
+ */
 export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string): Record<string, string> {
   const version = spec.functionVersion ?? '$LATEST';
   const { region } = spec.identity ?? DEFAULT_IDENTITY;
@@ -79,7 +83,8 @@ export function environmentVariables(spec: EnvironmentSpec, runtimeApi: string):
   if (spec.runtime) reserved.AWS_EXECUTION_ENV = `AWS_Lambda_${spec.runtime}`;
 
   const own = Object.fromEntries(Object.entries(spec.environment ?? {}).filter(([name]) => !RESERVED_VARIABLES.has(name)));
-  return { TZ: ':UTC', LANG: 'en_US.UTF-8', ...own, ...reserved };
+  // The X-Ray variables are not reserved: a function may set its own (AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR).
+  return { TZ: ':UTC', LANG: 'en_US.UTF-8', ...xrayVariables(runtimeApi), ...own, ...reserved };
 }
 
 /** CPU for a memory size, in Docker's NanoCpus: MemorySize / 1769 vCPU, never more than the engine's cores. */

@@ -25,6 +25,7 @@ import { AddressAllocator, isAddressInUse } from './address-allocator.ts';
 import { ensureLambkinNetwork, type LambkinNetwork } from './lambkin-network.ts';
 import { NetworkSandboxPool, ADDRESS_ATTEMPTS, type NetworkSandbox } from './network-sandboxes.ts';
 import { DEFAULT_EPHEMERAL_STORAGE_MB, EphemeralStoragePool, type EphemeralVolume } from './ephemeral-storage.ts';
+import { ResetTmpVolumes, resetKey } from './reset-tmp.ts';
 import { recordOutput, TelemetryPipes, type TelemetryListener, type TelemetryPipe } from './telemetry-pipe.ts';
 
 /** Environments starting at once, per engine core (see start-gate.ts). */
@@ -89,6 +90,8 @@ export class DockerBackend implements EnvironmentBackend {
   private readonly live = new Set<DockerEnvironment>();
   private readonly images: ImageFacts;
   private readonly tmpVolumes: EphemeralStoragePool;
+  /** The /tmp of environments whose runtime was reset, for the next environment of the same function revision. */
+  private readonly resetTmp = new ResetTmpVolumes();
   private readonly telemetryPipes: TelemetryPipes;
   private startsInFlight = 0;
   private gate: StartGate | undefined;
@@ -153,7 +156,8 @@ export class DockerBackend implements EnvironmentBackend {
   private async startEnvironment(spec: EnvironmentSpec): Promise<DockerEnvironment> {
     const facts = await this.prepare();
     const { hostAddress } = facts;
-    const volume = (await facts.ephemeralStorage) ? await this.tmpVolumes.take(spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB) : undefined;
+    const key = resetKey(spec);
+    const volume = (await facts.ephemeralStorage) ? await this.tmpVolume(spec, key) : undefined;
     const pipe = await this.openTelemetryPipe(facts);
 
     const server = new RuntimeApiServer({ host: hostAddress.bind, port: 0 });
@@ -191,15 +195,41 @@ export class DockerBackend implements EnvironmentBackend {
     });
     this.live.add(environment);
     // The container is gone once exited settles: its telemetry pipe (read to its end first), its network sandbox
-    // (or address) and its /tmp go with it.
+    // (or address) and its /tmp go with it; the /tmp of a reset runtime is kept for the next one (reset-tmp.ts).
     void environment.exited.then(async () => {
       this.live.delete(environment);
+      if (volume && key !== undefined && environment.wasReset) {
+        this.resetTmp.park(key, volume);
+      } else {
+        void volume?.release().catch(() => {});
+      }
       await pipe?.close();
       if (started.sandbox) await facts.sandboxes?.release(started.sandbox);
       else facts.addresses.release(started.address);
-      await volume?.release().catch(() => {});
     });
     return environment;
+  }
+
+  /**
+   * The environment's /tmp: the one a reset environment of the same function revision left, else a fresh one. A
+   * reset environment whose container is still going (the invoke that timed out was answered a moment ago) is
+   * waited for, bounded by its stop, so that the invoke that follows a timeout finds /tmp as it was.
+   */
+  private async tmpVolume(spec: EnvironmentSpec, key: string | undefined): Promise<EphemeralVolume> {
+    if (key !== undefined) {
+      const resetting = [...this.live].filter((environment) => environment.wasReset && resetKey(environment.spec) === key);
+      if (resetting.length > 0) {
+        // Its runtime is already killed: the container's end is a round trip or two of the engine's, unless the
+        // engine is away (then a fresh /tmp rather than a wait on it).
+        let timer: NodeJS.Timeout | undefined;
+        const bound = new Promise((resolve) => (timer = setTimeout(resolve, STOP_REMOVAL_ALLOWANCE_MS)));
+        await Promise.race([...resetting.map((environment) => environment.exited), bound]);
+        clearTimeout(timer);
+      }
+      const kept = this.resetTmp.take(key);
+      if (kept) return kept;
+    }
+    return this.tmpVolumes.take(spec.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB);
   }
 
   /**
@@ -303,6 +333,7 @@ export class DockerBackend implements EnvironmentBackend {
     const facts = await unlessAborted(this.facts, sweep);
     await unlessAborted(facts?.sandboxes?.close(), sweep);
     await this.reaper.removeAllOwned(sweep).catch(() => {});
+    await this.resetTmp.close();
     await this.tmpVolumes.close();
     await this.telemetryPipes.close();
   }

@@ -85,6 +85,7 @@ export class DockerEnvironment implements Environment {
   private removal: Promise<boolean> | undefined;
   private lastPeakBytes: number | undefined;
   private stopping: Promise<void> | undefined;
+  private resetSeen = false;
 
   constructor(options: DockerEnvironmentOptions) {
     this.container = options.container;
@@ -102,12 +103,21 @@ export class DockerEnvironment implements Environment {
 
     // Past its deadline the handler may still be running: the environment is killed (the caller already has
     // Sandbox.Timedout), as Lambda resets the sandbox.
-    this.server.on('timeout', () => void this.kill());
+    this.server.on('timeout', () => void this.reset());
 
-    this.initWatchdog = new InitWatchdog(this.server, spec.initTimeoutMs ?? INIT_TIMEOUT_MS, () => void this.kill());
+    this.initWatchdog = new InitWatchdog(this.server, spec.initTimeoutMs ?? INIT_TIMEOUT_MS, () => void this.reset());
 
     this.watch = new ContainerWatch(this.container);
     void this.watch.ended.then((end) => this.containerEnded(end));
+  }
+
+  /**
+   * The runtime was reset rather than shut down: killed at a deadline (invoke or init), or it died on its own (a
+   * crash, the memory limit). Lambda keeps such an environment's /tmp for its fresh runtime; the backend passes it
+   * to the next environment of the same function revision.
+   */
+  get wasReset(): boolean {
+    return this.resetSeen;
   }
 
   get isDead(): boolean {
@@ -131,8 +141,16 @@ export class DockerEnvironment implements Environment {
   }
 
   stop(): Promise<void> {
+    // Stopped once already dead (the pool hands back an environment whose runtime died during its invoke): a reset.
+    if (this.stopping === undefined && this.isDead) this.resetSeen = true;
     this.stopping ??= this.shutdown();
     return this.stopping;
+  }
+
+  /** A deadline passed: the runtime is killed, a reset (wasReset) as Lambda's. */
+  private reset(): Promise<void> {
+    this.resetSeen = true;
+    return this.kill();
   }
 
   /** SIGKILL; when the engine cannot be reached, the container is force-removed once it can. Never rejects. */
@@ -182,7 +200,7 @@ export class DockerEnvironment implements Environment {
     const known = this.exitReasonSeen;
     // Nothing may take the event later: a runtime that comes back must not run an invoke already answered.
     this.server.runtimeExited(known ?? KILLED);
-    void this.kill();
+    void this.reset();
     if (known !== undefined) return { kind: 'runtime-exit', requestId, error: runtimeExitError(requestId, known), durationMs: timeoutMs };
     return { kind: 'timeout', requestId, error: sandboxTimedOut(requestId, timeoutMs), durationMs: timeoutMs };
   }
@@ -232,6 +250,7 @@ export class DockerEnvironment implements Environment {
   /** The container stopped, or is gone: tell the Runtime API, let the output drain, remove the container. */
   private containerEnded(end: ContainerEnd): void {
     if (this.exitReasonSeen !== undefined) return;
+    if (this.stopping === undefined) this.resetSeen = true; // it ended on its own: a crash, the memory limit
     const reason = 'gone' in end ? KILLED : exitReason(end);
     this.initWatchdog.cancel();
     this.exitReasonSeen = reason;

@@ -28,6 +28,25 @@ export interface RuntimeFacts {
   handler?: string | undefined;
 }
 
+/** The X-Ray daemon's UDP port in a Lambda sandbox. */
+export const XRAY_DAEMON_PORT = '2000';
+
+/**
+ * The X-Ray variables every Lambda runtime gets, whatever the function's tracing mode: the daemon's address (on
+ * Lambda the same link-local host as the Runtime API: `169.254.100.1:9001` and `169.254.100.1:2000`), and
+ * LOG_ERROR so that an X-Ray SDK logs rather than throws when it finds no trace context. Here nothing listens
+ * there: a sampled segment sent by UDP is simply lost, as it would be with no daemon.
+ */
+export function xrayVariables(runtimeApi: string): Record<string, string> {
+  const host = runtimeApi.slice(0, runtimeApi.lastIndexOf(':'));
+  return {
+    AWS_XRAY_CONTEXT_MISSING: 'LOG_ERROR',
+    AWS_XRAY_DAEMON_ADDRESS: `${host}:${XRAY_DAEMON_PORT}`,
+    _AWS_XRAY_DAEMON_ADDRESS: host,
+    _AWS_XRAY_DAEMON_PORT: XRAY_DAEMON_PORT,
+  };
+}
+
 export function lambdaVariables(facts: RuntimeFacts): Record<string, string> {
   const variables: Record<string, string> = {
     AWS_LAMBDA_RUNTIME_API: facts.runtimeApi,

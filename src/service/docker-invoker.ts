@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnvironmentSpec } from '../environments/backend.ts';
 import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
+import { invokeTraceHeader } from '../environments/trace-header.ts';
 import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
 import { logStreamName } from '../runtime-api/platform-log.ts';
@@ -59,7 +60,8 @@ export class DockerInvoker implements FunctionInvoker {
         payload: request.payload,
         invokedFunctionArn: fn.arn,
         ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
-        ...(request.traceId !== undefined ? { traceId: request.traceId } : {}),
+        // Every invoke has a trace header on Lambda, sampled or not: the caller's, else one made here.
+        traceId: invokeTraceHeader(request.traceId),
       });
       // The first invoke waits for the init phase (queued in the Runtime API until the runtime's first /next):
       // START follows the init's own output, and REPORT says how long the init took.
@@ -132,6 +134,7 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
   const streamName = logStreamName(VERSION);
   const spec: EnvironmentSpec = {
     functionName: fn.name,
+    revision: fn.revisionId,
     functionVersion: VERSION,
     image: fn.code.kind === 'image' ? fn.code.imageUri : fn.image,
     memorySizeMb: fn.memorySize,
