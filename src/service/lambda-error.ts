@@ -1,7 +1,10 @@
 // Errors that cross the Lambda API. The SDK (restJson1) names the error from the x-amzn-ErrorType header and
-// reads its text from `message`, so every failure the service answers is one of these, in Lambda's own terms.
+// reads its text from the member the service model gives that error (`Message` for ResourceNotFoundException,
+// `message` for most), so every failure the service answers is one of these, in Lambda's own terms.
 // The stores refuse in their own terms (storage/errors.ts); asLambdaError says each as Lambda does.
 import { tooManyEntriesMessage, unzippedSizeMessage } from '../limits/package-limits.ts';
+import { LAMBDA_MODEL } from './model/lambda-model.ts';
+import { modelOperationAt } from './model/operation-routes.ts';
 import { FunctionAlreadyExists, InvalidZip, TooManyZipEntries, UnzippedSizeTooLarge } from './storage/errors.ts';
 
 export class LambdaError extends Error {
@@ -21,9 +24,20 @@ export class LambdaError extends Error {
     this.headers = headers;
   }
 
-  /** The wire body, as the real service sends it: the caller's fault is `User`, ours is `Service`. */
+  /**
+   * The wire body, as the real service sends it: the caller's fault is `User`, ours is `Service`; the text under the
+   * member the model names for this error (an error the model does not know, ValidationException for one, `message`).
+   */
   toBody(): string {
-    return JSON.stringify({ Type: this.status >= 500 ? 'Service' : 'User', message: this.message, ...this.fields });
+    const messageMember = LAMBDA_MODEL.errorMessageMembers[this.type] ?? 'message';
+    return JSON.stringify({ Type: this.status >= 500 ? 'Service' : 'User', [messageMember]: this.message, ...this.fields });
+  }
+}
+
+/** AccessDeniedException as Lambda answers a function ARN of another account: 403, its message null. */
+class AccessDeniedNoMessage extends LambdaError {
+  override toBody(): string {
+    return JSON.stringify({ Message: null });
   }
 }
 
@@ -34,17 +48,32 @@ export const invalidRequestContent = (message: string) => new LambdaError(400, '
 /** Lambda's words for a value that breaks a field's constraint. */
 const constraintMessage = (value: unknown, field: string, rule: string) =>
   `1 validation error detected: Value '${String(value)}' at '${field}' failed to satisfy constraint: ${rule}`;
-/** A field's value breaks its constraint, as most operations answer it. */
+/** A field's value breaks a rule the service applies beyond the API model's (Lambda's 900 s timeout, for one). */
 export const invalidValue = (value: unknown, field: string, rule: string) => invalidParameter(constraintMessage(value, field, rule));
-/** A field's value breaks its constraint, as the layer operations (and a function's Layers) answer it. */
+/** A field's value breaks a constraint of the API model (model/validate-input.ts finds those). */
 export const validationError = (value: unknown, field: string, rule: string) =>
   new LambdaError(400, 'ValidationException', constraintMessage(value, field, rule));
+/** Input that breaks the API model's constraints: `message` is AWS's ("N validation errors detected: ..."). */
+export const validationException = (message: string) => new LambdaError(400, 'ValidationException', message);
+/** A function ARN naming another region than the service's. */
+export const otherRegion = (region: string, serviceRegion: string) =>
+  resourceNotFound(`Functions from '${region}' are not reachable in this region ('${serviceRegion}')`);
+/** A function ARN naming another account than the service's. */
+export const otherAccount = () => new AccessDeniedNoMessage(403, 'AccessDeniedException', '');
 export const resourceConflict = (message: string) => new LambdaError(409, 'ResourceConflictException', message);
 export const requestTooLarge = (limit: number, operation: string) =>
   new LambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
 export const unsupportedMediaType = (message: string) => new LambdaError(415, 'UnsupportedMediaTypeException', message);
 export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
-export const unknownOperation = (method: string, path: string) => new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
+/**
+ * A request lambkin does not route: an operation of the Lambda API it does not serve yet is named (501: the
+ * request is well formed, the service lacks the function); anything else is no operation at all (404).
+ */
+export function unknownOperation(method: string, path: string): LambdaError {
+  const operation = modelOperationAt(method, path, new URLSearchParams());
+  if (operation === undefined) return new LambdaError(404, 'UnknownOperationException', `Unknown operation: ${method} ${path}`);
+  return new LambdaError(501, 'UnsupportedOperationException', `lambkin does not support the ${operation} operation yet (${method} ${path}).`);
+}
 /** A request refused before it is read (a browser's): its body is not wanted, nor the connection kept. */
 export const accessDenied = (message: string) => new LambdaError(403, 'AccessDeniedException', message, {}, { Connection: 'close' });
 /** The service is stopping: 503, so that a client (and the SDK's retry logic) knows to try again later. */

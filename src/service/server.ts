@@ -31,6 +31,7 @@ import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { accessDenied, asLambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
+import { checkRequest } from './model/check-request.ts';
 import { matchRoute, type Operation } from './router.ts';
 
 /** An invoker without environments (tests running the runtime as a process) holds none. */
@@ -200,6 +201,7 @@ export class LambdaApiServer {
       const limit = route.operation === 'Invoke' ? MAX_SYNC_PAYLOAD_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
       const body = await readBodyUpTo(req, limit);
       if (body === undefined) throw requestTooLarge(limit, LIMIT_NAMES[route.operation] ?? route.operation);
+      checkRequest(route, body, this.context.identity);
       const response = await HANDLERS[route.operation](this.context, {
         functionName: route.functionName,
         ...(route.layerName !== undefined ? { layerName: route.layerName } : {}),
@@ -208,6 +210,7 @@ export class LambdaApiServer {
         headers: req.headers,
         body,
         requestId,
+        operation: route.operation,
       });
       // Answered meanwhile: the service stopped before the request finished.
       if (res.writableEnded) return;

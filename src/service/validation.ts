@@ -3,6 +3,7 @@
 import { RESERVED_VARIABLES } from '../environments/container-spec.ts';
 import type { ImageConfig } from './function-record.ts';
 import { invalidParameter, invalidValue } from './lambda-error.ts';
+import { AWS_SUPPORTED_RUNTIMES } from './model/aws-runtimes.ts';
 import { SUPPORTED_RUNTIMES } from './runtimes.ts';
 
 export const TIMEOUT_RANGE = { min: 1, max: 900 };
@@ -27,9 +28,18 @@ function checkInteger(value: unknown, field: string, range: { min: number; max: 
   return value;
 }
 
+/**
+ * A function's Runtime: one AWS does not support is refused in AWS's words (no "1 validation error detected" here,
+ * and "or be a valid ARN"); one AWS supports and lambkin does not run yet says so.
+ */
 export function checkRuntime(value: unknown): string {
-  if (typeof value !== 'string' || !SUPPORTED_RUNTIMES.includes(value)) {
-    throw constraint(value, 'runtime', `Member must satisfy enum value set: [${SUPPORTED_RUNTIMES.join(', ')}]`);
+  if (typeof value !== 'string' || !AWS_SUPPORTED_RUNTIMES.includes(value)) {
+    throw invalidParameter(
+      `Value ${String(value)} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${AWS_SUPPORTED_RUNTIMES.join(', ')}] or be a valid ARN`,
+    );
+  }
+  if (!SUPPORTED_RUNTIMES.includes(value)) {
+    throw invalidParameter(`lambkin serve does not support the runtime ${value} yet: it runs ${SUPPORTED_RUNTIMES.join(' and ')}.`);
   }
   return value;
 }

@@ -4,13 +4,22 @@ import { LimitError } from '../../scheduling/throttle.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { invalidParameter, invalidValue } from '../lambda-error.ts';
 import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
+import { parseFunctionName } from '../function-name.ts';
 import { saveFunction, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+
+const functionLevelOnly = () =>
+  invalidParameter(
+    'This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. ' +
+      'Please specify either a function name or an unqualified function ARN.',
+  );
 
 /** Lambda's TotalCodeSize quota: 75 GB of code per region. */
 const TOTAL_CODE_SIZE_BYTES = 80_530_636_800;
 
 export const putFunctionConcurrency: OperationHandler = async (context, request) => {
   const fn = await findFunction(context, request);
+  // Reserved concurrency is the function's, not a version's or an alias's.
+  if (parseFunctionName(request.functionName ?? '').qualifier !== undefined) throw functionLevelOnly();
   const input = parseJsonObject(request.body);
   const reserved = input.ReservedConcurrentExecutions;
   if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) {

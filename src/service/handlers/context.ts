@@ -8,6 +8,7 @@ import type { ServiceResponse } from '../http-io.ts';
 import type { ConcurrencyScheduler } from '../../scheduling/concurrency-scheduler.ts';
 import type { FunctionInvoker } from '../invoker.ts';
 import { functionNotFound, LambdaError } from '../lambda-error.ts';
+import type { Operation } from '../router.ts';
 
 export interface ServiceContext {
   store: FunctionStore;
@@ -37,9 +38,14 @@ export interface ServiceRequest {
   body: Buffer;
   /** The x-amzn-RequestId this request is answered with. */
   requestId: string;
+  /** The operation the request was routed to. */
+  operation?: Operation;
 }
 
 export type OperationHandler = (context: ServiceContext, request: ServiceRequest) => Promise<ServiceResponse>;
+
+/** The operations whose not-found message names a missing unqualified function as `...:$LATEST`, as Lambda's do. */
+const NOT_FOUND_AT_LATEST: ReadonlySet<Operation> = new Set(['Invoke', 'PutFunctionConcurrency']);
 
 /**
  * The function a request names, at $LATEST. lambkin has no published versions or aliases yet, so any other
@@ -50,7 +56,8 @@ export async function findFunction(context: ServiceContext, request: ServiceRequ
   const qualifier = resolveQualifier(ref, request.query.get('Qualifier'));
   const fn = await context.store.get(ref.name);
   if (!fn || (qualifier !== undefined && qualifier !== '$LATEST')) {
-    throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+    const named = qualifier ?? (request.operation && NOT_FOUND_AT_LATEST.has(request.operation) ? '$LATEST' : undefined);
+    throw functionNotFound(functionArn(context.identity, ref.name, named));
   }
   return fn;
 }
