@@ -2,7 +2,7 @@
 // header, a foreign Host after DNS rebinding) and against clients that never finish a request, while the real
 // clients (@aws-sdk/client-lambda, curl, the AWS CLI when installed) keep working. The service runs in-process with
 // functions run by our runtime as child processes (no Docker); the emulator runs as its bundle, as in an image.
-import { CreateFunctionCommand, GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import { execa } from 'execa';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -19,7 +19,7 @@ import { failure, makeDataDir, removeDataDir } from './support/local-service.ts'
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
 import { makeZip } from '../tools/zip.ts';
-import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
 const HANDLER = `
 export const handler = async (event) => {
@@ -66,9 +66,14 @@ beforeAll(async () => {
   const endpoint = await server.listen();
   hostPort = new URL(endpoint).host;
   lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
-  await lambda.send(
-    new CreateFunctionCommand({ FunctionName: 'echo', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Timeout: 60, Code: { ZipFile: ZIP } }),
-  );
+  await createActiveFunction(lambda, {
+    FunctionName: 'echo',
+    Role: ROLE,
+    Runtime: 'nodejs24.x',
+    Handler: 'index.handler',
+    Timeout: 60,
+    Code: { ZipFile: ZIP },
+  });
 });
 
 afterEach(destroyRawConnections);

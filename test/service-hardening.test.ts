@@ -21,7 +21,7 @@ import type { FunctionInvoker, SqliteFunctionStore } from '../src/service/index.
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { manyEntriesZip } from './support/many-entries-zip.ts';
 import { makeZip } from '../tools/zip.ts';
-import { ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 
 const noInvoker: FunctionInvoker = {
   invoke: async () => {
@@ -47,7 +47,7 @@ afterEach(async () => {
 
 const codeZip = (text: string) => makeZip([{ name: 'index.js', content: `exports.handler = async () => ${JSON.stringify(text)};` }]);
 const create = (name: string, zip: Buffer) =>
-  lambda.send(new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip } }));
+  createActiveFunction(lambda, { FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip } });
 /** What a user sees in the data dir: the extracted trees (64 hex digits) and the zips beside them. */
 const stored = (folder: string) =>
   existsSync(join(dataDir, folder))

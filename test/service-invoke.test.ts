@@ -1,13 +1,13 @@
 // Invoke through the real @aws-sdk/client-lambda against `lambkin serve`'s API, with the function's zip run by
 // our own runtime (runtime/bootstrap, Node 24) as a child process: the HTTP mapping of every outcome, the
 // header contract (X-Amz-Function-Error, X-Amz-Log-Result, X-Amz-Executed-Version) and the request checks.
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient, UpdateFunctionConfigurationCommand, type InvokeCommandInput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient, UpdateFunctionConfigurationCommand, type InvokeCommandInput } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaApiServer } from '../src/service/index.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from '../tools/zip.ts';
-import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, payloadJson, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
 const HANDLER = `
 export const handler = async (event, context) => {
@@ -58,14 +58,14 @@ beforeAll(async () => {
     { name: 'broken.mjs', content: BROKEN_AT_INIT },
   ]);
   const create = (FunctionName: string, extra: object = {}) =>
-    lambda.send(new CreateFunctionCommand({ FunctionName, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile }, ...extra }));
+    createActiveFunction(lambda, { FunctionName, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile }, ...extra });
   await create('echo', { MemorySize: 256 });
   // The RIE's invoke path names the function `function`.
   await create('function');
   await create('short', { Timeout: 1 });
   await create('streamer', { Handler: 'stream.handler' });
   await create('broken', { Handler: 'broken.handler' });
-  await lambda.send(new CreateFunctionCommand({ FunctionName: 'image-only', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'not-pulled:latest' } }));
+  await createActiveFunction(lambda, { FunctionName: 'image-only', Role: ROLE, PackageType: 'Image', Code: { ImageUri: 'not-pulled:latest' } });
 });
 
 afterAll(async () => {
@@ -153,6 +153,7 @@ describe('RequestResponse', () => {
 
   it('runs the new configuration after an update', async () => {
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'function', Environment: { Variables: { GREETING: 'hej' } } }));
+    await waitUntilUpdated(lambda, 'function');
     const result = await invoke({ FunctionName: 'function', event: { case: 'env' } });
     expect(payloadJson(result)).toEqual({ greeting: 'hej' });
   });

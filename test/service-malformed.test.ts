@@ -3,13 +3,13 @@
 // objects, of the wrong types or truncated, code that is not base64 or not a zip, and invoke headers out of range.
 // Whatever comes in, the service answers each one in Lambda's error shape, quickly, never with an internal error,
 // and goes on serving real calls (a real function runs as a process through the real runtime).
-import { CreateFunctionCommand, InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { makeZip } from '../tools/zip.ts';
-import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
 const HANDLER = 'export const handler = async (event) => ({ echoed: event });';
 
@@ -108,15 +108,13 @@ beforeAll(async () => {
   lambda = service.lambda;
   // `echo` takes the corpus (some of it validly changes it); `survivor` is left alone, to invoke afterwards.
   for (const FunctionName of ['echo', 'survivor']) {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName,
-        Role: ROLE,
-        Runtime: 'nodejs24.x',
-        Handler: 'index.handler',
-        Code: { ZipFile: makeZip([{ name: 'index.mjs', content: HANDLER }]) },
-      }),
-    );
+    await createActiveFunction(lambda, {
+      FunctionName,
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Code: { ZipFile: makeZip([{ name: 'index.mjs', content: HANDLER }]) },
+    });
   }
 });
 
