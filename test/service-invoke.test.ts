@@ -190,11 +190,13 @@ describe('request checks', () => {
     expect(error.message).toMatch(/^Could not parse request body into json: /);
   });
 
+  // AWS: test_lambda.snapshot.json, TestLambdaFeatures::test_invoke_exceptions (recorded 24-11-2025): Invoke names the
+  // missing function at $LATEST.
   it('answers an unknown function with ResourceNotFoundException (404)', async () => {
     const error = await failure(invoke({ FunctionName: 'nobody', event: {} }));
     expect(error.name).toBe('ResourceNotFoundException');
     expect(error.$metadata.httpStatusCode).toBe(404);
-    expect(error.message).toBe('Function not found: arn:aws:lambda:us-east-1:123456789012:function:nobody');
+    expect(error.message).toBe('Function not found: arn:aws:lambda:us-east-1:123456789012:function:nobody:$LATEST');
   });
 
   it('answers a version qualifier with ResourceNotFoundException: there are no versions yet', async () => {
