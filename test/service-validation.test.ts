@@ -244,6 +244,26 @@ describe('ValidationException from the API model', () => {
     );
   });
 
+  // No recording of this one: the model's enums for Invoke's headers, in the form of list_functions_invalid_functionversion
+  // (test_lambda_api.snapshot.json, TestLambdaFunction::test_list_functions), every violation named.
+  it("refuses Invoke's X-Amz-Invocation-Type and X-Amz-Log-Type outside their enums", async () => {
+    const response = await fetch(`${service.endpoint}/2015-03-31/functions/nothing/invocations`, {
+      method: 'POST',
+      body: '{}',
+      headers: { 'x-amz-invocation-type': 'Bogus', 'x-amz-log-type': 'All' },
+    });
+    expect([response.status, response.headers.get('x-amzn-errortype'), await response.json()]).toEqual([
+      400,
+      'ValidationException',
+      {
+        Type: 'User',
+        message:
+          "2 validation errors detected: Value 'Bogus' at 'invocationType' failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]; " +
+          "Value 'All' at 'logType' failed to satisfy constraint: Member must satisfy enum value set: [None, Tail]",
+      },
+    ]);
+  });
+
   // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_list_functions (list_functions_invalid_functionversion).
   it('refuses ListFunctions FunctionVersion=invalid', async () => {
     expect(await call('GET', '/2015-03-31/functions/?FunctionVersion=invalid')).toEqual(

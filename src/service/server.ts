@@ -201,7 +201,7 @@ export class LambdaApiServer {
       const limit = route.operation === 'Invoke' ? MAX_SYNC_PAYLOAD_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
       const body = await readBodyUpTo(req, limit);
       if (body === undefined) throw requestTooLarge(limit, LIMIT_NAMES[route.operation] ?? route.operation);
-      checkRequest(route, body, this.context.identity);
+      checkRequest(route, body, this.context.identity, req.headers);
       const response = await HANDLERS[route.operation](this.context, {
         functionName: route.functionName,
         ...(route.layerName !== undefined ? { layerName: route.layerName } : {}),

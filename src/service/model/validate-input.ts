@@ -12,6 +12,8 @@ export interface RequestInput {
   /** URL-decoded path parameters, by the model's locationName (FunctionName, LayerName, VersionNumber). */
   path: Record<string, string | undefined>;
   query: URLSearchParams;
+  /** Request headers, by lower-case name (Invoke's X-Amz-Invocation-Type, X-Amz-Log-Type). */
+  headers?: Record<string, string | string[] | undefined>;
   /** The parsed JSON body; undefined when the operation has none or it is not a JSON object. */
   body?: Record<string, unknown>;
 }
@@ -59,8 +61,11 @@ function memberValue(ref: MemberRef, member: string, input: RequestInput): unkno
     }
     case undefined:
       return input.body?.[member];
+    case 'header': {
+      const value = input.headers?.[(ref.locationName ?? member).toLowerCase()];
+      return Array.isArray(value) ? value[0] : value;
+    }
     default:
-      // Headers (Invoke's InvocationType, LogType, ClientContext) are read and refused by the Invoke handler.
       return undefined;
   }
 }
