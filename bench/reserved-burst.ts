@@ -7,7 +7,7 @@
 //            the throttles seen on the way, and the most invokes in flight at once (never above RESERVED).
 import { Pool, type Client } from 'undici';
 import { makeZip } from '../tools/zip.ts';
-import { apiCall, FUNCTIONS } from './lambda-http.ts';
+import { apiCall, FUNCTIONS, waitUntilReady } from './lambda-http.ts';
 import { round } from './stats.mjs';
 
 const FUNCTION = 'bench-reserved';
@@ -55,6 +55,7 @@ export async function measureReservedBurst(
     Timeout: 60,
     Code: { ZipFile: makeZip([{ name: 'index.js', content: HANDLER }]).toString('base64') },
   });
+  await waitUntilReady(client, FUNCTION);
   await apiCall(client, 'PUT', `/2017-10-31/functions/${FUNCTION}/concurrency`, { ReservedConcurrentExecutions: reserved });
   const pool = new Pool(url, { connections: invokes, pipelining: 1 });
   try {

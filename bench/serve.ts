@@ -27,7 +27,7 @@ import { Client, Pool } from 'undici';
 import { FUNCTION_LABEL, OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
-import { apiCall, FUNCTIONS, invoke } from './lambda-http.ts';
+import { apiCall, FUNCTIONS, invoke, waitUntilReady } from './lambda-http.ts';
 import { measureReservedBurst, type ReservedBurstFigures } from './reserved-burst.ts';
 import { bareDockerRun, compareColdStarts, summariseLatencies, type ColdStartComparison, type LatencySummary } from './compare.ts';
 import { round } from './stats.mjs';
@@ -106,6 +106,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     serve = await startBenchServe(dataDir, image);
     client = new Client(serve.url, { pipelining: 1 });
     await apiCall(client, 'PUT', `${FUNCTIONS}/${IMAGE_FUNCTION}/configuration`, { MemorySize: MEMORY_SIZE_MB, Timeout: TIMEOUT_SECONDS });
+    await waitUntilReady(client, IMAGE_FUNCTION);
     await apiCall(client, 'POST', FUNCTIONS, {
       FunctionName: BURST_FUNCTION,
       Role: ROLE,
@@ -115,6 +116,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
       Timeout: TIMEOUT_SECONDS,
       Code: { ZipFile: makeZip([{ name: 'index.js', content: WHOAMI }]).toString('base64') },
     });
+    await waitUntilReady(client, BURST_FUNCTION);
 
     // 1. Warm latency.
     log(`serve: warm latency, ${warmInvokes} sequential invokes after 200 unmeasured`);

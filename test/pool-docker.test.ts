@@ -2,13 +2,7 @@
 // LambdaApiServer, invoking through the DockerInvoker, with real containers. Each handler answers with an id
 // drawn once per process (and its container's short id), so a test sees which
 // environment served it. Every container carries the test labels, and afterAll removes what a failing test left.
-import {
-  CreateFunctionCommand,
-  InvokeCommand,
-  UpdateFunctionConfigurationCommand,
-  DeleteFunctionCommand,
-  type CreateFunctionCommandInput,
-} from '@aws-sdk/client-lambda';
+import { InvokeCommand, UpdateFunctionConfigurationCommand, DeleteFunctionCommand, type CreateFunctionCommandInput } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { FUNCTION_LABEL, OWNER_LABEL, type EnvironmentPoolOptions } from '../src/environments/index.ts';
@@ -16,7 +10,7 @@ import { buildImage, containerExists, removeBuiltImages } from './support/contai
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { createNodeFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, createNodeFunction, invokeJson, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -178,6 +172,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     const before = await invoke(service, 'updated');
     expect(before.body.greeting).toBe('hello');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'updated', Environment: { Variables: { GREETING: 'bye' } } }));
+    await waitUntilUpdated(service.lambda, 'updated');
     const after = await invoke(service, 'updated');
     expect(after.body.greeting).toBe('bye');
     expect(after.body.processId).not.toBe(before.body.processId);
@@ -189,6 +184,7 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
     await createZipFunction(service, 'retired', { Environment: { Variables: { GREETING: 'hello' } } });
     const updated = await invoke(service, 'retired');
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'retired', Timeout: 5 }));
+    await waitUntilUpdated(service.lambda, 'retired');
     // No invoke in between: the update itself retires the stale environment.
     await expect.poll(() => containerExists(updated.body.containerId), { timeout: REMOVED_WITHIN_MS }).toBe(false);
 
@@ -233,9 +229,13 @@ describe.skipIf(!docked).concurrent('EnvironmentPool through the Lambda API', ()
   });
 
   it('runs an image function (PackageType Image) and keeps it warm', async ({ expect }) => {
-    await service.lambda.send(
-      new CreateFunctionCommand({ FunctionName: 'from-image', Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } }),
-    );
+    await createActiveFunction(service.lambda, {
+      FunctionName: 'from-image',
+      Role: ROLE,
+      PackageType: 'Image',
+      MemorySize: MEMORY_SIZE,
+      Code: { ImageUri: IMAGE },
+    });
     const first = await invoke(service, 'from-image', { case: 'log', marker: 'image' });
     expect(first.FunctionError).toBeUndefined();
     expect(first.log).toContain('log line image');
@@ -250,16 +250,14 @@ describe.skipIf(!docked)('EnvironmentPool.close()', () => {
     const ownServices = new DockerLambdaServices({ reapOnStart: false });
     const { lambda, pool } = await ownServices.start();
     try {
-      await lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: 'closing',
-          Role: ROLE,
-          Runtime: 'nodejs24.x',
-          Handler: 'index.handler',
-          MemorySize: MEMORY_SIZE,
-          Code: { ZipFile: ZIP },
-        }),
-      );
+      await createActiveFunction(lambda, {
+        FunctionName: 'closing',
+        Role: ROLE,
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        MemorySize: MEMORY_SIZE,
+        Code: { ZipFile: ZIP },
+      });
       const payload = (event: object) => Buffer.from(JSON.stringify(event));
       // One invoke still running when the pool closes, and one environment idle beside it.
       const inFlight = lambda.send(new InvokeCommand({ FunctionName: 'closing', Payload: payload({ case: 'sleep', ms: 10_000 }) })).catch(() => undefined);

@@ -2,7 +2,7 @@
 // first on PATH), a temp data dir, a free port (--port 0: the listening line says which), the real
 // @aws-sdk/client-lambda and real Docker. Every serve is killed and every container it owned (found by its owner
 // pid label) is removed in afterEach/afterAll, also when a test fails.
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,7 +14,7 @@ import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts
 import { requireDocker } from './support/docker.ts';
 import { lambkinBin as lambkin, startServe as startServeProcess, withNode24, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const RIE_PATH = '/2015-03-31/functions/function/invocations';
 
@@ -64,9 +64,14 @@ async function withSdk<T>(serve: ServeProcess, use: (lambda: LambdaClient) => Pr
 }
 
 async function createHello(lambda: LambdaClient, name: string): Promise<void> {
-  await lambda.send(
-    new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', MemorySize: 512, Code: { ZipFile: ZIP } }),
-  );
+  await createActiveFunction(lambda, {
+    FunctionName: name,
+    Role: ROLE,
+    Runtime: 'nodejs24.x',
+    Handler: 'index.handler',
+    MemorySize: 512,
+    Code: { ZipFile: ZIP },
+  });
 }
 
 /** The containers a serve (by its pid) owns on this machine, running or not. */

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, invokeJson, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -71,16 +71,14 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
     const zip = packagesLayer({ greeter: greeterModule('Hello') });
     const arn = await publish('greeter', zip);
     expect(arn).toBe(`${LAYER_ARN}greeter:1`);
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'greets',
-        Role: ROLE,
-        Runtime: 'nodejs24.x',
-        Handler: 'index.handler',
-        Code: { ZipFile: makeZip([{ name: 'index.js', content: NODE_HANDLER }]) },
-        Layers: [arn],
-      }),
-    );
+    await createActiveFunction(lambda, {
+      FunctionName: 'greets',
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Code: { ZipFile: makeZip([{ name: 'index.js', content: NODE_HANDLER }]) },
+      Layers: [arn],
+    });
     const greets = await invokeJson(lambda, 'greets', { name: 'Ada' });
     expect(greets.FunctionError).toBeUndefined();
     expect(greets.body).toEqual({ greeting: 'Hello, Ada', extra: null });
@@ -92,24 +90,24 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
   it("unpacks layers in order: the second layer's file wins over the first's, and an update swaps them", async ({ expect }) => {
     const first = await publish('base', packagesLayer({ greeter: greeterModule('first'), extra: "module.exports = () => 'from the first layer';\n" }));
     const second = await publish('override', packagesLayer({ greeter: greeterModule('second') }));
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'layered',
-        Role: ROLE,
-        Runtime: 'nodejs24.x',
-        Handler: 'index.handler',
-        Code: { ZipFile: makeZip([{ name: 'index.js', content: NODE_HANDLER }]) },
-        Layers: [first, second],
-      }),
-    );
+    await createActiveFunction(lambda, {
+      FunctionName: 'layered',
+      Role: ROLE,
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Code: { ZipFile: makeZip([{ name: 'index.js', content: NODE_HANDLER }]) },
+      Layers: [first, second],
+    });
     expect((await invokeJson(lambda, 'layered', { name: 'x' })).body).toEqual({ greeting: 'second, x', extra: 'from the first layer' });
 
     // The other order: the first layer's greeter wins now. A new layer list is a new revision (fresh environments).
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [second, first] }));
+    await waitUntilUpdated(lambda, 'layered');
     expect((await invokeJson(lambda, 'layered', { name: 'x' })).body).toEqual({ greeting: 'first, x', extra: 'from the first layer' });
 
     // No layers at all: the package is gone from /opt.
     await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'layered', Layers: [] }));
+    await waitUntilUpdated(lambda, 'layered');
     const bare = await invokeJson(lambda, 'layered', { name: 'x' });
     expect(bare.FunctionError).toBe('Unhandled');
     expect(bare.body.errorMessage).toContain("Cannot find module 'greeter'");
@@ -123,16 +121,14 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
         { name: 'bin/layer-tool', content: '#!/bin/sh\necho tool-from-layer\n', mode: 0o755 },
       ]),
     );
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'custom-from-layer',
-        Role: ROLE,
-        Runtime: 'provided.al2023',
-        Handler: 'function.handler',
-        Code: { ZipFile: makeZip([{ name: 'data.txt', content: 'data-from-task' }]) },
-        Layers: [runtimeLayer],
-      }),
-    );
+    await createActiveFunction(lambda, {
+      FunctionName: 'custom-from-layer',
+      Role: ROLE,
+      Runtime: 'provided.al2023',
+      Handler: 'function.handler',
+      Code: { ZipFile: makeZip([{ name: 'data.txt', content: 'data-from-task' }]) },
+      Layers: [runtimeLayer],
+    });
     const custom = await invokeJson(lambda, 'custom-from-layer');
     expect(custom.FunctionError).toBeUndefined();
     expect(custom.body).toEqual({ tool: 'tool-from-layer', data: 'data-from-task', bootstrap: '/opt/bootstrap' });
@@ -146,9 +142,14 @@ describe.skipIf(!docked)('layers under lambkin serve', () => {
       { name: 'zeros.bin', content: Buffer.alloc(120 * 1024 * 1024) },
     ]);
     const create = (name: string, layers: string[]) =>
-      lambda.send(
-        new CreateFunctionCommand({ FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: code }, Layers: layers }),
-      );
+      createActiveFunction(lambda, {
+        FunctionName: name,
+        Role: ROLE,
+        Runtime: 'nodejs24.x',
+        Handler: 'index.handler',
+        Code: { ZipFile: code },
+        Layers: layers,
+      });
     await create('big-alone', []);
     const error = await create('big-together', [layer]).then(
       () => undefined,

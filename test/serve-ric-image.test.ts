@@ -8,14 +8,14 @@
 // aws-lambda-ric 4.x takes the handler from _HANDLER only (the argument is ignored). An Image function has no
 // Handler, so the service sets no _HANDLER; the Dockerfile's ENV provides it, as an image built for AWS does.
 // Containers and the image carry the test labels; afterAll removes them, also when a test fails.
-import { CreateFunctionCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { installAwsLambdaRic } from '../tools/aws-lambda-ric.ts';
 import { buildImage, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices } from './support/lambda-service.ts';
-import { invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -82,9 +82,7 @@ describe.skipIf(!docked)('an image running aws-lambda-ric, served by lambkin', (
       services.backend.prepare(),
     ]);
     ({ lambda } = await services.start());
-    await lambda.send(
-      new CreateFunctionCommand({ FunctionName: FUNCTION, Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } }),
-    );
+    await createActiveFunction(lambda, { FunctionName: FUNCTION, Role: ROLE, PackageType: 'Image', MemorySize: MEMORY_SIZE, Code: { ImageUri: IMAGE } });
   }, 600_000);
 
   afterAll(async () => {

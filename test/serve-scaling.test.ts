@@ -23,7 +23,7 @@ import { containerExists, docker } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
 import { makeZip } from '../tools/zip.ts';
-import { createNodeFunction, invokeJson } from './support/lambda-fixtures.ts';
+import { createNodeFunction, invokeJson, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -230,6 +230,7 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
     const [before] = environmentIds(service, 'revised', true);
 
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Environment: { Variables: { COLOUR: 'blue' } } }));
+    await waitUntilUpdated(service.lambda, 'revised');
     await waitForStatus(service, 'revised', 'READY');
     const [after] = environmentIds(service, 'revised', true);
     expect(after).toBeDefined();
@@ -264,6 +265,7 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
       new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'changing', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }),
     );
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'changing', Environment: { Variables: { COLOUR: 'red' } } }));
+    await waitUntilUpdated(service.lambda, 'changing');
     await waitForStatus(service, 'changing', 'READY');
     // Only the new revision's two remain.
     expect(await waitForContainers('changing', 2)).toBe(2);

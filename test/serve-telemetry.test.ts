@@ -4,7 +4,7 @@
 // in the Tail of its invoke and in `lambkin logs`. Runtimes that do not use the fd keep logging through stdout.
 // Run with a bootstrap that writes AWS's frames itself, AWS's aws-lambda-ric 4.x behind lambkin's entrypoint, our
 // runtime, and a shell runtime on lambkin/provided. Real Docker, the real SDK, real `lambkin serve` for `lambkin logs`.
-import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
@@ -19,7 +19,7 @@ import { buildImage, removeBuiltImages } from './support/containers.ts';
 import { requireDocker } from './support/docker.ts';
 import { repoRoot } from './support/emulator-process.ts';
 import { DockerLambdaServices, type LambdaService } from './support/lambda-service.ts';
-import { createNodeFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, createNodeFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 
 const docked = await requireDocker();
 
@@ -91,7 +91,7 @@ describe.skipIf(!docked)('lambkin serve: each environment has a telemetry log pi
   }
 
   it('files a record the runtime framed as one event, at its own time and level, and the Tail shows it whole', async () => {
-    await lambda.send(new CreateFunctionCommand({ FunctionName: 'frames', Role: ROLE, PackageType: 'Image', Code: { ImageUri: FRAMES_IMAGE } }));
+    await createActiveFunction(lambda, { FunctionName: 'frames', Role: ROLE, PackageType: 'Image', Code: { ImageUri: FRAMES_IMAGE } });
     const text = '2026-11-29T04:00:00.000Z\tabc\tERROR\tfirst line\nsecond line\n\tat third (index.mjs:3:7)\n';
     const json = '{"timestamp":"2026-11-29T04:00:01.000Z","level":"WARN","requestId":"abc","message":"careful"}';
     const answer = await invokeJson(
@@ -123,7 +123,7 @@ describe.skipIf(!docked)('lambkin serve: each environment has a telemetry log pi
   });
 
   it("AWS's aws-lambda-ric behind lambkin's entrypoint logs through the pipe: a multi-line message and an error are one event each", async () => {
-    await lambda.send(new CreateFunctionCommand({ FunctionName: 'ric', Role: ROLE, PackageType: 'Image', Code: { ImageUri: RIC_IMAGE } }));
+    await createActiveFunction(lambda, { FunctionName: 'ric', Role: ROLE, PackageType: 'Image', Code: { ImageUri: RIC_IMAGE } });
     const before = Date.now();
     const answer = await invokeJson(lambda, 'ric', {}, { tail: true });
     expect(answer.FunctionError).toBeUndefined();
@@ -154,9 +154,7 @@ describe.skipIf(!docked)('lambkin serve: each environment has a telemetry log pi
       { name: 'bootstrap', content: await readFile(join(shellFixture, 'bootstrap')), mode: 0o755 },
       { name: 'function.sh', content: await readFile(join(shellFixture, 'function.sh')) },
     ]);
-    await lambda.send(
-      new CreateFunctionCommand({ FunctionName: 'shell', Role: ROLE, Runtime: 'provided.al2023', Handler: 'function.handler', Code: { ZipFile: zip } }),
-    );
+    await createActiveFunction(lambda, { FunctionName: 'shell', Role: ROLE, Runtime: 'provided.al2023', Handler: 'function.handler', Code: { ZipFile: zip } });
     const answer = await invokeJson(lambda, 'shell', { marker: 'shell-1' }, { tail: true });
     expect(answer.body).toMatchObject({ event: { marker: 'shell-1' } });
     // The handler echoes the event on stderr.
@@ -195,7 +193,7 @@ describe.skipIf(!docked)('lambkin logs', () => {
     serve = await startServe(dataDir);
     const sdk = new LambdaClient({ endpoint: serve.url, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
     try {
-      await sdk.send(new CreateFunctionCommand({ FunctionName: 'frames', Role: ROLE, PackageType: 'Image', Code: { ImageUri: FRAMES_IMAGE } }));
+      await createActiveFunction(sdk, { FunctionName: 'frames', Role: ROLE, PackageType: 'Image', Code: { ImageUri: FRAMES_IMAGE } });
       // The Tail waits for the output to go quiet, so the record is filed by the time the answer comes.
       await invokeJson(sdk, 'frames', { records: [{ level: 'INFO', message: 'first of two\n  second of two\n' }] }, { tail: true });
     } finally {

@@ -1,7 +1,7 @@
 // Stopping the Lambda API without cutting its callers off: in-process (functions run by our runtime as child
 // processes) for the close itself, then `lambkin serve` as a child on real Docker for SIGTERM during an invoke, as a
 // supervisor (docker stop, systemd, Kubernetes) sends it.
-import { CreateFunctionCommand, InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { hostname } from 'node:os';
@@ -15,7 +15,7 @@ import { ProcessInvoker } from './support/process-invoker.ts';
 import { destroyRawConnections, rawConnection } from './support/raw-http.ts';
 import { lambkinBin, startServe, withNode24, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
-import { payloadJson, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, payloadJson, ROLE } from './support/lambda-fixtures.ts';
 
 const HANDLER = `
 export const handler = async (event) => {
@@ -25,9 +25,7 @@ export const handler = async (event) => {
 `;
 const ZIP = makeZip([{ name: 'index.mjs', content: HANDLER }]);
 const createSlow = (lambda: LambdaClient) =>
-  lambda.send(
-    new CreateFunctionCommand({ FunctionName: 'slow', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Timeout: 30, Code: { ZipFile: ZIP } }),
-  );
+  createActiveFunction(lambda, { FunctionName: 'slow', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Timeout: 30, Code: { ZipFile: ZIP } });
 const sdkFor = (endpoint: string) =>
   new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
 const invokeSlow = (lambda: LambdaClient, sleepMs: number) =>
