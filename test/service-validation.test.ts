@@ -327,6 +327,19 @@ describe('layers', () => {
     expect((await call('GET', '/2018-10-31/layers/my-layer/versions')).body).toEqual({ LayerVersions: [] });
   });
 
+  // No recording of this one: the model's lengths (Description at most 256, CompatibleRuntimes at most 15), in the
+  // several-errors form of publish_layer_version_exc_invalid_runtime_arch.
+  it('refuses a Description and a CompatibleRuntimes list over their lengths together', async () => {
+    const description = 'd'.repeat(257);
+    const runtimes = Array.from({ length: 16 }, () => 'nodejs24.x');
+    expect(await call('POST', '/2018-10-31/layers/my-layer/versions', { Content: content, Description: description, CompatibleRuntimes: runtimes })).toEqual(
+      validation(
+        `2 validation errors detected: Value '${description}' at 'description' failed to satisfy constraint: Member must have length less than or equal to 256; ` +
+          `Value '[${runtimes.join(', ')}]' at 'compatibleRuntimes' failed to satisfy constraint: Member must have length less than or equal to 15`,
+      ),
+    );
+  });
+
   // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_exceptions (list_layers_exc_compatiblearchitecture_invalid).
   it('refuses ListLayers CompatibleArchitecture=archdoesnotexist', async () => {
     expect(await call('GET', '/2018-10-31/layers?CompatibleArchitecture=archdoesnotexist')).toEqual(

@@ -51,9 +51,8 @@ export function checkEnvironment(value: unknown): Record<string, string> {
     throw invalidParameter('Environment.Variables must be a map of strings');
   }
   const entries = Object.entries(variables as Record<string, unknown>);
+  // The names' pattern was checked against the API model before (a ValidationException).
   for (const [key, item] of entries) {
-    if (!/^[a-zA-Z]([a-zA-Z0-9_])*$/.test(key))
-      throw constraint(key, 'environment.variables', 'Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+');
     if (typeof item !== 'string') throw invalidParameter(`Environment variable ${key} must be a string`);
   }
   const reserved = entries.map(([key]) => key).filter((key) => RESERVED_VARIABLES.has(key));

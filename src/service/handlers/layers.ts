@@ -6,13 +6,11 @@ import { invalidParameter, resourceNotFound, validationError } from '../lambda-e
 import type { LayerStore, LayerVersionRecord } from '../storage/layer-store.ts';
 import type { OperationHandler, ServiceContext } from './context.ts';
 import { decodeMarker, encodeMarker, parseMaxItems } from './paging.ts';
-import { ARCHITECTURES } from './settings.ts';
 
 const LAYER_NAME = /^[a-zA-Z0-9-_]{1,64}$/;
 const LAYER_NAME_ARN = /^arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:([a-zA-Z0-9-_]+)$/;
 /** A LayerVersionArn, as CreateFunction's Layers must spell it. */
 export const LAYER_VERSION_ARN = /^arn:[a-zA-Z0-9-]+:lambda:([a-zA-Z0-9-]+):(\d{12}):layer:([a-zA-Z0-9-_]+):([0-9]+)$/;
-const MAX_COMPATIBLE_RUNTIMES = 15;
 const MAX_ITEMS_LIMIT = 50;
 
 const validation = validationError;
@@ -39,19 +37,11 @@ export const publishLayerVersion: OperationHandler = async (context, request) =>
     throw invalidParameter("lambkin serve takes a layer's content as Content.ZipFile; S3 locations are not supported.");
   }
   if (typeof content.ZipFile !== 'string' || content.ZipFile === '') throw invalidParameter('Please provide a source for layer content.');
-  const description = optionalString(input.Description, 'description', 256) ?? '';
-  const licenseInfo = optionalString(input.LicenseInfo, 'licenseInfo', 512);
-  const compatibleRuntimes = stringList(input.CompatibleRuntimes, 'compatibleRuntimes', MAX_COMPATIBLE_RUNTIMES);
-  const compatibleArchitectures = stringList(input.CompatibleArchitectures, 'compatibleArchitectures', ARCHITECTURES.length);
-  for (const architecture of compatibleArchitectures ?? []) {
-    if (!ARCHITECTURES.includes(architecture)) {
-      throw validation(
-        `[${compatibleArchitectures!.join(', ')}]`,
-        'compatibleArchitectures',
-        `Member must satisfy enum value set: [${ARCHITECTURES.join(', ')}]`,
-      );
-    }
-  }
+  // Lengths, counts and the runtimes and architectures allowed were checked against the API model before.
+  const description = optionalString(input.Description, 'description') ?? '';
+  const licenseInfo = optionalString(input.LicenseInfo, 'licenseInfo');
+  const compatibleRuntimes = stringList(input.CompatibleRuntimes, 'compatibleRuntimes');
+  const compatibleArchitectures = stringList(input.CompatibleArchitectures, 'compatibleArchitectures');
   const code = await layers.putZip(Buffer.from(content.ZipFile, 'base64'));
   const record = await layers.publish({
     layerName: name,
@@ -178,17 +168,15 @@ function versionOf(value: string | undefined): number {
   return version;
 }
 
-function optionalString(value: unknown, field: string, maxLength: number): string | undefined {
+function optionalString(value: unknown, field: string): string | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string') throw validation(value, field, 'Member must be a string');
-  if (value.length > maxLength) throw validation(value, field, `Member must have length less than or equal to ${maxLength}`);
   return value;
 }
 
-function stringList(value: unknown, field: string, maxItems: number): string[] | undefined {
+function stringList(value: unknown, field: string): string[] | undefined {
   if (value === undefined || value === null) return undefined;
   if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw validation(value, field, 'Member must be a list of strings');
-  if (value.length > maxItems) throw validation(`[${value.join(', ')}]`, field, `Member must have length less than or equal to ${maxItems}`);
   return value as string[];
 }
 
