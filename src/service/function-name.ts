@@ -3,7 +3,8 @@
 // `arn:aws:lambda:region:account:function:name[:qualifier]`. The API model's pattern has been checked before (a
 // ValidationException); what is left is the service's own: whose function it is, and the name's length.
 import type { ServiceIdentity } from '../runtime-api/function-arn.ts';
-import { invalidParameter, invalidValue, otherAccount, otherRegion } from './lambda-error.ts';
+import { invalidParameter, invalidValue, otherAccount, otherRegion, validationError } from './lambda-error.ts';
+import { LAMBDA_MODEL } from './model/lambda-model.ts';
 
 export interface FunctionRef {
   name: string;
@@ -47,12 +48,8 @@ export function parseFunctionName(value: string): FunctionRef {
     }
     return qualifier === undefined ? { name } : { name, qualifier };
   }
-  throw invalidValue(
-    value,
-    'functionName',
-    'Member must satisfy regular expression pattern: ' +
-      '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?',
-  );
+  // A form the operation's own pattern let through that names no function lambkin can hold (the CLI's names, too).
+  throw validationError(value, 'functionName', `Member must satisfy regular expression pattern: ${LAMBDA_MODEL.shapes.FunctionName!.pattern}`);
 }
 
 /**
