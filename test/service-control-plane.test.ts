@@ -315,6 +315,18 @@ describe('GetFunction and GetFunctionConfiguration', () => {
 });
 
 describe('ListFunctions', () => {
+  // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_list_functions (list_default, list_all): no State,
+  // LastUpdateStatus or RuntimeVersionConfig in the list; FunctionVersion=ALL lists $LATEST with its qualified ARN.
+  // Environment shows as given, {Variables: {}} included (the recorded functions were created with it).
+  it('lists each function without the fields AWS leaves out there, qualified with FunctionVersion=ALL', async () => {
+    await createActiveFunction(lambda, zipFunction('listed', { Environment: { Variables: {} } }));
+    const [listed] = (await lambda.send(new ListFunctionsCommand({}))).Functions!;
+    expect(listed).toMatchObject({ FunctionName: 'listed', FunctionArn: `${ARN_PREFIX}listed`, Version: '$LATEST', Environment: { Variables: {} } });
+    for (const field of ['State', 'StateReason', 'LastUpdateStatus', 'RuntimeVersionConfig']) expect(listed).not.toHaveProperty(field);
+    const [all] = (await lambda.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }))).Functions!;
+    expect(all).toMatchObject({ FunctionName: 'listed', FunctionArn: `${ARN_PREFIX}listed:$LATEST`, Version: '$LATEST' });
+  });
+
   it('pages through every function in name order with Marker and MaxItems', async () => {
     const names = ['fn-e', 'fn-a', 'fn-d', 'fn-b', 'fn-c'];
     for (const name of names) await lambda.send(new CreateFunctionCommand(zipFunction(name)));
