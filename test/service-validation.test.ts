@@ -152,6 +152,20 @@ describe('ResourceNotFoundException', () => {
   });
 });
 
+describe('DeleteFunction with a qualifier', () => {
+  // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_delete_on_nonexisting_version (a missing version is
+  // deleted without complaint, twice; once the function is gone, it is named without the qualifier).
+  it('deletes a version that does not exist without complaint, and names a missing function unqualified', async () => {
+    await lambda.send(new CreateFunctionCommand(zipFunction('versioned')));
+    expect((await call('DELETE', '/2015-03-31/functions/versioned?Qualifier=1233')).status).toBe(204);
+    expect((await call('DELETE', '/2015-03-31/functions/versioned?Qualifier=1233')).status).toBe(204);
+    expect((await call('DELETE', '/2015-03-31/functions/versioned')).status).toBe(204);
+    const notFound = { status: 404, type: 'ResourceNotFoundException', body: { Type: 'User', Message: `Function not found: ${ARN}versioned` } };
+    expect(await call('DELETE', '/2015-03-31/functions/versioned')).toEqual(notFound);
+    expect(await call('DELETE', '/2015-03-31/functions/versioned?Qualifier=1233')).toEqual(notFound);
+  });
+});
+
 describe('ValidationException from the API model', () => {
   // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_create_lambda_exceptions and
   // test_update_lambda_exceptions (invalid_role_arn_exc).

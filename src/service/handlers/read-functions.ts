@@ -50,8 +50,14 @@ export const deleteFunction: OperationHandler = async (context, request) => {
   const ref = parseFunctionName(request.functionName ?? '');
   const qualifier = resolveQualifier(ref, request.query.get('Qualifier'));
   if (qualifier === '$LATEST') throw invalidParameter('$LATEST version cannot be deleted without deleting the function.');
-  const deleted = qualifier === undefined ? await context.store.delete(ref.name) : undefined;
-  if (!deleted) throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+  if (qualifier !== undefined) {
+    // A version that does not exist (lambkin has none yet) is deleted without complaint, as Lambda does; an unknown
+    // function is named without the qualifier.
+    if (!(await context.store.get(ref.name))) throw functionNotFound(functionArn(context.identity, ref.name));
+    return { status: 204 };
+  }
+  const deleted = await context.store.delete(ref.name);
+  if (!deleted) throw functionNotFound(functionArn(context.identity, ref.name));
   // Its code and merged /opt leave the data dir once its environments (which mount them) are gone.
   retireRevision(context, deleted);
   context.scheduler.forget(ref.name);
