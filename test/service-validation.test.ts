@@ -354,6 +354,20 @@ describe('layers', () => {
     );
   });
 
+  // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_exceptions (get_layer_version_exc_layer_version_doesnotexist_negative,
+  // _zero, delete_layer_version_exc_layerversion_invalid_version).
+  it.each([
+    ['GET', '-1'],
+    ['GET', '0'],
+    ['DELETE', '-1'],
+  ])('%s a layer version %s: "Layer Version Cannot be less than 1"', async (method, version) => {
+    expect(await call(method, `/2018-10-31/layers/my-layer/versions/${version}`)).toEqual({
+      status: 400,
+      type: 'InvalidParameterValueException',
+      body: { Type: 'User', message: 'Layer Version Cannot be less than 1' },
+    });
+  });
+
   // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_exceptions (list_layers_exc_compatiblearchitecture_invalid).
   it('refuses ListLayers CompatibleArchitecture=archdoesnotexist', async () => {
     expect(await call('GET', '/2018-10-31/layers?CompatibleArchitecture=archdoesnotexist')).toEqual(

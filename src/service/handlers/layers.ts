@@ -164,7 +164,8 @@ function layerNameOf(value: string | undefined): string {
 
 function versionOf(value: string | undefined): number {
   const version = Number(value);
-  if (!/^\d+$/.test(value ?? '') || !Number.isSafeInteger(version)) throw validation(value, 'versionNumber', 'Member must be a number');
+  if (!/^-?\d+$/.test(value ?? '') || !Number.isSafeInteger(version)) throw validation(value, 'versionNumber', 'Member must be a number');
+  if (version < 1) throw invalidParameter('Layer Version Cannot be less than 1');
   return version;
 }
 
