@@ -41,7 +41,7 @@ export const handler = async (event) => {
   if (event.sleepMs) {
     // Straight to the container's output, which the test reads with docker logs (console records go to the
     // environment's telemetry pipe instead, as on Lambda).
-    process.stderr.write('sleeping ' + event.marker + '\n');
+    process.stderr.write('sleeping ' + event.marker + '\\n');
     await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
   }
   return { processId };
