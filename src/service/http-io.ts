@@ -14,9 +14,17 @@ export interface ServiceResponse {
   trailers?: Promise<Record<string, string>>;
 }
 
+/**
+ * Each body's JSON, parsed once: the request checks (model/check-request.ts) read it before the operation's handler
+ * does, and a CreateFunction body can be 70 MB. Neither changes it.
+ */
+const parsedBodies = new WeakMap<Buffer, Record<string, unknown>>();
+
 /** A control-plane request body as a JSON object; `{}` when empty. */
 export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (body.length === 0) return {};
+  const parsed = parsedBodies.get(body);
+  if (parsed) return parsed;
   let value: unknown;
   try {
     value = JSON.parse(body.toString('utf8'));
@@ -26,6 +34,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidRequestContent('Could not parse request body into json: expected an object');
   }
+  parsedBodies.set(body, value as Record<string, unknown>);
   return value as Record<string, unknown>;
 }
 
