@@ -104,6 +104,10 @@ describe('RequestResponse', () => {
     expect(payloadJson(byArn)).toMatchObject({ arn: 'arn:aws:lambda:us-east-1:123456789012:function:echo', memory: '256' });
     const qualified = await invoke({ FunctionName: 'echo:$LATEST', Qualifier: '$LATEST', event: { n: 2 } });
     expect(payloadJson(qualified)).toEqual({ received: { n: 2 } });
+    // The qualifier the caller named is in the ARN the function sees (test_lambda_common.snapshot.json: an invoke
+    // of `name:$LATEST` gives invokedFunctionArn `...:function:name:$LATEST`).
+    const named = await invoke({ FunctionName: 'echo', Qualifier: '$LATEST', event: { case: 'context' } });
+    expect(payloadJson(named)).toMatchObject({ arn: 'arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST' });
   });
 
   it('marks a function error with X-Amz-Function-Error: Unhandled and the error JSON', async () => {

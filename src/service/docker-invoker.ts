@@ -58,7 +58,7 @@ export class DockerInvoker implements FunctionInvoker {
       const invoking = environment.invoke({
         requestId: log.requestId,
         payload: request.payload,
-        invokedFunctionArn: fn.arn,
+        invokedFunctionArn: request.invokedFunctionArn ?? fn.arn,
         ...(request.clientContext !== undefined ? { clientContext: request.clientContext } : {}),
         // Every invoke has a trace header on Lambda, sampled or not: the caller's, else one made here.
         traceId: invokeTraceHeader(request.traceId),

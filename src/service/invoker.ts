@@ -14,6 +14,11 @@ export interface InvokeCall {
   traceId?: string;
   /** Whether the caller asked for the log tail (X-Amz-Log-Type: Tail). */
   logTail: boolean;
+  /**
+   * The ARN the function sees as context.invokedFunctionArn: qualified when the caller named a qualifier
+   * (`name:$LATEST`, ?Qualifier=$LATEST), as Lambda gives it; the function's own ARN when omitted.
+   */
+  invokedFunctionArn?: string;
 }
 
 export interface InvokeResult {

@@ -34,7 +34,7 @@ export class ProcessInvoker implements FunctionInvoker {
       requestId: log.requestId,
       payload: request.payload,
       timeoutMs: fn.timeout * 1000,
-      invokedFunctionArn: fn.arn,
+      invokedFunctionArn: request.invokedFunctionArn ?? fn.arn,
       clientContext: request.clientContext,
       traceId: request.traceId,
     });

@@ -8,7 +8,8 @@ import type { InvokeCall } from '../invoker.ts';
 import { ThrottleError } from '../../scheduling/throttle.ts';
 import { asLambdaError, invalidParameter, invalidRequestContent, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
 import { current, notActive } from '../function-lifecycle.ts';
-import { findFunction, type OperationHandler } from './context.ts';
+import { findFunction, type OperationHandler, type ServiceRequest } from './context.ts';
+import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 
 /** The Lambda API's limit on a synchronous invoke's request body. */
 export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
@@ -36,6 +37,7 @@ export const invoke: OperationHandler = async (context, request) => {
     clientContext: clientContext(request.headers),
     traceId: firstHeader(request.headers, 'x-amzn-trace-id'),
     logTail: firstHeader(request.headers, 'x-amz-log-type') === 'Tail',
+    invokedFunctionArn: invokedArn(fn.arn, request),
   };
   const observer = context.invokeObserver;
   let result;
@@ -147,4 +149,10 @@ function clientContext(headers: IncomingHttpHeaders): string | undefined {
     throw invalidParameter('Client context must be a valid Base64-encoded JSON object.');
   }
   return decoded;
+}
+
+/** The function's ARN with the qualifier the caller named (findFunction has already refused any but $LATEST). */
+function invokedArn(arn: string, request: ServiceRequest): string {
+  const qualifier = resolveQualifier(parseFunctionName(request.functionName ?? ''), request.query.get('Qualifier'));
+  return qualifier === undefined ? arn : `${arn}:${qualifier}`;
 }
