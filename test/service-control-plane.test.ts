@@ -580,15 +580,18 @@ describe('layers', () => {
     expect(malformed.message).toContain("at 'layers' failed to satisfy constraint");
 
     const six = await Promise.all([1, 2, 3, 4, 5, 6].map(async (n) => (await publish(`l${n}`, zip)).LayerVersionArn!));
+    // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_function_quota_exception (create_function_with_six_layers).
     const tooMany = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: six }))));
-    expect(tooMany.name).toBe('ValidationException');
-    expect(tooMany.message).toContain('Member must have length less than or equal to 5');
+    expect([tooMany.name, tooMany.message]).toEqual(['InvalidParameterValueException', 'Cannot reference more than 5 layers.']);
     await lambda.send(new CreateFunctionCommand(zipFunction('five', { Layers: six.slice(0, 5) })));
 
     await publish('mine', zip);
     const twice = await failure(lambda.send(new CreateFunctionCommand(zipFunction('f', { Layers: [`${LAYER}mine:1`, `${LAYER}mine:2`] }))));
+    // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_function_exceptions (two_layer_versions_single_function_exc).
     expect(twice.name).toBe('InvalidParameterValueException');
-    expect(twice.message).toContain('Two different versions of the same layer');
+    expect(twice.message).toBe(
+      `Two different versions of the same layer are not allowed to be referenced in the same function. ${LAYER}mine:1 and ${LAYER}mine:2 are versions of the same layer.`,
+    );
 
     const image = await failure(
       lambda.send(

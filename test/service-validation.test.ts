@@ -354,6 +354,17 @@ describe('layers', () => {
     );
   });
 
+  // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_function_exceptions (create_function_with_layer_in_different_region).
+  it("refuses a function's layer of another region", async () => {
+    const error = await failure(
+      lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: ['arn:aws:lambda:eu-central-1:123456789012:layer:my-layer:1'] }))),
+    );
+    expect([error.name, error.message]).toEqual([
+      'InvalidParameterValueException',
+      'Layers are not in the same region as the function. Layers are expected to be in region us-east-1.',
+    ]);
+  });
+
   // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_exceptions (get_layer_version_exc_layer_version_doesnotexist_negative,
   // _zero, delete_layer_version_exc_layerversion_invalid_version).
   it.each([

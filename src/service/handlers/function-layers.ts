@@ -9,15 +9,13 @@ export const MAX_LAYERS = 5;
 const ARN_PATTERN = '(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\\d{12}:layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)';
 
 /** The layer versions `value` names, in order; refuses what Lambda refuses. */
-export async function resolveLayers(context: Pick<ServiceContext, 'store'>, value: unknown): Promise<FunctionLayer[]> {
+export async function resolveLayers(context: Pick<ServiceContext, 'store' | 'identity'>, value: unknown): Promise<FunctionLayer[]> {
   if (value === null) return [];
   if (!Array.isArray(value) || value.some((arn) => typeof arn !== 'string')) throw invalidParameter('Layers must be a list of layer version ARNs.');
   const arns = value as string[];
   if (arns.length === 0) return [];
   const shown = `[${arns.join(', ')}]`;
-  if (arns.length > MAX_LAYERS) {
-    throw validationError(shown, 'layers', `Member must have length less than or equal to ${MAX_LAYERS}`);
-  }
+  if (arns.length > MAX_LAYERS) throw invalidParameter(`Cannot reference more than ${MAX_LAYERS} layers.`);
   const parsed = arns.map((arn) => {
     const match = arn.length <= 140 ? LAYER_VERSION_ARN.exec(arn) : null;
     if (!match) {
@@ -28,13 +26,16 @@ export async function resolveLayers(context: Pick<ServiceContext, 'store'>, valu
           `[Member must have length less than or equal to 140, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: ${ARN_PATTERN}]`,
       );
     }
-    return { arn, name: match[3]!, version: Number(match[4]) };
+    return { arn, region: match[1]!, name: match[3]!, version: Number(match[4]) };
   });
+  if (parsed.some((layer) => layer.region !== context.identity.region)) {
+    throw invalidParameter(`Layers are not in the same region as the function. Layers are expected to be in region ${context.identity.region}.`);
+  }
   for (const [i, layer] of parsed.entries()) {
     const other = parsed.slice(0, i).find((earlier) => earlier.name === layer.name);
     if (other) {
       throw invalidParameter(
-        `Two different versions of the same layer are not allowed to be referenced in the same function. ${other.arn} and ${layer.arn} were both referenced.`,
+        `Two different versions of the same layer are not allowed to be referenced in the same function. ${other.arn} and ${layer.arn} are versions of the same layer.`,
       );
     }
   }
