@@ -74,7 +74,8 @@ describe('LambdaApiServer.close with a grace period', () => {
     expect(refusal).toMatch(/^HTTP\/1\.1 503 Service Unavailable\r\n/);
     expect(refusal).toMatch(/\r\nx-amzn-ErrorType: ServiceException\r\n/i);
     expect(refusal).toMatch(/\r\nConnection: close\r\n/i);
-    expect(refusal).toContain('"message":"lambkin serve is shutting down: it takes no new requests; send this one again once it is back"');
+    // ServiceException's message member is `Message` in Lambda's model.
+    expect(refusal).toContain('"Message":"lambkin serve is shutting down: it takes no new requests; send this one again once it is back"');
     expect(invoker.calls).toHaveLength(2);
     // No new connections.
     await expect(request(`${server.url}/lambkin/status`)).rejects.toThrow(/ECONNREFUSED/);
