@@ -264,6 +264,19 @@ describe('timeouts and exits', () => {
     expect(late.status).toBe(403);
   });
 
+  it('says "Runtime exited without providing a reason" for a runtime that exits with status 0, as Lambda does', async () => {
+    // test_lambda.snapshot.json, test_lambda_handler_exit: a handler's sys.exit(0) answers exactly this.
+    const next = nextEvent();
+    const outcome = server.invoke({ requestId: 'exits', payload: '{}', timeoutMs: 5000 });
+    await next;
+    server.runtimeExited('exit status 0');
+    const result = await outcome;
+    expect(result.kind === 'runtime-exit' && result.error).toEqual({
+      errorType: 'Runtime.ExitError',
+      errorMessage: 'RequestId: exits Error: Runtime exited without providing a reason',
+    });
+  });
+
   it('ends an invoke with Runtime.ExitError when the runtime dies, and serves again after reset()', async () => {
     const next = nextEvent();
     const outcome = server.invoke({ requestId: 'dies', payload: '{}', timeoutMs: 5000 });

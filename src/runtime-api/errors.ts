@@ -1,5 +1,6 @@
 // The error bodies of the Runtime API, in the exact words AWS uses, so that users searching for an error type
 // find what they expect. Two audiences: the runtime (answers to its HTTP calls) and the invoke's caller.
+import { exitStatusReason } from './exit-words.ts';
 import type { ErrorBody } from './types.ts';
 
 /** AWS accepts buffered responses up to 6 MB plus framing slack. */
@@ -55,10 +56,16 @@ export const initTimedOut = (timeoutMs: number): ErrorBody => ({
   errorMessage: `Error: Runtime init timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
 });
 
-/** `reason` in Lambda's words: `exit status 1`, `signal: killed`. */
+/**
+ * `reason` in Lambda's words: `exit status 1`, `signal: killed`. A runtime that exited with status 0 (a handler's
+ * process.exit(0), a bootstrap that ends) gave no error: Lambda says "Runtime exited without providing a reason"
+ * then (test_lambda.snapshot.json, test_lambda_runtime_exit and test_lambda_handler_exit).
+ */
 export const runtimeExitError = (requestId: string | undefined, reason: string): ErrorBody => ({
   errorType: 'Runtime.ExitError',
-  errorMessage: `${requestId ? `RequestId: ${requestId} ` : ''}Error: Runtime exited with error: ${reason}`,
+  errorMessage: `${requestId ? `RequestId: ${requestId} ` : ''}Error: ${
+    reason === exitStatusReason(0) ? 'Runtime exited without providing a reason' : `Runtime exited with error: ${reason}`
+  }`,
 });
 
 /**
