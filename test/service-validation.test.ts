@@ -13,6 +13,8 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { FunctionInvoker } from '../src/service/index.ts';
+import { LAMBDA_MODEL } from '../src/service/model/lambda-model.ts';
+import { OPERATIONS } from '../src/service/router.ts';
 import { makeZip } from '../tools/zip.ts';
 import { ROLE } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
@@ -386,6 +388,12 @@ describe('layers', () => {
         "1 validation error detected: Value 'archdoesnotexist' at 'compatibleArchitecture' failed to satisfy constraint: Member must satisfy enum value set: [x86_64, arm64]",
       ),
     );
+  });
+});
+
+describe('the model', () => {
+  it('has the input shape of every operation lambkin routes (regenerate it with tools/extract-lambda-model.ts)', () => {
+    expect(OPERATIONS.filter((operation) => !(operation in LAMBDA_MODEL.operations))).toEqual([]);
   });
 });
 

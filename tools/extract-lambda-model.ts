@@ -7,32 +7,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { javaPattern } from '../src/service/model/java-pattern.ts';
-
-/** The operations src/service/router.ts routes; keep in step with its Operation type. */
-const OPERATIONS = [
-  'CreateFunction',
-  'ListFunctions',
-  'GetFunction',
-  'GetFunctionConfiguration',
-  'DeleteFunction',
-  'UpdateFunctionCode',
-  'UpdateFunctionConfiguration',
-  'Invoke',
-  'PutFunctionConcurrency',
-  'GetFunctionConcurrency',
-  'DeleteFunctionConcurrency',
-  'PutProvisionedConcurrencyConfig',
-  'GetProvisionedConcurrencyConfig',
-  'ListProvisionedConcurrencyConfigs',
-  'DeleteProvisionedConcurrencyConfig',
-  'GetAccountSettings',
-  'PublishLayerVersion',
-  'ListLayerVersions',
-  'GetLayerVersion',
-  'GetLayerVersionByArn',
-  'DeleteLayerVersion',
-  'ListLayers',
-];
+import { OPERATIONS } from '../src/service/router.ts';
 
 interface BotocoreShape {
   type: string;

@@ -1,29 +1,33 @@
 // Maps a request line to the Lambda API operation it names, with its decoded FunctionName.
 import { requestUrl } from '../http/request-url.ts';
 
-export type Operation =
-  | 'CreateFunction'
-  | 'ListFunctions'
-  | 'GetFunction'
-  | 'GetFunctionConfiguration'
-  | 'DeleteFunction'
-  | 'UpdateFunctionCode'
-  | 'UpdateFunctionConfiguration'
-  | 'Invoke'
-  | 'PutFunctionConcurrency'
-  | 'GetFunctionConcurrency'
-  | 'DeleteFunctionConcurrency'
-  | 'PutProvisionedConcurrencyConfig'
-  | 'GetProvisionedConcurrencyConfig'
-  | 'ListProvisionedConcurrencyConfigs'
-  | 'DeleteProvisionedConcurrencyConfig'
-  | 'GetAccountSettings'
-  | 'PublishLayerVersion'
-  | 'ListLayerVersions'
-  | 'GetLayerVersion'
-  | 'GetLayerVersionByArn'
-  | 'DeleteLayerVersion'
-  | 'ListLayers';
+/** The Lambda API operations lambkin serves (tools/extract-lambda-model.ts keeps the model's input shapes of these). */
+export const OPERATIONS = [
+  'CreateFunction',
+  'ListFunctions',
+  'GetFunction',
+  'GetFunctionConfiguration',
+  'DeleteFunction',
+  'UpdateFunctionCode',
+  'UpdateFunctionConfiguration',
+  'Invoke',
+  'PutFunctionConcurrency',
+  'GetFunctionConcurrency',
+  'DeleteFunctionConcurrency',
+  'PutProvisionedConcurrencyConfig',
+  'GetProvisionedConcurrencyConfig',
+  'ListProvisionedConcurrencyConfigs',
+  'DeleteProvisionedConcurrencyConfig',
+  'GetAccountSettings',
+  'PublishLayerVersion',
+  'ListLayerVersions',
+  'GetLayerVersion',
+  'GetLayerVersionByArn',
+  'DeleteLayerVersion',
+  'ListLayers',
+] as const;
+
+export type Operation = (typeof OPERATIONS)[number];
 
 export interface RouteMatch {
   operation: Operation;
