@@ -40,9 +40,10 @@ export const methodNotAllowed = (method: string, path: string): ErrorBody => ({
 
 // --- Outcomes for the invoke's caller -----------------------------------------------------------------------
 
-export const responseSizeTooLarge = (size: number, limit: number): ErrorBody => ({
+/** Lambda's words, without the answer's size (test_lambda.snapshot.json, test_lambda_too_large_response). */
+export const responseSizeTooLarge = (limit: number): ErrorBody => ({
   errorType: 'Function.ResponseSizeTooLarge',
-  errorMessage: `Response payload size (${size} bytes) exceeded maximum allowed payload size (${limit} bytes).`,
+  errorMessage: `Response payload size exceeded maximum allowed payload size (${limit} bytes).`,
 });
 
 export const sandboxTimedOut = (requestId: string, timeoutMs: number): ErrorBody => ({

@@ -202,7 +202,7 @@ export class RuntimeApiServer extends EventEmitter {
     const read = await readBody(req, this.maxResponseBytes);
     if (!read.ok) {
       if ('aborted' in read) return this.machine.abandonAnswer(invoke);
-      return this.answerTooLarge(res, invoke, read.size);
+      return this.answerTooLarge(res, invoke);
     }
     this.machine.finish(invoke, {
       kind: 'success',
@@ -265,7 +265,7 @@ export class RuntimeApiServer extends EventEmitter {
     const read = await readBody(req, this.maxResponseBytes);
     if (!read.ok) {
       if ('aborted' in read) return this.machine.abandonAnswer(invoke);
-      return this.answerTooLarge(res, invoke, read.size);
+      return this.answerTooLarge(res, invoke);
     }
     const headerType = firstHeader(req.headers, ERROR_TYPE_HEADER);
     const error = parseRuntimeErrorBody(read.body, headerType);
@@ -294,12 +294,13 @@ export class RuntimeApiServer extends EventEmitter {
   }
 
   /** A function's answer past the response limit: its invoke fails with Function.ResponseSizeTooLarge, the runtime hears 413. */
-  private answerTooLarge(res: ServerResponse, invoke: InFlightInvoke, size: number): void {
+  private answerTooLarge(res: ServerResponse, invoke: InFlightInvoke): void {
+    const error = responseSizeTooLarge(this.maxResponseBytes);
     this.machine.finish(invoke, {
       kind: 'function-error',
       requestId: invoke.requestId,
-      error: responseSizeTooLarge(size, this.maxResponseBytes),
-      body: Buffer.from(JSON.stringify(responseSizeTooLarge(size, this.maxResponseBytes))),
+      error,
+      body: Buffer.from(JSON.stringify(error)),
       durationMs: performance.now() - invoke.startedAt,
     });
     this.send(res, 413, requestEntityTooLarge(this.maxResponseBytes));
