@@ -93,11 +93,13 @@ export class ConcurrencyScheduler {
   admit(functionName: string): Admission {
     const reserved = this.reservedByFunction.get(functionName);
     const inFlight = this.inFlightByFunction.get(functionName) ?? 0;
+    // Reserved concurrency 0 stops the function: Lambda answers a bare "Rate Exceeded." with no Retry-After, since
+    // waiting changes nothing (test_lambda.snapshot.json, test_lambda_concurrency_block).
+    if (reserved === 0) throw new ThrottleError('ReservedFunctionConcurrentInvocationLimitExceeded', RATE_EXCEEDED, undefined);
     if (reserved !== undefined && inFlight >= reserved) {
       throw new ThrottleError(
         'ReservedFunctionConcurrentInvocationLimitExceeded',
-        `${RATE_EXCEEDED} Function ${functionName} has reserved concurrency ${reserved}` +
-          (reserved === 0 ? ', which stops every invoke.' : ', all of it in use.'),
+        `${RATE_EXCEEDED} Function ${functionName} has reserved concurrency ${reserved}, all of it in use.`,
         CONCURRENCY_RETRY_AFTER_SECONDS,
       );
     }

@@ -7,14 +7,14 @@ export type ThrottleReason = 'ConcurrentInvocationLimitExceeded' | 'ReservedFunc
 
 export class ThrottleError extends Error {
   readonly reason: ThrottleReason;
-  /** Whole seconds the caller should wait before trying again (Retry-After). */
-  readonly retryAfterSeconds: number;
+  /** Whole seconds the caller should wait before trying again (Retry-After); undefined when waiting will not help. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(reason: ThrottleReason, message: string, retryAfterSeconds: number) {
+  constructor(reason: ThrottleReason, message: string, retryAfterSeconds: number | undefined) {
     super(message);
     this.name = 'TooManyRequestsException';
     this.reason = reason;
-    this.retryAfterSeconds = Math.max(1, Math.ceil(retryAfterSeconds));
+    this.retryAfterSeconds = retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(retryAfterSeconds));
   }
 }
 

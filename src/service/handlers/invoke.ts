@@ -83,15 +83,8 @@ export const invoke: OperationHandler = async (context, request) => {
 /** A refusal in the Lambda API's terms: throttles become 429 with their Reason and Retry-After. */
 function lambdaErrorOf(error: unknown, functionName: string): LambdaError {
   if (error instanceof ThrottleError) {
-    return new LambdaError(
-      429,
-      'TooManyRequestsException',
-      error.message,
-      { Reason: error.reason },
-      {
-        'Retry-After': String(error.retryAfterSeconds),
-      },
-    );
+    const headers: Record<string, string> = error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
+    return new LambdaError(429, 'TooManyRequestsException', error.message, { Reason: error.reason }, headers);
   }
   const known = asLambdaError(error);
   if (known) return known;
