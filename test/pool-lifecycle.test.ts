@@ -332,7 +332,7 @@ describe('provisioned concurrency', () => {
     backend.plan({ kind: 'succeed', init: { kind: 'init-error', afterMs: INIT_MS } });
     pool.provision(fn('f'), 1);
     await vi.advanceTimersByTimeAsync(INIT_MS);
-    expect(pool.provisionedStatus('f')).toMatchObject({ status: 'FAILED', statusReason: expect.stringContaining('FUNCTION_ERROR_INIT_FAILED') });
+    expect(pool.provisionedStatus('f')).toMatchObject({ status: 'FAILED', statusReason: 'FUNCTION_ERROR_INIT_FAILURE' });
     await vi.advanceTimersByTimeAsync(10 * MINUTE);
     expect(backend.starts).toBe(1);
     expect(backend.running).toHaveLength(0);

@@ -5,6 +5,9 @@
 import type { ProvisionedSnapshot } from './pool-snapshot.ts';
 import type { PoolFunction, PooledEnvironment } from './pooled-environment.ts';
 
+/** The StatusReason of a provisioned-concurrency config whose environments fail their init. */
+export const FUNCTION_INIT_FAILURE = 'FUNCTION_ERROR_INIT_FAILURE';
+
 /** GetProvisionedConcurrencyConfig's view. */
 export interface ProvisionedStatus {
   requested: number;
@@ -115,7 +118,9 @@ export class ProvisionedConcurrency {
       this.reconcile(entry.fn.functionName);
     };
     this.hooks.start(entry.fn).then(
-      (ok) => landed(ok ? undefined : 'FUNCTION_ERROR_INIT_FAILED: the function failed its init phase'),
+      // Lambda's StatusReason for a function whose init fails is this code alone (what Terraform and the SDKs
+      // show users: "status reason: FUNCTION_ERROR_INIT_FAILURE").
+      (ok) => landed(ok ? undefined : FUNCTION_INIT_FAILURE),
       (error: unknown) => landed((error as Error).message ?? String(error)),
     );
   }
