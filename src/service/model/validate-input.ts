@@ -2,7 +2,7 @@
 // number range, enums, list and map members), checked as AWS checks them before the operation runs: every violation,
 // in the model's member order, in AWS's words ("Value '...' at 'memorySize' failed to satisfy constraint: ...").
 // What the model leaves to the service (a runtime lambkin runs, Lambda's 900 s timeout) the handlers check.
-import { AWS_SUPPORTED_RUNTIMES } from './aws-runtimes.ts';
+import { AWS_RECOGNISED_RUNTIMES, AWS_SUPPORTED_RUNTIMES } from './aws-runtimes.ts';
 import { javaPattern } from './java-pattern.ts';
 import { LAMBDA_MODEL } from './lambda-model.ts';
 import type { MemberRef, ModelShape } from './model-types.ts';
@@ -81,8 +81,13 @@ function checkMember(violations: string[], path: string, value: unknown, shapeNa
     if (required) violations.push(clause(path, null, NOT_NULL, shape));
     return;
   }
-  // A function's Runtime AWS checks itself, with a message of its own ("... or be a valid ARN"): the handler does.
-  if (shapeName === 'Runtime' && inBody) return;
+  if (shapeName === 'Runtime') {
+    // A function's Runtime AWS checks itself, with a message of its own ("... or be a valid ARN"): the handler does.
+    // A runtime filter AWS checks against every runtime name it knows, not the model's enum.
+    if (!inBody && typeof value === 'string' && !AWS_RECOGNISED_RUNTIMES.includes(value))
+      violations.push(clause(path, value, enumRule(AWS_RECOGNISED_RUNTIMES), shape));
+    return;
+  }
   switch (shape.type) {
     case 'structure':
       if (!isObject(value)) return;
