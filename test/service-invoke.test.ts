@@ -179,10 +179,12 @@ describe('other invocation types', () => {
 });
 
 describe('request checks', () => {
-  it('refuses a payload over 6 MB with RequestTooLargeException (413)', async () => {
+  // AWS: RequestEntityTooLargeException, as the AWS CLI showed it (Zac Charles, "Deep Dive: Lambda's Request Payload
+  // Size Limit", 2022), the code of every request over its limit (test_oversized_request_create_lambda).
+  it('refuses a payload over 6 MB with RequestEntityTooLargeException (413)', async () => {
     const payload = Buffer.from(JSON.stringify({ pad: 'x'.repeat(6_291_456) }));
     const error = await failure(invoke({ Payload: payload }));
-    expect(error.name).toBe('RequestTooLargeException');
+    expect(error.name).toBe('RequestEntityTooLargeException');
     expect(error.$metadata.httpStatusCode).toBe(413);
     expect(error.message).toBe('Request must be smaller than 6291456 bytes for the InvokeFunction operation');
   });

@@ -5,14 +5,12 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { finished } from 'node:stream/promises';
 import { ALLOWED_HOSTS_ENV, BrowserGuard } from '../http/browser-guard.ts';
 import { answerOrCut, firstHeader, sendBody, sendJson } from '../http/headers.ts';
+import { INVOKE_TOO_LARGE_MESSAGE, MAX_INVOKE_REQUEST_BYTES } from '../http/invoke-payload.ts';
 import { readBodyUpTo } from '../http/read-body.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { Emulator, EmulatorInvoke } from './emulator.ts';
-
-/** The Lambda API's limit on a synchronous invoke's request body. */
-export const MAX_REQUEST_BYTES = 6_291_456;
 
 const INVOKE_PATH = /^\/2015-03-31\/functions\/[^/]+\/invocations(?:\?.*)?$/;
 
@@ -71,10 +69,8 @@ export class InvokeEndpoint {
       req.resume();
       return sendServiceError(res, 405, 'MethodNotAllowedException', `Use POST on ${req.url}`);
     }
-    const body = await readBodyUpTo(req, MAX_REQUEST_BYTES);
-    if (body === undefined) {
-      return sendServiceError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_REQUEST_BYTES} bytes for the InvokeFunction operation`);
-    }
+    const body = await readBodyUpTo(req, MAX_INVOKE_REQUEST_BYTES);
+    if (body === undefined) return sendServiceError(res, 413, 'RequestEntityTooLargeException', INVOKE_TOO_LARGE_MESSAGE);
     const request = parseInvoke(req, body);
     if (typeof request === 'string') return sendServiceError(res, 400, 'InvalidRequestContentException', request);
 

@@ -61,8 +61,16 @@ export const otherRegion = (region: string, serviceRegion: string) =>
 /** A function ARN naming another account than the service's. */
 export const otherAccount = () => new AccessDeniedNoMessage(403, 'AccessDeniedException', '');
 export const resourceConflict = (message: string) => new LambdaError(409, 'ResourceConflictException', message);
+/**
+ * A request over its operation's size limit. AWS answers RequestEntityTooLargeException (not the model's
+ * RequestTooLargeException): test_lambda_api.snapshot.json, test_oversized_request_create_lambda, and the same code
+ * for an Invoke over 6 MB ("Request must be smaller than 6291456 bytes for the InvokeFunction operation").
+ */
 export const requestTooLarge = (limit: number, operation: string) =>
-  new LambdaError(413, 'RequestTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
+  new LambdaError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
+/** A zip sent inline over Lambda's 50 MB (test_oversized_zipped_create_lambda). */
+export const zippedTooLarge = (maxZippedBytes: number) =>
+  new LambdaError(413, 'RequestEntityTooLargeException', `Zipped size must be smaller than ${maxZippedBytes} bytes`);
 export const unsupportedMediaType = (message: string) => new LambdaError(415, 'UnsupportedMediaTypeException', message);
 export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
 /**

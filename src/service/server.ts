@@ -16,7 +16,7 @@ import {
   listProvisionedConcurrencyConfigs,
   putProvisionedConcurrencyConfig,
 } from './handlers/provisioned-concurrency.ts';
-import { invoke, MAX_SYNC_PAYLOAD_BYTES } from './handlers/invoke.ts';
+import { invoke } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
@@ -30,15 +30,13 @@ import { requestUrl } from '../http/request-url.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
 import type { FunctionInvoker } from './invoker.ts';
-import { accessDenied, asLambdaError, requestTooLarge, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
+import { accessDenied, asLambdaError, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { checkRequest } from './model/check-request.ts';
+import { checkInlineZipSize, requestLimit, requestOverLimit } from './request-limits.ts';
 import { matchRoute, type Operation } from './router.ts';
 
 /** An invoker without environments (tests running the runtime as a process) holds none. */
 const EMPTY_POOL: PoolSnapshot = { memoryBudgetMb: Number.POSITIVE_INFINITY, memoryInUseMb: 0, environments: [], provisioned: [] };
-
-/** Lambda's limit on a control-plane request: a 50 MB zip, base64-encoded in JSON. */
-export const MAX_CONTROL_PLANE_REQUEST_BYTES = 69_905_067;
 
 const HANDLERS: Record<Operation, OperationHandler> = {
   CreateFunction: createFunction,
@@ -64,9 +62,6 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   DeleteLayerVersion: deleteLayerVersion,
   ListLayers: listLayers,
 };
-
-/** The operation name Lambda uses in its RequestTooLargeException message. */
-const LIMIT_NAMES: Partial<Record<Operation, string>> = { Invoke: 'InvokeFunction' };
 
 export interface LambdaApiServerOptions {
   store: FunctionStore;
@@ -198,9 +193,9 @@ export class LambdaApiServer {
         req.resume();
         throw unknownOperation(req.method ?? '', requestUrl(req.url).pathname);
       }
-      const limit = route.operation === 'Invoke' ? MAX_SYNC_PAYLOAD_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
-      const body = await readBodyUpTo(req, limit);
-      if (body === undefined) throw requestTooLarge(limit, LIMIT_NAMES[route.operation] ?? route.operation);
+      const body = await readBodyUpTo(req, requestLimit(route.operation));
+      if (body === undefined) throw requestOverLimit(route.operation);
+      checkInlineZipSize(route.operation, body);
       checkRequest(route, body, this.context.identity, req.headers);
       const response = await HANDLERS[route.operation](this.context, {
         functionName: route.functionName,

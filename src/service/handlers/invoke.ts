@@ -11,8 +11,6 @@ import { current, notActive } from '../function-lifecycle.ts';
 import { findFunction, type OperationHandler, type ServiceRequest } from './context.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 
-/** The Lambda API's limit on a synchronous invoke's request body. */
-export const MAX_SYNC_PAYLOAD_BYTES = 6_291_456;
 export const MAX_CLIENT_CONTEXT_BYTES = 3_583;
 /** X-Amz-Log-Result carries at most the last 4 KB of the invoke's log. */
 export const LOG_TAIL_BYTES = 4_096;

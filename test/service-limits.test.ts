@@ -1,0 +1,86 @@
+// Lambda's limits and the words it answers them with, through the real @aws-sdk/client-lambda against lambkin serve's
+// API over a store in a temp dir. Each expectation is AWS's recorded answer (LocalStack's AWS-validated snapshots,
+// tests/aws/services/lambda_/*.snapshot.json in localstack/localstack), named above the test that pins it.
+import {
+  CreateFunctionCommand,
+  type CreateFunctionCommandInput,
+  GetFunctionCommand,
+  type LambdaClient,
+  UpdateFunctionCodeCommand,
+} from '@aws-sdk/client-lambda';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MAX_ZIPPED_BYTES } from '../src/limits/package-limits.ts';
+import type { FunctionInvoker } from '../src/service/index.ts';
+import { makeZip } from '../tools/zip.ts';
+import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+
+/** Nothing here reaches a runtime. */
+const noInvoker: FunctionInvoker = {
+  invoke: async () => {
+    throw new Error('no invoker in limit tests');
+  },
+};
+
+let dataDir: string;
+let service: LocalService;
+let lambda: LambdaClient;
+
+beforeEach(async () => {
+  dataDir = await makeDataDir('lambkin-limits-');
+  service = await startLocalService({ dataDir, invoker: noInvoker });
+  lambda = service.lambda;
+});
+
+afterEach(async () => {
+  await service.stop();
+  await removeDataDir(dataDir);
+});
+
+/** A zip of one stored (uncompressed) file of `size` bytes, as the recordings' zips were built (zipfile's default). */
+const storedZip = (size: number) => makeZip([{ name: 'index.mjs', content: Buffer.alloc(size, '#'), store: true }]);
+
+const zipFunction = (name: string, extra: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput => ({
+  FunctionName: name,
+  Role: ROLE,
+  Runtime: 'nodejs24.x',
+  Handler: 'index.handler',
+  Code: { ZipFile: makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "hi";' }]) },
+  ...extra,
+});
+
+describe('request and zip size', () => {
+  // AWS: test_lambda_api.snapshot.json, TestLambdaSizeLimits::test_oversized_request_create_lambda: a zip just under
+  // 50 MB and an environment that takes the request past 70,167,211 bytes.
+  it('refuses a CreateFunction request over 70,167,211 bytes with RequestEntityTooLargeException (413)', async () => {
+    const large = '#'.repeat(70_167_211 - MAX_ZIPPED_BYTES + 1024 * 1024);
+    const request = zipFunction('too-large', { Code: { ZipFile: storedZip(MAX_ZIPPED_BYTES - 1024) }, Environment: { Variables: { largeKey: large } } });
+    const error = await failure(lambda.send(new CreateFunctionCommand(request)));
+    expect(error.name).toBe('RequestEntityTooLargeException');
+    expect(error.$metadata.httpStatusCode).toBe(413);
+    expect(error.message).toBe('Request must be smaller than 70167211 bytes for the CreateFunction operation');
+    expect(await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'too-large' })))).toHaveProperty('name', 'ResourceNotFoundException');
+  });
+
+  // AWS: test_lambda_api.snapshot.json, TestLambdaSizeLimits::test_oversized_zipped_create_lambda: a stored zip of a
+  // 52,428,800-byte file, just over 50 MB, in a request (69.9 MB) within the request's limit.
+  it('refuses a zip over 52,428,800 bytes with "Zipped size must be smaller than 52428800 bytes" (413)', async () => {
+    const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('zip-too-large', { Code: { ZipFile: storedZip(MAX_ZIPPED_BYTES) } }))));
+    expect(error.name).toBe('RequestEntityTooLargeException');
+    expect(error.$metadata.httpStatusCode).toBe(413);
+    expect(error.message).toBe('Zipped size must be smaller than 52428800 bytes');
+  });
+
+  // No recording of UpdateFunctionCode's: its limits are CreateFunction's, named for the operation.
+  it('applies both limits to UpdateFunctionCode', async () => {
+    await createActiveFunction(lambda, zipFunction('update-large'));
+    const zipped = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'update-large', ZipFile: storedZip(MAX_ZIPPED_BYTES) })));
+    expect(zipped.name).toBe('RequestEntityTooLargeException');
+    expect(zipped.message).toBe('Zipped size must be smaller than 52428800 bytes');
+    const body = JSON.stringify({ ZipFile: 'A'.repeat(70_167_212) });
+    const response = await fetch(`${service.endpoint}/2015-03-31/functions/update-large/code`, { method: 'PUT', body });
+    expect(response.status).toBe(413);
+    expect(response.headers.get('x-amzn-errortype')).toBe('RequestEntityTooLargeException');
+    expect(await response.json()).toEqual({ Type: 'User', message: 'Request must be smaller than 70167211 bytes for the UpdateFunctionCode operation' });
+  });
+});
