@@ -20,6 +20,7 @@ const unit = [
   'test/scheduling.test.ts',
   'test/telemetry-frames.test.ts',
   'test/service-control-plane.test.ts',
+  'test/service-image-function.test.ts',
   'test/service-lifecycle.test.ts',
   'test/service-metrics.test.ts',
   'test/service-validation.test.ts',

@@ -4,7 +4,10 @@
 // for X-Amz-Log-Result); every line of an environment also goes to the log sink, under the environment's own log
 // stream name (the one its runtime sees as AWS_LAMBDA_LOG_STREAM_NAME).
 import { randomUUID } from 'node:crypto';
+import Dockerode from 'dockerode';
+import { engineMessage, engineStatus } from '../docker/errors.ts';
 import type { EnvironmentSpec } from '../environments/backend.ts';
+import { ImageFacts, resolvedImage, type ImageIdentity, type ImageInspector, type ResolvedImage } from '../environments/image-facts.ts';
 import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
 import { invokeTraceHeader } from '../environments/trace-header.ts';
@@ -27,17 +30,24 @@ export interface DockerInvokerOptions {
   logSink?: LogSink;
   /** The region and account the service's ARNs carry (LambdaApiServer's): its functions run there. DEFAULT_IDENTITY by default. */
   identity?: ServiceIdentity;
+  /**
+   * Where image functions' ImageUris are looked up: the engine the pool's environments run on. By default dockerode's
+   * own defaults (DOCKER_HOST, else /var/run/docker.sock), as DockerBackend's.
+   */
+  images?: ImageInspector;
 }
 
 export class DockerInvoker implements FunctionInvoker {
   readonly pool: EnvironmentPool;
   private readonly logSink: LogSink | undefined;
   private readonly identity: ServiceIdentity;
+  private readonly images: ImageInspector;
 
   constructor(options: DockerInvokerOptions) {
     this.pool = options.pool;
     this.logSink = options.logSink;
     this.identity = options.identity ?? DEFAULT_IDENTITY;
+    this.images = options.images ?? new ImageFacts(new Dockerode());
   }
 
   async invoke(fn: FunctionRecord, request: InvokeCall, options: InvokeOptions = {}): Promise<InvokeResult> {
@@ -109,6 +119,23 @@ export class DockerInvoker implements FunctionInvoker {
 
   snapshot(): PoolSnapshot {
     return this.pool.snapshot();
+  }
+
+  /**
+   * The image `imageUri` names on the engine, resolved to its digest. lambkin runs the images the engine has (it does
+   * not pull), so an image it lacks is refused as Lambda refuses one missing from its repository, and a name the
+   * engine cannot read as Lambda refuses an invalid one.
+   */
+  async resolveImage(imageUri: string): Promise<ResolvedImage> {
+    let identity: ImageIdentity | undefined;
+    try {
+      identity = await this.images.inspectImage(imageUri);
+    } catch (error) {
+      if (engineStatus(error) === 400) throw invalidParameter(`Source image ${imageUri} is not valid. Provide a valid source image.`);
+      throw serviceError(`lambkin could not inspect image ${imageUri}: ${engineMessage(error)}`);
+    }
+    if (!identity) throw invalidParameter(`Source image ${imageUri} does not exist. Provide a valid source image.`);
+    return resolvedImage(imageUri, identity);
   }
 
   /** Stops every environment (the backend, and whatever else it owns, is its creator's to close). */

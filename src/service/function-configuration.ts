@@ -75,7 +75,9 @@ export function runtimeVersionArn(functionArn: string, runtime: string): string 
 /** GetFunction's Code block: where the package can be fetched from. */
 export function functionCodeLocation(fn: FunctionRecord): Record<string, unknown> {
   if (fn.code.kind === 'image') {
-    return { RepositoryType: 'ECR', ImageUri: fn.code.imageUri, ResolvedImageUri: fn.code.imageUri };
+    // As recorded at create (or UpdateFunctionCode): the image resolved then, not whatever the tag names now, as
+    // Lambda keeps the digest it resolved. Records from before lambkin resolved images answer the URI itself.
+    return { RepositoryType: 'ECR', ImageUri: fn.code.imageUri, ResolvedImageUri: fn.code.resolvedImageUri ?? fn.code.imageUri };
   }
   // Lambda hands out a presigned S3 URL; lambkin's package lives on this machine.
   return { RepositoryType: 'S3', Location: `file://${fn.code.zipPath}` };

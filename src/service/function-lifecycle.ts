@@ -8,8 +8,10 @@
 // is left after it is making the extracted code durable: the tree is flushed to disk file by file in the background
 // (code-store.ts), and the function becomes Active (an update Successful) only once that is done, so an Active
 // function's code outlives a power cut. For a small package that takes milliseconds, for a large one seconds: the
-// time the work takes, never a wait of its own. An image function has nothing left to do (lambkin does not copy or
-// inspect the image yet), so it becomes Active right after its answer.
+// time the work takes, never a wait of its own. An image is inspected before the answer too: Lambda's Pending answer
+// already carries the image's digest as CodeSha256, and a missing image is refused in it with a 400
+// (test_lambda_api.snapshot.json, test_lambda_image_crud; handlers/function-code.ts). lambkin runs the image where
+// it is (Lambda copies it, the part its Pending covers), so an image function becomes Active right after its answer.
 import { randomUUID } from 'node:crypto';
 import type { FunctionRecord } from './function-record.ts';
 import type { FunctionInvoker } from './invoker.ts';

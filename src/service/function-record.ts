@@ -22,13 +22,21 @@ export interface ZipCode {
   taskRoot: string;
 }
 
-/** A container image the local engine already has (or can pull); lambkin does not copy it. */
+/** A container image the local engine has; lambkin does not copy it. */
 export interface ImageCode {
   kind: 'image';
+  /** The ImageUri as given (GetFunction's Code.ImageUri). */
   imageUri: string;
-  /** Lambda reports the image digest; without resolving it we report the SHA-256 of the URI instead. */
+  /**
+   * CodeSha256: the image's digest (hex, without `sha256:`) when it was resolved at create or UpdateFunctionCode
+   * (src/environments/image-facts.ts says which digest), as Lambda reports it. Records from before lambkin resolved
+   * images, and functions made without an engine to ask, hold the SHA-256 of the URI instead.
+   */
   sha256: string;
+  /** Always 0: Lambda counts no code size for an image. */
   size: number;
+  /** `<repository>@sha256:<digest>` (Code.ResolvedImageUri); absent in records from before lambkin resolved images. */
+  resolvedImageUri?: string;
 }
 
 export type PackageType = 'Zip' | 'Image';

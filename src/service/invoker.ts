@@ -1,5 +1,6 @@
 // What the service needs from whatever runs functions: hand it a function and an event, get the outcome back.
 // The Docker environment pool implements it (src/environments/); tests run the runtime as a local process.
+import type { ResolvedImage } from '../environments/image-facts.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
@@ -54,4 +55,10 @@ export interface FunctionInvoker {
   provisionedStatus?(functionName: string): ProvisionedStatus | undefined;
   /** The environments held now, for /metrics and `lambkin status`. */
   snapshot?(): PoolSnapshot;
+  /**
+   * An image function's ImageUri resolved to the image its environments would run now (its digest, for CodeSha256
+   * and ResolvedImageUri). Throws InvalidParameterValueException, in Lambda's words, for an image the engine does
+   * not have or a name it cannot read. Absent: an invoker that runs no images (the tests' in-process ones).
+   */
+  resolveImage?(imageUri: string): Promise<ResolvedImage>;
 }

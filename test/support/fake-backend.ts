@@ -1,9 +1,11 @@
 // An EnvironmentBackend with no engine behind it, for the pool's rules in unit tests: each start can be made to
 // succeed, fail or hang (and be answered later), each environment's init to end ready, fail, exit or never end,
 // after a delay on the (fake) clock; environments die on cue, and invokes answer with the environment's id so a
-// test sees which environment served it. Every delay is a setTimeout, so vi.useFakeTimers() drives it all.
+// test sees which environment served it. Every delay is a setTimeout, so vi.useFakeTimers() drives it all. It is
+// also the engine's image store (ImageInspector): the images a test adds with addImage, by name.
 import type { Environment, EnvironmentBackend, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from '../../src/environments/backend.ts';
 import { LambdaEnvironmentError } from '../../src/environments/errors.ts';
+import type { ImageIdentity, ImageInspector } from '../../src/environments/image-facts.ts';
 import type { InitOutcome, InvokeOutcome } from '../../src/runtime-api/types.ts';
 
 /** How an environment's init phase ends, `afterMs` after its start (0: at once). */
@@ -156,7 +158,7 @@ export class FakeEnvironment implements Environment {
   }
 }
 
-export class FakeBackend implements EnvironmentBackend {
+export class FakeBackend implements EnvironmentBackend, ImageInspector {
   /** Every environment a start made, in order (Init counts: one init per environment). */
   readonly environments: FakeEnvironment[] = [];
   /** Starts held by a `hang` plan, waiting for the test. */
@@ -168,6 +170,7 @@ export class FakeBackend implements EnvironmentBackend {
   readonly answer: InvokeAnswer;
   private readonly defaultInit: InitPlan;
   private readonly plans: StartPlan[] = [];
+  private readonly images = new Map<string, ImageIdentity>();
 
   constructor(options: FakeBackendOptions = {}) {
     this.defaultInit = options.init ?? { kind: 'ready' };
@@ -218,6 +221,17 @@ export class FakeBackend implements EnvironmentBackend {
       default:
         return this.make(spec, plan.init);
     }
+  }
+
+  /** The fake engine now has `name` (a tag, re-pointed when given again), as this image. */
+  addImage(name: string, identity: ImageIdentity): this {
+    this.images.set(name, identity);
+    return this;
+  }
+
+  async inspectImage(image: string): Promise<ImageIdentity | undefined> {
+    await Promise.resolve(); // an engine answers later, never in the same tick
+    return this.images.get(image);
   }
 
   async close(): Promise<void> {

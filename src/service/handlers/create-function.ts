@@ -47,8 +47,11 @@ export interface NewFunction {
   layers?: unknown;
 }
 
-/** Where a function is made: the store it goes to, and the identity its ARN carries. */
-export type FunctionHome = Pick<ServiceContext, 'store' | 'identity'>;
+/**
+ * Where a function is made: the store it goes to, the identity its ARN carries, and the invoker that resolves an
+ * image (without one, an image's digest is not known: function-code.ts).
+ */
+export type FunctionHome = Pick<ServiceContext, 'store' | 'identity'> & Partial<Pick<ServiceContext, 'invoker'>>;
 
 /**
  * Stores `fn`'s code and registers it at $LATEST, Pending: the caller starts its transition to Active
@@ -58,7 +61,7 @@ export async function createStoredFunction(home: FunctionHome, fn: NewFunction):
   // Checked before storing code so a taken name costs nothing; create() checks again, atomically.
   if (await home.store.get(fn.name)) throw new FunctionAlreadyExists(fn.name);
   const layers = fn.layers === undefined ? [] : await resolveLayers(home, fn.layers);
-  const code = await storeCode(home.store, fn.packageType, fn.code);
+  const code = await storeCode(home.store, fn.packageType, fn.code, home.invoker);
 
   const record: FunctionRecord = {
     name: fn.name,

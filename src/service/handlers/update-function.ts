@@ -18,7 +18,7 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
   const fn = await current(context, await findFunction(context, request));
   checkRevision(fn, input.RevisionId);
   checkNotInTransition(fn);
-  const code = await storeCode(context.store, fn.packageType, input);
+  const code = await storeCode(context.store, fn.packageType, input, context.invoker);
   checkCombinedSize(context, code, fn.layers ?? []);
   const updated: FunctionRecord = { ...fn, code };
   if (code.kind === 'image') updated.image = code.imageUri;
