@@ -41,6 +41,7 @@ const docker = [
   'test/serve-ric-image.test.ts',
   'test/serve-scaling.test.ts',
   'test/serve-environment.test.ts',
+  'test/serve-image-function.test.ts',
   'test/serve-telemetry.test.ts',
   'test/service-shutdown.test.ts',
 ];
