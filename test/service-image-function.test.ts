@@ -13,6 +13,7 @@ import {
   type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { resolvedImage } from '../src/environments/image-facts.ts';
 import { EnvironmentPool } from '../src/environments/pool.ts';
 import { DockerInvoker } from '../src/service/docker-invoker.ts';
 import { FakeBackend } from './support/fake-backend.ts';
@@ -112,5 +113,22 @@ describe('an image function', () => {
     const after = await lambda.send(new GetFunctionCommand({ FunctionName: 'kept' }));
     expect(after.Code).toEqual(before.Code);
     expect(after.Configuration?.RevisionId).toBe(before.Configuration?.RevisionId);
+  });
+});
+
+describe('the repository an ImageUri names', () => {
+  const digestOf = (repository: string) => `${repository}@sha256:${hex('f')}`;
+  it.each([
+    // [ImageUri, RepoDigests, ResolvedImageUri]
+    ['localhost:5000/fn', [digestOf('localhost:5000/fn')], `localhost:5000/fn@sha256:${hex('f')}`],
+    ['localhost:5000/fn:v2', [digestOf('localhost:5000/fn')], `localhost:5000/fn@sha256:${hex('f')}`],
+    [`localhost:5000/fn@sha256:${hex('f')}`, [digestOf('localhost:5000/fn')], `localhost:5000/fn@sha256:${hex('f')}`],
+    // Docker Hub's images: the engine writes their RepoDigests without docker.io/library/.
+    ['docker.io/library/alpine:3', [digestOf('alpine')], `docker.io/library/alpine@sha256:${hex('f')}`],
+    ['alpine', [digestOf('alpine')], `alpine@sha256:${hex('f')}`],
+    // Another repository's digest is not this one's: the image ID then.
+    ['localhost:5000/other:v1', [digestOf('localhost:5000/fn')], `localhost:5000/other@sha256:${hex('a')}`],
+  ])('%s with RepoDigests %j resolves to %s', (imageUri, repoDigests, expected) => {
+    expect(resolvedImage(imageUri, { id: `sha256:${hex('a')}`, repoDigests }).resolvedImageUri).toBe(expected);
   });
 });
