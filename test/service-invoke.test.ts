@@ -190,10 +190,15 @@ describe('request checks', () => {
   });
 
   it('refuses a payload that is not JSON with InvalidRequestContentException (400)', async () => {
-    const error = await failure(invoke({ Payload: Buffer.from('{"unterminated') }));
+    // AWS: test_lambda.snapshot.json, test_lambda_invoke_payload_encoding_error[message-...] (the AWS CLI v2's bytes).
+    const error = await failure(invoke({ Payload: Buffer.from('99eb2c6a07a17a5968', 'hex') }));
     expect(error.name).toBe('InvalidRequestContentException');
     expect(error.$metadata.httpStatusCode).toBe(400);
-    expect(error.message).toMatch(/^Could not parse request body into json: /);
+    expect(error.message).toBe(
+      'Could not parse request body into json: Could not parse payload into json: Unexpected character ((CTRL-CHAR, code 153)): ' +
+        "expected a valid value (JSON String, Number, Array, Object or token 'null', 'true' or 'false')\n" +
+        ' at [Source: REDACTED (`StreamReadFeature.INCLUDE_SOURCE_IN_LOCATION` disabled); line: 1, column: 1]',
+    );
   });
 
   // AWS: test_lambda.snapshot.json, TestLambdaFeatures::test_invoke_exceptions (recorded 24-11-2025): Invoke names the

@@ -5,7 +5,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { finished } from 'node:stream/promises';
 import { ALLOWED_HOSTS_ENV, BrowserGuard } from '../http/browser-guard.ts';
 import { answerOrCut, firstHeader, sendBody, sendJson } from '../http/headers.ts';
-import { INVOKE_TOO_LARGE_MESSAGE, MAX_INVOKE_REQUEST_BYTES } from '../http/invoke-payload.ts';
+import { checkInvokePayload, INVOKE_TOO_LARGE_MESSAGE, MAX_INVOKE_REQUEST_BYTES } from '../http/invoke-payload.ts';
 import { readBodyUpTo } from '../http/read-body.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
@@ -81,13 +81,10 @@ export class InvokeEndpoint {
 
 /** Validates what Lambda validates before an event reaches a runtime; a string is the error message. */
 function parseInvoke(req: IncomingMessage, body: Buffer): EmulatorInvoke | string {
-  // An invoke with no payload delivers `{}`, as the Lambda API does.
-  const payload = body.length === 0 ? Buffer.from('{}') : body;
-  try {
-    JSON.parse(payload.toString('utf8'));
-  } catch (error) {
-    return `Could not parse request body into json: ${(error as Error).message}`;
-  }
+  // As the Lambda API checks it (src/http/invoke-payload.ts); no payload delivers `{}`.
+  const check = checkInvokePayload(body);
+  if (!check.ok) return check.message;
+  const payload = check.payload;
   let clientContext: string | undefined;
   const encoded = firstHeader(req.headers, 'x-amz-client-context');
   if (encoded !== undefined && encoded !== '') {

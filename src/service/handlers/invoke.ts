@@ -2,6 +2,7 @@
 // with the outcome in Invoke's HTTP terms. Event (asynchronous) invokes come later, with src/delivery/.
 import type { IncomingHttpHeaders } from 'node:http';
 import { firstHeader } from '../../http/headers.ts';
+import { checkInvokePayload } from '../../http/invoke-payload.ts';
 import type { InvokeOutcome } from '../../runtime-api/types.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import type { InvokeCall } from '../invoker.ts';
@@ -114,14 +115,11 @@ function outcomeResponse(outcome: InvokeOutcome): ServiceResponse & { headers: R
 }
 
 /** The event must be JSON; an empty body is the empty object, as in Lambda. */
+/** The event to deliver: the body checked as Lambda checks it (src/http/invoke-payload.ts). */
 function jsonPayload(body: Buffer): Buffer {
-  if (body.length === 0) return Buffer.from('{}');
-  try {
-    JSON.parse(body.toString('utf8'));
-  } catch (error) {
-    throw invalidRequestContent(`Could not parse request body into json: ${(error as Error).message}`);
-  }
-  return body;
+  const check = checkInvokePayload(body);
+  if (!check.ok) throw invalidRequestContent(check.message);
+  return check.payload;
 }
 
 function clientContext(headers: IncomingHttpHeaders): string | undefined {
