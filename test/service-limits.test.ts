@@ -5,6 +5,7 @@ import {
   CreateFunctionCommand,
   type CreateFunctionCommandInput,
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   type LambdaClient,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
@@ -12,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ZIPPED_BYTES } from '../src/limits/package-limits.ts';
 import type { FunctionInvoker } from '../src/service/index.ts';
 import { makeZip } from '../tools/zip.ts';
-import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
+import { createActiveFunction, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 
 /** Nothing here reaches a runtime. */
@@ -82,5 +83,46 @@ describe('request and zip size', () => {
     expect(response.status).toBe(413);
     expect(response.headers.get('x-amzn-errortype')).toBe('RequestEntityTooLargeException');
     expect(await response.json()).toEqual({ Type: 'User', message: 'Request must be smaller than 70167211 bytes for the UpdateFunctionCode operation' });
+  });
+});
+
+describe('UpdateFunctionCode with Architectures', () => {
+  // AWS: test_lambda.snapshot.json, TestLambdaBehavior::test_mixed_architecture (update_function_code_response:
+  // Architectures [arm64] at once, the update InProgress).
+  it('applies the architecture given with the new code', async () => {
+    const created = await createActiveFunction(lambda, zipFunction('arch', { Architectures: ['x86_64'] }));
+    expect(created.Architectures).toEqual(['x86_64']);
+    const zip = makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "arm";' }]);
+    const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'arch', ZipFile: zip, Architectures: ['arm64'] }));
+    expect(updated).toMatchObject({ Architectures: ['arm64'], LastUpdateStatus: 'InProgress' });
+    await waitUntilUpdated(lambda, 'arch');
+    const after = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'arch' }));
+    expect(after).toMatchObject({ Architectures: ['arm64'], LastUpdateStatus: 'Successful' });
+    // Left out, it stays as it is.
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'arch', ZipFile: zip }));
+    await waitUntilUpdated(lambda, 'arch');
+    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'arch' }))).Architectures).toEqual(['arm64']);
+  });
+
+  // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_create_lambda_exceptions (multiple_architectures,
+  // uppercase_architecture): the API model's constraints on Architectures, which UpdateFunctionCode's shares.
+  it("refuses two architectures, or one outside the enum, in AWS's words, and changes nothing", async () => {
+    await createActiveFunction(lambda, zipFunction('arch-refused'));
+    const zip = makeZip([{ name: 'index.mjs', content: 'export const handler = async () => 1;' }]);
+    const two = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'arch-refused', ZipFile: zip, Architectures: ['x86_64', 'arm64'] })));
+    expect(two.name).toBe('ValidationException');
+    expect(two.$metadata.httpStatusCode).toBe(400);
+    expect(two.message).toBe(
+      "1 validation error detected: Value '[x86_64, arm64]' at 'architectures' failed to satisfy constraint: Member must have length less than or equal to 1",
+    );
+    const upper = await failure(
+      lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'arch-refused', ZipFile: zip, Architectures: ['X86_64' as 'x86_64'] })),
+    );
+    expect(upper.name).toBe('ValidationException');
+    expect(upper.message).toBe(
+      "1 validation error detected: Value '[X86_64]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]",
+    );
+    const now = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'arch-refused' }));
+    expect(now).toMatchObject({ Architectures: ['x86_64'], LastUpdateStatus: 'Successful' });
   });
 });

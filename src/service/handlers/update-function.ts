@@ -11,7 +11,7 @@ import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, chec
 import { checkRevision, findFunction, newRevision, retireRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
-import { checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
+import { checkArchitectures, checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
 
 export const updateFunctionCode: OperationHandler = async (context, request) => {
   const input = parseJsonObject(request.body);
@@ -22,6 +22,9 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
   checkCombinedSize(context, code, fn.layers ?? []);
   const updated: FunctionRecord = { ...fn, code };
   if (code.kind === 'image') updated.image = code.imageUri;
+  // The architecture the new code is built for, as AWS applies it (test_lambda.snapshot.json, test_mixed_architecture).
+  const architectures = checkArchitectures(input.Architectures);
+  if (architectures) updated.architectures = architectures;
   // DryRun validates the package and answers what the function would become, changing nothing.
   if (input.DryRun === true) return { status: 200, json: functionConfiguration(updated) };
   return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
