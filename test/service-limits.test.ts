@@ -4,9 +4,11 @@
 import {
   CreateFunctionCommand,
   type CreateFunctionCommandInput,
+  GetAccountSettingsCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
+  PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -124,5 +126,22 @@ describe('UpdateFunctionCode with Architectures', () => {
     );
     const now = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'arch-refused' }));
     expect(now).toMatchObject({ Architectures: ['x86_64'], LastUpdateStatus: 'Successful' });
+  });
+});
+
+describe('GetAccountSettings', () => {
+  // AWS: test_lambda_api.snapshot.json, TestLambdaAccountSettings::test_account_settings_total_code_size: a function
+  // adds its zip's size (276), a layer its zip's (169), and another version of the layer the same again (169).
+  it("counts each function's and each layer version's zip in AccountUsage.TotalCodeSize", async () => {
+    const usage = async () => (await lambda.send(new GetAccountSettingsCommand({}))).AccountUsage!;
+    expect(await usage()).toEqual({ TotalCodeSize: 0, FunctionCount: 0 });
+    const code = makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "counted";' }]);
+    await createActiveFunction(lambda, zipFunction('counted', { Code: { ZipFile: code } }));
+    expect(await usage()).toEqual({ TotalCodeSize: code.length, FunctionCount: 1 });
+    const layer = makeZip([{ name: 'nodejs/node_modules/dep/index.js', content: 'module.exports = 1;' }]);
+    await lambda.send(new PublishLayerVersionCommand({ LayerName: 'dep', Content: { ZipFile: layer } }));
+    expect(await usage()).toEqual({ TotalCodeSize: code.length + layer.length, FunctionCount: 1 });
+    await lambda.send(new PublishLayerVersionCommand({ LayerName: 'dep', Content: { ZipFile: layer } }));
+    expect(await usage()).toEqual({ TotalCodeSize: code.length + 2 * layer.length, FunctionCount: 1 });
   });
 });
