@@ -10,6 +10,7 @@ import {
   type LambdaClient,
   PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ZIPPED_BYTES } from '../src/limits/package-limits.ts';
@@ -143,5 +144,33 @@ describe('GetAccountSettings', () => {
     expect(await usage()).toEqual({ TotalCodeSize: code.length + layer.length, FunctionCount: 1 });
     await lambda.send(new PublishLayerVersionCommand({ LayerName: 'dep', Content: { ZipFile: layer } }));
     expect(await usage()).toEqual({ TotalCodeSize: code.length + 2 * layer.length, FunctionCount: 1 });
+  });
+});
+
+describe('deprecated runtimes', () => {
+  const deprecation = (runtime: string) =>
+    `The runtime parameter of ${runtime} is no longer supported for creating or updating AWS Lambda functions. ` +
+    'We recommend you use a supported runtime while creating or updating functions.';
+
+  // AWS: test_lambda_api.snapshot.json, TestRuntimeValidation::test_create_deprecated_function_runtime_with_validation_enabled
+  // (recorded 12-01-2026), one recording per runtime.
+  it('refuses creating a function on each runtime AWS retired, in its words', async () => {
+    for (const runtime of ['java8', 'go1.x', 'provided', 'ruby2.7', 'nodejs14.x', 'python3.7', 'dotnetcore3.1', 'nodejs12.x']) {
+      const error = await failure(
+        lambda.send(new CreateFunctionCommand(zipFunction(`old-${runtime.replace('.', '-')}`, { Runtime: runtime as 'nodejs24.x' }))),
+      );
+      expect(error.name, runtime).toBe('InvalidParameterValueException');
+      expect(error.$metadata.httpStatusCode).toBe(400);
+      expect(error.message).toBe(deprecation(runtime));
+    }
+  });
+
+  // The same message says "or updating": UpdateFunctionConfiguration to one is refused alike, the function unchanged.
+  it('refuses updating a function to one', async () => {
+    await createActiveFunction(lambda, zipFunction('stays-new'));
+    const error = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'stays-new', Runtime: 'nodejs12.x' })));
+    expect(error.name).toBe('InvalidParameterValueException');
+    expect(error.message).toBe(deprecation('nodejs12.x'));
+    expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'stays-new' }))).Runtime).toBe('nodejs24.x');
   });
 });

@@ -4,7 +4,7 @@ import { RESERVED_VARIABLES } from '../environments/container-spec.ts';
 import type { ImageConfig } from './function-record.ts';
 import { invalidParameter, invalidValue } from './lambda-error.ts';
 import { AWS_SUPPORTED_RUNTIMES } from './model/aws-runtimes.ts';
-import { SUPPORTED_RUNTIMES } from './runtimes.ts';
+import { DEPRECATED_RUNTIMES, deprecatedRuntimeMessage, SUPPORTED_RUNTIMES } from './runtimes.ts';
 
 export const TIMEOUT_RANGE = { min: 1, max: 900 };
 export const MEMORY_RANGE = { min: 128, max: 10_240 };
@@ -29,10 +29,11 @@ function checkInteger(value: unknown, field: string, range: { min: number; max: 
 }
 
 /**
- * A function's Runtime: one AWS does not support is refused in AWS's words (no "1 validation error detected" here,
- * and "or be a valid ARN"); one AWS supports and lambkin does not run yet says so.
+ * A function's Runtime: one AWS has retired (runtimes.ts) or does not support is refused in AWS's words (no
+ * "1 validation error detected" here, and "or be a valid ARN"); one AWS supports and lambkin does not run yet says so.
  */
 export function checkRuntime(value: unknown): string {
+  if (typeof value === 'string' && DEPRECATED_RUNTIMES.includes(value)) throw invalidParameter(deprecatedRuntimeMessage(value));
   if (typeof value !== 'string' || !AWS_SUPPORTED_RUNTIMES.includes(value)) {
     throw invalidParameter(
       `Value ${String(value)} at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [${AWS_SUPPORTED_RUNTIMES.join(', ')}] or be a valid ARN`,
