@@ -8,7 +8,10 @@ import {
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
+  DeleteProvisionedConcurrencyConfigCommand,
+  GetProvisionedConcurrencyConfigCommand,
   PublishLayerVersionCommand,
+  PutProvisionedConcurrencyConfigCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -172,5 +175,66 @@ describe('deprecated runtimes', () => {
     expect(error.name).toBe('InvalidParameterValueException');
     expect(error.message).toBe(deprecation('nodejs12.x'));
     expect((await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'stays-new' }))).Runtime).toBe('nodejs24.x');
+  });
+});
+
+describe('provisioned concurrency', () => {
+  const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
+
+  // AWS: test_lambda_api.snapshot.json, TestLambdaProvisionedConcurrency::test_provisioned_concurrency_exceptions:
+  // a version that does not exist is "Function not found", an alias "Cannot find alias arn", for Put, Get and Delete,
+  // whether the function exists or not; a function without a config has none (ProvisionedConcurrencyConfigNotFoundException).
+  it('names a missing version or alias as AWS does', async () => {
+    await createActiveFunction(lambda, zipFunction('pc'));
+    const put = (FunctionName: string, Qualifier: string) =>
+      failure(lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier, ProvisionedConcurrentExecutions: 1 })));
+    const get = (FunctionName: string, Qualifier: string) => failure(lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier })));
+    const del = (FunctionName: string, Qualifier: string) => failure(lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier })));
+    for (const [call, name, qualifier, message] of [
+      [put, 'doesnotexist', 'noalias', `Cannot find alias arn: ${ARN}doesnotexist:noalias`],
+      [put, 'doesnotexist', '1', `Function not found: ${ARN}doesnotexist:1`],
+      [put, 'pc', 'doesnotexist', `Cannot find alias arn: ${ARN}pc:doesnotexist`],
+      [put, 'pc', '10', `Function not found: ${ARN}pc:10`],
+      [get, 'doesnotexist', 'noalias', `Cannot find alias arn: ${ARN}doesnotexist:noalias`],
+      [get, 'pc', 'noalias', `Cannot find alias arn: ${ARN}pc:noalias`],
+      [get, 'pc', '10', `Function not found: ${ARN}pc:10`],
+      [del, 'doesnotexist', '1', `Function not found: ${ARN}doesnotexist:1`],
+      [del, 'pc', 'noalias', `Cannot find alias arn: ${ARN}pc:noalias`],
+      [del, 'pc', '10', `Function not found: ${ARN}pc:10`],
+    ] as const) {
+      const error = await call(name, qualifier);
+      expect(error.name, `${name}:${qualifier}`).toBe('ResourceNotFoundException');
+      expect(error.$metadata.httpStatusCode).toBe(404);
+      expect(error.message).toBe(message);
+    }
+    const none = await get('pc', '$LATEST');
+    expect(none.name).toBe('ProvisionedConcurrencyConfigNotFoundException');
+    expect(none.$metadata.httpStatusCode).toBe(404);
+    expect(none.message).toBe('No Provisioned Concurrency Config found for this function');
+    const zero = await failure(
+      lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 0 })),
+    );
+    expect(zero.name).toBe('ValidationException');
+    expect(zero.message).toBe(
+      "1 validation error detected: Value '0' at 'provisionedConcurrentExecutions' failed to satisfy constraint: Member must have value greater than or equal to 1",
+    );
+  });
+
+  // AWS: test_lambda_api.snapshot.json, TestLambdaProvisionedConcurrency::test_provisioned_concurrency_limits: more than
+  // the account's unreserved concurrency (1,000 here), then as much (which leaves less than the minimum of 100). On
+  // $LATEST, the qualifier lambkin provisions until it has published versions (AWS provisions versions and aliases).
+  it("refuses more than the account's unreserved concurrency, or less left than its minimum, in AWS's words", async () => {
+    await createActiveFunction(lambda, zipFunction('pc-limits'));
+    const put = (n: number) =>
+      failure(lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc-limits', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: n })));
+    const over = await put(1001);
+    expect(over.name).toBe('InvalidParameterValueException');
+    expect(over.$metadata.httpStatusCode).toBe(400);
+    expect(over.message).toBe("Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [1000].");
+    const belowMinimum = await put(1000);
+    expect(belowMinimum.name).toBe('InvalidParameterValueException');
+    expect(belowMinimum.message).toBe(
+      "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [100].",
+    );
   });
 });

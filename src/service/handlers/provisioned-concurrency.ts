@@ -4,7 +4,7 @@
 import { functionArn, lambdaTimestamp, type FunctionRecord } from '../function-record.ts';
 import { parseFunctionName, resolveQualifier } from '../function-name.ts';
 import { parseJsonObject } from '../http-io.ts';
-import { functionNotFound, invalidParameter, invalidValue, LambdaError, serviceError } from '../lambda-error.ts';
+import { functionNotFound, invalidParameter, invalidValue, LambdaError, resourceNotFound, serviceError } from '../lambda-error.ts';
 import { findFunction, saveFunction, type OperationHandler, type ServiceContext, type ServiceRequest } from './context.ts';
 
 const QUALIFIER = '$LATEST';
@@ -65,7 +65,12 @@ async function findQualified(context: ServiceContext, request: ServiceRequest): 
   if (qualifier === undefined) {
     throw invalidParameter("1 validation error detected: Value null at 'qualifier' failed to satisfy constraint: Member must not be null");
   }
-  if (qualifier !== QUALIFIER) throw functionNotFound(functionArn(context.identity, ref.name, qualifier));
+  if (qualifier !== QUALIFIER) {
+    // A version that does not exist is "Function not found", an alias "Cannot find alias arn", whether or not the
+    // function exists (test_lambda_api.snapshot.json, test_provisioned_concurrency_exceptions).
+    const arn = functionArn(context.identity, ref.name, qualifier);
+    throw /^\d+$/.test(qualifier) ? functionNotFound(arn) : resourceNotFound(`Cannot find alias arn: ${arn}`);
+  }
   return findFunction(context, request);
 }
 
@@ -76,12 +81,16 @@ function checkLimits(context: ServiceContext, fn: FunctionRecord, requested: num
       `Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for function [${fn.reservedConcurrency}].`,
     );
   }
+  if (fn.reservedConcurrency !== undefined) return;
+  // AWS's two refusals (test_lambda_api.snapshot.json, test_provisioned_concurrency_limits): more than the account's
+  // unreserved concurrency, or enough to leave less than its minimum unreserved.
   const { scheduler } = context;
-  const available = scheduler.unreservedLimit - scheduler.unreservedMinimum;
-  if (fn.reservedConcurrency === undefined && requested > available) {
+  if (requested > scheduler.unreservedLimit) {
+    throw invalidParameter(`Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${scheduler.unreservedLimit}].`);
+  }
+  if (requested > scheduler.unreservedLimit - scheduler.unreservedMinimum) {
     throw invalidParameter(
-      `Specified ConcurrentExecutions for function is greater than account's unreserved concurrency [${available}] ` +
-        `(it must leave ${scheduler.unreservedMinimum} unreserved).`,
+      `Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution below its minimum value of [${scheduler.unreservedMinimum}].`,
     );
   }
 }
