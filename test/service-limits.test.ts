@@ -10,6 +10,7 @@ import {
   type LambdaClient,
   DeleteProvisionedConcurrencyConfigCommand,
   GetProvisionedConcurrencyConfigCommand,
+  ListProvisionedConcurrencyConfigsCommand,
   PublishLayerVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
   UpdateFunctionCodeCommand,
@@ -207,6 +208,9 @@ describe('provisioned concurrency', () => {
       expect(error.$metadata.httpStatusCode).toBe(404);
       expect(error.message).toBe(message);
     }
+    const list = await failure(lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'doesnotexist' })));
+    expect(list.name).toBe('ResourceNotFoundException');
+    expect(list.message).toBe(`Function not found: ${ARN}doesnotexist`);
     const none = await get('pc', '$LATEST');
     expect(none.name).toBe('ProvisionedConcurrencyConfigNotFoundException');
     expect(none.$metadata.httpStatusCode).toBe(404);
