@@ -2,7 +2,7 @@
 // first on PATH), a temp data dir, a free port (--port 0: the listening line says which), the real
 // @aws-sdk/client-lambda and real Docker. Every serve is killed and every container it owned (found by its owner
 // pid label) is removed in afterEach/afterAll, also when a test fails.
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -174,6 +174,12 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     const answer = (await res.body.json()) as { statusCode: number; body: string };
     expect(answer.statusCode).toBe(200);
     expect(JSON.parse(answer.body)).toMatchObject({ message: 'Hello, serve!', functionName: 'function' });
+    // Registered as CreateFunction registers an image: CodeSha256 is the image's digest (a local build has no
+    // RepoDigest, so its ID), and ResolvedImageUri names it.
+    const id = (await execa('docker', ['image', 'inspect', '--format', '{{.Id}}', 'lambkin-example/nodejs'])).stdout.trim().replace(/^sha256:/, '');
+    const fn = await lambda.send(new GetFunctionCommand({ FunctionName: 'function' }));
+    expect(fn.Configuration?.CodeSha256).toBe(id);
+    expect(fn.Code?.ResolvedImageUri).toBe(`lambkin-example/nodejs@sha256:${id}`);
   });
 
   it('--examples registers the example images, ready to invoke through the SDK', { timeout: 60_000 }, async () => {

@@ -6,6 +6,7 @@ import { newRevision } from '../service/handlers/context.ts';
 import { createStoredFunction } from '../service/handlers/create-function.ts';
 import { startTransition } from '../service/function-lifecycle.ts';
 import { imageCode } from '../service/handlers/function-code.ts';
+import type { FunctionInvoker } from '../service/invoker.ts';
 import type { FunctionStore } from '../service/storage/function-store.ts';
 
 /** The name the RIE's invoke path uses. */
@@ -22,12 +23,14 @@ export const EXAMPLE_FUNCTIONS = [
 /**
  * Registers `name` (by default `function`) with PackageType Image and this ImageUri, as CreateFunction would with
  * Lambda's defaults; an existing function keeps its settings and gets the image (a new revision only when something
- * changed, so its environments are replaced only then).
+ * changed, so its environments are replaced only then). The invoker inspects the image, as CreateFunction does, so
+ * CodeSha256 and ResolvedImageUri are the image's digest here too.
  */
 export async function registerImageFunction(
   store: FunctionStore,
   imageUri: string,
   name: string = RIE_FUNCTION_NAME,
+  invoker?: FunctionInvoker,
 ): Promise<'created' | 'updated' | 'unchanged'> {
   const existing = await store.get(name);
   if (existing) {
@@ -35,11 +38,12 @@ export async function registerImageFunction(
     const { runtime: _runtime, handler: _handler, ...settings } = existing;
     // Nothing is left to do for an image (function-lifecycle.ts), and no one waits for this answer: done at once.
     const done = { state: 'Active', lastUpdateStatus: 'Successful' } as const;
-    await store.update({ ...settings, packageType: 'Image', image: imageUri, code: imageCode(imageUri), ...newRevision(), ...done });
+    const code = imageCode(imageUri, await invoker?.resolveImage?.(imageUri));
+    await store.update({ ...settings, packageType: 'Image', image: imageUri, code, ...newRevision(), ...done });
     return 'updated';
   }
   const created = await createStoredFunction(
-    { store, identity: DEFAULT_IDENTITY },
+    { store, identity: DEFAULT_IDENTITY, ...(invoker ? { invoker } : {}) },
     { name, packageType: 'Image', role: ROLE, description: `${imageUri}, registered by lambkin serve`, code: { ImageUri: imageUri } },
   );
   // Active before serve takes requests, as the RIE's invoke path expects of `docker run`.

@@ -188,12 +188,12 @@ async function serve(options: ServeOptions): Promise<void> {
 
   try {
     if (options.image) {
-      const change = await registerImageFunction(store, options.image);
+      const change = await registerImageFunction(store, options.image, undefined, invoker);
       log.info({ function: RIE_FUNCTION_NAME, image: options.image, change }, 'image function registered');
     }
     if (options.examples) {
       for (const example of EXAMPLE_FUNCTIONS) {
-        const change = await registerImageFunction(store, example.imageUri, example.name);
+        const change = await registerImageFunction(store, example.imageUri, example.name, invoker);
         log.info({ function: example.name, image: example.imageUri, change }, 'example function registered');
       }
     }
