@@ -79,8 +79,11 @@ describe('request and zip size', () => {
     expect(error.message).toBe('Zipped size must be smaller than 52428800 bytes');
   });
 
-  // No recording of UpdateFunctionCode's: its limits are CreateFunction's, named for the operation.
-  it('applies both limits to UpdateFunctionCode', async () => {
+  // No recording of UpdateFunctionCode's or PublishLayerVersion's: their limits are CreateFunction's, named for the operation.
+  it('applies both limits to UpdateFunctionCode, and the zip limit to PublishLayerVersion', async () => {
+    const layer = await failure(lambda.send(new PublishLayerVersionCommand({ LayerName: 'big', Content: { ZipFile: storedZip(MAX_ZIPPED_BYTES) } })));
+    expect(layer.name).toBe('RequestEntityTooLargeException');
+    expect(layer.message).toBe('Zipped size must be smaller than 52428800 bytes');
     await createActiveFunction(lambda, zipFunction('update-large'));
     const zipped = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'update-large', ZipFile: storedZip(MAX_ZIPPED_BYTES) })));
     expect(zipped.name).toBe('RequestEntityTooLargeException');
