@@ -13,6 +13,7 @@ const unit = [
   'test/environments-network.test.ts',
   'test/environments-pool.test.ts',
   'test/http-plumbing.test.ts',
+  'test/invoke-payload.test.ts',
   'test/hybrid-keep-alive.test.ts',
   'test/pool-lifecycle.test.ts',
   'test/runtime-api-server.test.ts',

@@ -21,6 +21,8 @@ export const MAX_PACKAGE_ENTRIES = 100_000;
 
 /** Lambda's words (InvalidParameterValueException) for a package over the unzipped limit. */
 export const unzippedSizeMessage = (maxUnzippedBytes: number) => `Unzipped size must be smaller than ${maxUnzippedBytes} bytes`;
+/** Lambda's words for a zip sent inline over its limit (413 RequestEntityTooLargeException). */
+export const zippedSizeMessage = (maxZippedBytes: number) => `Zipped size must be smaller than ${maxZippedBytes} bytes`;
 
 /** The words for a package over the entry limit (an InvalidParameterValueException, as Lambda's own limits are). */
 export const tooManyEntriesMessage = (entryCount: number, maxEntries: number) =>

@@ -8,7 +8,14 @@
 //   - and lambkin serve's own limit on the entries of one zip (see src/limits/package-limits.ts for why), so that a
 //     package lambkin writes is one lambkin serve takes.
 // The limits themselves live in src/limits/package-limits.ts, which the service imports too.
-import { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES, tooManyEntriesMessage, unzippedSizeMessage } from '../limits/package-limits.ts';
+import {
+  MAX_PACKAGE_ENTRIES,
+  MAX_UNZIPPED_BYTES,
+  MAX_ZIPPED_BYTES,
+  tooManyEntriesMessage,
+  unzippedSizeMessage,
+  zippedSizeMessage,
+} from '../limits/package-limits.ts';
 
 export { MAX_PACKAGE_ENTRIES, MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES };
 /** How many of the largest files a limit message names. */
@@ -97,8 +104,7 @@ export function checkDeploymentLimits(sizes: DeploymentSizes): DeploymentLimitVi
     const largest = largestItems(files);
     const message =
       `RequestEntityTooLargeException: the zipped package is over Lambda's limit of ${formatBytes(maxZipped)} ` +
-      `(50 MB) for a direct upload (Lambda would answer "Request must be smaller than 69905067 bytes for the ` +
-      `CreateFunction operation"): ${sizes.zippedIncomplete ? 'already ' : ''}${formatBytes(sizes.zippedBytes)}` +
+      `(50 MB) for a direct upload (Lambda would answer "${zippedSizeMessage(maxZipped)}"): ${sizes.zippedIncomplete ? 'already ' : ''}${formatBytes(sizes.zippedBytes)}` +
       `${sizes.zippedIncomplete ? ' when writing stopped' : ''}. ` +
       `Trim it, or upload it through S3 (S3Bucket/S3Key), where the unzipped limit alone applies.${largestText(largest, 'unzipped sizes')}`;
     return { code: 'RequestEntityTooLargeException', limit: 'zipped', bytes: sizes.zippedBytes, maxBytes: maxZipped, largest, message };

@@ -2,7 +2,7 @@
 // reads its text from the member the service model gives that error (`Message` for ResourceNotFoundException,
 // `message` for most), so every failure the service answers is one of these, in Lambda's own terms.
 // The stores refuse in their own terms (storage/errors.ts); asLambdaError says each as Lambda does.
-import { tooManyEntriesMessage, unzippedSizeMessage } from '../limits/package-limits.ts';
+import { tooManyEntriesMessage, unzippedSizeMessage, zippedSizeMessage } from '../limits/package-limits.ts';
 import { LAMBDA_MODEL } from './model/lambda-model.ts';
 import { modelOperationAt } from './model/operation-routes.ts';
 import { FunctionAlreadyExists, InvalidZip, TooManyZipEntries, UnzippedSizeTooLarge } from './storage/errors.ts';
@@ -69,8 +69,7 @@ export const resourceConflict = (message: string) => new LambdaError(409, 'Resou
 export const requestTooLarge = (limit: number, operation: string) =>
   new LambdaError(413, 'RequestEntityTooLargeException', `Request must be smaller than ${limit} bytes for the ${operation} operation`);
 /** A zip sent inline over Lambda's 50 MB (test_oversized_zipped_create_lambda). */
-export const zippedTooLarge = (maxZippedBytes: number) =>
-  new LambdaError(413, 'RequestEntityTooLargeException', `Zipped size must be smaller than ${maxZippedBytes} bytes`);
+export const zippedTooLarge = (maxZippedBytes: number) => new LambdaError(413, 'RequestEntityTooLargeException', zippedSizeMessage(maxZippedBytes));
 export const unsupportedMediaType = (message: string) => new LambdaError(415, 'UnsupportedMediaTypeException', message);
 export const serviceError = (message: string) => new LambdaError(500, 'ServiceException', message);
 /**
