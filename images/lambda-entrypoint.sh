@@ -57,4 +57,11 @@ TELEMETRY_PIPE=/var/lambkin/telemetry/log
 if [ -p "$TELEMETRY_PIPE" ] && command exec 3>"$TELEMETRY_PIPE"; then
   export _LAMBDA_TELEMETRY_LOG_FD=3
 fi
+# A language runtime's function sees Lambda's variables only (AWS's recorded nodejs24.x environment, with its PWD and
+# SHLVL=0): not the HOME and HOSTNAME Docker adds, nor the base image's NODE_VERSION. A custom runtime's bootstrap
+# keeps them.
+if [ ! -e "$CUSTOM_RUNTIME_MARKER" ]; then
+  unset HOME HOSTNAME NODE_VERSION
+  export SHLVL=0
+fi
 exec "$BOOTSTRAP"

@@ -30,6 +30,8 @@ const AWS_NODEJS24_FIXED = {
   LD_LIBRARY_PATH: '/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib',
   NODE_PATH: '/opt/nodejs/node24/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task',
   PATH: '/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin',
+  PWD: '/var/task',
+  SHLVL: '0',
   TEST_KEY: 'TEST_VAL',
   TZ: ':UTC',
   _AWS_XRAY_DAEMON_PORT: '2000',
@@ -83,6 +85,8 @@ describe.skipIf(!docked)('the execution environment under lambkin serve', () => 
     expect(env._AWS_XRAY_DAEMON_ADDRESS).toBe(runtimeHost);
     expect(env.AWS_XRAY_DAEMON_ADDRESS).toBe(`${runtimeHost}:2000`);
     expect(env._X_AMZN_TRACE_ID).toMatch(GENERATED_TRACE);
+    // And nothing else: not the HOME and HOSTNAME Docker adds, nor the base image's NODE_VERSION.
+    expect(Object.keys(env).filter((name) => !AWS_NODEJS24_NAMES.includes(name))).toEqual([]);
   }, 60_000);
 
   it('every invoke gets its own trace header, or the caller X-Amzn-Trace-Id as sent', async () => {
