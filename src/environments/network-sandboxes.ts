@@ -53,6 +53,8 @@ export class NetworkSandboxPool {
   private blockedUntil = 0;
   private paused = false;
   private closed = false;
+  /** Numbers the holders' names (see startHolder). */
+  private started = 0;
 
   constructor(options: NetworkSandboxPoolOptions) {
     this.options = options;
@@ -115,9 +117,13 @@ export class NetworkSandboxPool {
     const { docker, network, addresses, owner, image, labels } = this.options;
     for (let attempt = 1; ; attempt++) {
       const address = addresses.take();
+      // Named, so that a create whose answer is lost (the connection cut while the engine made it) can still be
+      // removed: the client never learns the id of a container the engine made anyway.
+      const name = `lambkin-holder-${owner.id}-${++this.started}`;
       let container: Dockerode.Container | undefined;
       try {
         container = await docker.createContainer({
+          name,
           Image: image,
           Entrypoint: ['/bin/sleep', 'infinity'],
           Cmd: [],
@@ -141,7 +147,7 @@ export class NetworkSandboxPool {
         return { id: container.id, address };
       } catch (error) {
         addresses.release(address);
-        await container?.remove({ force: true }).catch(() => {});
+        await (container ?? docker.getContainer(name)).remove({ force: true }).catch(() => {});
         if (isAddressInUse(engineMessage(error)) && attempt < ADDRESS_ATTEMPTS) continue;
         throw error;
       }
