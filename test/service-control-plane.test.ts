@@ -24,8 +24,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FunctionInvoker, LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import type { LambdaApiServer, SqliteFunctionStore } from '../src/service/index.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, ROLE, waitUntilActive, waitUntilUpdated } from './support/lambda-fixtures.ts';
 
@@ -33,12 +33,7 @@ const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const LAST_MODIFIED = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-/** The control plane never invokes: an invoker that says so if it is ever reached. */
-const noInvoker: FunctionInvoker = {
-  invoke: async () => {
-    throw new Error('no invoker in control-plane tests');
-  },
-};
+const noInvoker = noInvokerFor('control-plane tests');
 
 let dataDir: string;
 let store: SqliteFunctionStore;

@@ -17,17 +17,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_PACKAGE_ENTRIES } from '../src/limits/package-limits.ts';
 import { DeploymentLimitError } from '../src/packaging/deployment-limits.ts';
 import { writeZip, type PackageEntry } from '../src/packaging/zip-package.ts';
-import type { FunctionInvoker, SqliteFunctionStore } from '../src/service/index.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import type { SqliteFunctionStore } from '../src/service/index.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 import { manyEntriesZip } from './support/many-entries-zip.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 
-const noInvoker: FunctionInvoker = {
-  invoke: async () => {
-    throw new Error('no invokes here');
-  },
-};
+const noInvoker = noInvokerFor('hardening tests');
 
 let dataDir: string;
 let service: LocalService;

@@ -18,17 +18,11 @@ import {
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MAX_ZIPPED_BYTES } from '../src/limits/package-limits.ts';
-import type { FunctionInvoker } from '../src/service/index.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 
-/** Nothing here reaches a runtime. */
-const noInvoker: FunctionInvoker = {
-  invoke: async () => {
-    throw new Error('no invoker in limit tests');
-  },
-};
+const noInvoker = noInvokerFor('limit tests');
 
 let dataDir: string;
 let service: LocalService;

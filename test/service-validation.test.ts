@@ -12,23 +12,17 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FunctionInvoker } from '../src/service/index.ts';
 import { LAMBDA_MODEL } from '../src/service/model/lambda-model.ts';
 import { OPERATIONS } from '../src/service/router.ts';
 import { makeZip } from '../tools/zip.ts';
 import { ROLE } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const FUNCTION_NAME_PATTERN =
   '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?';
 
-/** Nothing here reaches a runtime: every request is refused, or names a function that does not exist. */
-const noInvoker: FunctionInvoker = {
-  invoke: async () => {
-    throw new Error('no invoker in validation tests');
-  },
-};
+const noInvoker = noInvokerFor('validation tests');
 
 let dataDir: string;
 let service: LocalService;

@@ -8,6 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../../src/service/index.ts';
 
+/** An invoker for tests whose requests never reach a function: a call to it fails the test, naming `what`. */
+export function noInvoker(what: string): FunctionInvoker {
+  return {
+    invoke: async () => {
+      throw new Error(`no invoker in ${what}`);
+    },
+  };
+}
+
 export interface LocalServiceOptions {
   dataDir: string;
   invoker: FunctionInvoker;
