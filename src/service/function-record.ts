@@ -46,7 +46,15 @@ export type LastUpdateStatus = 'InProgress' | 'Successful' | 'Failed';
 
 export interface FunctionRecord {
   name: string;
+  /** The function's unqualified ARN (a version's too: its qualified ARN is `${arn}:${version}`). */
   arn: string;
+  /**
+   * Absent: $LATEST, the one mutable version. A published version's number ("1", "2", ...): a frozen snapshot of
+   * $LATEST's code and configuration, stored apart (FunctionStore's versions), never changed afterwards.
+   */
+  version?: string;
+  /** $LATEST only: the highest version number ever published (numbers are never reused, even after a delete). */
+  lastPublishedVersion?: number;
   packageType: PackageType;
   /** Zip only. */
   runtime?: string;
@@ -105,6 +113,21 @@ export interface FunctionLayer {
   unzippedSize: number;
   /** The extracted layer. */
   contentDirectory: string;
+}
+
+/**
+ * An alias: a name for one published version (or $LATEST), optionally routing a share of invokes to one other
+ * version. Stored apart from the function (FunctionStore's aliases); its RevisionId changes with every update.
+ */
+export interface AliasRecord {
+  functionName: string;
+  name: string;
+  /** The version the alias points to: a number, or $LATEST. */
+  functionVersion: string;
+  description: string;
+  /** RoutingConfig.AdditionalVersionWeights: at most one other version and the share (0 to 1) it gets. */
+  additionalVersionWeights?: Record<string, number>;
+  revisionId: string;
 }
 
 export interface ProvisionedConcurrencyRecord {

@@ -25,6 +25,16 @@ export const OPERATIONS = [
   'GetLayerVersionByArn',
   'DeleteLayerVersion',
   'ListLayers',
+  'PublishVersion',
+  'ListVersionsByFunction',
+  'CreateAlias',
+  'GetAlias',
+  'UpdateAlias',
+  'DeleteAlias',
+  'ListAliases',
+  'TagResource',
+  'UntagResource',
+  'ListTags',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -36,6 +46,10 @@ export interface RouteMatch {
   /** Layer routes: the URL-decoded LayerName (a name or a layer ARN) and VersionNumber path parameters. */
   layerName?: string;
   layerVersion?: string;
+  /** Alias routes: the URL-decoded alias Name path parameter. */
+  aliasName?: string;
+  /** Tag routes: the URL-decoded Resource (an ARN) path parameter. */
+  resource?: string;
   query: URLSearchParams;
 }
 
@@ -44,7 +58,10 @@ const FUNCTIONS = '/2015-03-31/functions';
 const CONCURRENCY_2017 = '/2017-10-31/functions/([^/]+)/concurrency/?$';
 const FUNCTIONS_2019 = '/2019-09-30/functions';
 const LAYERS = '/2018-10-31/layers';
-const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string]; layer?: true }[] = [
+const TAGS = '/2017-03-31/tags';
+/** What a route's path parameters are: a function (and perhaps an alias), a layer version, or a tagged resource. */
+type RouteParams = 'function' | 'layer' | 'resource';
+const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string]; params?: RouteParams }[] = [
   // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'ListFunctions' },
@@ -69,13 +86,24 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'GetProvisionedConcurrencyConfig' },
   { method: 'DELETE', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/provisioned-concurrency/?$`), operation: 'DeleteProvisionedConcurrencyConfig' },
   { method: 'GET', path: /^\/2016-08-19\/account-settings\/?$/, operation: 'GetAccountSettings' },
-  { method: 'POST', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'PublishLayerVersion', layer: true },
-  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'ListLayerVersions', layer: true },
-  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'GetLayerVersion', layer: true },
-  { method: 'DELETE', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'DeleteLayerVersion', layer: true },
+  { method: 'POST', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'PublishLayerVersion', params: 'layer' },
+  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/?$`), operation: 'ListLayerVersions', params: 'layer' },
+  { method: 'GET', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'GetLayerVersion', params: 'layer' },
+  { method: 'DELETE', path: new RegExp(`^${LAYERS}/([^/]+)/versions/([^/]+)/?$`), operation: 'DeleteLayerVersion', params: 'layer' },
   // GetLayerVersionByArn and ListLayers share a path: `?find=LayerVersion&Arn=` tells the first.
   { method: 'GET', path: new RegExp(`^${LAYERS}/?$`), operation: 'GetLayerVersionByArn', query: ['find', 'LayerVersion'] },
   { method: 'GET', path: new RegExp(`^${LAYERS}/?$`), operation: 'ListLayers' },
+  { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/versions/?$`), operation: 'PublishVersion' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/versions/?$`), operation: 'ListVersionsByFunction' },
+  { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/aliases/?$`), operation: 'CreateAlias' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/aliases/?$`), operation: 'ListAliases' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/aliases/([^/]+)/?$`), operation: 'GetAlias' },
+  { method: 'PUT', path: new RegExp(`^${FUNCTIONS}/([^/]+)/aliases/([^/]+)/?$`), operation: 'UpdateAlias' },
+  { method: 'DELETE', path: new RegExp(`^${FUNCTIONS}/([^/]+)/aliases/([^/]+)/?$`), operation: 'DeleteAlias' },
+  // The Resource is an ARN, which the SDK sends URL-encoded (its colons as %3A) as one path segment.
+  { method: 'POST', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'TagResource', params: 'resource' },
+  { method: 'GET', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'ListTags', params: 'resource' },
+  { method: 'DELETE', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'UntagResource', params: 'resource' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
@@ -92,8 +120,10 @@ export function matchRoute(method: string, url: string): RouteMatch | undefined 
     } catch {
       return undefined;
     }
-    if (route.layer) return { operation: route.operation, layerName: params[0], layerVersion: params[1], query: parsed.searchParams };
-    return { operation: route.operation, functionName: params[0], query: parsed.searchParams };
+    const query = parsed.searchParams;
+    if (route.params === 'layer') return { operation: route.operation, layerName: params[0], layerVersion: params[1], query };
+    if (route.params === 'resource') return { operation: route.operation, resource: params[0], query };
+    return { operation: route.operation, functionName: params[0], ...(params[1] !== undefined ? { aliasName: params[1] } : {}), query };
   }
   return undefined;
 }

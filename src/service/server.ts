@@ -16,10 +16,13 @@ import {
   listProvisionedConcurrencyConfigs,
   putProvisionedConcurrencyConfig,
 } from './handlers/provisioned-concurrency.ts';
+import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './handlers/aliases.ts';
 import { invoke } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
+import { listTags, tagResource, untagResource } from './handlers/tags.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
+import { listVersionsByFunction, publishVersion } from './handlers/versions.ts';
 import { sendError, sendResponse } from './http-io.ts';
 import { BrowserGuard } from '../http/browser-guard.ts';
 import { GracefulCloser, type ClosingAnswer } from '../http/graceful-close.ts';
@@ -61,6 +64,16 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   GetLayerVersionByArn: getLayerVersionByArn,
   DeleteLayerVersion: deleteLayerVersion,
   ListLayers: listLayers,
+  PublishVersion: publishVersion,
+  ListVersionsByFunction: listVersionsByFunction,
+  CreateAlias: createAlias,
+  GetAlias: getAlias,
+  UpdateAlias: updateAlias,
+  DeleteAlias: deleteAlias,
+  ListAliases: listAliases,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  ListTags: listTags,
 };
 
 export interface LambdaApiServerOptions {
@@ -201,6 +214,8 @@ export class LambdaApiServer {
         functionName: route.functionName,
         ...(route.layerName !== undefined ? { layerName: route.layerName } : {}),
         ...(route.layerVersion !== undefined ? { layerVersion: route.layerVersion } : {}),
+        ...(route.aliasName !== undefined ? { aliasName: route.aliasName } : {}),
+        ...(route.resource !== undefined ? { resource: route.resource } : {}),
         query: route.query,
         headers: req.headers,
         body,

@@ -33,6 +33,10 @@ export interface ServiceRequest {
   /** Layer routes: the URL-decoded LayerName and VersionNumber path parameters. */
   layerName?: string;
   layerVersion?: string;
+  /** Alias routes: the URL-decoded alias Name path parameter. */
+  aliasName?: string;
+  /** Tag routes: the URL-decoded Resource (an ARN) path parameter. */
+  resource?: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;

@@ -15,6 +15,18 @@ export class FunctionAlreadyExists extends StorageRefusal {
   }
 }
 
+/** An alias of this name exists already for the function. */
+export class AliasAlreadyExists extends StorageRefusal {
+  readonly functionName: string;
+  readonly aliasName: string;
+  constructor(functionName: string, aliasName: string) {
+    super(`function ${functionName} has an alias named ${aliasName} already`);
+    this.name = 'AliasAlreadyExists';
+    this.functionName = functionName;
+    this.aliasName = aliasName;
+  }
+}
+
 /** A deployment package (function code or layer) that cannot be unpacked as it is. */
 export class InvalidZip extends StorageRefusal {
   /** What is wrong with it; absent when the zip cannot be read at all. */

@@ -12,6 +12,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CodeCollector, type EnvironmentsNow, type RetiredContent } from './code-collector.ts';
 import { CodeStore, DurableMarks } from './code-store.ts';
 import type { FunctionRecord, ZipCode } from '../function-record.ts';
+import { SqliteAliasStore, type AliasStore } from './alias-store.ts';
 import { FunctionAlreadyExists } from './errors.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 
@@ -29,8 +30,25 @@ export interface FunctionStore {
    * only while its RevisionId is still `ifRevisionId`. The new record; undefined when it changed or went meanwhile.
    */
   transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined>;
-  /** The deleted function's record; undefined when there was no such function. */
+  /**
+   * The deleted function's $LATEST record; undefined when there was no such function. Its published versions and
+   * aliases go with it (read them first to retire their content).
+   */
   delete(name: string): Promise<FunctionRecord | undefined>;
+  /** A published version (`version` is its number); undefined when the function has none of that number. */
+  getVersion(name: string, version: number): Promise<FunctionRecord | undefined>;
+  /** The function's published versions in ascending order, starting after `afterVersion`. */
+  listVersions(name: string, afterVersion: number | undefined, limit: number): Promise<FunctionRecord[]>;
+  /**
+   * Publishes `version` (a snapshot of $LATEST, its `version` set) and writes `latest` (its lastPublishedVersion and
+   * RevisionId moved on) in one step, only while $LATEST's stored RevisionId is still `ifRevisionId`: false when it
+   * changed (or the function went) meanwhile.
+   */
+  publish(version: FunctionRecord, latest: FunctionRecord, ifRevisionId: string): Promise<boolean>;
+  /** The deleted version's record; undefined when there was none. */
+  deleteVersion(name: string, version: number): Promise<FunctionRecord | undefined>;
+  /** The function's aliases; they live and go with it. */
+  readonly aliases: AliasStore;
   /** Functions ordered by name, starting after `afterName`. */
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
   /** Stores (and extracts) a zip package, content-addressed; refuses a bad one (errors.ts). */
@@ -79,7 +97,24 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly db: DatabaseSync;
   private readonly code: CodeStore;
   readonly layers: SqliteLayerStore;
-  private readonly statements: Record<'get' | 'insert' | 'update' | 'updateIf' | 'delete' | 'listFirst' | 'listAfter' | 'all', StatementSync>;
+  readonly aliases: SqliteAliasStore;
+  private readonly statements: Record<
+    | 'get'
+    | 'insert'
+    | 'update'
+    | 'updateIf'
+    | 'delete'
+    | 'listFirst'
+    | 'listAfter'
+    | 'all'
+    | 'getVersion'
+    | 'insertVersion'
+    | 'listVersions'
+    | 'deleteVersion'
+    | 'deleteVersions'
+    | 'allVersions',
+    StatementSync
+  >;
   private readonly collector: CodeCollector;
   private readonly marks: DurableMarks;
   /** The open-time repair and collection; settles when it is done (it never rejects). */
@@ -94,6 +129,10 @@ export class SqliteFunctionStore implements FunctionStore {
     this.db.exec('PRAGMA journal_mode = WAL');
     this.db.exec('PRAGMA synchronous = FULL');
     this.db.exec('CREATE TABLE IF NOT EXISTS functions (name TEXT PRIMARY KEY, record TEXT NOT NULL) WITHOUT ROWID');
+    // Published versions: frozen records, numbered per function.
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS versions (function TEXT NOT NULL, version INTEGER NOT NULL, record TEXT NOT NULL, PRIMARY KEY (function, version)) WITHOUT ROWID',
+    );
     this.statements = {
       get: this.db.prepare('SELECT record FROM functions WHERE name = ?'),
       insert: this.db.prepare('INSERT OR IGNORE INTO functions (name, record) VALUES (?, ?)'),
@@ -103,7 +142,14 @@ export class SqliteFunctionStore implements FunctionStore {
       all: this.db.prepare('SELECT record FROM functions'),
       listFirst: this.db.prepare('SELECT record FROM functions ORDER BY name LIMIT ?'),
       listAfter: this.db.prepare('SELECT record FROM functions WHERE name > ? ORDER BY name LIMIT ?'),
+      getVersion: this.db.prepare('SELECT record FROM versions WHERE function = ? AND version = ?'),
+      insertVersion: this.db.prepare('INSERT INTO versions (function, version, record) VALUES (?, ?, ?)'),
+      listVersions: this.db.prepare('SELECT record FROM versions WHERE function = ? AND version > ? ORDER BY version LIMIT ?'),
+      deleteVersion: this.db.prepare('DELETE FROM versions WHERE function = ? AND version = ? RETURNING record'),
+      deleteVersions: this.db.prepare('DELETE FROM versions WHERE function = ?'),
+      allVersions: this.db.prepare('SELECT record FROM versions'),
     };
+    this.aliases = new SqliteAliasStore(this.db);
     this.marks = new DurableMarks(this.db);
     this.code = new CodeStore(join(dataDir, 'code'), this.marks, options.maxUnzippedBytes, options.maxEntries);
     this.layers = new SqliteLayerStore(this.db, this.marks, dataDir, options.maxUnzippedBytes, options.maxEntries);
@@ -150,8 +196,50 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async delete(name: string): Promise<FunctionRecord | undefined> {
-    const row = this.statements.delete.get(name) as Row | undefined;
+    return this.inTransaction(() => {
+      const row = this.statements.delete.get(name) as Row | undefined;
+      if (!row) return undefined;
+      this.statements.deleteVersions.run(name);
+      this.aliases.deleteAll(name);
+      return functionOf(row);
+    });
+  }
+
+  async getVersion(name: string, version: number): Promise<FunctionRecord | undefined> {
+    const row = this.statements.getVersion.get(name, version) as Row | undefined;
     return row ? functionOf(row) : undefined;
+  }
+
+  async listVersions(name: string, afterVersion: number | undefined, limit: number): Promise<FunctionRecord[]> {
+    return (this.statements.listVersions.all(name, afterVersion ?? 0, limit) as Row[]).map(functionOf);
+  }
+
+  async publish(version: FunctionRecord, latest: FunctionRecord, ifRevisionId: string): Promise<boolean> {
+    // A version names the same content as $LATEST did: no pin to release (the content is already referenced).
+    return this.inTransaction(() => {
+      const { changes } = this.statements.updateIf.run(JSON.stringify(latest), latest.name, ifRevisionId);
+      if (Number(changes) === 0) return false;
+      this.statements.insertVersion.run(version.name, Number(version.version), JSON.stringify(version));
+      return true;
+    });
+  }
+
+  async deleteVersion(name: string, version: number): Promise<FunctionRecord | undefined> {
+    const row = this.statements.deleteVersion.get(name, version) as Row | undefined;
+    return row ? functionOf(row) : undefined;
+  }
+
+  /** Runs `work` (synchronous statements) as one transaction: all of it is committed, or none. */
+  private inTransaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   retire(content: RetiredContent, environments?: EnvironmentsNow): void {
@@ -181,11 +269,12 @@ export class SqliteFunctionStore implements FunctionStore {
     if (this.db.isOpen) this.db.close();
   }
 
+  /** Every stored record: each function's $LATEST and each published version (all name content on disk). */
   private allFunctions(): FunctionRecord[] {
-    return (this.statements.all.all() as Row[]).map(functionOf);
+    return [...(this.statements.all.all() as Row[]), ...(this.statements.allVersions.all() as Row[])].map(functionOf);
   }
 
-  /** The content this store's records name: functions' code, merged /opt and layers, layer versions' trees. */
+  /** The content this store's records name: functions' (and versions') code, merged /opt and layers, layer versions' trees. */
   private referenced(): Set<string> {
     const names = new Set<string>(this.layers.referenced());
     for (const fn of this.allFunctions()) {
