@@ -51,7 +51,8 @@ export class Emulator {
     this.startRuntime();
   }
 
-  async invoke(request: EmulatorInvoke): Promise<{ requestId: string; outcome: InvokeOutcome }> {
+  /** `logTail`: the platform's lines of this invoke (the runtime's own go straight to the container's output). */
+  async invoke(request: EmulatorInvoke): Promise<{ requestId: string; outcome: InvokeOutcome; logTail?: string }> {
     const requestId = randomUUID();
     if (!this.bootstrap.ok) {
       const error: ErrorBody = {
@@ -94,7 +95,7 @@ export class Emulator {
       this.unreportedInitMs = undefined;
       return { maxMemoryUsedMb: maxMemoryUsedMb(this.runtime?.pid), initDurationMs };
     });
-    return { requestId, outcome };
+    return { requestId, outcome, logTail: log.tail() };
   }
 
   /** Lambda's shutdown phase: SIGTERM to the runtime, SIGKILL after the grace period, then close. */

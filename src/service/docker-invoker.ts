@@ -3,12 +3,10 @@
 // The invoke's log is framed by src/runtime-api/invoke-log.ts (START, END, REPORT with measured figures, the tail
 // for X-Amz-Log-Result); every line of an environment also goes to the log sink, under the environment's own log
 // stream name (the one its runtime sees as AWS_LAMBDA_LOG_STREAM_NAME).
-import { randomUUID } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { engineMessage, engineStatus } from '../docker/errors.ts';
 import type { EnvironmentSpec } from '../environments/backend.ts';
 import { ImageFacts, resolvedImage, type ImageIdentity, type ImageInspector, type ResolvedImage } from '../environments/image-facts.ts';
-import { LambdaEnvironmentError } from '../environments/errors.ts';
 import type { LogSink } from '../environments/log-sink.ts';
 import { invokeTraceHeader } from '../environments/trace-header.ts';
 import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
@@ -19,7 +17,8 @@ import { DEFAULT_IDENTITY, type FunctionRecord, type ServiceIdentity } from './f
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
 import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from './invoker.ts';
-import { invalidParameter, LambdaError, resourceNotFound, serviceError } from './lambda-error.ts';
+import { lambdaErrorOf } from '../invocation/invoke-errors.ts';
+import { invalidParameter, serviceError } from './lambda-error.ts';
 
 const VERSION = '$LATEST';
 
@@ -56,7 +55,7 @@ export class DockerInvoker implements FunctionInvoker {
     const streamName = environment.spec.logStreamName ?? '';
     // Platform lines go to the sink here; the runtime's get there through the environment's spec.
     const log = new InvokeLog({
-      requestId: randomUUID(),
+      requestId: request.requestId,
       version: VERSION,
       memorySizeMb: fn.memorySize,
       write: (line) => this.logSink?.write(fn.name, streamName, line.replace(/\n$/, '')),
@@ -151,7 +150,7 @@ export class DockerInvoker implements FunctionInvoker {
     try {
       return await this.pool.reserve(this.poolFunction(fn), options);
     } catch (error) {
-      throw lambdaErrorOf(error);
+      throw lambdaErrorOf(error, fn.name);
     }
   }
 }
@@ -191,20 +190,4 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
       logSink.write(fn.name, streamName, line, timestampMs === undefined ? undefined : { timestampMs, ...(level ? { level } : {}) });
   }
   return spec;
-}
-
-/** An environment that cannot be started, in the terms the Lambda API answers with. */
-function lambdaErrorOf(error: unknown): unknown {
-  if (!(error instanceof LambdaEnvironmentError)) return error;
-  switch (error.errorType) {
-    case 'TooManyRequestsException':
-      // The memory budget: as when the account's concurrency is all in use, any invoke that ends frees room.
-      return new LambdaError(429, 'TooManyRequestsException', error.message, { Reason: 'ConcurrentInvocationLimitExceeded' }, { 'Retry-After': '1' });
-    case 'ResourceNotFoundException':
-      return resourceNotFound(error.message);
-    case 'InvalidParameterValueException':
-      return invalidParameter(error.message);
-    default:
-      return serviceError(error.message);
-  }
 }

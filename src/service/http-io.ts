@@ -2,6 +2,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { sendJson } from '../http/headers.ts';
+import { writeInvokeResponse } from '../invocation/invoke-response.ts';
+import { sendLambdaError } from '../invocation/lambda-error.ts';
 import { invalidRequestContent, type LambdaError } from './lambda-error.ts';
 
 export interface ServiceResponse {
@@ -10,7 +12,7 @@ export interface ServiceResponse {
   /** A JSON value to send as application/json; or raw bytes; or a stream to pass through. */
   json?: unknown;
   body?: Buffer | Readable;
-  /** Trailers to add once a streamed body has ended. */
+  /** Trailers to add once a streamed body has ended (the `Trailer` header that declares them is in `headers`). */
   trailers?: Promise<Record<string, string>>;
 }
 
@@ -39,7 +41,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
 }
 
 export function sendError(res: ServerResponse, error: LambdaError, requestId: string): void {
-  sendJson(res, error.status, error.toBody(), { ...error.headers, 'x-amzn-ErrorType': error.type, 'x-amzn-RequestId': requestId });
+  sendLambdaError(res, error, { 'x-amzn-RequestId': requestId });
 }
 
 export function sendResponse(res: ServerResponse, response: ServiceResponse, requestId: string): void {
@@ -53,20 +55,6 @@ export function sendResponse(res: ServerResponse, response: ServiceResponse, req
     res.writeHead(response.status, headers).end(body);
     return;
   }
-  const trailers = response.trailers;
-  if (trailers) headers.Trailer = 'X-Amz-Function-Error';
-  res.writeHead(response.status, headers);
-  body.pipe(res, { end: false });
-  body.once('error', () => res.destroy());
-  body.once('end', () => {
-    if (!trailers) return void res.end();
-    // A failure after the first byte can only be told in trailers.
-    void trailers.then(
-      (values) => {
-        if (Object.keys(values).length > 0) res.addTrailers(values);
-        res.end();
-      },
-      () => res.end(),
-    );
-  });
+  // A stream, and the trailers that may follow it: only Invoke answers with one.
+  writeInvokeResponse(res, { status: response.status, headers, body, ...(response.trailers ? { trailers: response.trailers } : {}) });
 }

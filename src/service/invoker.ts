@@ -7,6 +7,11 @@ import type { InvokeOutcome } from '../runtime-api/types.ts';
 import type { FunctionRecord } from './function-record.ts';
 
 export interface InvokeCall {
+  /**
+   * The invoke's id: the caller's x-amzn-RequestId, the function's context.awsRequestId (Lambda-Runtime-Aws-Request-Id),
+   * and the id its START, END and REPORT lines name.
+   */
+  requestId: string;
   /** The event, already checked to be JSON (an empty body has become `{}`). */
   payload: Buffer;
   /** Decoded client context (JSON text, not base64). */

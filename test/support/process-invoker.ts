@@ -2,7 +2,6 @@
 // local child process against a real RuntimeApiServer: the service's Invoke path end to end, without Docker.
 // One warm process per function revision; replaced after a timeout, a crash or an init failure, as an
 // execution environment would be. The invoke's log is framed as the service frames it (src/runtime-api/invoke-log.ts).
-import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { InvokeLog } from '../../src/runtime-api/invoke-log.ts';
 import type { FunctionRecord } from '../../src/service/function-record.ts';
@@ -27,7 +26,7 @@ export class ProcessInvoker implements FunctionInvoker {
       throw new Error(`the process invoker runs nodejs24.x zip functions only; ${fn.name} is not one`);
     }
     const process = await this.processFor(fn, fn.code.taskRoot, fn.handler);
-    const log = new InvokeLog({ requestId: randomUUID(), version: '$LATEST', memorySizeMb: fn.memorySize });
+    const log = new InvokeLog({ requestId: request.requestId, version: '$LATEST', memorySizeMb: fn.memorySize });
     process.log = log;
     log.start();
     const outcome = await process.runtime.invoke(request.payload, {
