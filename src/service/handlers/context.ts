@@ -71,9 +71,9 @@ export function newRevision(): Pick<FunctionRecord, 'revisionId' | 'lastModified
   return { revisionId: randomUUID(), lastModified: lambdaTimestamp() };
 }
 
-/** Refuses an update written against an older revision, as Lambda does when RevisionId is given. */
-export function checkRevision(fn: FunctionRecord, revisionId: unknown): void {
-  if (revisionId === undefined || revisionId === null || revisionId === fn.revisionId) return;
+/** Refuses an update written against an older revision (of a function or an alias), as Lambda does when RevisionId is given. */
+export function checkRevision(current: { revisionId: string }, revisionId: unknown): void {
+  if (revisionId === undefined || revisionId === null || revisionId === current.revisionId) return;
   throw new LambdaError(
     412,
     'PreconditionFailedException',
