@@ -100,7 +100,7 @@ export function formatStatus(status: ServiceStatus): string {
 function functionRow(fn: FunctionStatus): string[] {
   const p = fn.provisionedConcurrency;
   return [
-    fn.deleted ? `${fn.name} (deleted)` : fn.name,
+    fn.deleted ? `${fn.name} (deleted)` : fn.provisionedByAliases ? `${fn.name} (${fn.provisionedByAliases.join(', ')})` : fn.name,
     fn.memoryMb === null ? '-' : `${fn.memoryMb} MB`,
     fn.reservedConcurrency === null ? '-' : String(fn.reservedConcurrency),
     p === null ? '-' : `${p.allocated}/${p.requested}`,

@@ -80,10 +80,9 @@ async function transition(home: LifecycleHome, fn: FunctionRecord): Promise<Func
     revisionId: randomUUID(),
   });
   if (!next) return undefined;
-  // Environments are keyed by RevisionId: any started in between (an invoke during an update) are replaced, and
-  // provisioned concurrency follows the revision now current.
+  // Environments are keyed by RevisionId: any started in between (an invoke during an update) are replaced. No
+  // provisioned concurrency follows: it is only ever on published versions, which an update leaves as they are.
   home.invoker?.retire?.(next.name);
-  if (next.provisionedConcurrency) home.invoker?.provision?.(next, next.provisionedConcurrency.requested);
   return next;
 }
 

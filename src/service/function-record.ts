@@ -95,7 +95,15 @@ export interface FunctionRecord {
   layerDirectory?: string;
   /** PutFunctionConcurrency's ReservedConcurrentExecutions; absent: the function shares the unreserved pool. */
   reservedConcurrency?: number;
-  /** PutProvisionedConcurrencyConfig on $LATEST (lambkin has no published versions yet). */
+  /**
+   * $LATEST only (the function-wide home): PutProvisionedConcurrencyConfig's configs, by the qualifier each names (a
+   * published version's number or an alias's name; never $LATEST, which Lambda refuses). Absent: none.
+   */
+  provisionedConcurrencyConfigs?: Record<string, ProvisionedConcurrencyRecord>;
+  /**
+   * Records written before lambkin had versions: one config on $LATEST, which Lambda does not allow. Reported and
+   * removed when the service starts (provisioned-allocation.ts migrateLegacyProvisioned); never written any more.
+   */
   provisionedConcurrency?: ProvisionedConcurrencyRecord;
 }
 

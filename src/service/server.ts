@@ -10,6 +10,7 @@ import { buildStatus, STATUS_PATH } from './status.ts';
 import { allFunctions, deleteFunctionConcurrency, getAccountSettings, getFunctionConcurrency, putFunctionConcurrency } from './handlers/concurrency.ts';
 import { createFunction } from './handlers/create-function.ts';
 import type { InvokeObserver, OperationHandler, ServiceContext } from './handlers/context.ts';
+import { allocationOf, applyAllocation, migrateLegacyProvisioned, provisionedVersions } from './handlers/provisioned-allocation.ts';
 import {
   deleteProvisionedConcurrencyConfig,
   getProvisionedConcurrencyConfig,
@@ -87,6 +88,8 @@ export interface LambdaApiServerOptions {
   identity?: ServiceIdentity;
   /** Told about failures that are lambkin's own (answered as ServiceException). */
   onInternalError?: (error: unknown) => void;
+  /** Told what the user should know about their data at start (a setting lambkin had to drop); stderr by default. */
+  onWarning?: (message: string) => void;
   /** Concurrency limits; Lambda's defaults (1,000 for the account) when omitted. */
   scheduler?: ConcurrencyScheduler;
   /** Counts invokes and throttles, and renders GET /metrics (Prometheus text). */
@@ -113,6 +116,7 @@ export class LambdaApiServer {
   private readonly host: string;
   private readonly port: number;
   private readonly onInternalError: (error: unknown) => void;
+  private readonly onWarning: (message: string) => void;
   private readonly metrics: ServiceMetricsSource | undefined;
   private boundPort: number | undefined;
 
@@ -128,6 +132,7 @@ export class LambdaApiServer {
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
     this.onInternalError = options.onInternalError ?? (() => {});
+    this.onWarning = options.onWarning ?? ((message) => process.stderr.write(`lambkin: warning: ${message}\n`));
     this.browserGuard = new BrowserGuard({
       serverName: "lambkin's Lambda API",
       allowedHosts: options.allowedHosts ?? [],
@@ -171,7 +176,9 @@ export class LambdaApiServer {
   /**
    * Reserved and provisioned concurrency outlive a restart, as the functions do: the scheduler gets the
    * reservations back and the pool starts the provisioned environments again. A reservation the (perhaps lowered)
-   * account limit can no longer hold is reported, and the function shares the unreserved pool meanwhile.
+   * account limit can no longer hold is reported, and the function shares the unreserved pool meanwhile. Every
+   * version's and alias's provisioned concurrency config is provisioned again; one on $LATEST (a data dir from before
+   * versions) is reported and removed (provisioned-allocation.ts migrateLegacyProvisioned).
    */
   private async restoreConcurrency(): Promise<void> {
     for await (const fn of allFunctions(this.context)) {
@@ -182,7 +189,8 @@ export class LambdaApiServer {
           this.onInternalError(new Error(`function ${fn.name}: reserved concurrency not restored: ${(error as Error).message}`));
         }
       }
-      if (fn.provisionedConcurrency) this.context.invoker.provision?.(fn, fn.provisionedConcurrency.requested);
+      const latest = await migrateLegacyProvisioned(this.context, fn, this.onWarning);
+      await applyAllocation(this.context, latest, new Map(), await allocationOf(this.context, latest));
     }
   }
 
@@ -252,8 +260,8 @@ export class LambdaApiServer {
           name: fn.name,
           memorySize: fn.memorySize,
           ...(fn.reservedConcurrency !== undefined ? { reservedConcurrency: fn.reservedConcurrency } : {}),
-          ...(fn.provisionedConcurrency ? { provisionedConcurrency: fn.provisionedConcurrency.requested } : {}),
         });
+        functions.push(...(await provisionedVersions(this.context, fn)));
       }
       const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
       const status = buildStatus(functions, pool, this.context.scheduler.snapshot());

@@ -10,10 +10,14 @@ export const STATUS_PATH = '/lambkin/status';
 export const SHORT_ID_LENGTH = 12;
 
 export interface StatusFunctionInput {
+  /** A function's name ($LATEST), or a version's pool key `name:N` (invocation/environment-key.ts). */
   name: string;
   memorySize: number;
   reservedConcurrency?: number;
+  /** Environments the provisioned concurrency configs keep for this version. */
   provisionedConcurrency?: number;
+  /** The aliases whose configs provision this version (a config on the version itself is not listed). */
+  provisionedByAliases?: string[];
 }
 
 export interface EnvironmentStatus {
@@ -39,6 +43,8 @@ export interface FunctionStatus {
   reservedConcurrency: number | null;
   /** Provisioned concurrency: requested (as configured) and allocated (ready); null when none is configured. */
   provisionedConcurrency: { requested: number; allocated: number; busy: number } | null;
+  /** A version's row: the aliases whose provisioned concurrency it holds (absent: none). */
+  provisionedByAliases?: string[];
   /** Invokes in flight. */
   inFlight: number;
   /** Environments held, by state. */
@@ -67,6 +73,8 @@ export interface ServiceStatus {
 
 export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot, scheduler: SchedulerSnapshot, now = Date.now()): ServiceStatus {
   const listed = new Map(functions.map((fn) => [fn.name, fn]));
+  // A version's key (`name:N`) belongs to its function: listed while the function is.
+  const isListed = (key: string) => listed.has(key) || listed.has(key.split(':')[0]!);
   // Functions just deleted may still have environments draining or invokes in flight: they show, marked deleted.
   const names = new Set<string>(listed.keys());
   for (const env of pool.environments) names.add(env.functionName);
@@ -100,7 +108,8 @@ export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot
         ageSeconds: seconds(now - env.startedAt),
         idleSeconds: env.state === 'idle' ? seconds(now - (env.lastUsedAt ?? env.startedAt)) : null,
       })),
-      deleted: fn === undefined,
+      ...(fn?.provisionedByAliases?.length ? { provisionedByAliases: fn.provisionedByAliases } : {}),
+      deleted: !isListed(name),
     });
   }
 

@@ -1,9 +1,20 @@
-// What follows an alias change beyond the alias itself: provisioned concurrency configured on the alias moves with it
-// to the version it now points to (handlers/provisioned-concurrency.ts). Called by UpdateAlias and DeleteAlias.
+// What follows an alias change beyond the alias itself: provisioned concurrency configured on the alias follows it to
+// the version (and routing weight) it now points to, and goes with it when it is deleted, as Lambda's does
+// (test_lambda_provisioned_lifecycle: after DeleteAlias, its config is gone from ListProvisionedConcurrencyConfigs).
+// Called by UpdateAlias and DeleteAlias.
 import type { AliasRecord, FunctionRecord } from '../function-record.ts';
 import type { ServiceContext } from './context.ts';
+import { allocationOf, applyAllocation, configsOf, forgetProvisioned } from './provisioned-allocation.ts';
 
 /** `alias` of the function whose $LATEST is `latest` was updated (`after`) or deleted (`after` undefined). */
-export async function aliasChanged(_context: ServiceContext, _latest: FunctionRecord, _before: AliasRecord, _after?: AliasRecord): Promise<void> {
-  // Provisioned concurrency per alias is being written: until then an alias holds none, so there is nothing to move.
+export async function aliasChanged(context: ServiceContext, latest: FunctionRecord, before: AliasRecord, after?: AliasRecord): Promise<void> {
+  // The freshest $LATEST: the caller's may predate a config put meanwhile.
+  const current = (await context.store.get(latest.name)) ?? latest;
+  if (!configsOf(current)[before.name]) return;
+  if (!after) {
+    await forgetProvisioned(context, current, before.name, { [before.name]: before });
+    return;
+  }
+  const was = await allocationOf(context, current, { [before.name]: before });
+  await applyAllocation(context, current, was, await allocationOf(context, current, { [before.name]: after }));
 }

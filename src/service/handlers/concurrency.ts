@@ -6,6 +6,7 @@ import { invalidParameter, invalidValue } from '../lambda-error.ts';
 import { MAX_UNZIPPED_BYTES, MAX_ZIPPED_BYTES } from '../../limits/package-limits.ts';
 import { parseFunctionName } from '../function-name.ts';
 import { saveFunction, findFunction, type OperationHandler, type ServiceContext } from './context.ts';
+import { totalProvisioned } from './provisioned-allocation.ts';
 
 const functionLevelOnly = () =>
   invalidParameter(
@@ -25,7 +26,8 @@ export const putFunctionConcurrency: OperationHandler = async (context, request)
   if (typeof reserved !== 'number' || !Number.isInteger(reserved) || reserved < 0) {
     throw invalidValue(reserved, 'reservedConcurrentExecutions', 'Member must have value greater than or equal to 0');
   }
-  const provisioned = fn.provisionedConcurrency?.requested ?? 0;
+  // Every version's and alias's provisioned concurrency comes out of the function's reservation.
+  const provisioned = totalProvisioned(fn);
   if (reserved < provisioned) {
     throw invalidParameter(`ReservedConcurrentExecutions ${reserved} should not be lower than function's total provisioned concurrency [${provisioned}].`);
   }
