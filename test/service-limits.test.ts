@@ -12,6 +12,7 @@ import {
   GetProvisionedConcurrencyConfigCommand,
   ListProvisionedConcurrencyConfigsCommand,
   PublishLayerVersionCommand,
+  PublishVersionCommand,
   PutProvisionedConcurrencyConfigCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
@@ -208,7 +209,8 @@ describe('provisioned concurrency', () => {
     const list = await failure(lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName: 'doesnotexist' })));
     expect(list.name).toBe('ResourceNotFoundException');
     expect(list.message).toBe(`Function not found: ${ARN}doesnotexist`);
-    const none = await get('pc', '$LATEST');
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'pc' }));
+    const none = await get('pc', '1');
     expect(none.name).toBe('ProvisionedConcurrencyConfigNotFoundException');
     expect(none.$metadata.httpStatusCode).toBe(404);
     expect(none.message).toBe('No Provisioned Concurrency Config found for this function');
@@ -222,12 +224,13 @@ describe('provisioned concurrency', () => {
   });
 
   // AWS: test_lambda_api.snapshot.json, TestLambdaProvisionedConcurrency::test_provisioned_concurrency_limits: more than
-  // the account's unreserved concurrency (1,000 here), then as much (which leaves less than the minimum of 100). On
-  // $LATEST, the qualifier lambkin provisions until it has published versions (AWS provisions versions and aliases).
+  // the account's unreserved concurrency (1,000 here), then as much (which leaves less than the minimum of 100), on a
+  // published version.
   it("refuses more than the account's unreserved concurrency, or less left than its minimum, in AWS's words", async () => {
     await createActiveFunction(lambda, zipFunction('pc-limits'));
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'pc-limits' }));
     const put = (n: number) =>
-      failure(lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc-limits', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: n })));
+      failure(lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'pc-limits', Qualifier: '1', ProvisionedConcurrentExecutions: n })));
     const over = await put(1001);
     expect(over.name).toBe('InvalidParameterValueException');
     expect(over.$metadata.httpStatusCode).toBe(400);
