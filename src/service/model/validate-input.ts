@@ -145,8 +145,8 @@ function brokenRules(value: unknown, shape: ModelShape): string[] {
   }
   if (typeof value === 'number' && ['integer', 'long', 'float', 'double'].includes(shape.type)) {
     const broken: string[] = [];
-    if (shape.max !== undefined && value > shape.max) broken.push(`Member must have value less than or equal to ${shape.max}`);
-    if (shape.min !== undefined && value < shape.min) broken.push(`Member must have value greater than or equal to ${shape.min}`);
+    if (shape.max !== undefined && value > shape.max) broken.push(`Member must have value less than or equal to ${javaNumber(shape.max, shape)}`);
+    if (shape.min !== undefined && value < shape.min) broken.push(`Member must have value greater than or equal to ${javaNumber(shape.min, shape)}`);
     return broken;
   }
   return [];
@@ -164,8 +164,8 @@ function allRules(shape: ModelShape): string[] {
   const isNumber = shape.type !== 'string';
   const unit = isNumber ? 'value' : 'length';
   const rules: string[] = [];
-  if (shape.max !== undefined) rules.push(`Member must have ${unit} less than or equal to ${shape.max}`);
-  if (shape.min !== undefined) rules.push(`Member must have ${unit} greater than or equal to ${shape.min}`);
+  if (shape.max !== undefined) rules.push(`Member must have ${unit} less than or equal to ${javaNumber(shape.max, shape)}`);
+  if (shape.min !== undefined) rules.push(`Member must have ${unit} greater than or equal to ${javaNumber(shape.min, shape)}`);
   if (shape.pattern !== undefined) rules.push(patternRule(shape.pattern));
   if (shape.enum) rules.push(enumRule(shape.enum));
   return rules;
@@ -187,18 +187,27 @@ function pattern(source: string): RegExp {
 function clause(path: string, value: unknown, rule: string, shape: ModelShape): string {
   if (value === null) return `Value null at '${path}' failed to satisfy constraint: ${rule}`;
   if (shape.sensitive) return `Value at '${path}' failed to satisfy constraint: ${rule}`;
-  return `Value '${javaString(value)}' at '${path}' failed to satisfy constraint: ${rule}`;
+  return `Value '${javaString(value, LAMBDA_MODEL.shapes[shape.value ?? shape.member ?? ''] ?? shape)}' at '${path}' failed to satisfy constraint: ${rule}`;
 }
 
-/** A value as AWS's (Java) service prints it: lists as [a, b], maps as {k=v}. */
-function javaString(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(javaString).join(', ')}]`;
+/**
+ * A value as AWS's (Java) service prints it: lists as [a, b], maps as {k=v}, a float or double with its fraction
+ * (`{2=2.0}`, routingConfig.additionalVersionWeights in test_notfound_and_invalid_routingconfigs). `scalar` is the
+ * shape of the value's scalars (a list's members, a map's values).
+ */
+function javaString(value: unknown, scalar: ModelShape): string {
+  if (Array.isArray(value)) return `[${value.map((item) => javaString(item, scalar)).join(', ')}]`;
   if (isObject(value)) {
     return `{${Object.entries(value)
-      .map(([key, item]) => `${key}=${javaString(item)}`)
+      .map(([key, item]) => `${key}=${javaString(item, scalar)}`)
       .join(', ')}}`;
   }
-  return String(value);
+  return typeof value === 'number' ? javaNumber(value, scalar) : String(value);
+}
+
+/** A number as Java prints a value of `shape`'s type: a float or double always with a fraction (1.0). */
+function javaNumber(value: number, shape: ModelShape): string {
+  return (shape.type === 'float' || shape.type === 'double') && Number.isInteger(value) ? value.toFixed(1) : String(value);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
