@@ -12,7 +12,7 @@ import type { FunctionStore } from '../service/storage/function-store.ts';
 import type { ConcurrencyScheduler } from '../scheduling/concurrency-scheduler.ts';
 import { lambdaErrorOf } from './invoke-errors.ts';
 import { LATEST, resolveFunction, routedVersion, versionRecord, type ResolvedFunction } from './resolve-function.ts';
-import { functionNotFound } from './lambda-error.ts';
+import { functionNotFound } from '../service/lambda-error.ts';
 
 /** Where invokes run: the functions, the service's identity, the concurrency rules and what runs environments. */
 export interface InvocationHome {

@@ -8,6 +8,8 @@ import { engineMessage, engineStatus } from '../docker/errors.ts';
 import type { EnvironmentSpec } from '../environments/backend.ts';
 import { ImageFacts, resolvedImage, type ImageIdentity, type ImageInspector, type ResolvedImage } from '../environments/image-facts.ts';
 import type { LogSink } from '../environments/log-sink.ts';
+import { environmentKey } from '../invocation/environment-key.ts';
+import { LATEST } from '../invocation/resolve-function.ts';
 import { invokeTraceHeader } from '../environments/trace-header.ts';
 import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
@@ -19,8 +21,6 @@ import type { ProvisionedStatus } from '../environments/provisioned-concurrency.
 import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from './invoker.ts';
 import { lambdaErrorOf } from '../invocation/invoke-errors.ts';
 import { invalidParameter, serviceError } from './lambda-error.ts';
-
-const VERSION = '$LATEST';
 
 export interface DockerInvokerOptions {
   /** The pool to reserve environments from. */
@@ -56,7 +56,7 @@ export class DockerInvoker implements FunctionInvoker {
     // Platform lines go to the sink here; the runtime's get there through the environment's spec.
     const log = new InvokeLog({
       requestId: request.requestId,
-      version: VERSION,
+      version: fn.version ?? LATEST,
       memorySizeMb: fn.memorySize,
       write: (line) => this.logSink?.write(fn.name, streamName, line.replace(/\n$/, '')),
     });
@@ -142,8 +142,9 @@ export class DockerInvoker implements FunctionInvoker {
     await this.pool.close();
   }
 
+  /** Environments are pooled per version (environment-key.ts): a version's run its own frozen record. */
   private poolFunction(fn: FunctionRecord): PoolFunction {
-    return { functionName: fn.name, revision: fn.revisionId, spec: environmentSpec(fn, this.identity, this.logSink) };
+    return { functionName: environmentKey(fn), revision: fn.revisionId, spec: environmentSpec(fn, this.identity, this.logSink) };
   }
 
   private async reserve(fn: FunctionRecord, options: InvokeOptions): Promise<PooledEnvironment> {
@@ -157,11 +158,12 @@ export class DockerInvoker implements FunctionInvoker {
 
 /** What an environment of this function runs: its image (or the runtime's base image and its code), its limits. */
 export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, logSink?: LogSink): EnvironmentSpec {
-  const streamName = logStreamName(VERSION);
+  const version = fn.version ?? LATEST;
+  const streamName = logStreamName(version);
   const spec: EnvironmentSpec = {
     functionName: fn.name,
     revision: fn.revisionId,
-    functionVersion: VERSION,
+    functionVersion: version,
     image: fn.code.kind === 'image' ? fn.code.imageUri : fn.image,
     memorySizeMb: fn.memorySize,
     timeoutSeconds: fn.timeout,

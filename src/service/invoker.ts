@@ -51,13 +51,14 @@ export interface InvokeOptions {
 export interface FunctionInvoker {
   invoke(fn: FunctionRecord, request: InvokeCall, options?: InvokeOptions): Promise<InvokeResult>;
   /**
-   * The function was updated or deleted: its environments are stale. Idle ones go now, busy ones when their
-   * invoke ends (an invoker without environments has nothing to do).
+   * A version's environments are stale ($LATEST updated, a version or the function deleted); `environmentKey` names
+   * the version (src/invocation/environment-key.ts: the function's name for $LATEST). Idle ones go now, busy ones when
+   * their invoke ends (an invoker without environments has nothing to do).
    */
-  retire?(functionName: string): void;
-  /** Provisioned concurrency for the function's current revision (0 removes it). */
+  retire?(environmentKey: string): void;
+  /** Provisioned concurrency for `fn`'s version (a published version's record; 0 removes it). */
   provision?(fn: FunctionRecord, requested: number): void;
-  provisionedStatus?(functionName: string): ProvisionedStatus | undefined;
+  provisionedStatus?(environmentKey: string): ProvisionedStatus | undefined;
   /** The environments held now, for /metrics and `lambkin status`. */
   snapshot?(): PoolSnapshot;
   /**

@@ -3,6 +3,7 @@
 // One warm process per function revision; replaced after a timeout, a crash or an init failure, as an
 // execution environment would be. The invoke's log is framed as the service frames it (src/runtime-api/invoke-log.ts).
 import { createInterface } from 'node:readline';
+import { environmentKey } from '../../src/invocation/environment-key.ts';
 import { InvokeLog } from '../../src/runtime-api/invoke-log.ts';
 import type { FunctionRecord } from '../../src/service/function-record.ts';
 import type { FunctionInvoker, InvokeCall, InvokeResult } from '../../src/service/invoker.ts';
@@ -26,7 +27,7 @@ export class ProcessInvoker implements FunctionInvoker {
       throw new Error(`the process invoker runs nodejs24.x zip functions only; ${fn.name} is not one`);
     }
     const process = await this.processFor(fn, fn.code.taskRoot, fn.handler);
-    const log = new InvokeLog({ requestId: request.requestId, version: '$LATEST', memorySizeMb: fn.memorySize });
+    const log = new InvokeLog({ requestId: request.requestId, version: fn.version ?? '$LATEST', memorySizeMb: fn.memorySize });
     process.log = log;
     log.start();
     const outcome = await process.runtime.invoke(request.payload, {
@@ -41,7 +42,7 @@ export class ProcessInvoker implements FunctionInvoker {
       outcome,
       async () => {
         if (process.log === log) process.log = undefined;
-        if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit' || outcome.kind === 'init-error') await this.retire(fn.name);
+        if (outcome.kind === 'timeout' || outcome.kind === 'runtime-exit' || outcome.kind === 'init-error') await this.retire(environmentKey(fn));
         return { maxMemoryUsedMb: undefined };
       },
       { waitForOutput: request.logTail },
@@ -55,22 +56,25 @@ export class ProcessInvoker implements FunctionInvoker {
   }
 
   private async processFor(fn: FunctionRecord, taskRoot: string, handler: string): Promise<WarmProcess> {
-    const current = this.warm.get(fn.name);
+    // One warm process per version, as the pool keeps environments (src/invocation/environment-key.ts).
+    const key = environmentKey(fn);
+    const current = this.warm.get(key);
     if (current && current.revisionId === fn.revisionId && current.runtime.isRunning()) return current;
-    await this.retire(fn.name);
+    await this.retire(key);
     const runtime = await startRuntime({
       handler,
       taskRoot,
       env: {
         ...fn.environment,
         AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        AWS_LAMBDA_FUNCTION_VERSION: fn.version ?? '$LATEST',
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
       },
     });
     const process: WarmProcess = { revisionId: fn.revisionId, runtime, log: undefined };
     if (runtime.child.stdout) createInterface({ input: runtime.child.stdout }).on('line', (line) => process.log?.runtimeLine(line));
-    this.warm.set(fn.name, process);
+    this.warm.set(key, process);
     return process;
   }
 
