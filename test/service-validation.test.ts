@@ -12,6 +12,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { unknownOperation } from '../src/service/lambda-error.ts';
 import { LAMBDA_MODEL } from '../src/service/model/lambda-model.ts';
 import { OPERATIONS } from '../src/service/router.ts';
 import { makeZip } from '../tools/zip.ts';
@@ -403,12 +404,14 @@ describe('the model', () => {
 });
 
 describe('operations lambkin does not serve', () => {
-  it('names the operation and says lambkin does not support it yet (501), where AWS would serve it', async () => {
-    const answer = await call('POST', '/2015-03-31/functions/some-fn/versions', {});
-    expect(answer).toEqual({
+  // Every operation of lambkin's model is served now (PublishVersion, the example here before, too), so no path
+  // reaches the 501 through the router: the answer it would give is checked where it is made.
+  it('names the operation and says lambkin does not support it yet (501), where AWS would serve it', () => {
+    const answer = unknownOperation('POST', '/2015-03-31/functions/some-fn/versions');
+    expect({ status: answer.status, type: answer.type, message: answer.message }).toEqual({
       status: 501,
       type: 'UnsupportedOperationException',
-      body: { Type: 'Service', message: 'lambkin does not support the PublishVersion operation yet (POST /2015-03-31/functions/some-fn/versions).' },
+      message: 'lambkin does not support the PublishVersion operation yet (POST /2015-03-31/functions/some-fn/versions).',
     });
   });
 

@@ -6,8 +6,15 @@ import type { FunctionRecord } from './function-record.ts';
 import { runtimeImage } from './runtimes.ts';
 
 export interface ConfigurationView {
-  /** The ARN with its qualifier (`:$LATEST`), as AWS answers when the request named the version. */
+  /**
+   * The ARN with its qualifier (`:$LATEST`), as AWS answers when the request named the version. A published
+   * version's ARN always carries its number.
+   */
   qualified?: boolean;
+  /** The qualifier the ARN carries instead: an alias's name, as AWS answers a read through an alias. */
+  arnQualifier?: string;
+  /** The Version shown instead: CreateFunction with Publish answers $LATEST's configuration with the new version's. */
+  version?: string;
   /** As ListFunctions shows each function: without the state, the update status and RuntimeVersionConfig. */
   listed?: boolean;
 }
@@ -19,7 +26,7 @@ export function functionConfiguration(fn: FunctionRecord, view: ConfigurationVie
   const showEnvironment = fn.environmentGiven ?? Object.keys(fn.environment).length > 0;
   const configuration: Record<string, unknown> = {
     FunctionName: fn.name,
-    FunctionArn: view.qualified ? `${fn.arn}:$LATEST` : fn.arn,
+    FunctionArn: functionArnOf(fn, view),
     Runtime: fn.runtime,
     Role: fn.role,
     Handler: fn.handler,
@@ -29,7 +36,7 @@ export function functionConfiguration(fn: FunctionRecord, view: ConfigurationVie
     MemorySize: fn.memorySize,
     LastModified: fn.lastModified,
     CodeSha256: fn.code.sha256,
-    Version: '$LATEST',
+    Version: view.version ?? fn.version ?? '$LATEST',
     Environment: showEnvironment ? { Variables: fn.environment } : undefined,
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: fn.revisionId,
@@ -57,6 +64,12 @@ export function functionConfiguration(fn: FunctionRecord, view: ConfigurationVie
   // Lambda leaves out what a function does not have (an Image function has no Runtime or Handler).
   for (const key of Object.keys(configuration)) if (configuration[key] === undefined) delete configuration[key];
   return configuration;
+}
+
+function functionArnOf(fn: FunctionRecord, view: ConfigurationView): string {
+  if (view.arnQualifier !== undefined) return `${fn.arn}:${view.arnQualifier}`;
+  if (fn.version !== undefined) return `${fn.arn}:${fn.version}`;
+  return view.qualified ? `${fn.arn}:$LATEST` : fn.arn;
 }
 
 /**

@@ -14,6 +14,7 @@ import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, chec
 import { newRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
 import { applyLayers, resolveLayers } from './function-layers.ts';
+import { publish } from './versions.ts';
 import { checkArchitectures, checkEphemeralStorage, DEFAULT_ARCHITECTURES, DEFAULT_EPHEMERAL_STORAGE_MB, imageFunctionSettingsRefused } from './settings.ts';
 
 const DEFAULT_TIMEOUT_SECONDS = 3;
@@ -135,9 +136,17 @@ export const createFunction: OperationHandler = async (context, request) => {
     code: input.Code as CodeSource,
     layers: input.Layers,
   });
-  // Answered Pending; Active follows once the code is durable (function-lifecycle.ts says why then).
-  void startTransition(context, record);
-  return { status: 201, json: functionConfiguration(record) };
+  if (input.Publish !== true) {
+    // Answered Pending; Active follows once the code is durable (function-lifecycle.ts says why then).
+    void startTransition(context, record);
+    return { status: 201, json: functionConfiguration(record) };
+  }
+  // Publish: version 1 is stored now, before the transition starts (which then completes the $LATEST the publish
+  // wrote). It names the same extracted code as $LATEST, so it runs as soon as it exists; AWS answers $LATEST's
+  // configuration, Pending, with Version "1" (test_lambda_api.snapshot.json, test_publish_version_on_create).
+  const { version, latest } = await publish(context, record);
+  void startTransition(context, latest);
+  return { status: 201, json: functionConfiguration(latest, { version: version.version }) };
 };
 
 function checkPackageType(value: unknown): PackageType {

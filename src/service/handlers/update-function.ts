@@ -11,6 +11,7 @@ import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, chec
 import { checkRevision, findFunction, newRevision, retireRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode } from './function-code.ts';
 import { applyLayers, checkCombinedSize, resolveLayers } from './function-layers.ts';
+import { publish, type Published } from './versions.ts';
 import { checkArchitectures, checkEphemeralStorage, imageFunctionSettingsRefused } from './settings.ts';
 
 export const updateFunctionCode: OperationHandler = async (context, request) => {
@@ -27,7 +28,14 @@ export const updateFunctionCode: OperationHandler = async (context, request) => 
   if (architectures) updated.architectures = architectures;
   // DryRun validates the package and answers what the function would become, changing nothing.
   if (input.DryRun === true) return { status: 200, json: functionConfiguration(updated) };
-  return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
+  if (input.Publish !== true) return { status: 200, json: functionConfiguration(await save(context, updated, fn)) };
+  // Publish: the new code is published in the same call, and the answer is the new version, Pending as AWS answers
+  // it while the update completes (test_lambda_api.snapshot.json, test_publish_with_update). The version itself is
+  // stored Active: it names the same extracted code as $LATEST, which an invoke can run at once.
+  const { version } = await save(context, updated, fn, { publish: true });
+  const answer: FunctionRecord = { ...version, state: 'Pending' };
+  delete answer.lastUpdateStatus;
+  return { status: 200, json: functionConfiguration(answer) };
 };
 
 export const updateFunctionConfiguration: OperationHandler = async (context, request) => {
@@ -73,7 +81,9 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
  * it replaces (its code may now be unused). Another update saved since `previous` was read (both checked the
  * function was not being updated, then stored their code) is in progress: this one is refused, as AWS refuses it.
  */
-async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord> {
+async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord): Promise<FunctionRecord>;
+async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord, options: { publish: true }): Promise<Published>;
+async function save(context: ServiceContext, fn: FunctionRecord, previous: FunctionRecord, options?: { publish: true }): Promise<FunctionRecord | Published> {
   const saved: FunctionRecord = { ...fn, ...newRevision(), lastUpdateStatus: 'InProgress' };
   if (!(await context.store.update(saved, previous.revisionId))) {
     const now = await context.store.get(previous.name);
@@ -81,7 +91,10 @@ async function save(context: ServiceContext, fn: FunctionRecord, previous: Funct
   }
   // The code (or merged /opt) this change replaced goes once the old revision's environments have stopped.
   retireRevision(context, previous, saved);
+  // Published before the transition starts, which completes the $LATEST the publish wrote (its RevisionId moved on).
+  const published = options?.publish ? await publish(context, saved) : undefined;
+  const latest = published?.latest ?? saved;
   // Provisioned concurrency follows the revision the update ends with (function-lifecycle.ts).
-  void startTransition(context, saved);
-  return saved;
+  void startTransition(context, latest);
+  return published ?? latest;
 }
