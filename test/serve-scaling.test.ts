@@ -3,6 +3,9 @@
 // provisioned concurrency (warm for its first invoke, overflow on demand, resized without replacing), and the
 // machine's memory budget evicting another function's idle environment.
 import {
+  UpdateAliasCommand,
+  CreateAliasCommand,
+  PublishVersionCommand,
   DeleteFunctionCommand,
   DeleteFunctionConcurrencyCommand,
   DeleteProvisionedConcurrencyConfigCommand,
@@ -182,95 +185,99 @@ describe.skipIf(!docked)('concurrency, throttling and provisioned concurrency un
   it('provisioned environments are ready before the first invoke, overflow goes on demand, and a resize keeps the survivors', async () => {
     const service = await services.start();
     await createFunction(service, 'provisioned');
+    await service.lambda.send(new PublishVersionCommand({ FunctionName: 'provisioned' }));
     const put = await service.lambda.send(
-      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }),
+      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '1', ProvisionedConcurrentExecutions: 2 }),
     );
     expect(put.RequestedProvisionedConcurrentExecutions).toBe(2);
     expect(put.Status).toBe('IN_PROGRESS');
-    const ready = await waitForStatus(service, 'provisioned', 'READY');
+    const ready = await waitForStatus(service, 'provisioned', '1', 'READY');
     expect(ready).toMatchObject({ AllocatedProvisionedConcurrentExecutions: 2, AvailableProvisionedConcurrentExecutions: 2 });
-    const provisionedIds = environmentIds(service, 'provisioned', true);
+    // Version 1's environments, pooled under its key.
+    const provisionedIds = environmentIds(service, 'provisioned:1', true);
     expect(provisionedIds).toHaveLength(2);
 
     // Warm for the first invoke: no Init Duration, and the runtime was told how it was initialised.
-    const first = await invoke(service, 'provisioned');
+    const first = await invoke(service, 'provisioned:1');
     expect(first).toMatchObject({ ok: true, answer: { initType: 'provisioned-concurrency' } });
     expect(first.ok && first.log).toMatch(/REPORT RequestId: .*Max Memory Used/);
     expect(first.ok && first.log).not.toContain('Init Duration');
 
     // Three at once: two on the provisioned environments, the third on a new on-demand one (a cold start).
-    const three = await burst(service, 'provisioned', 3, 1_500);
+    const three = await burst(service, 'provisioned:1', 3, 1_500);
     const answers = three.map((o) => (o.ok ? o : expect.unreachable('throttled')));
     expect(answers.map((o) => o.answer.initType).sort()).toEqual(['on-demand', 'provisioned-concurrency', 'provisioned-concurrency']);
     expect(answers.filter((o) => o.log.includes('Init Duration'))).toHaveLength(1);
 
     // 2 → 1: one provisioned environment stops, the other is the same container as before.
-    await service.lambda.send(
-      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }),
-    );
-    const kept = environmentIds(service, 'provisioned', true);
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '1', ProvisionedConcurrentExecutions: 1 }));
+    const kept = environmentIds(service, 'provisioned:1', true);
     expect(kept).toHaveLength(1);
     expect(provisionedIds).toContain(kept[0]);
-    expect((await waitForStatus(service, 'provisioned', 'READY')).AllocatedProvisionedConcurrentExecutions).toBe(1);
+    expect((await waitForStatus(service, 'provisioned', '1', 'READY')).AllocatedProvisionedConcurrentExecutions).toBe(1);
 
-    await service.lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' }));
-    expect(environmentIds(service, 'provisioned', true)).toHaveLength(0);
-    await expect(service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '$LATEST' }))).rejects.toMatchObject({
+    await service.lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '1' }));
+    expect(environmentIds(service, 'provisioned:1', true)).toHaveLength(0);
+    await expect(service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'provisioned', Qualifier: '1' }))).rejects.toMatchObject({
       name: 'ProvisionedConcurrencyConfigNotFoundException',
     });
   }, 120_000);
 
-  it('an update replaces the provisioned environments with the new revision; settings survive a restart', async () => {
+  it('an alias moved to a new version takes its provisioned environments along; settings survive a restart', async () => {
     const service = await services.start();
     await createFunction(service, 'revised');
+    await service.lambda.send(new PublishVersionCommand({ FunctionName: 'revised' }));
+    await service.lambda.send(new CreateAliasCommand({ FunctionName: 'revised', Name: 'live', FunctionVersion: '1' }));
     await service.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'revised', ReservedConcurrentExecutions: 2 }));
-    await service.lambda.send(
-      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'revised', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 1 }),
-    );
-    await waitForStatus(service, 'revised', 'READY');
-    const [before] = environmentIds(service, 'revised', true);
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'revised', Qualifier: 'live', ProvisionedConcurrentExecutions: 1 }));
+    await waitForStatus(service, 'revised', 'live', 'READY');
+    expect(environmentIds(service, 'revised:1', true)).toHaveLength(1);
 
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'revised', Environment: { Variables: { COLOUR: 'blue' } } }));
     await waitUntilUpdated(service.lambda, 'revised');
-    await waitForStatus(service, 'revised', 'READY');
-    const [after] = environmentIds(service, 'revised', true);
-    expect(after).toBeDefined();
-    expect(after).not.toBe(before);
-    expect(await invoke(service, 'revised')).toMatchObject({ ok: true, answer: { colour: 'blue', initType: 'provisioned-concurrency' } });
+    await service.lambda.send(new PublishVersionCommand({ FunctionName: 'revised' }));
+    await service.lambda.send(new UpdateAliasCommand({ FunctionName: 'revised', Name: 'live', FunctionVersion: '2' }));
+    await waitForStatus(service, 'revised', 'live', 'READY');
+    expect(environmentIds(service, 'revised:1', true)).toHaveLength(0);
+    expect(environmentIds(service, 'revised:2', true)).toHaveLength(1);
+    expect(await invoke(service, 'revised:live')).toMatchObject({ ok: true, answer: { colour: 'blue', initType: 'provisioned-concurrency' } });
 
     // A restart on the same data dir: the reservation is enforced again and the provisioned environment comes back.
     await service.close();
     const restarted = await services.start({ dataDir: service.dataDir });
     expect((await restarted.lambda.send(new GetFunctionConcurrencyCommand({ FunctionName: 'revised' }))).ReservedConcurrentExecutions).toBe(2);
-    await waitForStatus(restarted, 'revised', 'READY');
-    const outcomes = await burst(restarted, 'revised', 3, 1_500);
+    await waitForStatus(restarted, 'revised', 'live', 'READY');
+    const outcomes = await burst(restarted, 'revised:live', 3, 1_500);
     expect(throttled(outcomes).map((o) => o.reason)).toEqual(['ReservedFunctionConcurrentInvocationLimitExceeded']);
   }, 120_000);
 
-  it('deleting or updating a function while its provisioned concurrency is IN_PROGRESS leaves no container of the old one', async () => {
+  it("deleting a function while its provisioned concurrency is IN_PROGRESS leaves no container of it; an update of $LATEST leaves a version's as they are", async () => {
     const service = await services.start({
       metrics: ({ pool, scheduler }) => new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() }),
     });
     await createFunction(service, 'doomed', { MemorySize: 256 });
-    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }));
-    const asked = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '$LATEST' }));
+    await service.lambda.send(new PublishVersionCommand({ FunctionName: 'doomed' }));
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '1', ProvisionedConcurrentExecutions: 2 }));
+    const asked = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: 'doomed', Qualifier: '1' }));
     expect(asked.Status).toBe('IN_PROGRESS');
     await service.lambda.send(new DeleteFunctionCommand({ FunctionName: 'doomed' }));
     // The engine answers the starts after the delete: what it made is stopped then, not kept until serve stops.
     expect(await waitForContainers('doomed', 0)).toBe(0);
     expect(service.pool.snapshot().environments).toEqual([]);
-    expect(await (await fetch(`${service.endpoint}/metrics`)).text()).not.toMatch(/^lambkin_environments\{function_name="doomed"[^}]*\} [1-9]/m);
+    expect(await (await fetch(`${service.endpoint}/metrics`)).text()).not.toMatch(/^lambkin_environments\{function_name="doomed[^}]*\} [1-9]/m);
 
     await createFunction(service, 'changing', { MemorySize: 256 });
-    await service.lambda.send(
-      new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'changing', Qualifier: '$LATEST', ProvisionedConcurrentExecutions: 2 }),
-    );
+    await service.lambda.send(new PublishVersionCommand({ FunctionName: 'changing' }));
+    await service.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: 'changing', Qualifier: '1', ProvisionedConcurrentExecutions: 2 }));
+    await waitForStatus(service, 'changing', '1', 'READY');
+    const before = environmentIds(service, 'changing:1', true);
     await service.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'changing', Environment: { Variables: { COLOUR: 'red' } } }));
     await waitUntilUpdated(service.lambda, 'changing');
-    await waitForStatus(service, 'changing', 'READY');
-    // Only the new revision's two remain.
-    expect(await waitForContainers('changing', 2)).toBe(2);
-    expect(await invoke(service, 'changing')).toMatchObject({ ok: true, answer: { colour: 'red', initType: 'provisioned-concurrency' } });
+    // Version 1 is frozen: its provisioned environments stay, and still run it.
+    expect(environmentIds(service, 'changing:1', true)).toEqual(before);
+    const answer = await invoke(service, 'changing:1');
+    expect(answer).toMatchObject({ ok: true, answer: { initType: 'provisioned-concurrency' } });
+    expect(answer.ok && answer.answer.colour).toBeUndefined();
   }, 120_000);
 
   it("the memory budget evicts another function's idle environment, and throttles when only busy ones hold it", async () => {
@@ -333,10 +340,10 @@ function environmentIds(service: LambdaService, functionName: string, provisione
     .map((e) => e.id);
 }
 
-async function waitForStatus(service: LambdaService, functionName: string, status: string) {
+async function waitForStatus(service: LambdaService, functionName: string, qualifier: string, status: string) {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const config = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: '$LATEST' }));
+    const config = await service.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: functionName, Qualifier: qualifier }));
     if (config.Status === status) return config;
     if (config.Status === 'FAILED' || Date.now() > deadline) throw new Error(`provisioned concurrency is ${config.Status}: ${config.StatusReason}`);
     await delay(100);
