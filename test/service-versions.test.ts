@@ -16,6 +16,8 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, invokeJson, ROLE, waitUntilActive, waitUntilUpdated } from './support/lambda-fixtures.ts';
@@ -330,6 +332,49 @@ describe('DeleteFunction with a Qualifier', () => {
     expect((await publish('fn')).Version).toBe('1');
   });
 });
+
+describe("a version's code in the data dir", () => {
+  const codeDirs = () =>
+    existsSync(join(dataDir, 'code'))
+      ? readdirSync(join(dataDir, 'code'))
+          .filter((name) => /^[0-9a-f]{64}$/.test(name))
+          .sort()
+      : [];
+  const hexOf = (sha256: string) => Buffer.from(sha256, 'base64').toString('hex');
+
+  it("is kept while a version names it after $LATEST's code changed, and removed once the version is deleted", async () => {
+    const created = await create('fn', 'one');
+    await publish('fn');
+    const updated = await updateCode('fn', 'two');
+    await service.store.collected();
+    const [one, two] = [hexOf(created.CodeSha256!), hexOf(updated.CodeSha256!)];
+    expect(codeDirs()).toEqual([one, two].sort());
+    // The version runs it until it is deleted.
+    expect((await invokeJson(lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    await eventually(() => codeDirs().length === 1);
+    expect(codeDirs()).toEqual([two]);
+  });
+
+  it("goes with the function: every version's code is removed", async () => {
+    await create('fn', 'one');
+    await publish('fn');
+    await updateCode('fn', 'two');
+    await publish('fn');
+    await updateCode('fn', 'three');
+    expect(codeDirs()).toHaveLength(3);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
+    await eventually(() => codeDirs().length === 0);
+  });
+});
+
+async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const giveUpAt = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > giveUpAt) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 describe('ListFunctions', () => {
   it('lists every version of each function with FunctionVersion=ALL, $LATEST alone without', async () => {

@@ -52,8 +52,10 @@ export type OperationHandler = (context: ServiceContext, request: ServiceRequest
 const NOT_FOUND_AT_LATEST: ReadonlySet<Operation> = new Set(['Invoke', 'PutFunctionConcurrency']);
 
 /**
- * The function a request names, at $LATEST. lambkin has no published versions or aliases yet, so any other
- * qualifier names nothing.
+ * The function a request names, at $LATEST: for the operations that act on $LATEST alone (the updates,
+ * PublishVersion, ListVersionsByFunction, the function-wide settings). A published version or an alias as the
+ * qualifier is answered 404 naming it, as lambkin has no AWS-recorded answer for them (reads and Invoke resolve
+ * any qualifier: src/invocation/resolve-function.ts).
  */
 export async function findFunction(context: ServiceContext, request: ServiceRequest): Promise<FunctionRecord> {
   const ref = parseFunctionName(request.functionName ?? '');
