@@ -44,6 +44,7 @@ const docker = [
   'test/serve-environment.test.ts',
   'test/serve-image-function.test.ts',
   'test/serve-telemetry.test.ts',
+  'test/serve-versions.test.ts',
   'test/service-shutdown.test.ts',
 ];
 

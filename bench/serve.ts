@@ -15,6 +15,9 @@
 //                 function of our own, cross-checked against the most containers the serve owned at once).
 //   reserved      100 invokes at once against reserved concurrency 10: the exact throttle count, and the time to
 //                 drain all 100 with retrying clients (reserved-burst.ts).
+//   alias         warm invokes through an alias (`function:live`, pointing at published version 1, a snapshot of the
+//                 same function) against $LATEST, in interleaved batches: both p50s and what the alias adds (bar, in
+//                 run.mjs: at most 0.05 ms). Each side has its own warm environment (environments are per version).
 //
 // The function gets MemorySize 10240 MB: CPU follows memory (1769 MB per vCPU, capped at the engine's cores), and
 // the emulator and the bare `docker run` it is compared with run without a CPU limit. The serve is stopped with
@@ -52,8 +55,17 @@ export interface ServeFigures {
   throughput: { environments: number; windowMs: number; invokes: number; invokesPerSecond: number; containers: number }[];
   burst: { invokes: number; succeeded: number; failed: number; lastAnswerMs: number; environments: number; maxContainers: number };
   reservedBurst: ReservedBurstFigures;
+  alias: AliasFigures;
   /** Containers the serve still owned after it stopped (removed by the bench); 0 when the shutdown is clean. */
   leftContainers: number;
+}
+
+export interface AliasFigures {
+  invokes: number;
+  latestP50Ms: number;
+  aliasP50Ms: number;
+  /** aliasP50Ms − latestP50Ms. */
+  addedMs: number;
 }
 
 export interface ServeOptions {
@@ -129,6 +141,10 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     }
     const warm = summariseLatencies(samples);
 
+    // 1b. The same, through an alias of a published version, interleaved with $LATEST.
+    log(`serve: warm latency through an alias against $LATEST, ${warmInvokes} each, interleaved`);
+    const alias = await measureAlias(client, warmInvokes);
+
     // 2. Cold start against a bare docker run, interleaved (who goes first alternates).
     log(`serve: cold start, ${starts} starts each (one unmeasured first), interleaved with bare docker run`);
     const coldOurs = async () => {
@@ -194,6 +210,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
         image,
         memorySizeMb: MEMORY_SIZE_MB,
         warm,
+        alias,
         coldStart,
         throughput,
         burst: {
@@ -233,4 +250,33 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
     await rm(dataDir, { recursive: true, force: true });
   }
   return { ...figures!, reservedBurst: reservedBurst!, leftContainers };
+}
+
+/**
+ * Publishes `function` as version 1, points the alias `live` at it, warms both sides, then measures them in
+ * alternating batches so drift on the machine hits both alike.
+ */
+async function measureAlias(client: Client, invokes: number): Promise<AliasFigures> {
+  const version = (await apiCall(client, 'POST', `${FUNCTIONS}/${IMAGE_FUNCTION}/versions`, {})) as { Version: string };
+  await apiCall(client, 'POST', `${FUNCTIONS}/${IMAGE_FUNCTION}/aliases`, { Name: 'live', FunctionVersion: version.Version });
+  const target = { latest: IMAGE_FUNCTION, alias: `${IMAGE_FUNCTION}:live` };
+  for (let i = 0; i < 200; i++) {
+    await invoke(client, target.latest);
+    await invoke(client, target.alias);
+  }
+  const samples = { latest: [] as number[], alias: [] as number[] };
+  const BATCH = 100;
+  for (let done = 0; done < invokes; done += BATCH) {
+    const order = (done / BATCH) % 2 === 0 ? (['latest', 'alias'] as const) : (['alias', 'latest'] as const);
+    for (const side of order) {
+      for (let i = 0; i < BATCH; i++) {
+        const t0 = performance.now();
+        await invoke(client, target[side]);
+        samples[side].push(performance.now() - t0);
+      }
+    }
+  }
+  const latestP50Ms = summariseLatencies(samples.latest).p50Ms;
+  const aliasP50Ms = summariseLatencies(samples.alias).p50Ms;
+  return { invokes: samples.alias.length, latestP50Ms, aliasP50Ms, addedMs: roundMs(aliasP50Ms - latestP50Ms) };
 }

@@ -2,7 +2,7 @@
 // first on PATH), a temp data dir, a free port (--port 0: the listening line says which), the real
 // @aws-sdk/client-lambda and real Docker. Every serve is killed and every container it owned (found by its owner
 // pid label) is removed in afterEach/afterAll, also when a test fails.
-import { GetFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionCommand, LambdaClient, PublishVersionCommand } from '@aws-sdk/client-lambda';
 import Dockerode from 'dockerode';
 import { execa } from 'execa';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -209,6 +209,20 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     const missing = await runLambkin(['invoke', 'nope', '--endpoint', serve.url]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toContain('lambkin invoke: ResourceNotFoundException: Function not found');
+  });
+
+  it('lambkin invoke --qualifier runs a published version, as aws lambda invoke --qualifier does', { timeout: 60_000 }, async () => {
+    await createHello(lambda, 'hello-versioned');
+    await lambda.send(new PublishVersionCommand({ FunctionName: 'hello-versioned' }));
+    const one = await runLambkin(['invoke', 'hello-versioned', '--qualifier', '1', '--endpoint', serve.url, '--payload', '{"n":4}', '--log-type', 'Tail']);
+    expect(one.exitCode).toBe(0);
+    expect(JSON.parse(one.stdout)).toEqual({ echo: { n: 4 } });
+    expect(one.stderr).toMatch(/START RequestId: \S+ Version: 1\n/);
+    const unknown = await runLambkin(['invoke', 'hello-versioned', '--qualifier', '7', '--endpoint', serve.url]);
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain(
+      'lambkin invoke: ResourceNotFoundException: Function not found: arn:aws:lambda:us-east-1:123456789012:function:hello-versioned:7',
+    );
   });
 
   it('lambkin status shows the functions and their environments; /metrics counts the invokes', { timeout: 60_000 }, async () => {

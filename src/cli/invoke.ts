@@ -6,9 +6,10 @@ import { readFile } from 'node:fs/promises';
 import { request } from 'undici';
 import { parseFlags, runCommand, UsageError } from './flags.ts';
 
-export const INVOKE_USAGE = `usage: lambkin invoke FUNCTION [--payload JSON|@FILE] [--endpoint URL] [--log-type Tail]
+export const INVOKE_USAGE = `usage: lambkin invoke FUNCTION [--qualifier Q] [--payload JSON|@FILE] [--endpoint URL] [--log-type Tail]
 
   FUNCTION          the function's name (or ARN, or name:qualifier)
+  --qualifier Q     a version number or alias name to invoke (default: $LATEST, or the one in FUNCTION)
   --payload JSON    the event, as JSON text; @FILE reads it from a file (default {})
   --endpoint URL    the Lambda API (default http://127.0.0.1:9000, where lambkin serve listens)
   --log-type Tail   print the end of the invoke's log (START ... REPORT) on stderr`;
@@ -24,7 +25,7 @@ export function main(args: string[]): void {
 async function invoke(args: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
     args,
-    { payload: { type: 'string' }, endpoint: { type: 'string' }, 'log-type': { type: 'string' } },
+    { payload: { type: 'string' }, endpoint: { type: 'string' }, 'log-type': { type: 'string' }, qualifier: { type: 'string' } },
     { min: 1, max: 1 },
   );
   const logType = (values['log-type'] as string | undefined) ?? 'None';
@@ -34,6 +35,8 @@ async function invoke(args: string[]): Promise<number> {
   let url: URL;
   try {
     url = new URL(`/2015-03-31/functions/${encodeURIComponent(positionals[0]!)}/invocations`, endpoint);
+    const qualifier = values.qualifier as string | undefined;
+    if (qualifier !== undefined) url.searchParams.set('Qualifier', qualifier);
   } catch {
     throw new UsageError(`--endpoint is not a URL: '${endpoint}'`);
   }
