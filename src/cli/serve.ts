@@ -172,6 +172,7 @@ async function serve(options: ServeOptions): Promise<void> {
     allowedHosts: options.allowedHosts,
     howToAllowHost: (host) => `start lambkin serve with --allowed-host ${host} (or ${ALLOWED_HOSTS_ENV}=${host})`,
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
+    onWarning: (message) => log.warn(message),
   });
   const shutdown = shutdownOnSignals(log, async () => {
     // No new connections; the requests in flight (invokes) may finish within the grace, and whatever still runs
