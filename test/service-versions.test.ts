@@ -149,6 +149,14 @@ describe('PublishVersion', () => {
     expect(updating.message).toBe(`The operation cannot be performed at this time. An update is in progress for resource: ${ARN}fn`);
   });
 
+  it('answers two publishes sent at once with the same new version', async () => {
+    await create('fn');
+    const [a, b] = await Promise.all([publish('fn'), publish('fn')]);
+    expect([a.Version, b.Version]).toEqual(['1', '1']);
+    expect(a.RevisionId).toBe(b.RevisionId);
+    expect(await versionsOf('fn')).toEqual(['$LATEST', '1']);
+  });
+
   it('never reuses a number, even after the highest version is deleted', async () => {
     await create('fn', 'one');
     await publish('fn');

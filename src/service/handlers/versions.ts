@@ -6,7 +6,7 @@
 import { environmentKey } from '../../invocation/environment-key.ts';
 import type { FunctionRecord } from '../function-record.ts';
 import { functionConfiguration } from '../function-configuration.ts';
-import { checkNotInTransition, current, updateInProgress } from '../function-lifecycle.ts';
+import { checkNotInTransition, current, inTransition, updateInProgress } from '../function-lifecycle.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter, invalidValue } from '../lambda-error.ts';
 import { retiredContent } from '../storage/function-store.ts';
@@ -56,7 +56,11 @@ export async function publish(context: ServiceContext, latest: FunctionRecord, d
   const moved: FunctionRecord = { ...latest, lastPublishedVersion: number, revisionId: newRevision().revisionId };
   if (!(await context.store.publish(version, moved, latest.revisionId))) {
     const now = await context.store.get(latest.name);
-    throw now ? updateInProgress(now) : functionNotFound(latest.arn);
+    if (!now) throw functionNotFound(latest.arn);
+    // Another publish got there first (two sent at once): publishing again answers its version, as nothing changed
+    // since. Anything else that moved $LATEST on is an update in progress.
+    if (!inTransition(now) && (now.lastPublishedVersion ?? 0) > lastNumber) return publish(context, now, description);
+    throw updateInProgress(now);
   }
   return { version, latest: moved };
 }
