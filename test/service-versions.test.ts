@@ -6,6 +6,7 @@ import {
   CreateAliasCommand,
   CreateFunctionCommand,
   DeleteFunctionCommand,
+  GetAccountSettingsCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
   type LambdaClient,
@@ -383,6 +384,20 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<voi
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+describe('GetAccountSettings', () => {
+  it("counts each published version's code in TotalCodeSize, as AWS does", async () => {
+    const created = await create('fn');
+    const total = async () => (await lambda.send(new GetAccountSettingsCommand({}))).AccountUsage!.TotalCodeSize!;
+    const before = await total();
+    // The same zip again, published: one more copy counted (test_account_settings_total_code_size).
+    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: handlerSaying('one'), Publish: true }));
+    expect(await total()).toBe(before + created.CodeSize!);
+    await waitUntilUpdated(lambda, 'fn');
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    expect(await total()).toBe(before);
+  });
+});
 
 describe('ListFunctions', () => {
   it('lists every version of each function with FunctionVersion=ALL, $LATEST alone without', async () => {

@@ -55,6 +55,11 @@ export const getAccountSettings: OperationHandler = async (context) => {
   for await (const fn of allFunctions(context)) {
     functionCount += 1;
     totalCodeSize += fn.code.kind === 'zip' ? fn.code.size : 0;
+    // Each published version counts its code again, as AWS counts it (test_account_settings_total_code_size:
+    // UpdateFunctionCode with Publish, the same zip, adds its size once more).
+    for (const version of await context.store.listVersions(fn.name, undefined, Number.MAX_SAFE_INTEGER)) {
+      totalCodeSize += version.code.kind === 'zip' ? version.code.size : 0;
+    }
   }
   // Each layer version's zip counts too, as AWS counts it (test_lambda_api.snapshot.json,
   // test_account_settings_total_code_size: a layer, then another version of it, each add the zip's size).
