@@ -6,16 +6,21 @@ import {
   GetFunctionCommand,
   type LambdaClient,
   ListTagsCommand,
+  PublishVersionCommand,
   TagResourceCommand,
   UntagResourceCommand,
+  UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeZip } from '../tools/zip.ts';
-import { createNodeFunction } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, noInvoker, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { createNodeFunction, invokeJson, waitUntilUpdated } from './support/lambda-fixtures.ts';
+import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { ProcessInvoker } from './support/process-invoker.ts';
 
 const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';
-const invoker = noInvoker('tag tests');
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+// Runs the functions as local processes, one warm process per version and revision, as the pool keeps environments.
+const invoker = new ProcessInvoker();
 
 let dataDir: string;
 let service: LocalService;
@@ -33,10 +38,12 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await service.stop();
+  await invoker.close();
   await removeDataDir(dataDir);
 });
 
-const zip = () => makeZip([{ name: 'index.mjs', content: 'export const handler = async () => "hi";' }]);
+// Answers the id its process drew when it started: a new one means a new environment.
+const zip = () => makeZip([{ name: 'index.mjs', content: 'const started = crypto.randomUUID();\nexport const handler = async () => ({ started });' }]);
 const createFunction = (name: string, tags?: Record<string, string>) => createNodeFunction(lambda, name, zip(), tags ? { Tags: tags } : {});
 const listTags = async (arn: string) => (await lambda.send(new ListTagsCommand({ Resource: arn }))).Tags;
 const getFunction = (name: string) => lambda.send(new GetFunctionCommand({ FunctionName: name }));
@@ -66,14 +73,45 @@ describe('tags on a function', () => {
     expect((await getFunction('tagged')).Tags).toBeUndefined();
   });
 
-  it('keeps the function otherwise as it was: its configuration and RevisionId', async () => {
+  it('gives the function a new RevisionId on every change, as AWS does, and leaves the rest of it as it was', async () => {
     await createFunction('steady');
     const before = await getFunction('steady');
     await lambda.send(new TagResourceCommand({ Resource: `${ARN_PREFIX}steady`, Tags: { team: 'a' } }));
-    const after = await getFunction('steady');
-    expect(after.Tags).toEqual({ team: 'a' });
-    // lambkin keeps the RevisionId (AWS issues a new one): a tag change must not retire the function's environments.
-    expect(after.Configuration).toEqual(before.Configuration);
+    const tagged = await getFunction('steady');
+    expect(tagged.Tags).toEqual({ team: 'a' });
+    expect(tagged.Configuration?.RevisionId).toMatch(UUID);
+    expect(tagged.Configuration?.RevisionId).not.toBe(before.Configuration?.RevisionId);
+    expect({ ...tagged.Configuration, RevisionId: undefined }).toEqual({ ...before.Configuration, RevisionId: undefined });
+
+    await lambda.send(new UntagResourceCommand({ Resource: `${ARN_PREFIX}steady`, TagKeys: ['team'] }));
+    const untagged = await getFunction('steady');
+    expect(new Set([before, tagged, untagged].map((fn) => fn.Configuration?.RevisionId)).size).toBe(3);
+    // An update written against the RevisionId from before the tag change is refused, as AWS refuses it.
+    const stale = await failure(
+      lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'steady', Description: 'x', RevisionId: tagged.Configuration?.RevisionId })),
+    );
+    expect(stale.name).toBe('PreconditionFailedException');
+  });
+
+  it('leaves a published version as it was: publishing after a tag change publishes nothing new', async () => {
+    await createFunction('published');
+    const first = await lambda.send(new PublishVersionCommand({ FunctionName: 'published' }));
+    await lambda.send(new TagResourceCommand({ Resource: `${ARN_PREFIX}published`, Tags: { team: 'a' } }));
+    const again = await lambda.send(new PublishVersionCommand({ FunctionName: 'published' }));
+    expect(again.Version).toBe(first.Version);
+    expect(again.RevisionId).toBe(first.RevisionId);
+  });
+
+  it('keeps the function’s warm environment: a tag change is nothing it runs', async () => {
+    await createFunction('warm');
+    const { started } = (await invokeJson<{ started: string }>(lambda, 'warm')).body;
+    await lambda.send(new TagResourceCommand({ Resource: `${ARN_PREFIX}warm`, Tags: { team: 'a' } }));
+    await lambda.send(new UntagResourceCommand({ Resource: `${ARN_PREFIX}warm`, TagKeys: ['team'] }));
+    expect((await invokeJson<{ started: string }>(lambda, 'warm')).body.started).toBe(started);
+    // A change of what it runs still starts a new one.
+    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'warm', Description: 'changed' }));
+    await waitUntilUpdated(lambda, 'warm');
+    expect((await invokeJson<{ started: string }>(lambda, 'warm')).body.started).not.toBe(started);
   });
 
   it('keeps tags across a restart', async () => {

@@ -15,7 +15,7 @@ import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../enviro
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
 import { logStreamName } from '../runtime-api/platform-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
-import { DEFAULT_IDENTITY, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
+import { DEFAULT_IDENTITY, environmentRevision, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { ProvisionedStatus } from '../environments/provisioned-concurrency.ts';
 import type { FunctionInvoker, InvokeCall, InvokeOptions, InvokeResult } from './invoker.ts';
@@ -144,7 +144,7 @@ export class DockerInvoker implements FunctionInvoker {
 
   /** Environments are pooled per version (environment-key.ts): a version's run its own frozen record. */
   private poolFunction(fn: FunctionRecord): PoolFunction {
-    return { functionName: environmentKey(fn), revision: fn.revisionId, spec: environmentSpec(fn, this.identity, this.logSink) };
+    return { functionName: environmentKey(fn), revision: environmentRevision(fn), spec: environmentSpec(fn, this.identity, this.logSink) };
   }
 
   private async reserve(fn: FunctionRecord, options: InvokeOptions): Promise<PooledEnvironment> {
@@ -162,7 +162,7 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
   const streamName = logStreamName(version);
   const spec: EnvironmentSpec = {
     functionName: fn.name,
-    revision: fn.revisionId,
+    revision: environmentRevision(fn),
     functionVersion: version,
     image: fn.code.kind === 'image' ? fn.code.imageUri : fn.image,
     memorySizeMb: fn.memorySize,

@@ -81,6 +81,12 @@ export interface FunctionRecord {
   ephemeralStorageMb: number;
   revisionId: string;
   /**
+   * A change that gave the function a new RevisionId without changing what its environments run (a tag change, as
+   * AWS gives one): `revisionId` is that RevisionId, `environmentRevision` the one its environments still run. Read
+   * through environmentRevision(); stale (ignored) once any other change moves the RevisionId on.
+   */
+  sameEnvironment?: { revisionId: string; environmentRevision: string };
+  /**
    * Lambda's State: Pending from CreateFunction until the function is ready (function-lifecycle.ts), then Active.
    * Absent in records written before lambkin had states: Active.
    */
@@ -146,6 +152,14 @@ export interface ProvisionedConcurrencyRecord {
 // Where the service says it runs (the region and account its ARNs carry): one definition, shared with the
 // environments and the emulator.
 export { DEFAULT_IDENTITY, functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
+
+/**
+ * The revision of `fn`'s code and configuration its environments run: they are retired when it changes. The
+ * RevisionId, unless the last change of the function left its environments as they were.
+ */
+export function environmentRevision(fn: Pick<FunctionRecord, 'revisionId' | 'sameEnvironment'>): string {
+  return fn.sameEnvironment?.revisionId === fn.revisionId ? fn.sameEnvironment.environmentRevision : fn.revisionId;
+}
 
 /** Lambda's LastModified: ISO-8601 with milliseconds and a `+0000` offset instead of `Z`. */
 export function lambdaTimestamp(date = new Date()): string {

@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import { environmentKey } from '../../src/invocation/environment-key.ts';
 import { InvokeLog } from '../../src/runtime-api/invoke-log.ts';
-import type { FunctionRecord } from '../../src/service/function-record.ts';
+import { environmentRevision, type FunctionRecord } from '../../src/service/function-record.ts';
 import type { FunctionInvoker, InvokeCall, InvokeResult } from '../../src/service/invoker.ts';
 import { startRuntime, type RuntimeProcess } from './runtime-process.ts';
 
@@ -59,7 +59,7 @@ export class ProcessInvoker implements FunctionInvoker {
     // One warm process per version, as the pool keeps environments (src/invocation/environment-key.ts).
     const key = environmentKey(fn);
     const current = this.warm.get(key);
-    if (current && current.revisionId === fn.revisionId && current.runtime.isRunning()) return current;
+    if (current && current.revisionId === environmentRevision(fn) && current.runtime.isRunning()) return current;
     await this.retire(key);
     const runtime = await startRuntime({
       handler,
@@ -72,7 +72,7 @@ export class ProcessInvoker implements FunctionInvoker {
         AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
       },
     });
-    const process: WarmProcess = { revisionId: fn.revisionId, runtime, log: undefined };
+    const process: WarmProcess = { revisionId: environmentRevision(fn), runtime, log: undefined };
     if (runtime.child.stdout) createInterface({ input: runtime.child.stdout }).on('line', (line) => process.log?.runtimeLine(line));
     this.warm.set(key, process);
     return process;

@@ -2,11 +2,11 @@
 // live on its $LATEST record (GetFunction shows them too). Messages are AWS's (test_lambda_api.snapshot.json,
 // TestLambdaTag and TestLambdaTags).
 //
-// AWS gives the function a new RevisionId on every tag change (TestLambdaTags::test_tag_lifecycle). lambkin keeps it:
-// the environment pool retires a function's environments when its RevisionId changes (environment-key.ts), and a tag
-// change must not cost warm environments.
+// Every tag change gives the function a new RevisionId, as AWS gives one (TestLambdaTags::test_tag_lifecycle), but
+// leaves its environments running: tags are not something an environment runs (FunctionRecord.sameEnvironment).
+import { randomUUID } from 'node:crypto';
 import { checkFunctionHome } from '../function-name.ts';
-import { functionArn, type FunctionRecord } from '../function-record.ts';
+import { environmentRevision, functionArn, type FunctionRecord } from '../function-record.ts';
 import { parseJsonObject } from '../http-io.ts';
 import { functionNotFound, invalidParameter, resourceNotFound, validationException } from '../lambda-error.ts';
 import type { OperationHandler, ServiceContext, ServiceRequest } from './context.ts';
@@ -36,13 +36,15 @@ async function taggedFunction(context: ServiceContext, request: ServiceRequest):
 }
 
 /**
- * Writes the tags `change` makes of the function's current ones, in one step with the read, so a concurrent update
- * of its code or configuration is neither lost nor overwritten.
+ * Writes the tags `change` makes of the function's current ones, only while the function is as it was read (else
+ * read again), so that no concurrent change, of its tags or anything else, is lost.
  */
 async function changeTags(context: ServiceContext, request: ServiceRequest, change: (tags: Record<string, string>) => Record<string, string>) {
   for (;;) {
     const fn = await taggedFunction(context, request);
-    if (await context.store.transition(fn.name, fn.revisionId, { tags: change(fn.tags) })) return;
+    const revisionId = randomUUID();
+    const sameEnvironment = { revisionId, environmentRevision: environmentRevision(fn) };
+    if (await context.store.transition(fn.name, fn.revisionId, { tags: change(fn.tags), revisionId, sameEnvironment })) return;
   }
 }
 

@@ -67,7 +67,7 @@ export async function publish(context: ServiceContext, latest: FunctionRecord, d
 
 /** Version `number` of `latest`: its own RevisionId and LastModified, Active and done with any update. */
 export function versionSnapshot(latest: FunctionRecord, number: number, description?: string): FunctionRecord {
-  const { reservedConcurrency, provisionedConcurrency, lastPublishedVersion, tags, ...frozen } = latest;
+  const { reservedConcurrency, provisionedConcurrency, lastPublishedVersion, tags, sameEnvironment, ...frozen } = latest;
   return {
     ...frozen,
     tags: {},
@@ -81,7 +81,19 @@ export function versionSnapshot(latest: FunctionRecord, number: number, descript
 
 /** The fields that make a version what it runs: all but its identity, revision, state and function-wide settings. */
 function frozenFields(fn: FunctionRecord): string {
-  const { version, revisionId, lastModified, state, lastUpdateStatus, reservedConcurrency, provisionedConcurrency, lastPublishedVersion, tags, ...frozen } = fn;
+  const {
+    version,
+    revisionId,
+    lastModified,
+    state,
+    lastUpdateStatus,
+    reservedConcurrency,
+    provisionedConcurrency,
+    lastPublishedVersion,
+    tags,
+    sameEnvironment,
+    ...frozen
+  } = fn;
   return canonicalJson(frozen);
 }
 
