@@ -123,7 +123,7 @@ describe('tags on a function', () => {
     expect((await getFunction('durable')).Tags).toEqual({ a: '1', b: '2' });
   });
 
-  it('allows 50 tags, and refuses the 51st as AWS does', async () => {
+  it('allows 50 tags, and refuses the 51st as AWS does, on TagResource and CreateFunction', async () => {
     await createFunction('limits');
     const arn = `${ARN_PREFIX}limits`;
     const tags = (n: number, from = 0) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${i + from}_key`, `${i + from}_value`]));
@@ -136,6 +136,8 @@ describe('tags on a function', () => {
     expect(Object.keys((await listTags(arn)) ?? {})).toHaveLength(50);
     const oneMore = await failure(lambda.send(new TagResourceCommand({ Resource: arn, Tags: { a_key: 'a_value' } })));
     expect(oneMore.message).toBe('Number of tags exceeds resource tag limit.');
+    const created = await failure(createFunction('too-many', tags(51)));
+    expect([created.name, created.message]).toEqual(['InvalidParameterValueException', 'Number of tags exceeds resource tag limit.']);
     // Overwriting an existing key adds none.
     await lambda.send(new TagResourceCommand({ Resource: arn, Tags: { '0_key': 'changed' } }));
     expect((await listTags(arn))?.['0_key']).toBe('changed');

@@ -14,6 +14,7 @@ import { checkEnvironment, checkImageConfig, checkMemorySize, checkRuntime, chec
 import { newRevision, type OperationHandler, type ServiceContext } from './context.ts';
 import { storeCode, type CodeSource } from './function-code.ts';
 import { applyLayers, resolveLayers } from './function-layers.ts';
+import { checkTagCount } from './tags.ts';
 import { publish } from './versions.ts';
 import { checkArchitectures, checkEphemeralStorage, DEFAULT_ARCHITECTURES, DEFAULT_EPHEMERAL_STORAGE_MB, imageFunctionSettingsRefused } from './settings.ts';
 
@@ -160,5 +161,5 @@ function checkTags(value: unknown): Record<string, string> {
   if (typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((tag) => typeof tag !== 'string')) {
     throw invalidParameter('Tags must be a map of strings.');
   }
-  return value as Record<string, string>;
+  return checkTagCount(value as Record<string, string>);
 }

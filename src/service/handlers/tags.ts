@@ -14,6 +14,12 @@ import type { OperationHandler, ServiceContext, ServiceRequest } from './context
 /** Lambda's limit of tags per resource. */
 const MAX_TAGS = 50;
 
+/** Refuses more tags than a function may hold, in AWS's words (TagResource and CreateFunction alike). */
+export function checkTagCount(tags: Record<string, string>): Record<string, string> {
+  if (Object.keys(tags).length > MAX_TAGS) throw invalidParameter('Number of tags exceeds resource tag limit.');
+  return tags;
+}
+
 // The API model's TaggableResource pattern has been checked: what is left is which resource it names.
 const FUNCTION_ARN = /^arn:[^:]+:lambda:[^:]+:\d{12}:function:([a-zA-Z0-9-_]+)(?::(.+))?$/;
 const EVENT_SOURCE_MAPPING_ARN = /^arn:[^:]+:lambda:[^:]+:\d{12}:event-source-mapping:/;
@@ -51,11 +57,7 @@ async function changeTags(context: ServiceContext, request: ServiceRequest, chan
 export const tagResource: OperationHandler = async (context, request) => {
   const tags = parseJsonObject(request.body).Tags as Record<string, string> | undefined;
   if (!tags || Object.keys(tags).length === 0) throw invalidParameter('An error occurred and the request cannot be processed.');
-  await changeTags(context, request, (current) => {
-    const next = { ...current, ...tags };
-    if (Object.keys(next).length > MAX_TAGS) throw invalidParameter('Number of tags exceeds resource tag limit.');
-    return next;
-  });
+  await changeTags(context, request, (current) => checkTagCount({ ...current, ...tags }));
   return { status: 204 };
 };
 
