@@ -4,6 +4,7 @@
 // dir from before versions (a config on $LATEST) reported at start. The invoker records what it is asked to
 // provision, by pool key, and reports each key READY with all it asked for.
 import {
+  DeleteFunctionCommand,
   CreateAliasCommand,
   DeleteAliasCommand,
   DeleteProvisionedConcurrencyConfigCommand,
@@ -219,9 +220,18 @@ describe('limits and listing', () => {
     // lambkin status: a row per provisioned version, under its pool key, naming the alias that provisions it.
     const status = (await (await fetch(`${service.endpoint}/lambkin/status`)).json()) as ServiceStatus;
     const rows = Object.fromEntries(status.functions.map((fn) => [fn.name, fn]));
-    expect(rows['sum']).toMatchObject({ reservedConcurrency: 4, provisionedConcurrency: null, deleted: false });
+    expect(rows.sum).toMatchObject({ reservedConcurrency: 4, provisionedConcurrency: null, deleted: false });
     expect(rows['sum:1']).toMatchObject({ provisionedConcurrency: { requested: 3 }, deleted: false });
     expect(rows['sum:3']).toMatchObject({ provisionedConcurrency: { requested: 1 }, provisionedByAliases: ['live'], deleted: false });
+  });
+
+  it("goes with its version: DeleteFunction with the version's Qualifier removes the config and its environments", async () => {
+    await functionWithVersions('pruned', 2);
+    await put('pruned', '1', 2);
+    await put('pruned', '2', 1);
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned', Qualifier: '1' }));
+    expect((await list('pruned'))?.map((c) => c.FunctionArn)).toEqual([`${ARN}pruned:2`]);
+    expect(provisioned).toEqual(new Map([['pruned:2', 1]]));
   });
 
   it('survives a restart: every config is provisioned again', async () => {

@@ -8,6 +8,7 @@ import { functionNotFound, invalidParameter, invalidValue, resourceConflict } fr
 import { isVersionNumber, LATEST, resolveFunction } from '../../invocation/resolve-function.ts';
 import { retireRevision, type OperationHandler, type ServiceContext, type ServiceRequest } from './context.ts';
 import { retireVersion } from './versions.ts';
+import { forgetProvisioned } from './provisioned-allocation.ts';
 import { decodeMarker, encodeMarker, parseMaxItems } from './paging.ts';
 
 const MAX_ITEMS_LIMIT = 10_000;
@@ -96,10 +97,16 @@ async function deleteVersion(context: ServiceContext, name: string, number: numb
     (alias) => alias.functionVersion === String(number) || Object.hasOwn(alias.additionalVersionWeights ?? {}, String(number)),
   );
   if (referencing.length > 0) {
+    // AWS's words, as its users have quoted them (e.g. cloud-custodian#6739, go-lambda-cleanup#45).
     throw resourceConflict(`Unable to delete version because the following aliases reference it: [${referencing.map((alias) => alias.name).join(', ')}]`);
   }
   const deleted = await context.store.deleteVersion(name, number);
-  if (deleted) retireVersion(context, deleted);
+  if (deleted) {
+    retireVersion(context, deleted);
+    // A provisioned-concurrency config on the version goes with it.
+    const latest = await context.store.get(name);
+    if (latest) await forgetProvisioned(context, latest, String(number));
+  }
   return { status: 204 };
 }
 
