@@ -31,8 +31,6 @@ export interface LambdaModel {
   /** Each operation's input shape (null: the operation takes no input). */
   operations: Record<string, string | null>;
   shapes: Record<string, ModelShape>;
-  /** Each error's message member, as the model spells it (`Message` or `message`): the SDKs read that one. */
-  errorMessageMembers: Record<string, string>;
   /** Every operation of the Lambda API and its HTTP route (requestUri: `/2015-03-31/functions/{FunctionName}/versions`). */
   routes: { operation: string; method: string; requestUri: string }[];
 }
