@@ -234,6 +234,14 @@ describe('limits and listing', () => {
     expect(provisioned).toEqual(new Map([['pruned:2', 1]]));
   });
 
+  it('is no change to the function: publishing after a config answers the same version, which carries no config', async () => {
+    await functionWithVersions('same', 1);
+    await put('same', '1', 1);
+    const again = await lambda.send(new PublishVersionCommand({ FunctionName: 'same' }));
+    expect(again.Version).toBe('1');
+    expect((await service.store.getVersion('same', 1))?.provisionedConcurrencyConfigs).toBeUndefined();
+  });
+
   it('survives a restart: every config is provisioned again', async () => {
     await functionWithVersions('kept', 2);
     await lambda.send(new CreateAliasCommand({ FunctionName: 'kept', Name: 'live', FunctionVersion: '2' }));

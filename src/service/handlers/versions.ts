@@ -65,11 +65,19 @@ export async function publish(context: ServiceContext, latest: FunctionRecord, d
   return { version, latest: moved };
 }
 
+/**
+ * `fn` without the settings of the function as a whole, which $LATEST alone holds (concurrency, tags, the version
+ * counter, the environments' revision): a version never carries them, and they never make a publish new.
+ */
+function withoutFunctionWide(fn: FunctionRecord) {
+  const { reservedConcurrency, provisionedConcurrency, provisionedConcurrencyConfigs, lastPublishedVersion, tags, sameEnvironment, ...rest } = fn;
+  return rest;
+}
+
 /** Version `number` of `latest`: its own RevisionId and LastModified, Active and done with any update. */
 export function versionSnapshot(latest: FunctionRecord, number: number, description?: string): FunctionRecord {
-  const { reservedConcurrency, provisionedConcurrency, lastPublishedVersion, tags, sameEnvironment, ...frozen } = latest;
   return {
-    ...frozen,
+    ...withoutFunctionWide(latest),
     tags: {},
     version: String(number),
     description: description ?? latest.description,
@@ -81,19 +89,7 @@ export function versionSnapshot(latest: FunctionRecord, number: number, descript
 
 /** The fields that make a version what it runs: all but its identity, revision, state and function-wide settings. */
 function frozenFields(fn: FunctionRecord): string {
-  const {
-    version,
-    revisionId,
-    lastModified,
-    state,
-    lastUpdateStatus,
-    reservedConcurrency,
-    provisionedConcurrency,
-    lastPublishedVersion,
-    tags,
-    sameEnvironment,
-    ...frozen
-  } = fn;
+  const { version, revisionId, lastModified, state, lastUpdateStatus, ...frozen } = withoutFunctionWide(fn);
   return canonicalJson(frozen);
 }
 
