@@ -1,6 +1,7 @@
 // The FunctionConfiguration shape, field for field as the Lambda API returns it (AWS's recorded answers: LocalStack's
 // tests/aws/services/lambda_/test_lambda_api.snapshot.json, test_function_lifecycle and test_list_functions).
 import { createHash } from 'node:crypto';
+import { deadLetterConfigJson } from './dead-letter-config.ts';
 import { CREATING } from './function-lifecycle.ts';
 import type { FunctionRecord } from './function-record.ts';
 import { runtimeImage } from './runtimes.ts';
@@ -38,6 +39,7 @@ export function functionConfiguration(fn: FunctionRecord, view: ConfigurationVie
     CodeSha256: fn.code.sha256,
     Version: view.version ?? fn.version ?? '$LATEST',
     Environment: showEnvironment ? { Variables: fn.environment } : undefined,
+    DeadLetterConfig: deadLetterConfigJson(fn.deadLetterTargetArn),
     TracingConfig: { Mode: 'PassThrough' },
     RevisionId: fn.revisionId,
     PackageType: fn.packageType,

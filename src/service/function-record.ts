@@ -111,6 +111,16 @@ export interface FunctionRecord {
    * removed when the service starts (provisioned-allocation.ts migrateLegacyProvisioned); never written any more.
    */
   provisionedConcurrency?: ProvisionedConcurrencyRecord;
+  /**
+   * $LATEST only (the function-wide home): PutFunctionEventInvokeConfig's configs, by the qualifier each names
+   * (`$LATEST`, a published version's number or an alias's name). Absent: none, Lambda's defaults apply.
+   */
+  eventInvokeConfigs?: Record<string, EventInvokeConfigRecord>;
+  /**
+   * DeadLetterConfig.TargetArn: the SQS queue or SNS topic an event that failed goes to. Part of the version's own
+   * configuration (frozen when it is published), unlike the event-invoke configs. Absent: none.
+   */
+  deadLetterTargetArn?: string;
 }
 
 /**
@@ -142,6 +152,18 @@ export interface AliasRecord {
   /** RoutingConfig.AdditionalVersionWeights: at most one other version and the share (0 to 1) it gets. */
   additionalVersionWeights?: Record<string, number>;
   revisionId: string;
+}
+
+/** One qualifier's asynchronous-invocation settings, as PutFunctionEventInvokeConfig left them; absent: not set. */
+export interface EventInvokeConfigRecord {
+  maximumRetryAttempts?: number;
+  maximumEventAgeInSeconds?: number;
+  /** DestinationConfig.OnSuccess.Destination. */
+  onSuccess?: string;
+  /** DestinationConfig.OnFailure.Destination. */
+  onFailure?: string;
+  /** Epoch seconds with a fraction, as Lambda reports this config's LastModified. */
+  lastModified: number;
 }
 
 export interface ProvisionedConcurrencyRecord {

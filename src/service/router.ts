@@ -35,6 +35,11 @@ export const OPERATIONS = [
   'TagResource',
   'UntagResource',
   'ListTags',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'GetFunctionEventInvokeConfig',
+  'DeleteFunctionEventInvokeConfig',
+  'ListFunctionEventInvokeConfigs',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -57,6 +62,7 @@ const FUNCTIONS = '/2015-03-31/functions';
 // Later operations live under the API version they were added in.
 const CONCURRENCY_2017 = '/2017-10-31/functions/([^/]+)/concurrency/?$';
 const FUNCTIONS_2019 = '/2019-09-30/functions';
+const EVENT_INVOKE_CONFIG = '/2019-09-25/functions/([^/]+)/event-invoke-config';
 const LAYERS = '/2018-10-31/layers';
 const TAGS = '/2017-03-31/tags';
 /** What a route's path parameters are: a function (and perhaps an alias), a layer version, or a tagged resource. */
@@ -104,6 +110,11 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'POST', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'TagResource', params: 'resource' },
   { method: 'GET', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'ListTags', params: 'resource' },
   { method: 'DELETE', path: new RegExp(`^${TAGS}/([^/]+)/?$`), operation: 'UntagResource', params: 'resource' },
+  { method: 'PUT', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'PutFunctionEventInvokeConfig' },
+  { method: 'POST', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'UpdateFunctionEventInvokeConfig' },
+  { method: 'GET', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'GetFunctionEventInvokeConfig' },
+  { method: 'DELETE', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'DeleteFunctionEventInvokeConfig' },
+  { method: 'GET', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/list/?$`), operation: 'ListFunctionEventInvokeConfigs' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */

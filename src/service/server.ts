@@ -18,6 +18,13 @@ import {
   putProvisionedConcurrencyConfig,
 } from './handlers/provisioned-concurrency.ts';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './handlers/aliases.ts';
+import {
+  deleteFunctionEventInvokeConfig,
+  getFunctionEventInvokeConfig,
+  listFunctionEventInvokeConfigs,
+  putFunctionEventInvokeConfig,
+  updateFunctionEventInvokeConfig,
+} from './handlers/event-invoke-config.ts';
 import { invoke } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
@@ -75,6 +82,11 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   TagResource: tagResource,
   UntagResource: untagResource,
   ListTags: listTags,
+  PutFunctionEventInvokeConfig: putFunctionEventInvokeConfig,
+  UpdateFunctionEventInvokeConfig: updateFunctionEventInvokeConfig,
+  GetFunctionEventInvokeConfig: getFunctionEventInvokeConfig,
+  DeleteFunctionEventInvokeConfig: deleteFunctionEventInvokeConfig,
+  ListFunctionEventInvokeConfigs: listFunctionEventInvokeConfigs,
 };
 
 export interface LambdaApiServerOptions {

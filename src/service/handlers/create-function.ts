@@ -3,6 +3,7 @@
 // (src/cli/default-function.ts): one way to make a function, with one set of defaults.
 import type { FunctionRecord, ImageConfig, PackageType } from '../function-record.ts';
 import { functionArn } from '../function-record.ts';
+import { deadLetterChange, type DeadLetterChange } from '../dead-letter-config.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { startTransition } from '../function-lifecycle.ts';
 import { parseFunctionName } from '../function-name.ts';
@@ -44,6 +45,8 @@ export interface NewFunction {
   architectures?: string[];
   ephemeralStorageMb?: number;
   tags?: Record<string, string>;
+  /** DeadLetterConfig.TargetArn. */
+  deadLetterTargetArn?: string;
   code: CodeSource;
   /** LayerVersionArns. */
   layers?: unknown;
@@ -83,6 +86,7 @@ export async function createStoredFunction(home: FunctionHome, fn: NewFunction):
     architectures: fn.architectures ?? [...DEFAULT_ARCHITECTURES],
     ephemeralStorageMb: fn.ephemeralStorageMb ?? DEFAULT_EPHEMERAL_STORAGE_MB,
     tags: fn.tags ?? {},
+    ...(fn.deadLetterTargetArn ? { deadLetterTargetArn: fn.deadLetterTargetArn } : {}),
     ...newRevision(),
     state: 'Pending',
   };
@@ -124,6 +128,7 @@ export const createFunction: OperationHandler = async (context, request) => {
     architectures: checkArchitectures(input.Architectures),
     ephemeralStorageMb: checkEphemeralStorage(input.EphemeralStorage),
     tags: checkTags(input.Tags),
+    deadLetterTargetArn: deadLetterTargetOf(deadLetterChange(input.DeadLetterConfig, context.identity, true)),
   };
   if (input.Code === undefined || typeof input.Code !== 'object' || input.Code === null) {
     throw invalidParameter('Please provide a source for function code.');
@@ -149,6 +154,8 @@ export const createFunction: OperationHandler = async (context, request) => {
   void startTransition(context, latest);
   return { status: 201, json: functionConfiguration(latest, { version: version.version }) };
 };
+
+const deadLetterTargetOf = (change: DeadLetterChange) => (change && 'set' in change ? change.set : undefined);
 
 function checkPackageType(value: unknown): PackageType {
   if (value === undefined || value === null) return 'Zip';

@@ -9,6 +9,7 @@ import { isVersionNumber, LATEST, resolveFunction } from '../../invocation/resol
 import { retireRevision, type OperationHandler, type ServiceContext, type ServiceRequest } from './context.ts';
 import { retireVersion } from './versions.ts';
 import { forgetProvisioned } from './provisioned-allocation.ts';
+import { forgetEventInvokeConfig } from './event-invoke-config.ts';
 import { decodeMarker, encodeMarker, parseMaxItems } from './paging.ts';
 
 const MAX_ITEMS_LIMIT = 10_000;
@@ -106,6 +107,8 @@ async function deleteVersion(context: ServiceContext, name: string, number: numb
     // A provisioned-concurrency config on the version goes with it.
     const latest = await context.store.get(name);
     if (latest) await forgetProvisioned(context, latest, String(number));
+    // So does its event-invoke config.
+    await forgetEventInvokeConfig(context, name, String(number));
   }
   return { status: 204 };
 }

@@ -2,6 +2,7 @@
 // RevisionId and LastModified, answered with LastUpdateStatus InProgress; Successful follows (function-lifecycle.ts).
 // One update at a time: another while one is in progress (or while the function is Pending) is refused with 409.
 import type { FunctionRecord } from '../function-record.ts';
+import { deadLetterChange } from '../dead-letter-config.ts';
 import { functionConfiguration } from '../function-configuration.ts';
 import { checkNotInTransition, current, startTransition, updateInProgress } from '../function-lifecycle.ts';
 import { parseJsonObject } from '../http-io.ts';
@@ -65,6 +66,9 @@ export const updateFunctionConfiguration: OperationHandler = async (context, req
     updated.environment = checkEnvironment(input.Environment);
     updated.environmentGiven = input.Environment !== null;
   }
+  const deadLetter = deadLetterChange(input.DeadLetterConfig, context.identity, false);
+  if (deadLetter && 'set' in deadLetter) updated.deadLetterTargetArn = deadLetter.set;
+  if (deadLetter && 'remove' in deadLetter) delete updated.deadLetterTargetArn;
   if (input.EphemeralStorage !== undefined) updated.ephemeralStorageMb = checkEphemeralStorage(input.EphemeralStorage);
   if (input.ImageConfig !== undefined) {
     const imageConfig = checkImageConfig(input.ImageConfig);

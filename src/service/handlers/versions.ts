@@ -70,7 +70,16 @@ export async function publish(context: ServiceContext, latest: FunctionRecord, d
  * counter, the environments' revision): a version never carries them, and they never make a publish new.
  */
 function withoutFunctionWide(fn: FunctionRecord) {
-  const { reservedConcurrency, provisionedConcurrency, provisionedConcurrencyConfigs, lastPublishedVersion, tags, sameEnvironment, ...rest } = fn;
+  const {
+    reservedConcurrency,
+    provisionedConcurrency,
+    provisionedConcurrencyConfigs,
+    eventInvokeConfigs,
+    lastPublishedVersion,
+    tags,
+    sameEnvironment,
+    ...rest
+  } = fn;
   return rest;
 }
 

@@ -37,6 +37,11 @@ export const LAMBDA_MODEL: LambdaModel = {
     TagResource: 'TagResourceRequest',
     UntagResource: 'UntagResourceRequest',
     ListTags: 'ListTagsRequest',
+    PutFunctionEventInvokeConfig: 'PutFunctionEventInvokeConfigRequest',
+    UpdateFunctionEventInvokeConfig: 'UpdateFunctionEventInvokeConfigRequest',
+    GetFunctionEventInvokeConfig: 'GetFunctionEventInvokeConfigRequest',
+    DeleteFunctionEventInvokeConfig: 'DeleteFunctionEventInvokeConfigRequest',
+    ListFunctionEventInvokeConfigs: 'ListFunctionEventInvokeConfigsRequest',
   },
   shapes: {
     CreateFunctionRequest: {
@@ -1450,6 +1455,158 @@ export const LAMBDA_MODEL: LambdaModel = {
           locationName: 'Resource',
         },
       },
+    },
+    PutFunctionEventInvokeConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        MaximumRetryAttempts: {
+          shape: 'MaximumRetryAttempts',
+        },
+        MaximumEventAgeInSeconds: {
+          shape: 'MaximumEventAgeInSeconds',
+        },
+        DestinationConfig: {
+          shape: 'DestinationConfig',
+        },
+      },
+    },
+    MaximumRetryAttempts: {
+      type: 'integer',
+      min: 0,
+      max: 2,
+    },
+    MaximumEventAgeInSeconds: {
+      type: 'integer',
+      min: 60,
+      max: 21600,
+    },
+    DestinationConfig: {
+      type: 'structure',
+      members: {
+        OnSuccess: {
+          shape: 'OnSuccess',
+        },
+        OnFailure: {
+          shape: 'OnFailure',
+        },
+      },
+    },
+    OnSuccess: {
+      type: 'structure',
+      members: {
+        Destination: {
+          shape: 'DestinationArn',
+        },
+      },
+    },
+    DestinationArn: {
+      type: 'string',
+      pattern:
+        '$|kafka://([^.]([a-zA-Z0-9\\-_.]{0,248}))|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)',
+      min: 0,
+      max: 350,
+    },
+    OnFailure: {
+      type: 'structure',
+      members: {
+        Destination: {
+          shape: 'DestinationArn',
+        },
+      },
+    },
+    UpdateFunctionEventInvokeConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        MaximumRetryAttempts: {
+          shape: 'MaximumRetryAttempts',
+        },
+        MaximumEventAgeInSeconds: {
+          shape: 'MaximumEventAgeInSeconds',
+        },
+        DestinationConfig: {
+          shape: 'DestinationConfig',
+        },
+      },
+    },
+    GetFunctionEventInvokeConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+      },
+    },
+    DeleteFunctionEventInvokeConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+      },
+    },
+    ListFunctionEventInvokeConfigsRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Marker: {
+          shape: 'String',
+          location: 'querystring',
+          locationName: 'Marker',
+        },
+        MaxItems: {
+          shape: 'MaxFunctionEventInvokeConfigListItems',
+          location: 'querystring',
+          locationName: 'MaxItems',
+        },
+      },
+    },
+    MaxFunctionEventInvokeConfigListItems: {
+      type: 'integer',
+      min: 1,
+      max: 50,
     },
   },
   routes: [
