@@ -187,6 +187,17 @@ describe('Destinations against fauxqs (SQS, SNS)', () => {
   });
 });
 
+describe('Destinations after close()', () => {
+  it('refuses to send, instead of building new clients that nobody would close', async () => {
+    const destinations = new Destinations({ invokeAsync: async () => {} });
+    destinations.close();
+    await expect(destinations.send(`arn:aws:lambda:us-east-1:${LAMBKIN_ACCOUNT}:function:x`, failureRecord())).rejects.toMatchObject({
+      code: 'DestinationFailed',
+      message: `Could not deliver to arn:aws:lambda:us-east-1:${LAMBKIN_ACCOUNT}:function:x: destinations are closed (lambkin is stopping)`,
+    });
+  });
+});
+
 describe('Destinations that cannot be reached', () => {
   const servers: (Server | TcpServer)[] = [];
   const sockets: Socket[] = [];

@@ -50,6 +50,7 @@ export class Destinations {
   readonly #queueUrls = new Map<string, Promise<string>>();
   readonly #invokeAsync: InvokeAsync | undefined;
   readonly #timeoutMs: number;
+  #closed = false;
 
   constructor(options: DestinationsOptions = {}) {
     this.#invokeAsync = options.invokeAsync;
@@ -99,8 +100,9 @@ export class Destinations {
     });
   }
 
-  /** Destroys the SDK clients; a send still under way fails. */
+  /** Destroys the SDK clients; a send still under way fails, and so does any later one (no client is built again). */
   close(): void {
+    this.#closed = true;
     this.#clients.destroy();
     this.#queueUrls.clear();
   }
@@ -108,6 +110,7 @@ export class Destinations {
   async #deliver(destinationArn: string, deliver: (target: DestinationArn, signal: AbortSignal) => Promise<void>): Promise<void> {
     const target = parseDestinationArn(destinationArn);
     if (!target) throw new DestinationDeliveryError('DestinationUnsupported', destinationArn, 'not an ARN');
+    if (this.#closed) throw new DestinationDeliveryError('DestinationFailed', destinationArn, 'destinations are closed (lambkin is stopping)');
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     // The SDK honours the abort signal only between its steps (a retry's back-off sleeps through it): the race makes

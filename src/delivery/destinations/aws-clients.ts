@@ -25,7 +25,7 @@ export class AwsClients {
     return cached(this.#eventBridge, region, () => new EventBridgeClient({ region }));
   }
 
-  /** Destroys every client (their sockets); later calls build new ones. */
+  /** Destroys every client (their sockets). */
   destroy(): void {
     for (const clients of [this.#sqs, this.#sns, this.#eventBridge]) {
       for (const client of clients.values()) client.destroy();
