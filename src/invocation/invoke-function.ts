@@ -36,6 +36,10 @@ export interface InvocationRequest {
 
 /** A target found and ready to run: the version (already chosen for an alias) and the ARN the function sees. */
 export interface InvocationTarget {
+  /** The function's $LATEST record: where its function-wide settings live (event-invoke configs, concurrency). */
+  latest: FunctionRecord;
+  /** The qualifier the caller named (a version, an alias, `$LATEST`); absent when none. */
+  qualifier?: string;
   /** The record of the version that will run. */
   fn: FunctionRecord;
   /** That version: `$LATEST` or its number (X-Amz-Executed-Version). */
@@ -56,6 +60,8 @@ export async function invocationTarget(home: InvocationHome, functionName: strin
   const resolved = await resolveFunction(home, functionName, qualifier, { notFoundQualifier: LATEST });
   const fn = await runnable(home, resolved);
   return {
+    latest: resolved.latest,
+    ...(resolved.qualifier !== undefined ? { qualifier: resolved.qualifier } : {}),
     fn,
     executedVersion: fn.version ?? LATEST,
     invokedFunctionArn: functionArn(home.identity, resolved.latest.name, resolved.qualifier),

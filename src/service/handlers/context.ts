@@ -9,6 +9,7 @@ import type { ConcurrencyScheduler } from '../../scheduling/concurrency-schedule
 import type { FunctionInvoker } from '../invoker.ts';
 import { functionNotFound, LambdaError } from '../lambda-error.ts';
 import type { Operation } from '../router.ts';
+import type { QueuedEvent } from '../../delivery/event-queue.ts';
 
 export interface ServiceContext {
   store: FunctionStore;
@@ -17,6 +18,13 @@ export interface ServiceContext {
   scheduler: ConcurrencyScheduler;
   /** Told about every invoke and throttle (the /metrics counters). */
   invokeObserver?: InvokeObserver;
+  /** Where Event invokes are queued (src/delivery/); absent: the service refuses them. */
+  asyncInvokes?: AsyncIntake;
+}
+
+/** Takes an accepted asynchronous event: resolves once it is stored to stay (then the caller is answered 202). */
+export interface AsyncIntake {
+  accept(event: QueuedEvent): Promise<void>;
 }
 
 /** What the invoke path reports, for metrics. */

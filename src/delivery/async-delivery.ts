@@ -1,0 +1,340 @@
+// Delivers the queued asynchronous events (event-queue.ts) through the one invocation path, as Lambda's internal
+// poller does, and decides each one's fate by Lambda's rules (reference: async-invocation.md):
+// - a function error (a handler error, a timeout, a crash, out of memory) spends a retry: up to
+//   MaximumRetryAttempts (2 by default), about a minute before the first and two before the second;
+// - a throttle, or lambkin failing to run the function, spends none: the event goes back with a backoff of 1 s
+//   doubling to 5 minutes, until it is older than MaximumEventAgeInSeconds;
+// - reserved concurrency 0 sends a new event straight to its failure destination;
+// - then the record goes to OnSuccess or OnFailure, and a failed event's payload to the version's dead-letter queue.
+// Events of a function, version or alias deleted meanwhile are dropped with a log line. Each function has at most
+// `perFunction` deliveries in flight, so one function's backlog never starves another's.
+import type { InvocationHome, InvocationTarget } from '../invocation/invoke-function.ts';
+import { invocationTarget, runTarget } from '../invocation/invoke-function.ts';
+import { LambdaError } from '../invocation/lambda-error.ts';
+import type { InvokeOutcome } from '../runtime-api/types.ts';
+import type { AsyncSettings } from './async-settings.ts';
+import type { EventQueue, QueuedEvent } from './event-queue.ts';
+
+/** AWS's delays before the first and the second retry after a function error. */
+const RETRY_DELAYS_MS = [60_000, 120_000];
+const BACKOFF_FIRST_MS = 1_000;
+const BACKOFF_MAX_MS = 300_000;
+
+/** Why an event left the queue without success: the destination record's `condition`. */
+export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency';
+
+/** An attempt's result, as the destination record and the dead-letter message tell it. */
+export interface AttemptResult {
+  executedVersion: string;
+  /** Absent on success. */
+  functionError?: 'Unhandled';
+  /** The function's answer (its result, or the error body). */
+  payload: Buffer;
+}
+
+/** The settings for an event, and the version's dead-letter target: event-invoke config and DeadLetterConfig. */
+export type SettingsFor = (target: InvocationTarget, event: QueuedEvent) => AsyncSettings & { deadLetterTarget?: string };
+
+/** Where results go: destinations and dead-letter queues (src/delivery/destinations.ts). */
+export interface ResultSink {
+  /** The record of an event's end, to its OnSuccess or OnFailure destination. */
+  destination(arn: string, end: EventEnd): Promise<void>;
+  /** A failed event's payload, to the version's dead-letter queue. */
+  deadLetter(arn: string, end: EventEnd): Promise<void>;
+}
+
+/** How an event ended, with what a destination record needs. */
+export interface EventEnd {
+  event: QueuedEvent;
+  /** The qualified ARN of the version that ran (or would have). */
+  functionArn: string;
+  condition: 'Success' | FailureCondition;
+  /** The last attempt's result; absent when none reached the function. */
+  result?: AttemptResult;
+}
+
+/** What the worker reports, for /metrics and the log. */
+export interface DeliveryObserver {
+  dropped?(event: QueuedEvent, reason: string): void;
+  delivered?(end: EventEnd): void;
+  destinationFailed?(arn: string, end: EventEnd, error: unknown): void;
+  deadLetterFailed?(arn: string, end: EventEnd, error: unknown): void;
+}
+
+export interface AsyncDeliveryOptions {
+  queue: EventQueue;
+  home: InvocationHome;
+  settingsFor: SettingsFor;
+  results?: ResultSink;
+  observer?: DeliveryObserver;
+  /** Multiplies every delay (retries, backoff): 1 (AWS's) by default; tests and impatient users shorten them. */
+  delayScale?: number;
+  /** Deliveries in flight per function at most (16 by default). */
+  perFunction?: number;
+  /** Deliveries in flight in all (256 by default). */
+  total?: number;
+  now?: () => number;
+}
+
+export class AsyncDelivery {
+  private readonly queue: EventQueue;
+  private readonly home: InvocationHome;
+  private readonly settingsFor: SettingsFor;
+  private readonly results: ResultSink | undefined;
+  private readonly observer: DeliveryObserver;
+  private readonly delayScale: number;
+  private readonly perFunction: number;
+  private readonly total: number;
+  private readonly now: () => number;
+  /** Events being delivered now, by request id: not picked again until their attempt ends. */
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private readonly inFlightByFunction = new Map<string, number>();
+  /** The function served first on the next pass: moves on each pass, so none always comes first. */
+  private turn = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private pumping = false;
+  private pumpAgain = false;
+  private stopped = true;
+
+  constructor(options: AsyncDeliveryOptions) {
+    this.queue = options.queue;
+    this.home = options.home;
+    this.settingsFor = options.settingsFor;
+    this.results = options.results;
+    this.observer = options.observer ?? {};
+    this.delayScale = options.delayScale ?? 1;
+    this.perFunction = options.perFunction ?? 16;
+    this.total = options.total ?? 256;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** Starts delivering: what a previous run left queued (in flight when it stopped, too) is due now. */
+  start(): void {
+    this.stopped = false;
+    this.wake();
+  }
+
+  /** Queues an accepted event (resolves once it is on disk to stay) and delivers it when there is room. */
+  async accept(event: QueuedEvent): Promise<void> {
+    await this.queue.accept(event);
+    this.wake();
+  }
+
+  /** Something changed (an event accepted, a delivery ended): deliver what is due if there is room. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    queueMicrotask(() => this.pump());
+  }
+
+  /** Stops taking events; resolves once the deliveries in flight have ended (their events stay queued if unfinished). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Deliveries in flight now. */
+  get deliveriesInFlight(): number {
+    return this.inFlight.size;
+  }
+
+  private pump(): void {
+    try {
+      do {
+        this.pumpAgain = false;
+        this.dispatchDue();
+      } while (this.pumpAgain && !this.stopped);
+    } finally {
+      this.pumping = false;
+    }
+    this.scheduleNext();
+  }
+
+  /** Starts deliveries of due events, taking one per function in turn, up to the limits. */
+  private dispatchDue(): void {
+    if (this.stopped || this.inFlight.size >= this.total) return;
+    const now = this.now();
+    const functions = this.queue.dueFunctions(now);
+    if (functions.length === 0) return;
+    const start = this.turn++ % functions.length;
+    const order = [...functions.slice(start), ...functions.slice(0, start)];
+    // Each function's due events not already in flight, up to its room.
+    const candidates = new Map<string, QueuedEvent[]>();
+    for (const name of order) {
+      const busy = this.inFlightByFunction.get(name) ?? 0;
+      const room = this.perFunction - busy;
+      if (room <= 0) continue;
+      const events = this.queue.due(name, now, room + busy).filter((event) => !this.inFlight.has(event.requestId));
+      candidates.set(name, events.slice(0, room));
+    }
+    // Round robin: one event of each function per round.
+    for (let round = 0; this.inFlight.size < this.total; round++) {
+      let any = false;
+      for (const events of candidates.values()) {
+        const event = events[round];
+        if (!event) continue;
+        any = true;
+        this.begin(event);
+        if (this.inFlight.size >= this.total) return;
+      }
+      if (!any) return;
+    }
+  }
+
+  private begin(event: QueuedEvent): void {
+    const name = event.functionName;
+    this.inFlightByFunction.set(name, (this.inFlightByFunction.get(name) ?? 0) + 1);
+    const attempt = this.attempt(event).finally(() => {
+      this.inFlight.delete(event.requestId);
+      const left = (this.inFlightByFunction.get(name) ?? 1) - 1;
+      if (left > 0) this.inFlightByFunction.set(name, left);
+      else this.inFlightByFunction.delete(name);
+      this.wake();
+    });
+    this.inFlight.set(event.requestId, attempt);
+  }
+
+  /** Wakes when the next event is due (it may be due now, but wait for room). */
+  private scheduleNext(): void {
+    clearTimeout(this.timer);
+    if (this.stopped) return;
+    const next = this.queue.nextDueAt();
+    if (next === undefined) return;
+    // Events already due wait for a delivery to end (which wakes this); one second bounds the wait regardless.
+    const wait = Math.min(Math.max(next - this.now(), this.inFlight.size > 0 ? 1_000 : 0), 60_000);
+    this.timer = setTimeout(() => this.wake(), wait);
+    this.timer.unref();
+  }
+
+  /** One attempt at an event: its end, or its next attempt, written back to the queue. */
+  private async attempt(event: QueuedEvent): Promise<void> {
+    let target: InvocationTarget;
+    try {
+      target = await invocationTarget(this.home, qualifiedName(event), null);
+    } catch (error) {
+      return this.refused(event, undefined, error);
+    }
+    const settings = this.settingsFor(target, event);
+    const functionArn = `${target.fn.arn}:${target.executedVersion}`;
+    if (this.now() - event.receivedAt > settings.maximumEventAgeInSeconds * 1000) {
+      return this.finish({ event, functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, settings);
+    }
+    let result: AttemptResult;
+    try {
+      const run = await runTarget(this.home, target, {
+        requestId: event.requestId,
+        payload: event.payload,
+        logTail: false,
+        ...(event.traceId !== undefined ? { traceId: event.traceId } : {}),
+      });
+      result = { executedVersion: run.executedVersion, ...(await answerOf(run.outcome)) };
+    } catch (error) {
+      return this.refused(event, { settings, functionArn }, error);
+    }
+    const invokes = event.invokes + 1;
+    if (result.functionError === undefined) {
+      return this.finish({ event: { ...event, invokes }, functionArn, condition: 'Success', result }, settings);
+    }
+    const retriesUsed = invokes - 1;
+    if (retriesUsed >= settings.maximumRetryAttempts) {
+      return this.finish({ event: { ...event, invokes }, functionArn, condition: 'RetriesExhausted', result }, settings);
+    }
+    const delay = (RETRY_DELAYS_MS[retriesUsed] ?? RETRY_DELAYS_MS.at(-1)!) * this.delayScale;
+    this.queue.reschedule(event.requestId, { dueAt: this.now() + delay, invokes, requeues: event.requeues, lastResult: JSON.stringify(serialised(result)) });
+  }
+
+  /** The attempt did not reach the function: dropped, sent to failure (reserved concurrency 0), or put back. */
+  private async refused(
+    event: QueuedEvent,
+    found: { settings: AsyncSettings & { deadLetterTarget?: string }; functionArn: string } | undefined,
+    error: unknown,
+  ): Promise<void> {
+    const refusal = error instanceof LambdaError ? error : undefined;
+    // Not found when resolved: the function, version or alias was deleted since the event was accepted.
+    if (!found && refusal?.status === 404) {
+      this.queue.remove(event.requestId);
+      this.observer.dropped?.(event, `${refusal.type}: ${refusal.message}`);
+      return;
+    }
+    // Reserved concurrency 0: waiting changes nothing (the throttle says so by giving no Retry-After).
+    if (found && refusal?.status === 429 && refusal.headers['Retry-After'] === undefined) {
+      return this.finish({ event, functionArn: found.functionArn, condition: 'ZeroReservedConcurrency' }, found.settings);
+    }
+    const backoff = Math.min(BACKOFF_FIRST_MS * 2 ** event.requeues, BACKOFF_MAX_MS) * this.delayScale;
+    const dueAt = this.now() + backoff;
+    const maxAgeMs = (found?.settings.maximumEventAgeInSeconds ?? 21_600) * 1000;
+    if (found && dueAt - event.receivedAt > maxAgeMs) {
+      return this.finish({ event, functionArn: found.functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, found.settings);
+    }
+    this.queue.reschedule(event.requestId, { dueAt, invokes: event.invokes, requeues: event.requeues + 1 });
+  }
+
+  /** The event's end: its record to the destination that wants it, a failure's payload to the dead-letter queue. */
+  private async finish(end: EventEnd, settings: AsyncSettings & { deadLetterTarget?: string }): Promise<void> {
+    const destination = end.condition === 'Success' ? settings.onSuccess : settings.onFailure;
+    const sends: Promise<void>[] = [];
+    if (destination && this.results) {
+      sends.push(this.results.destination(destination, end).catch((error: unknown) => this.observer.destinationFailed?.(destination, end, error)));
+    }
+    const deadLetter = settings.deadLetterTarget;
+    if (end.condition !== 'Success' && deadLetter && this.results) {
+      sends.push(this.results.deadLetter(deadLetter, end).catch((error: unknown) => this.observer.deadLetterFailed?.(deadLetter, end, error)));
+    }
+    // A destination that cannot be reached is told to the observer and never holds the event: it is done either way.
+    await Promise.all(sends);
+    this.queue.remove(end.event.requestId);
+    this.observer.delivered?.(end);
+  }
+}
+
+/** The FunctionName an event was sent to: `name` or `name:qualifier`. */
+function qualifiedName(event: QueuedEvent): string {
+  return event.qualifier === undefined ? event.functionName : `${event.functionName}:${event.qualifier}`;
+}
+
+/** The function's answer, whole: a streamed one is read to its end. */
+async function answerOf(outcome: InvokeOutcome): Promise<Omit<AttemptResult, 'executedVersion'>> {
+  switch (outcome.kind) {
+    case 'success':
+      return { payload: outcome.body };
+    case 'streaming': {
+      const chunks: Buffer[] = [];
+      for await (const chunk of outcome.body) chunks.push(Buffer.from(chunk as Uint8Array));
+      const { trailers } = await outcome.end;
+      return trailers.errorType === undefined ? { payload: Buffer.concat(chunks) } : { functionError: 'Unhandled', payload: Buffer.concat(chunks) };
+    }
+    case 'function-error':
+    case 'init-error':
+      return { functionError: 'Unhandled', payload: outcome.body };
+    case 'timeout':
+    case 'runtime-exit':
+      return { functionError: 'Unhandled', payload: Buffer.from(JSON.stringify(outcome.error)) };
+  }
+}
+
+/** An attempt's result as the queue keeps it (JSON text). */
+function serialised(result: AttemptResult): Record<string, string> {
+  return {
+    executedVersion: result.executedVersion,
+    ...(result.functionError ? { functionError: result.functionError } : {}),
+    payload: result.payload.toString('base64'),
+  };
+}
+
+/** The last attempt's result kept with the event, for a record that must carry it (EventAgeExceeded). */
+function lastResultOf(event: QueuedEvent): { result?: AttemptResult } {
+  if (event.lastResult === undefined) return {};
+  const kept = JSON.parse(event.lastResult) as { executedVersion: string; functionError?: 'Unhandled'; payload: string };
+  return {
+    result: {
+      executedVersion: kept.executedVersion,
+      ...(kept.functionError ? { functionError: kept.functionError } : {}),
+      payload: Buffer.from(kept.payload, 'base64'),
+    },
+  };
+}
