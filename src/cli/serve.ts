@@ -6,7 +6,7 @@
 // with a ServiceException, so it refuses to start instead (exit 1), saying why. prepare() also reaps the
 // containers a dead lambkin left on this machine (killed with -9), before anything new starts.
 import { totalmem } from 'node:os';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { noEngineMessage } from '../docker/errors.ts';
 import { DockerBackend } from '../environments/docker-backend.ts';
 import { FileLogSink } from '../environments/file-log-sink.ts';
@@ -18,6 +18,10 @@ import { DockerInvoker } from '../service/docker-invoker.ts';
 import { ServiceMetrics } from '../service/metrics.ts';
 import { LambdaApiServer } from '../service/server.ts';
 import { SqliteFunctionStore } from '../service/storage/function-store.ts';
+import type { DeliveryObserver, EventEnd } from '../delivery/async-delivery.ts';
+import { DestinationResults } from '../delivery/destination-results.ts';
+import { Destinations } from '../delivery/destinations.ts';
+import { QUEUE_FILE, SqliteEventQueue } from '../delivery/event-queue.ts';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
 import { DEFAULT_DATA_DIR, integerFlag, parseFlags, runCommand, UsageError } from './flags.ts';
@@ -35,7 +39,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
                     [--keep-alive-policy hybrid|fixed] [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
-                    [--allowed-host NAME]... [--shutdown-grace SECONDS]
+                    [--allowed-host NAME]... [--shutdown-grace SECONDS] [--retry-delay-scale F]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -58,6 +62,9 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
                          ${ALLOWED_HOSTS_ENV}=a,b. Requests from web browsers (with an Origin header) are always refused
   --shutdown-grace S     on SIGTERM or Ctrl-C, how long requests in flight may finish (default ${DEFAULT_SHUTDOWN_GRACE_SECONDS}); a
                          second Ctrl-C stops at once
+  --retry-delay-scale F  multiplies the clock of asynchronous (Event) invokes: Lambda's retries after a function error
+                         (about 1 and 2 minutes), its backoff after a throttle (1 s doubling to 5 minutes) and the
+                         maximum event age alike; default 1, e.g. 0.01 to retry after 0.6 s and 1.2 s while developing
 
   GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
 
@@ -78,6 +85,8 @@ interface ServeOptions {
   /** From --allowed-host and LAMBKIN_ALLOWED_HOSTS. */
   allowedHosts: string[];
   shutdownGraceMs: number;
+  /** Multiplies the asynchronous invokes' retry delays and backoffs. */
+  retryDelayScale: number;
 }
 
 export function main(args: string[]): void {
@@ -100,6 +109,7 @@ function readOptions(args: string[]): ServeOptions {
       'memory-budget': { type: 'string' },
       'allowed-host': { type: 'string', multiple: true },
       'shutdown-grace': { type: 'string' },
+      'retry-delay-scale': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -118,7 +128,18 @@ function readOptions(args: string[]): ServeOptions {
     allowedHosts: [...parseAllowedHosts(process.env[ALLOWED_HOSTS_ENV]), ...allowedHostFlags(values['allowed-host'])],
     // 0 is allowed: answer what is running at once. An hour bounds a typo.
     shutdownGraceMs: integerFlag('shutdown-grace', values['shutdown-grace'], DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600) * 1000,
+    retryDelayScale: scaleFlag('retry-delay-scale', values['retry-delay-scale']),
   };
+}
+
+/** A positive factor, at most 100 (a retry 100 minutes later is already longer than anyone waits); 1 by default. */
+function scaleFlag(name: string, value: string | boolean | undefined): number {
+  if (value === undefined) return 1;
+  const scale = Number(value);
+  if (typeof value !== 'string' || value.trim() === '' || !Number.isFinite(scale) || scale <= 0 || scale > 100) {
+    throw new UsageError(`--${name} must be a number above 0 and at most 100, not '${String(value)}'`);
+  }
+  return scale;
 }
 
 /** Each --allowed-host, which may itself list names comma-separated (as the variable does). */
@@ -162,6 +183,18 @@ async function serve(options: ServeOptions): Promise<void> {
     scalingRate: { ...DEFAULT_SCALING_RATE, environments: options.scalingRate },
   });
   const metrics = new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() });
+  // Event invokes are stored here before their 202: a data dir where it cannot be written is refused now, by name.
+  let queue: SqliteEventQueue;
+  try {
+    queue = new SqliteEventQueue(options.dataDir);
+  } catch (error) {
+    store.close();
+    logSink.close();
+    await backend.close();
+    throw new Error(`cannot open the asynchronous event queue ${join(options.dataDir, QUEUE_FILE)}: ${(error as Error).message}`);
+  }
+  // A Lambda destination is an asynchronous invoke of another function of this serve.
+  const destinations = new Destinations({ invokeAsync: (functionArn, payload) => server.invokeAsync(functionArn, payload) });
   const server = new LambdaApiServer({
     store,
     invoker,
@@ -173,6 +206,12 @@ async function serve(options: ServeOptions): Promise<void> {
     howToAllowHost: (host) => `start lambkin serve with --allowed-host ${host} (or ${ALLOWED_HOSTS_ENV}=${host})`,
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
     onWarning: (message) => log.warn(message),
+    asyncEvents: {
+      queue,
+      results: new DestinationResults(destinations),
+      observer: deliveryLog(log),
+      delayScale: options.retryDelayScale,
+    },
   });
   const shutdown = shutdownOnSignals(log, async () => {
     // No new connections; the requests in flight (invokes) may finish within the grace, and whatever still runs
@@ -183,6 +222,8 @@ async function serve(options: ServeOptions): Promise<void> {
     if (unfinished > 0) log.warn({ unfinished }, 'shutdown grace ran out: requests still running were answered with ServiceException');
     await invoker.close(); // each runtime: SIGTERM, SIGKILL after 2 s, container removed
     await backend.close(); // anything else this host owns
+    destinations.close();
+    queue.close(); // events not delivered yet stay in it, for the next start
     logSink.close();
     store.close();
   });
@@ -252,6 +293,19 @@ function shutdownOnSignals(log: HostLogger, stop: () => Promise<void>): (reason:
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   return shutdown;
+}
+
+/** What happens to asynchronous events that the user should hear about, in serve's log. */
+function deliveryLog(log: HostLogger): DeliveryObserver {
+  const about = (end: EventEnd) => ({ function: end.event.functionName, requestId: end.event.requestId, condition: end.condition });
+  return {
+    dropped: (event, reason) =>
+      log.warn({ function: event.functionName, requestId: event.requestId, reason }, 'asynchronous event dropped: its function is gone'),
+    destinationFailed: (arn, end, error) =>
+      log.warn({ ...about(end), destination: arn, err: error }, 'asynchronous invoke: the destination could not be reached'),
+    deadLetterFailed: (arn, end, error) =>
+      log.warn({ ...about(end), deadLetterQueue: arn, err: error }, 'asynchronous invoke: the dead-letter queue could not be reached'),
+  };
 }
 
 /** A callback that only the first call reaches: a full disk must not log one error per line. */

@@ -67,7 +67,11 @@ export interface AsyncDeliveryOptions {
   settingsFor: SettingsFor;
   results?: ResultSink;
   observer?: DeliveryObserver;
-  /** Multiplies every delay (retries, backoff): 1 (AWS's) by default; tests and impatient users shorten them. */
+  /**
+   * Multiplies every delay (retries, backoff) and the maximum event age alike: 1 (AWS's) by default; tests and
+   * impatient users shorten them, keeping Lambda's proportions (with 0.01, retries after 0.6 s and 1.2 s, and the
+   * 60 s minimum age is 0.6 s).
+   */
   delayScale?: number;
   /** Deliveries in flight per function at most (16 by default). */
   perFunction?: number;
@@ -131,11 +135,19 @@ export class AsyncDelivery {
     queueMicrotask(() => this.pump());
   }
 
-  /** Stops taking events; resolves once the deliveries in flight have ended (their events stay queued if unfinished). */
-  async stop(): Promise<void> {
+  /**
+   * Stops taking events; resolves once the deliveries in flight have ended, or after `graceMs` (0 by default) if some
+   * have not: their events stay queued and are delivered again at the next start (at least once).
+   */
+  async stop(graceMs = 0): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    await Promise.allSettled([...this.inFlight.values()]);
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled([...this.inFlight.values()]), grace]);
+    clearTimeout(timer);
   }
 
   /** Deliveries in flight now. */
@@ -221,7 +233,7 @@ export class AsyncDelivery {
     }
     const settings = this.settingsFor(target, event);
     const functionArn = `${target.fn.arn}:${target.executedVersion}`;
-    if (this.now() - event.receivedAt > settings.maximumEventAgeInSeconds * 1000) {
+    if (this.now() - event.receivedAt > this.maxAgeMs(settings)) {
       return this.finish({ event, functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, settings);
     }
     let result: AttemptResult;
@@ -267,11 +279,15 @@ export class AsyncDelivery {
     }
     const backoff = Math.min(BACKOFF_FIRST_MS * 2 ** event.requeues, BACKOFF_MAX_MS) * this.delayScale;
     const dueAt = this.now() + backoff;
-    const maxAgeMs = (found?.settings.maximumEventAgeInSeconds ?? 21_600) * 1000;
-    if (found && dueAt - event.receivedAt > maxAgeMs) {
+    if (found && dueAt - event.receivedAt > this.maxAgeMs(found.settings)) {
       return this.finish({ event, functionArn: found.functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, found.settings);
     }
     this.queue.reschedule(event.requestId, { dueAt, invokes: event.invokes, requeues: event.requeues + 1 });
+  }
+
+  /** MaximumEventAgeInSeconds on the worker's clock: scaled as the delays are, so that a shortened run keeps their proportions. */
+  private maxAgeMs(settings: AsyncSettings): number {
+    return settings.maximumEventAgeInSeconds * 1000 * this.delayScale;
   }
 
   /** The event's end: its record to the destination that wants it, a failure's payload to the dead-letter queue. */

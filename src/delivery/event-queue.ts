@@ -32,6 +32,14 @@ export interface QueuedEvent {
   lastResult?: string;
 }
 
+/** A new event for the function a caller named (`qualifier` as named: an alias routes each attempt anew), due now. */
+export function newEvent(
+  fields: { requestId: string; functionName: string; qualifier?: string; payload: Buffer; traceId?: string },
+  now = Date.now(),
+): QueuedEvent {
+  return { ...fields, receivedAt: now, dueAt: now, invokes: 0, requeues: 0 };
+}
+
 /** What changes when an event is put back for a later attempt. */
 export type Reschedule = Pick<QueuedEvent, 'dueAt' | 'invokes' | 'requeues'> & { lastResult?: string };
 

@@ -2,6 +2,10 @@
 // Routing, body limits and error answers live here; each operation is a handler in handlers/.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AsyncDelivery, type DeliveryObserver, type ResultSink } from '../delivery/async-delivery.ts';
+import { newEvent, type EventQueue } from '../delivery/event-queue.ts';
+import { invocationTarget } from '../invocation/invoke-function.ts';
+import { asyncSettingsFor } from './event-invoke-config.ts';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
 import type { FunctionStore } from './storage/function-store.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
@@ -113,6 +117,18 @@ export interface LambdaApiServerOptions {
   allowedHosts?: readonly string[];
   /** How a refusal tells the user to allow another host name; the LAMBKIN_ALLOWED_HOSTS variable by default. */
   howToAllowHost?: (host: string) => string;
+  /** Asynchronous (Event) invokes: where they are stored and where their results go. Absent: Event is refused. */
+  asyncEvents?: AsyncEventsOptions;
+}
+
+export interface AsyncEventsOptions {
+  /** The durable queue (src/delivery/event-queue.ts); its creator closes it, after the server. */
+  queue: EventQueue;
+  /** Destinations and dead-letter queues (src/delivery/destination-results.ts); none: results are dropped. */
+  results?: ResultSink;
+  observer?: DeliveryObserver;
+  /** Multiplies the retry delays and backoffs: 1 (AWS's) by default. */
+  delayScale?: number;
 }
 
 export interface ServiceMetricsSource extends InvokeObserver {
@@ -130,6 +146,7 @@ export class LambdaApiServer {
   private readonly onInternalError: (error: unknown) => void;
   private readonly onWarning: (message: string) => void;
   private readonly metrics: ServiceMetricsSource | undefined;
+  private readonly delivery: AsyncDelivery | undefined;
   private boundPort: number | undefined;
 
   constructor(options: LambdaApiServerOptions) {
@@ -140,6 +157,19 @@ export class LambdaApiServer {
       scheduler: options.scheduler ?? new ConcurrencyScheduler(),
       ...(options.metrics ? { invokeObserver: options.metrics } : {}),
     };
+    if (options.asyncEvents) {
+      const { queue, results, observer, delayScale } = options.asyncEvents;
+      this.delivery = new AsyncDelivery({
+        queue,
+        home: this.context,
+        // The event-invoke config of the qualifier the event was sent to, and the dead-letter queue of the version run.
+        settingsFor: (target, event) => asyncSettingsFor(target.latest, target.fn, event.qualifier),
+        ...(results ? { results } : {}),
+        ...(observer ? { observer } : {}),
+        ...(delayScale !== undefined ? { delayScale } : {}),
+      });
+      this.context.asyncInvokes = this.delivery;
+    }
     this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
@@ -163,7 +193,26 @@ export class LambdaApiServer {
   async listen(): Promise<string> {
     await this.restoreConcurrency();
     this.boundPort = (await this.http.listen(this.port, this.host)).port;
+    // What a previous run left queued is delivered again (at least once).
+    this.delivery?.start();
     return this.url;
+  }
+
+  /**
+   * Queues an asynchronous invoke of `functionName` (a name or an ARN, perhaps qualified), as an Event Invoke would:
+   * a Lambda destination's record, sent by this same service. Refused (a LambdaError) as Invoke refuses it.
+   */
+  async invokeAsync(functionName: string, payload: Buffer): Promise<void> {
+    if (!this.delivery) throw new Error('this Lambda API server takes no asynchronous invokes (no asyncEvents given)');
+    const target = await invocationTarget(this.context, functionName, null);
+    await this.delivery.accept(
+      newEvent({
+        requestId: randomUUID(),
+        functionName: target.latest.name,
+        ...(target.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
+        payload,
+      }),
+    );
   }
 
   get url(): string {
@@ -182,7 +231,10 @@ export class LambdaApiServer {
    * grace runs out likewise; see src/http/graceful-close.ts. Resolves how many were still running then.
    */
   async close(options: { graceMs?: number } = {}): Promise<{ unfinished: number }> {
-    return this.closer.close(options.graceMs ?? 0);
+    const closed = await this.closer.close(options.graceMs ?? 0);
+    // Asynchronous deliveries under way get the same grace; whatever is left stays queued for the next start.
+    await this.delivery?.stop(options.graceMs ?? 0);
+    return closed;
   }
 
   /**

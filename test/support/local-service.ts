@@ -6,6 +6,10 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DeliveryObserver } from '../../src/delivery/async-delivery.ts';
+import { DestinationResults } from '../../src/delivery/destination-results.ts';
+import { Destinations } from '../../src/delivery/destinations.ts';
+import { SqliteEventQueue } from '../../src/delivery/event-queue.ts';
 import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../../src/service/index.ts';
 
 /** An invoker for tests whose requests never reach a function: a call to it fails the test, naming `what`. */
@@ -22,6 +26,11 @@ export interface LocalServiceOptions {
   invoker: FunctionInvoker;
   /** Options for the store (a lowered unzipped-size limit). */
   store?: ConstructorParameters<typeof SqliteFunctionStore>[1];
+  /**
+   * Asynchronous invokes, as serve wires them: the durable queue in the data dir, destinations and dead-letter
+   * queues through the SDK's standard endpoint settings, and the worker's clock scaled by `delayScale`.
+   */
+  async?: { delayScale?: number; observer?: DeliveryObserver };
 }
 
 export interface LocalService {
@@ -44,7 +53,22 @@ export function removeDataDir(dataDir: string): Promise<void> {
 
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const store = new SqliteFunctionStore(options.dataDir, options.store);
-  const server = new LambdaApiServer({ store, invoker: options.invoker });
+  const queue = options.async ? new SqliteEventQueue(options.dataDir) : undefined;
+  const destinations = options.async ? new Destinations({ invokeAsync: (arn, payload) => server.invokeAsync(arn, payload) }) : undefined;
+  const server = new LambdaApiServer({
+    store,
+    invoker: options.invoker,
+    ...(queue && destinations
+      ? {
+          asyncEvents: {
+            queue,
+            results: new DestinationResults(destinations),
+            ...(options.async?.observer ? { observer: options.async.observer } : {}),
+            ...(options.async?.delayScale !== undefined ? { delayScale: options.async.delayScale } : {}),
+          },
+        }
+      : {}),
+  });
   const endpoint = await server.listen();
   const lambda = new LambdaClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'x', secretAccessKey: 'x' }, maxAttempts: 1 });
   let stopping: Promise<void> | undefined;
@@ -52,6 +76,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     (stopping ??= (async () => {
       lambda.destroy();
       await server.close();
+      destinations?.close();
+      queue?.close();
       store.close();
     })());
   return { store, server, lambda, endpoint, stop };

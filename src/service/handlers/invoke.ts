@@ -4,6 +4,7 @@
 import { invocationTarget, runTarget } from '../../invocation/invoke-function.ts';
 import { parseInvocationType, parseInvokeRequest } from '../../invocation/invoke-request.ts';
 import { dryRunResponse, invokeResponse } from '../../invocation/invoke-response.ts';
+import { newEvent } from '../../delivery/event-queue.ts';
 import type { InvocationTarget } from '../../invocation/invoke-function.ts';
 import type { ServiceResponse } from '../http-io.ts';
 import { invalidParameter, LambdaError } from '../lambda-error.ts';
@@ -49,17 +50,14 @@ async function queueEvent(
     );
   }
   if (!context.asyncInvokes) throw invalidParameter('Asynchronous (Event) invocations need an event queue, and this service has none');
-  const now = Date.now();
-  await context.asyncInvokes.accept({
-    requestId: request.requestId,
-    functionName: target.latest.name,
-    ...(target.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
-    payload,
-    receivedAt: now,
-    dueAt: now,
-    invokes: 0,
-    requeues: 0,
-    ...(traceId !== undefined ? { traceId } : {}),
-  });
+  await context.asyncInvokes.accept(
+    newEvent({
+      requestId: request.requestId,
+      functionName: target.latest.name,
+      ...(target.qualifier !== undefined ? { qualifier: target.qualifier } : {}),
+      payload,
+      ...(traceId !== undefined ? { traceId } : {}),
+    }),
+  );
   return { status: 202, headers: {}, body: Buffer.alloc(0) };
 }
