@@ -55,6 +55,10 @@ export interface EventEnd {
 
 /** What the worker reports, for /metrics and the log. */
 export interface DeliveryObserver {
+  /** An event was accepted (stored; its caller is answered 202). */
+  received?(event: QueuedEvent): void;
+  /** An attempt reaches the function now, `ageMs` after the event was accepted (CloudWatch's AsyncEventAge). */
+  attempting?(event: QueuedEvent, ageMs: number): void;
   dropped?(event: QueuedEvent, reason: string): void;
   delivered?(end: EventEnd): void;
   destinationFailed?(arn: string, end: EventEnd, error: unknown): void;
@@ -121,7 +125,13 @@ export class AsyncDelivery {
   /** Queues an accepted event (resolves once it is on disk to stay) and delivers it when there is room. */
   async accept(event: QueuedEvent): Promise<void> {
     await this.queue.accept(event);
+    this.observer.received?.(event);
     this.wake();
+  }
+
+  /** Events queued per function (delivered or not yet), and the oldest one's receivedAt: for `lambkin status`. */
+  depths(): { functionName: string; events: number; oldestReceivedAt: number }[] {
+    return this.queue.depths();
   }
 
   /** Something changed (an event accepted, a delivery ended): deliver what is due if there is room. */
@@ -237,6 +247,7 @@ export class AsyncDelivery {
       return this.finish({ event, functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, settings);
     }
     let result: AttemptResult;
+    this.observer.attempting?.(event, this.now() - event.receivedAt);
     try {
       const run = await runTarget(this.home, target, {
         requestId: event.requestId,
