@@ -6,6 +6,7 @@
 // and 1.2 s, the 60 s minimum event age 0.6 s), as `lambkin serve --retry-delay-scale 0.01` would run them.
 import {
   DeleteFunctionCommand,
+  InvokeAsyncCommand,
   InvokeCommand,
   type LambdaClient,
   PublishVersionCommand,
@@ -126,6 +127,17 @@ describe('Event invokes', () => {
     // Nothing more arrives: a success is delivered once.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await attemptsOf('plain')).toHaveLength(1);
+  });
+
+  it('also come through the deprecated InvokeAsync, answered 202', async () => {
+    await createRecording('legacy');
+    const answer = await lambda.send(new InvokeAsyncCommand({ FunctionName: 'legacy', InvokeArgs: Buffer.from('{"legacy":true}') }));
+    expect(answer.Status).toBe(202);
+    const [attempt] = await eventually(
+      () => attemptsOf('legacy'),
+      (attempts) => expect(attempts).toHaveLength(1),
+    );
+    expect(attempt).toMatchObject({ id: answer.$metadata.requestId, event: { legacy: true } });
   });
 
   it('run the version the caller named', async () => {

@@ -171,10 +171,10 @@ describe('other invocation types', () => {
     expect(invoker.calls.length).toBe(before);
   });
 
-  it('refuses Event clearly until asynchronous invokes exist', async () => {
+  it('refuses Event clearly on a service started without an event queue (serve always has one)', async () => {
     const error = await failure(invoke({ InvocationType: 'Event', event: { n: 1 } }));
     expect(error.name).toBe('InvalidParameterValueException');
-    expect(error.message).toBe('Asynchronous (Event) invocations are not supported yet by lambkin serve');
+    expect(error.message).toBe('Asynchronous (Event) invocations need an event queue, and this service has none');
   });
 });
 

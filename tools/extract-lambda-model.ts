@@ -22,6 +22,8 @@ interface BotocoreShape {
   max?: number;
   enum?: string[];
   sensitive?: boolean;
+  /** The member that is the whole HTTP body (Invoke's Payload, InvokeAsync's InvokeArgs). */
+  payload?: string;
   exception?: boolean;
   error?: { httpStatusCode?: number };
 }
@@ -62,7 +64,8 @@ function keep(name: string): void {
   const shape = model.shapes[name];
   if (!shape) throw new Error(`shape ${name} is not in the model`);
   const kept: Record<string, unknown> = { type: shape.type };
-  for (const field of ['pattern', 'min', 'max', 'enum', 'required', 'sensitive'] as const) if (shape[field] !== undefined) kept[field] = shape[field];
+  for (const field of ['pattern', 'min', 'max', 'enum', 'required', 'sensitive', 'payload'] as const)
+    if (shape[field] !== undefined) kept[field] = shape[field];
   if (shape.pattern !== undefined) javaPattern(shape.pattern); // throws here, not at serve time, if JavaScript cannot read it
   shapes[name] = kept;
   if (shape.members) {

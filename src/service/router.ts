@@ -11,6 +11,7 @@ export const OPERATIONS = [
   'UpdateFunctionCode',
   'UpdateFunctionConfiguration',
   'Invoke',
+  'InvokeAsync',
   'PutFunctionConcurrency',
   'GetFunctionConcurrency',
   'DeleteFunctionConcurrency',
@@ -78,6 +79,8 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'PUT', path: new RegExp(`^${FUNCTIONS}/([^/]+)/code/?$`), operation: 'UpdateFunctionCode' },
   // Also the RIE's path, `/functions/function/invocations`: an Invoke of the function named `function`.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/invocations/?$`), operation: 'Invoke' },
+  // The deprecated InvokeAsync, under the API version it came with.
+  { method: 'POST', path: /^\/2014-11-13\/functions\/([^/]+)\/invoke-async\/?$/, operation: 'InvokeAsync' },
   { method: 'PUT', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'PutFunctionConcurrency' },
   { method: 'DELETE', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'DeleteFunctionConcurrency' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/concurrency/?$`), operation: 'GetFunctionConcurrency' },

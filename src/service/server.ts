@@ -29,7 +29,7 @@ import {
   putFunctionEventInvokeConfig,
   updateFunctionEventInvokeConfig,
 } from './handlers/event-invoke-config.ts';
-import { invoke } from './handlers/invoke.ts';
+import { invoke, invokeAsync } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { listTags, tagResource, untagResource } from './handlers/tags.ts';
@@ -62,6 +62,7 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateFunctionCode: updateFunctionCode,
   UpdateFunctionConfiguration: updateFunctionConfiguration,
   Invoke: invoke,
+  InvokeAsync: invokeAsync,
   PutFunctionConcurrency: putFunctionConcurrency,
   GetFunctionConcurrency: getFunctionConcurrency,
   DeleteFunctionConcurrency: deleteFunctionConcurrency,
@@ -315,7 +316,7 @@ export class LambdaApiServer {
     sendError(res, serviceShuttingDown(message), String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
   }
 
-  /** `lambkin status`: the functions, their environments and the limits, as JSON. */
+  /** `lambkin status`: the functions, their environments, their queued asynchronous events and the limits, as JSON. */
   private async sendStatus(res: ServerResponse): Promise<void> {
     try {
       const functions = [];
@@ -328,7 +329,7 @@ export class LambdaApiServer {
         functions.push(...(await provisionedVersions(this.context, fn)));
       }
       const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
-      const status = buildStatus(functions, pool, this.context.scheduler.snapshot());
+      const status = buildStatus(functions, pool, this.context.scheduler.snapshot(), Date.now(), this.delivery?.depths() ?? []);
       if (res.writableEnded) return; // the service stopped meanwhile, and said so
       sendJson(res, 200, JSON.stringify(status));
     } catch (error) {

@@ -27,6 +27,16 @@ export const invoke: OperationHandler = async (context, request) => {
   return invokeResponse(result.outcome, { executedVersion: result.executedVersion, logTail: logTail ? (result.logTail ?? '') : undefined });
 };
 
+/**
+ * The deprecated InvokeAsync: an Event invoke of the unqualified function by another route, answered 202 with no body
+ * (its one output, Status, is the HTTP status).
+ */
+export const invokeAsync: OperationHandler = async (context, request) => {
+  const target = await invocationTarget(context, request.functionName ?? '', null);
+  const { payload, traceId } = parseInvokeRequest(request.headers, request.body);
+  return queueEvent(context, target, request, payload, traceId);
+};
+
 /** Lambda's limit on an Event invoke's payload: 1 MB since late 2025 (256 KB before). */
 export const MAX_EVENT_PAYLOAD_BYTES = 1_048_576;
 

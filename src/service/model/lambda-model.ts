@@ -13,6 +13,7 @@ export const LAMBDA_MODEL: LambdaModel = {
     UpdateFunctionCode: 'UpdateFunctionCodeRequest',
     UpdateFunctionConfiguration: 'UpdateFunctionConfigurationRequest',
     Invoke: 'InvocationRequest',
+    InvokeAsync: 'InvokeAsyncRequest',
     PutFunctionConcurrency: 'PutFunctionConcurrencyRequest',
     GetFunctionConcurrency: 'GetFunctionConcurrencyRequest',
     DeleteFunctionConcurrency: 'DeleteFunctionConcurrencyRequest',
@@ -846,6 +847,7 @@ export const LAMBDA_MODEL: LambdaModel = {
     InvocationRequest: {
       type: 'structure',
       required: ['FunctionName'],
+      payload: 'Payload',
       members: {
         FunctionName: {
           shape: 'NamespacedFunctionName',
@@ -906,6 +908,24 @@ export const LAMBDA_MODEL: LambdaModel = {
       pattern: '[a-zA-Z0-9\\._:\\/=+\\-@ ]+',
       min: 1,
       max: 256,
+    },
+    InvokeAsyncRequest: {
+      type: 'structure',
+      required: ['FunctionName', 'InvokeArgs'],
+      payload: 'InvokeArgs',
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        InvokeArgs: {
+          shape: 'BlobStream',
+        },
+      },
+    },
+    BlobStream: {
+      type: 'blob',
     },
     PutFunctionConcurrencyRequest: {
       type: 'structure',

@@ -21,6 +21,8 @@ export interface ModelShape {
   enum?: string[];
   /** Its values are secret: a violation names the field without the value. */
   sensitive?: boolean;
+  /** The member that is the whole HTTP body (a blob: Invoke's Payload, InvokeAsync's InvokeArgs), not a JSON field. */
+  payload?: string;
   /** A list's member shape; a map's key and value shapes. */
   member?: string;
   key?: string;

@@ -28,6 +28,8 @@ export function inputViolations(operation: string, input: RequestInput): string[
   const shape = LAMBDA_MODEL.shapes[shapeName]!;
   const violations: string[] = [];
   for (const [member, ref] of Object.entries(shape.members ?? {})) {
+    // The body itself is the payload member: there is always one (an empty body is the empty event).
+    if (member === shape.payload) continue;
     const value = memberValue(ref, member, input);
     checkMember(violations, fieldName(member), value, ref.shape, shape.required?.includes(member) ?? false, ref.location === undefined);
   }
