@@ -26,14 +26,14 @@ import { ProcessInvoker } from './support/process-invoker.ts';
 
 const SCALE = 0.01;
 
-// Each attempt is appended to $RECORD: the request id the function saw, when, and its event; `fail` makes it throw,
-// `sleepMs` makes it wait first.
+// Each attempt is appended to $RECORD: the request id the function saw, when, and its event; `fail` makes it throw
+// (unless NO_FAIL is set), `sleepMs` makes it wait first.
 const RECORDING_HANDLER = `
 import { appendFileSync } from 'node:fs';
 export const handler = async (event, context) => {
   appendFileSync(process.env.RECORD, JSON.stringify({ id: context.awsRequestId, at: Date.now(), event, version: context.functionVersion }) + '\\n');
   if (event.sleepMs) await new Promise((resolve) => setTimeout(resolve, event.sleepMs));
-  if (event.fail) throw new Error('asked to fail: ' + event.fail);
+  if (event.fail && !process.env.NO_FAIL) throw new Error('asked to fail: ' + event.fail);
   return { ok: event };
 };
 `;
@@ -322,6 +322,45 @@ describe('lifecycle', () => {
     );
     expect(await attemptsOf('doomed')).toHaveLength(1);
   });
+
+  it('keeps an event queued across an update of the function: its retry runs the new configuration', async () => {
+    await createRecording('updated');
+    const answer = await invokeEvent('updated', { fail: 'before the fix' });
+    await eventually(
+      () => attemptsOf('updated'),
+      (attempts) => expect(attempts).toHaveLength(1),
+    );
+    await lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'updated',
+        Environment: { Variables: { RECORD: join(recordDir, 'updated.jsonl'), NO_FAIL: '1' } },
+      }),
+    );
+    const attempts = await eventually(
+      () => attemptsOf('updated'),
+      (found) => expect(found).toHaveLength(2),
+    );
+    expect(attempts[1]?.id).toBe(answer.$metadata.requestId);
+    // The retry succeeded: no third attempt.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(await attemptsOf('updated')).toHaveLength(2);
+  }, 20_000);
+
+  it("never lets one function's backlog starve another's event", async () => {
+    await createRecording('backlogged');
+    await createRecording('bystander');
+    // 100 events of 50 ms each: five seconds of work for the one process the backlogged function has here.
+    await Promise.all(Array.from({ length: 100 }, (_, i) => invokeEvent('backlogged', { i, sleepMs: 50 })));
+    const sent = Date.now();
+    await invokeEvent('bystander', { alone: true });
+    const [attempt] = await eventually(
+      () => attemptsOf('bystander'),
+      (attempts) => expect(attempts).toHaveLength(1),
+      3_000,
+    );
+    expect(attempt!.at - sent).toBeLessThan(1_000);
+    expect((await attemptsOf('backlogged')).length).toBeLessThan(60);
+  }, 20_000);
 
   it('keeps queued events across a restart, and delivers them after it', async () => {
     await createRecording('restarted');
