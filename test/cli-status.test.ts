@@ -8,7 +8,10 @@ import { buildStatus, type ServiceStatus } from '../src/service/status.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
 
-/** Two functions (one with provisioned concurrency, one deleted while its environment drains) and a quiet one. */
+/**
+ * Two functions (one with provisioned concurrency, one deleted while its environment drains) and a quiet one; hello
+ * and orders-api have asynchronous events queued, and so has `dropped-soon`, deleted with events still queued.
+ */
 function handMadeStatus(): ServiceStatus {
   return buildStatus(
     [
@@ -54,16 +57,21 @@ function handMadeStatus(): ServiceStatus {
       functions: { hello: { inFlight: 1 }, 'orders-api': { inFlight: 1, reserved: 20 }, gone: { inFlight: 1 } },
     },
     NOW,
+    [
+      { functionName: 'dropped-soon', events: 1, oldestReceivedAt: NOW - 500 },
+      { functionName: 'hello', events: 3, oldestReceivedAt: NOW - 185_000 },
+      { functionName: 'orders-api', events: 1, oldestReceivedAt: NOW - 4_999 },
+    ],
   );
 }
 
 describe('buildStatus', () => {
   it('shows every function, deleted ones still holding environments too, with short ids and ages', () => {
     const status = handMadeStatus();
-    expect(status.functions.map((fn) => fn.name)).toEqual(['gone', 'hello', 'orders-api', 'quiet']);
-    const gone = status.functions[0]!;
+    expect(status.functions.map((fn) => fn.name)).toEqual(['dropped-soon', 'gone', 'hello', 'orders-api', 'quiet']);
+    const gone = status.functions[1]!;
     expect(gone).toMatchObject({ deleted: true, memoryMb: 256, inFlight: 1, reservedConcurrency: null, provisionedConcurrency: null });
-    const orders = status.functions[2]!;
+    const orders = status.functions[3]!;
     expect(orders).toMatchObject({
       deleted: false,
       memoryMb: 1024,
@@ -80,7 +88,7 @@ describe('buildStatus', () => {
       ageSeconds: 7500,
       idleSeconds: 7500, // never invoked: idle since it started
     });
-    expect(status.functions[1]!.environments.map((env) => env.idleSeconds)).toEqual([null, 4]);
+    expect(status.functions[2]!.environments.map((env) => env.idleSeconds)).toEqual([null, 4]);
     expect(status.totals).toEqual({
       accountConcurrencyLimit: 1000,
       unreservedConcurrencyLimit: 980,
@@ -91,6 +99,17 @@ describe('buildStatus', () => {
     });
     expect(status.time).toBe('2026-01-01T12:00:00.000Z');
   });
+
+  it("gives each function its queued asynchronous events and the oldest one's age; a deleted function's queued events show it", () => {
+    const queue = Object.fromEntries(handMadeStatus().functions.map((fn) => [fn.name, [fn.queuedEvents, fn.oldestEventAgeSeconds, fn.deleted]]));
+    expect(queue).toEqual({
+      'dropped-soon': [1, 0, true],
+      gone: [0, null, true],
+      hello: [3, 185, false],
+      'orders-api': [1, 4, false],
+      quiet: [0, null, false],
+    });
+  });
 });
 
 describe('formatStatus', () => {
@@ -99,17 +118,18 @@ describe('formatStatus', () => {
     expect(text.endsWith('\n')).toBe(true);
     const lines = text.trimEnd().split('\n');
     const header = lines[0]!;
-    expect(header).toMatch(/^FUNCTION +MEMORY +RESERVED +PROVISIONED +IN FLIGHT +BUSY +IDLE +STARTING$/);
+    expect(header).toMatch(/^FUNCTION +MEMORY +RESERVED +PROVISIONED +IN FLIGHT +BUSY +IDLE +STARTING +QUEUED +OLDEST$/);
     expect(text).not.toMatch(/\x1b\[/); // no colour
     expect(text).not.toMatch(/ \n/); // no trailing spaces
 
     // Every function line's cells start where the header's columns do.
-    const columnStarts = ['MEMORY', 'RESERVED', 'PROVISIONED', 'IN FLIGHT', 'BUSY', 'IDLE', 'STARTING'].map((c) => header.indexOf(c));
+    const columnStarts = ['MEMORY', 'RESERVED', 'PROVISIONED', 'IN FLIGHT', 'BUSY', 'IDLE', 'STARTING', 'QUEUED', 'OLDEST'].map((c) => header.indexOf(c));
     const functionLine = (name: string) => lines.find((line) => line.startsWith(name))!;
     const cellsAt = (line: string) => columnStarts.map((start) => line.slice(start).split(/ {2,}/)[0]);
-    expect(cellsAt(functionLine('orders-api'))).toEqual(['1024 MB', '20', '2/3', '1', '1', '1', '1']);
-    expect(cellsAt(functionLine('hello'))).toEqual(['128 MB', '-', '-', '1', '1', '1', '0']);
-    expect(cellsAt(functionLine('quiet'))).toEqual(['512 MB', '-', '-', '0', '0', '0', '0']);
+    expect(cellsAt(functionLine('orders-api'))).toEqual(['1024 MB', '20', '2/3', '1', '1', '1', '1', '1', '4s']);
+    expect(cellsAt(functionLine('hello'))).toEqual(['128 MB', '-', '-', '1', '1', '1', '0', '3', '3m05s']);
+    expect(cellsAt(functionLine('quiet'))).toEqual(['512 MB', '-', '-', '0', '0', '0', '0', '0', '-']);
+    expect(cellsAt(functionLine('dropped-soon (deleted)'))).toEqual(['-', '-', '-', '0', '0', '0', '0', '1', '0s']);
     expect(functionLine('gone (deleted)')).toBeDefined();
     for (const c of columnStarts) expect(functionLine('orders-api')[c - 1]).toBe(' ');
 
@@ -134,6 +154,18 @@ describe('formatStatus', () => {
     expect(lines[at(functionLine('quiet')) + 1]).toBe('');
 
     expect(lines.at(-1)).toBe('concurrency: 3 in use / 1000 account limit (980 unreserved); memory: 3200 MB in use / 8192 MB budget');
+  });
+
+  it('reads a status from a service without asynchronous invokes (no queue fields) as nothing queued', () => {
+    const status = handMadeStatus();
+    const older = {
+      ...status,
+      functions: status.functions.map(({ queuedEvents: _q, oldestEventAgeSeconds: _o, ...rest }) => rest),
+    } as unknown as ServiceStatus;
+    const helloLine = formatStatus(older)
+      .split('\n')
+      .find((line) => line.startsWith('hello'))!;
+    expect(helloLine).toMatch(/ 0 +-$/); // QUEUED 0, OLDEST -
   });
 
   it('says so when there are no functions', () => {

@@ -1,6 +1,8 @@
-// ServiceMetrics: counters and histograms fed by invokes, gauges read from the pool's and the scheduler's snapshots
+// ServiceMetrics: counters and histograms fed by invokes and by the asynchronous delivery worker, gauges read from the pool's and the scheduler's snapshots
 // when scraped; the output parsed as Prometheus' text format.
 import { describe, expect, it } from 'vitest';
+import type { EventEnd } from '../src/delivery/async-delivery.ts';
+import { newEvent } from '../src/delivery/event-queue.ts';
 import type { EnvironmentSnapshot, PoolSnapshot } from '../src/environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../src/scheduling/snapshot.ts';
 import { ServiceMetrics } from '../src/service/metrics.ts';
@@ -187,5 +189,86 @@ describe('ServiceMetrics', () => {
     expect(one.contentType).toMatch(/^text\/plain/);
     expect(text).toMatch(/# HELP lambkin_invocations_total .*Invocations/);
     expect(text).toMatch(/# TYPE lambkin_duration_seconds histogram/);
+  });
+
+  describe('asynchronous events (deliveryObserver)', () => {
+    const event = (functionName: string, requestId = 'r1') => newEvent({ requestId, functionName, payload: Buffer.from('{}') }, 0);
+    const end = (functionName: string, condition: EventEnd['condition']): EventEnd => ({
+      event: event(functionName),
+      functionArn: `arn:aws:lambda:us-east-1:123456789012:function:${functionName}:$LATEST`,
+      condition,
+    });
+
+    it("counts events received, each attempt's event age in seconds, and failures to reach destinations and dead-letter queues", async () => {
+      const { metrics } = fixture();
+      const observer = metrics.deliveryObserver();
+      observer.received!(event('alpha', 'a'));
+      observer.received!(event('alpha', 'b'));
+      observer.received!(event('beta', 'c'));
+      // alpha's first event: straight off the queue, then a retry a minute later; beta's after a 3 s backoff.
+      observer.attempting!(event('alpha', 'a'), 4);
+      observer.attempting!(event('alpha', 'a'), 60_500);
+      observer.attempting!(event('beta', 'c'), 3_000);
+      observer.destinationFailed!('arn:aws:sqs:us-east-1:123456789012:gone', end('alpha', 'Success'), new Error('unreachable'));
+      observer.deadLetterFailed!('arn:aws:sns:us-east-1:123456789012:gone', end('beta', 'RetriesExhausted'), new Error('unreachable'));
+
+      const text = await metrics.render();
+      const s = parse(text);
+      expect(s.get('lambkin_async_events_received_total{function_name="alpha"}')).toBe(2);
+      expect(s.get('lambkin_async_events_received_total{function_name="beta"}')).toBe(1);
+      const age = (le: string, fn = 'alpha') => s.get(`lambkin_async_event_age_seconds_bucket{le="${le}",function_name="${fn}"}`);
+      expect(age('0.01')).toBe(1);
+      expect(age('60')).toBe(1);
+      expect(age('120')).toBe(2);
+      expect(age('21600')).toBe(2);
+      expect(s.get('lambkin_async_event_age_seconds_count{function_name="alpha"}')).toBe(2);
+      expect(s.get('lambkin_async_event_age_seconds_sum{function_name="alpha"}')).toBeCloseTo(60.504, 6);
+      expect(age('1', 'beta')).toBe(0);
+      expect(age('5', 'beta')).toBe(1);
+      expect(s.get('lambkin_destination_delivery_failures_total{function_name="alpha"}')).toBe(1);
+      expect(s.has('lambkin_destination_delivery_failures_total{function_name="beta"}')).toBe(false);
+      expect(s.get('lambkin_dead_letter_errors_total{function_name="beta"}')).toBe(1);
+      expect(text).toMatch(/# HELP lambkin_async_events_received_total .*CloudWatch: AsyncEventsReceived/);
+      expect(text).toMatch(/# TYPE lambkin_async_event_age_seconds histogram/);
+      expect(text).toMatch(/# HELP lambkin_destination_delivery_failures_total .*CloudWatch: DestinationDeliveryFailures/);
+      expect(text).toMatch(/# HELP lambkin_dead_letter_errors_total .*CloudWatch: DeadLetterErrors/);
+    });
+
+    it('counts as dropped every event that ends without a successful run, by reason, as CloudWatch does', async () => {
+      const { metrics } = fixture();
+      const observer = metrics.deliveryObserver();
+      observer.delivered!(end('alpha', 'Success'));
+      observer.delivered!(end('alpha', 'RetriesExhausted'));
+      observer.delivered!(end('alpha', 'RetriesExhausted'));
+      observer.delivered!(end('alpha', 'EventAgeExceeded'));
+      observer.delivered!(end('beta', 'ZeroReservedConcurrency'));
+      observer.dropped!(event('gamma'), 'ResourceNotFoundException: Function not found');
+
+      const text = await metrics.render();
+      const s = parse(text);
+      const dropped = (fn: string, reason: string) => s.get(`lambkin_async_events_dropped_total{function_name="${fn}",reason="${reason}"}`);
+      expect(dropped('alpha', 'RetriesExhausted')).toBe(2);
+      expect(dropped('alpha', 'EventAgeExceeded')).toBe(1);
+      expect(dropped('beta', 'ZeroReservedConcurrency')).toBe(1);
+      expect(dropped('gamma', 'FunctionDeleted')).toBe(1);
+      expect(text).not.toContain('reason="Success"');
+      expect(text).toMatch(/# HELP lambkin_async_events_dropped_total .*CloudWatch: AsyncEventsDropped/);
+    });
+
+    it("forget drops a deleted function's asynchronous series too", async () => {
+      const { metrics } = fixture();
+      const observer = metrics.deliveryObserver();
+      for (const fn of ['alpha', 'beta']) {
+        observer.received!(event(fn));
+        observer.attempting!(event(fn), 10);
+        observer.delivered!(end(fn, 'RetriesExhausted'));
+        observer.destinationFailed!('arn:aws:sqs:us-east-1:123456789012:q', end(fn, 'RetriesExhausted'), new Error('x'));
+        observer.deadLetterFailed!('arn:aws:sqs:us-east-1:123456789012:q', end(fn, 'RetriesExhausted'), new Error('x'));
+      }
+      metrics.forget('beta');
+      const text = await metrics.render();
+      expect(text.split('\n').filter((line) => /^lambkin_(async|destination|dead_letter).*function_name="beta"/.test(line))).toEqual([]);
+      expect(parse(text).get('lambkin_async_events_dropped_total{function_name="alpha",reason="RetriesExhausted"}')).toBe(1);
+    });
   });
 });

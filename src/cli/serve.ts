@@ -209,7 +209,7 @@ async function serve(options: ServeOptions): Promise<void> {
     asyncEvents: {
       queue,
       results: new DestinationResults(destinations),
-      observer: deliveryLog(log),
+      observer: allObservers(deliveryLog(log), metrics.deliveryObserver()),
       delayScale: options.retryDelayScale,
     },
   });
@@ -305,6 +305,21 @@ function deliveryLog(log: HostLogger): DeliveryObserver {
       log.warn({ ...about(end), destination: arn, err: error }, 'asynchronous invoke: the destination could not be reached'),
     deadLetterFailed: (arn, end, error) =>
       log.warn({ ...about(end), deadLetterQueue: arn, err: error }, 'asynchronous invoke: the dead-letter queue could not be reached'),
+  };
+}
+
+/** Observers told in turn, each of what it listens for: the log and /metrics hear the same worker. */
+function allObservers(...observers: DeliveryObserver[]): DeliveryObserver {
+  const tell = (each: (observer: DeliveryObserver) => void) => {
+    for (const observer of observers) each(observer);
+  };
+  return {
+    received: (event) => tell((o) => o.received?.(event)),
+    attempting: (event, ageMs) => tell((o) => o.attempting?.(event, ageMs)),
+    dropped: (event, reason) => tell((o) => o.dropped?.(event, reason)),
+    delivered: (end) => tell((o) => o.delivered?.(end)),
+    destinationFailed: (arn, end, error) => tell((o) => o.destinationFailed?.(arn, end, error)),
+    deadLetterFailed: (arn, end, error) => tell((o) => o.deadLetterFailed?.(arn, end, error)),
   };
 }
 

@@ -1,5 +1,5 @@
 // `lambkin status`: what a running `lambkin serve` holds now (GET /lambkin/status): per function its settings, its
-// invokes in flight and its execution environments, then the account's concurrency and the machine's memory.
+// invokes in flight, its queued asynchronous events and its execution environments, then the account's concurrency and the machine's memory.
 // A plain undici request, as `lambkin invoke`.
 import { request } from 'undici';
 import { STATUS_PATH, type FunctionStatus, type ServiceStatus } from '../service/status.ts';
@@ -54,7 +54,7 @@ async function status(args: string[]): Promise<number> {
   return 0;
 }
 
-const FUNCTION_COLUMNS = ['FUNCTION', 'MEMORY', 'RESERVED', 'PROVISIONED', 'IN FLIGHT', 'BUSY', 'IDLE', 'STARTING'];
+const FUNCTION_COLUMNS = ['FUNCTION', 'MEMORY', 'RESERVED', 'PROVISIONED', 'IN FLIGHT', 'BUSY', 'IDLE', 'STARTING', 'QUEUED', 'OLDEST'];
 const ENVIRONMENT_COLUMNS = ['ID', 'STATE', 'TYPE', 'INVOKES', 'AGE', 'IDLE'];
 const INDENT = '    ';
 const GAP = '  ';
@@ -108,6 +108,9 @@ function functionRow(fn: FunctionStatus): string[] {
     String(fn.environmentCounts.busy),
     String(fn.environmentCounts.idle),
     String(fn.environmentCounts.starting),
+    // A service from before asynchronous invokes sends neither field.
+    String(fn.queuedEvents ?? 0),
+    fn.oldestEventAgeSeconds == null ? '-' : duration(fn.oldestEventAgeSeconds),
   ];
 }
 

@@ -1,13 +1,15 @@
 // The service's Prometheus metrics (GET /metrics): Lambda's CloudWatch metrics, by their CloudWatch names in the
 // help text, under the `lambkin_` prefix and labelled by `function_name`.
 //
-// Counters and histograms are fed by the invoke path (invoked, throttled). Gauges are not kept up to date as the
+// Counters and histograms are fed by the invoke path (invoked, throttled) and by the asynchronous delivery worker
+// (deliveryObserver(): events received, their age at each attempt, drops, destination and dead-letter failures). Gauges are not kept up to date as the
 // pool changes: they read the pool's and the scheduler's snapshots when scraped (collect()), and are reset first,
 // so that a function deleted since the last scrape (or an environment state no longer held) does not linger.
 //
 // The registry is this object's own, never prom-client's global one: two services in one process (tests) do not
 // share or clash over metrics, and nothing registered elsewhere leaks into the service's /metrics.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { DeliveryObserver, EventEnd, FailureCondition } from '../delivery/async-delivery.ts';
 import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
 
@@ -33,6 +35,16 @@ export const DURATION_BUCKETS_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 /** Inits: 10 ms to 10 s is the usual range (10 s is the on-demand init limit); a provisioned init may take longer. */
 export const INIT_DURATION_BUCKETS_SECONDS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900];
 
+/**
+ * An asynchronous event's age when an attempt reaches the function: 10 ms (straight off the queue) to 6 hours
+ * (MaximumEventAgeInSeconds at its highest), through the retries' one and two minutes.
+ */
+export const EVENT_AGE_BUCKETS_SECONDS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 14_400, 21_600];
+
+/** Why an event was dropped: its end without success, or its function deleted before it ran. */
+export type DropReason = FailureCondition | 'FunctionDeleted';
+const DROP_REASONS: readonly DropReason[] = ['RetriesExhausted', 'EventAgeExceeded', 'ZeroReservedConcurrency', 'FunctionDeleted'];
+
 const STATES: readonly EnvironmentState[] = ['starting', 'idle', 'busy'];
 const MB = 1024 * 1024;
 
@@ -51,6 +63,11 @@ export class ServiceMetrics {
   private readonly coldStarts: Counter<'function_name'>;
   private readonly initDuration: Histogram<'function_name'>;
   private readonly provisionedInvocations: Counter<'function_name'>;
+  private readonly asyncEventsReceived: Counter<'function_name'>;
+  private readonly asyncEventAge: Histogram<'function_name'>;
+  private readonly asyncEventsDropped: Counter<'function_name' | 'reason'>;
+  private readonly destinationDeliveryFailures: Counter<'function_name'>;
+  private readonly deadLetterErrors: Counter<'function_name'>;
 
   constructor(sources: MetricsSources) {
     this.sources = sources;
@@ -81,6 +98,34 @@ export class ServiceMetrics {
     this.provisionedInvocations = counter(
       'lambkin_provisioned_concurrency_invocations_total',
       'Invokes served by provisioned-concurrency environments (CloudWatch: ProvisionedConcurrencyInvocations).',
+      byFunction,
+    );
+
+    this.asyncEventsReceived = counter(
+      'lambkin_async_events_received_total',
+      'Asynchronous invokes accepted and queued (CloudWatch: AsyncEventsReceived).',
+      byFunction,
+    );
+    this.asyncEventAge = histogram(
+      'lambkin_async_event_age_seconds',
+      'Time from accepting an asynchronous event to each attempt at running it, retries included (CloudWatch: AsyncEventAge).',
+      EVENT_AGE_BUCKETS_SECONDS,
+    );
+    this.asyncEventsDropped = counter(
+      'lambkin_async_events_dropped_total',
+      'Asynchronous events dropped without a successful run, by reason: RetriesExhausted, EventAgeExceeded, ' +
+        'ZeroReservedConcurrency (sent to the failure destination and dead-letter queue first, if any), ' +
+        'FunctionDeleted (CloudWatch: AsyncEventsDropped).',
+      ['function_name', 'reason'] as const,
+    );
+    this.destinationDeliveryFailures = counter(
+      'lambkin_destination_delivery_failures_total',
+      'Records that could not be sent to an OnSuccess or OnFailure destination (CloudWatch: DestinationDeliveryFailures).',
+      byFunction,
+    );
+    this.deadLetterErrors = counter(
+      'lambkin_dead_letter_errors_total',
+      "Failed events' payloads that could not be sent to the dead-letter queue (CloudWatch: DeadLetterErrors).",
       byFunction,
     );
 
@@ -236,15 +281,44 @@ export class ServiceMetrics {
     reasons.add(reason);
   }
 
+  /** What the asynchronous delivery worker reports, counted: give it to AsyncDelivery (with the log's, if any). */
+  deliveryObserver(): DeliveryObserver {
+    const labels = (functionName: string) => ({ function_name: functionName });
+    const ofEnd = (end: EventEnd) => labels(end.event.functionName);
+    return {
+      received: (event) => this.asyncEventsReceived.inc(labels(event.functionName)),
+      attempting: (event, ageMs) => this.asyncEventAge.observe(labels(event.functionName), Math.max(0, ageMs) / 1000),
+      // The worker drops an event outright only when its function, version or alias is gone.
+      dropped: (event) => this.asyncEventsDropped.inc({ function_name: event.functionName, reason: 'FunctionDeleted' }),
+      // CloudWatch counts every event that ends without a successful run as dropped, destinations or not.
+      delivered: (end) => {
+        if (end.condition !== 'Success') this.asyncEventsDropped.inc({ ...ofEnd(end), reason: end.condition });
+      },
+      destinationFailed: (_arn, end) => this.destinationDeliveryFailures.inc(ofEnd(end)),
+      deadLetterFailed: (_arn, end) => this.deadLetterErrors.inc(ofEnd(end)),
+    };
+  }
+
   /**
    * Drops a deleted function's counters and histograms. (Its gauges go by themselves at the next scrape.) Optional:
    * Prometheus copes with a counter that stops, and a function created again under the name starts from zero.
    */
   forget(functionName: string): void {
     const labels = { function_name: functionName };
-    for (const metric of [this.invocations, this.errors, this.coldStarts, this.provisionedInvocations]) metric.remove(labels);
+    const counters = [
+      this.invocations,
+      this.errors,
+      this.coldStarts,
+      this.provisionedInvocations,
+      this.asyncEventsReceived,
+      this.destinationDeliveryFailures,
+      this.deadLetterErrors,
+    ];
+    for (const metric of counters) metric.remove(labels);
     this.duration.remove(labels);
     this.initDuration.remove(labels);
+    this.asyncEventAge.remove(labels);
+    for (const reason of DROP_REASONS) this.asyncEventsDropped.remove({ function_name: functionName, reason });
     for (const reason of this.throttleReasons.get(functionName) ?? []) this.throttles.remove({ function_name: functionName, reason });
     this.throttleReasons.delete(functionName);
   }

@@ -1,5 +1,6 @@
 // GET /lambkin/status: what the service holds now, per function and in total, as JSON for `lambkin status` (and
-// for scripts). Built from the function list and the pool's and scheduler's snapshots: plain data in, plain data out.
+// for scripts). Built from the function list, the pool's and scheduler's snapshots and the asynchronous event queue's
+// depths: plain data in, plain data out.
 import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
 
@@ -18,6 +19,15 @@ export interface StatusFunctionInput {
   provisionedConcurrency?: number;
   /** The aliases whose configs provision this version (a config on the version itself is not listed). */
   provisionedByAliases?: string[];
+}
+
+/** A function's asynchronous events waiting in the queue (AsyncDelivery.depths()). */
+export interface QueueDepth {
+  functionName: string;
+  /** Events queued: waiting for their first attempt, for a retry, or being delivered now. */
+  events: number;
+  /** When the oldest of them was accepted (epoch ms). */
+  oldestReceivedAt: number;
 }
 
 export interface EnvironmentStatus {
@@ -50,6 +60,13 @@ export interface FunctionStatus {
   /** Environments held, by state. */
   environmentCounts: Record<EnvironmentState, number>;
   environments: EnvironmentStatus[];
+  /**
+   * Asynchronous events queued for the function (its versions' and aliases' too: events are queued by function name),
+   * delivered or not yet; 0 on a version's row.
+   */
+  queuedEvents: number;
+  /** Seconds since the oldest queued event was accepted; null when none is queued. */
+  oldestEventAgeSeconds: number | null;
   /** No longer in the function list, but the pool or the scheduler still holds something of it. */
   deleted: boolean;
 }
@@ -71,7 +88,13 @@ export interface ServiceStatus {
   };
 }
 
-export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot, scheduler: SchedulerSnapshot, now = Date.now()): ServiceStatus {
+export function buildStatus(
+  functions: StatusFunctionInput[],
+  pool: PoolSnapshot,
+  scheduler: SchedulerSnapshot,
+  now = Date.now(),
+  queue: readonly QueueDepth[] = [],
+): ServiceStatus {
   const listed = new Map(functions.map((fn) => [fn.name, fn]));
   // A version's key (`name:N`) belongs to its function: listed while the function is.
   const isListed = (key: string) => listed.has(key) || listed.has(key.split(':')[0]!);
@@ -80,6 +103,9 @@ export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot
   for (const env of pool.environments) names.add(env.functionName);
   for (const p of pool.provisioned) names.add(p.functionName);
   for (const name of Object.keys(scheduler.functions)) names.add(name);
+  // A deleted function's events stay queued until the worker comes to them (and drops them).
+  for (const depth of queue) names.add(depth.functionName);
+  const depths = new Map(queue.map((depth) => [depth.functionName, depth]));
 
   const provisioned = new Map(pool.provisioned.map((p) => [p.functionName, p]));
   const result: FunctionStatus[] = [];
@@ -92,6 +118,7 @@ export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot
     const held = provisioned.get(name);
     const requested = fn?.provisionedConcurrency ?? held?.requested;
     const reserved = fn?.reservedConcurrency ?? scheduler.functions[name]?.reserved;
+    const depth = depths.get(name);
     result.push({
       name,
       memoryMb: fn?.memorySize ?? envs[0]?.memoryMb ?? null,
@@ -109,6 +136,8 @@ export function buildStatus(functions: StatusFunctionInput[], pool: PoolSnapshot
         idleSeconds: env.state === 'idle' ? seconds(now - (env.lastUsedAt ?? env.startedAt)) : null,
       })),
       ...(fn?.provisionedByAliases?.length ? { provisionedByAliases: fn.provisionedByAliases } : {}),
+      queuedEvents: depth?.events ?? 0,
+      oldestEventAgeSeconds: depth ? seconds(now - depth.oldestReceivedAt) : null,
       deleted: !isListed(name),
     });
   }
