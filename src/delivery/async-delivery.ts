@@ -11,7 +11,7 @@
 import type { InvocationHome, InvocationTarget } from '../invocation/invoke-function.ts';
 import { invocationTarget, runTarget } from '../invocation/invoke-function.ts';
 import { LambdaError } from '../invocation/lambda-error.ts';
-import type { InvokeOutcome } from '../runtime-api/types.ts';
+import { wholeAnswer } from '../invocation/whole-answer.ts';
 import type { AsyncSettings } from './async-settings.ts';
 import type { EventQueue, QueuedEvent } from './event-queue.ts';
 
@@ -255,7 +255,7 @@ export class AsyncDelivery {
         logTail: false,
         ...(event.traceId !== undefined ? { traceId: event.traceId } : {}),
       });
-      result = { executedVersion: run.executedVersion, ...(await answerOf(run.outcome)) };
+      result = { executedVersion: run.executedVersion, ...(await wholeAnswer(run.outcome)) };
     } catch (error) {
       return this.refused(event, { settings, functionArn }, error);
     }
@@ -322,26 +322,6 @@ export class AsyncDelivery {
 /** The FunctionName an event was sent to: `name` or `name:qualifier`. */
 function qualifiedName(event: QueuedEvent): string {
   return event.qualifier === undefined ? event.functionName : `${event.functionName}:${event.qualifier}`;
-}
-
-/** The function's answer, whole: a streamed one is read to its end. */
-async function answerOf(outcome: InvokeOutcome): Promise<Omit<AttemptResult, 'executedVersion'>> {
-  switch (outcome.kind) {
-    case 'success':
-      return { payload: outcome.body };
-    case 'streaming': {
-      const chunks: Buffer[] = [];
-      for await (const chunk of outcome.body) chunks.push(Buffer.from(chunk as Uint8Array));
-      const { trailers } = await outcome.end;
-      return trailers.errorType === undefined ? { payload: Buffer.concat(chunks) } : { functionError: 'Unhandled', payload: Buffer.concat(chunks) };
-    }
-    case 'function-error':
-    case 'init-error':
-      return { functionError: 'Unhandled', payload: outcome.body };
-    case 'timeout':
-    case 'runtime-exit':
-      return { functionError: 'Unhandled', payload: Buffer.from(JSON.stringify(outcome.error)) };
-  }
 }
 
 /** An attempt's result as the queue keeps it (JSON text). */
