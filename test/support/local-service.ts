@@ -11,6 +11,7 @@ import { DestinationResults } from '../../src/delivery/destination-results.ts';
 import { Destinations } from '../../src/delivery/destinations.ts';
 import { SqliteEventQueue } from '../../src/delivery/event-queue.ts';
 import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../../src/service/index.ts';
+import type { ServiceMetricsSource } from '../../src/service/server.ts';
 
 /** An invoker for tests whose requests never reach a function: a call to it fails the test, naming `what`. */
 export function noInvoker(what: string): FunctionInvoker {
@@ -31,6 +32,8 @@ export interface LocalServiceOptions {
    * queues through the SDK's standard endpoint settings, and the worker's clock scaled by `delayScale`.
    */
   async?: { delayScale?: number; observer?: DeliveryObserver };
+  /** Counts invokes and serves GET /metrics (a ServiceMetrics). */
+  metrics?: ServiceMetricsSource;
 }
 
 export interface LocalService {
@@ -58,6 +61,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const server = new LambdaApiServer({
     store,
     invoker: options.invoker,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(queue && destinations
       ? {
           asyncEvents: {
