@@ -78,3 +78,20 @@ export interface Poller {
   stop(): Promise<void>;
   stats(): PollerStats;
 }
+
+/** What the runner gives a poller it starts. */
+export interface PollerDeps {
+  mapping: EventSourceMappingRecord;
+  /** Where batches run: the one invocation path (invoke-batch.ts invokeBatch(home, mapping, payload)). */
+  home: import('../../invocation/invoke-function.ts').InvocationHome;
+  checkpoints: CheckpointStore;
+  /** Streams' on-failure destinations (SQS, SNS): src/delivery/destinations.ts's send(arn, record). */
+  destinations?: { send(destinationArn: string, record: unknown): Promise<void> };
+  /** The mapping's LastProcessingResult changed (`OK`, `PROBLEM: ...`): the runner stores it. */
+  report(lastProcessingResult: string): void;
+  /** The mapping's FilterCriteria compiled (filter-criteria.ts): whether a record's filterable form matches; absent: all do. */
+  matches?: (filterable: unknown) => boolean;
+  now?: () => number;
+}
+
+export type PollerFactory = (deps: PollerDeps) => Poller;
