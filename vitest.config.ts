@@ -37,6 +37,7 @@ const docker = [
   'test/packaging-build.test.ts',
   'test/packaging-push.test.ts',
   'test/pool-docker.test.ts',
+  'test/serve-async-durability.test.ts',
   'test/serve-cli.test.ts',
   'test/serve-layers.test.ts',
   'test/serve-ric-image.test.ts',

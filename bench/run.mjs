@@ -23,6 +23,11 @@
 //               50 invokes at once to a cold function (bar: all succeed), and 100 at once against reserved
 //               concurrency 10 (bar: exactly 90 throttled) then drained, and warm p50 through an alias against
 //               $LATEST in the same run (bar: the alias adds at most 0.05 ms); see serve.ts. About 45 s.
+//   async       Event invokes through the same `lambkin serve`: 10,000 accepted by 32 clients at once (bar: ≥ 2,000
+//               events/s; p50/p99 of the 202), the worker's delivery rate once the accepts are over against 16 sync
+//               clients on the same function (bar: ≥ 0.8×), and 500 events of a 20 ms function with the serve
+//               killed (SIGKILL) mid-delivery and restarted on its data dir (bar: 0 accepted events never
+//               delivered; duplicates counted); see async.ts. About a minute.
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
@@ -176,6 +181,23 @@ report.serve = {
   },
 };
 
+// Asynchronous invokes through `lambkin serve`: accepts, delivery against sync, a kill -9 mid-delivery; see async.ts.
+const { measureAsync } = await import('./async.ts');
+const asyncInvokes = await measureAsync({ image: EMULATOR_BENCH_IMAGE, log: progress });
+report.async = {
+  ...asyncInvokes,
+  bars: {
+    acceptEventsPerSecond: '>= 2000',
+    acceptMeetsBar: asyncInvokes.accept.eventsPerSecond >= 2000,
+    deliveryOverSync: '>= 0.8',
+    deliveryMeetsBar: asyncInvokes.delivery.ratio >= 0.8,
+    lost: '0',
+    lostMeetsBar: asyncInvokes.kill.lost === 0,
+    leftContainers: '0',
+    leftContainersMeetsBar: asyncInvokes.leftContainers === 0,
+  },
+};
+
 // `lambkin build` against a plain `docker build` of the same Dockerfile and context; see build.ts.
 const { measureBuild } = await import('./build.ts');
 const build = await measureBuild({ builds: 7, log: progress });
@@ -191,6 +213,7 @@ if (flags.json) {
   printTable(report);
   printEmulatorTable(report.emulator);
   printServeTable(report.serve, report.emulator);
+  printAsyncTable(report.async);
   printBuildTable(report.build);
   printTraceStudy(report.traceStudy);
 }
@@ -232,6 +255,26 @@ function printServeTable(
   );
   console.log(
     `                       drained with retrying clients in ${drain.drainMs} ms (${drain.throttles} throttles on the way, ${drain.environments} environments)`,
+  );
+  console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
+}
+
+function printAsyncTable({ image, accept, delivery, kill, leftContainers, bars }) {
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  console.log('');
+  console.log(`lambkin serve (--image ${image}), asynchronous (Event) invokes, each committed to async-events.db before its 202`);
+  console.log(
+    `  accept               ${accept.invokes} events, ${accept.connections} at once: ${accept.eventsPerSecond} events/s,` +
+      ` 202 after p50 ${accept.p50Ms} ms, p99 ${accept.p99Ms} ms   bar: ≥ 2,000 events/s   ${verdict(bars.acceptMeetsBar)}`,
+  );
+  console.log(
+    `  delivery             ${delivery.eventsPerSecond} events/s (${delivery.queuedAtAcceptEnd - delivery.queuedAtEnd} of ${delivery.queuedAtAcceptEnd}` +
+      ` queued after the last 202, in ${delivery.drainMs} ms) vs ${delivery.syncClients} sync clients ${delivery.syncInvokesPerSecond}/s` +
+      ` = ${delivery.ratio}   bar: ≥ 0.8   ${verdict(bars.deliveryMeetsBar)}`,
+  );
+  console.log(
+    `  kill -9              ${kill.accepted} accepted, SIGKILL after ${kill.deliveredBeforeKill} delivered, restarted: ${kill.delivered} delivered` +
+      ` (${kill.duplicates} duplicates) within ${kill.recoveryMs} ms, ${kill.lost} lost   bar: 0 lost   ${verdict(bars.lostMeetsBar)}`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
