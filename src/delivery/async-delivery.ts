@@ -57,7 +57,7 @@ export interface EventEnd {
 export interface DeliveryObserver {
   /** An event was accepted (stored; its caller is answered 202). */
   received?(event: QueuedEvent): void;
-  /** An attempt reaches the function now, `ageMs` after the event was accepted (CloudWatch's AsyncEventAge). */
+  /** An attempt reached the function, `ageMs` after the event was accepted (CloudWatch's AsyncEventAge). */
   attempting?(event: QueuedEvent, ageMs: number): void;
   dropped?(event: QueuedEvent, reason: string): void;
   delivered?(end: EventEnd): void;
@@ -247,7 +247,7 @@ export class AsyncDelivery {
       return this.finish({ event, functionArn, condition: 'EventAgeExceeded', ...lastResultOf(event) }, settings);
     }
     let result: AttemptResult;
-    this.observer.attempting?.(event, this.now() - event.receivedAt);
+    const ageMs = this.now() - event.receivedAt;
     try {
       const run = await runTarget(this.home, target, {
         requestId: event.requestId,
@@ -255,6 +255,8 @@ export class AsyncDelivery {
         logTail: false,
         ...(event.traceId !== undefined ? { traceId: event.traceId } : {}),
       });
+      // It reached the function (a throttled try never does): CloudWatch's AsyncEventAge counts these alone.
+      this.observer.attempting?.(event, ageMs);
       result = { executedVersion: run.executedVersion, ...(await wholeAnswer(run.outcome)) };
     } catch (error) {
       return this.refused(event, { settings, functionArn }, error);
