@@ -159,7 +159,7 @@ function startedRequestIds(dataDir: string, functionName: string): string[] {
 }
 
 export async function measureAsync(options: AsyncOptions): Promise<AsyncFigures> {
-  const { image, events = 10_000, connections = 32, crashEvents = 500, syncWindowMs = 3_000, drainWindowMs = 10_000, log = () => {} } = options;
+  const { image, events = 10_000, connections = 32, crashEvents = 500, syncWindowMs = 3_000, drainWindowMs = 5_000, log = () => {} } = options;
   const docker = new Dockerode();
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-async-'));
   const servePids: number[] = [];
@@ -313,13 +313,16 @@ async function createSlowFunction(client: Client): Promise<void> {
   await waitUntilReady(client, SLOW_FUNCTION);
 }
 
-/** Warm sync invokes per second from `clients` clients over a window, after a warm-up. */
+/**
+ * Warm sync invokes per second from `clients` clients over a window, after as long a warm-up under the same load:
+ * the environments are started, and their runtimes and the serve past their JIT warm-up (a few rounds were not
+ * enough: on 2 cores the figure was half what it was later in the same run).
+ */
 async function syncThroughput(url: string, clients: number, windowMs: number): Promise<number> {
   const pool = new Pool(url, { connections: clients, pipelining: 1 });
-  try {
-    for (let i = 0; i < 20; i++) await Promise.all(Array.from({ length: clients }, () => invoke(pool, IMAGE_FUNCTION)));
+  const load = async (ms: number) => {
     const started = performance.now();
-    const end = started + windowMs;
+    const end = started + ms;
     const counts = await Promise.all(
       Array.from({ length: clients }, async () => {
         let count = 0;
@@ -331,6 +334,10 @@ async function syncThroughput(url: string, clients: number, windowMs: number): P
       }),
     );
     return (counts.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - started);
+  };
+  try {
+    await load(windowMs);
+    return await load(windowMs);
   } finally {
     await pool.close();
   }

@@ -27,7 +27,7 @@
 //               events/s; p50/p99 of the 202), the worker's delivery rate once the accepts are over against 16 sync
 //               clients on the same function (bar: ≥ 0.8×), and 500 events of a 20 ms function with the serve
 //               killed (SIGKILL) mid-delivery and restarted on its data dir (bar: 0 accepted events never
-//               delivered; duplicates counted); see async.ts. About a minute.
+//               delivered; duplicates counted); see async.ts. About a minute (more on a loaded machine).
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
