@@ -11,6 +11,8 @@ const unit = [
   'test/cli-status.test.ts',
   'test/environments-container-spec.test.ts',
   'test/environments-network.test.ts',
+  'test/filter-criteria.test.ts',
+  'test/delivery-event-queue.test.ts',
   'test/environments-pool.test.ts',
   'test/http-plumbing.test.ts',
   'test/invoke-payload.test.ts',

@@ -53,8 +53,8 @@ export interface EventQueue {
   /** When the next event is due (ms since the epoch); undefined when the queue is empty. */
   nextDueAt(): number | undefined;
   /**
-   * Puts an event back for a later attempt. Written with the next batch (see remove): lost to a crash, the event is
-   * only tried again sooner.
+   * Puts an event back for a later attempt. Written with the next batch, without a sync of its own (see remove): lost
+   * to a crash, the event is only tried again sooner.
    */
   reschedule(requestId: string, changes: Reschedule): void;
   /**
@@ -104,9 +104,13 @@ export class SqliteEventQueue implements EventQueue {
   private readonly statements: Record<'insert' | 'dueFunctions' | 'due' | 'next' | 'reschedule' | 'remove' | 'depths', StatementSync>;
   /** Accepts waiting for this turn's commit. */
   private batch: { event: QueuedEvent; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  /** Removals and reschedules not written yet: written with the next commit, or before the next read. */
-  private pendingWrites: (() => void)[] = [];
+  /**
+   * Removals and reschedules not written yet, by request id: written with the next commit (this turn of the event
+   * loop), and meanwhile kept out of what the reads answer, so a read never has to wait for a write.
+   */
+  private pending = new Map<string, Reschedule | 'removed'>();
   private commitScheduled = false;
+  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
 
   /** Opens (or creates) the queue under `dataDir`; throws, naming the file, when it cannot be written. */
   constructor(dataDir: string) {
@@ -137,7 +141,7 @@ export class SqliteEventQueue implements EventQueue {
       ),
       dueFunctions: this.db.prepare('SELECT DISTINCT function_name FROM async_events WHERE due_at <= ?'),
       due: this.db.prepare('SELECT * FROM async_events WHERE function_name = ? AND due_at <= ? ORDER BY due_at LIMIT ?'),
-      next: this.db.prepare('SELECT MIN(due_at) AS due_at FROM async_events'),
+      next: this.db.prepare('SELECT request_id, due_at FROM async_events ORDER BY due_at LIMIT ?'),
       reschedule: this.db.prepare('UPDATE async_events SET due_at = ?, invokes = ?, requeues = ?, last_result = COALESCE(?, last_result) WHERE request_id = ?'),
       remove: this.db.prepare('DELETE FROM async_events WHERE request_id = ?'),
       depths: this.db.prepare(
@@ -154,33 +158,36 @@ export class SqliteEventQueue implements EventQueue {
   }
 
   dueFunctions(now: number): string[] {
-    this.writePending();
     return (this.statements.dueFunctions.all(now) as { function_name: string }[]).map((row) => row.function_name);
   }
 
   due(functionName: string, now: number, limit: number): QueuedEvent[] {
-    this.writePending();
-    return (this.statements.due.all(functionName, now, limit) as Row[]).map(eventOf);
+    // Asked for enough to make up for events whose change is not written yet, which are left out.
+    const rows = this.statements.due.all(functionName, now, limit + this.pending.size) as Row[];
+    return rows
+      .filter((row) => !this.pending.has(row.request_id))
+      .slice(0, limit)
+      .map(eventOf);
   }
 
   nextDueAt(): number | undefined {
-    this.writePending();
-    const row = this.statements.next.get() as { due_at: number | null };
-    return row.due_at ?? undefined;
+    const rows = this.statements.next.all(this.pending.size + 1) as { request_id: string; due_at: number }[];
+    const times = rows.filter((row) => !this.pending.has(row.request_id)).map((row) => row.due_at);
+    for (const change of this.pending.values()) if (change !== 'removed') times.push(change.dueAt);
+    return times.length === 0 ? undefined : Math.min(...times);
   }
 
   reschedule(requestId: string, changes: Reschedule): void {
-    this.pendingWrites.push(() => this.statements.reschedule.run(changes.dueAt, changes.invokes, changes.requeues, changes.lastResult ?? null, requestId));
+    this.pending.set(requestId, changes);
     this.scheduleCommit();
   }
 
   remove(requestId: string): void {
-    this.pendingWrites.push(() => this.statements.remove.run(requestId));
+    this.pending.set(requestId, 'removed');
     this.scheduleCommit();
   }
 
   depths(): { functionName: string; events: number; oldestReceivedAt: number }[] {
-    this.writePending();
     return (this.statements.depths.all() as { function_name: string; events: number; oldest: number }[]).map((row) => ({
       functionName: row.function_name,
       events: row.events,
@@ -201,16 +208,6 @@ export class SqliteEventQueue implements EventQueue {
     setImmediate(() => this.commit());
   }
 
-  /** Writes the pending removals and reschedules (one transaction, one sync). */
-  private writePending(): void {
-    if (this.pendingWrites.length === 0 || !this.db.isOpen) return;
-    const writes = this.pendingWrites;
-    this.pendingWrites = [];
-    this.inTransaction(() => {
-      for (const write of writes) write();
-    });
-  }
-
   /**
    * Commits every accept of this turn, and the pending removals and reschedules, in one transaction: each caller
    * learns its event is stored, or why not.
@@ -218,17 +215,23 @@ export class SqliteEventQueue implements EventQueue {
   private commit(): void {
     this.commitScheduled = false;
     const batch = this.batch;
-    const writes = this.pendingWrites;
+    const writes = this.pending;
     this.batch = [];
-    this.pendingWrites = [];
-    if (batch.length === 0 && writes.length === 0) return;
+    this.pending = new Map();
+    if (batch.length === 0 && writes.size === 0) return;
     if (!this.db.isOpen) {
       for (const { reject } of batch) reject(new Error(`the asynchronous event queue (${this.path}) is closed: the event was not stored`));
       return;
     }
+    // Accepts are synced before their 202; a commit of removals and reschedules alone is not: lost to a crash, an event
+    // is only delivered again (at least once) or tried sooner, and not waiting for a sync keeps delivery fast.
+    this.setSynchronous(batch.length > 0 ? 'FULL' : 'NORMAL');
     try {
       this.inTransaction(() => {
-        for (const write of writes) write();
+        for (const [requestId, change] of writes) {
+          if (change === 'removed') this.statements.remove.run(requestId);
+          else this.statements.reschedule.run(change.dueAt, change.invokes, change.requeues, change.lastResult ?? null, requestId);
+        }
         for (const { event } of batch) {
           this.statements.insert.run(
             event.requestId,
@@ -249,6 +252,12 @@ export class SqliteEventQueue implements EventQueue {
       return;
     }
     for (const { resolve } of batch) resolve();
+  }
+
+  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
+    if (this.synchronous === mode) return;
+    this.db.exec(`PRAGMA synchronous = ${mode}`);
+    this.synchronous = mode;
   }
 
   private inTransaction(work: () => void): void {
