@@ -76,7 +76,9 @@ function matchesLeaf(matcher: Matcher, values: unknown[]): boolean {
 }
 
 function matchesValue(matcher: Matcher, value: unknown): boolean {
-  // Literals compare by type and value: `[5]` matches 5 and 5.0 but not "5"; `[null]` only null; `[""]` only "".
+  // Literals compare by type and value: `[5]` matches 5 but not "5"; `[null]` only null; `[""]` only "". Lambda's
+  // docs say exact number matches compare the JSON text (300, 300.0 and 3.0e2 differ); the filterable arrives
+  // already parsed, so here they are one number and match.
   if (!isObject(matcher)) return value === matcher;
   if ('prefix' in matcher) return typeof value === 'string' && value.startsWith(matcher.prefix);
   if ('suffix' in matcher) return typeof value === 'string' && value.endsWith(matcher.suffix);
