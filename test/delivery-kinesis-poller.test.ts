@@ -2,6 +2,7 @@
 // batches reach a function run as a local process with our runtime (ProcessInvoker), which appends each event it gets
 // to a file. The poller is built here as the MappingRunner builds it, from PollerDeps, with checkpoints in memory
 // that outlive a poller (a restart) and a recording on-failure destination (or lambkin's Destinations and a real SQS).
+import { DescribeStreamSummaryCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -17,7 +18,7 @@ import { DEFAULT_IDENTITY } from '../src/runtime-api/function-arn.ts';
 import { ConcurrencyScheduler } from '../src/scheduling/concurrency-scheduler.ts';
 import { makeZip } from '../tools/zip.ts';
 import { type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
-import { type LocalKinesis, startLocalKinesis } from './support/kinesis.ts';
+import { KINESIS_ACCOUNT, type LocalKinesis, startLocalKinesis } from './support/kinesis.ts';
 import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 import { type LocalService, makeDataDir, removeDataDir, startLocalService } from './support/local-service.ts';
 import { MemoryCheckpoints } from './support/memory-checkpoints.ts';
@@ -433,5 +434,118 @@ describe('Kinesis poller', () => {
     // A pattern sees the data decoded, parsed when it is JSON.
     expect(filterable[0]).toMatchObject({ kinesis: { data: { n: 1, keep: true }, partitionKey: 'k' }, eventSource: 'aws:kinesis' });
     expect((filterable[2] as KinesisEventRecord).kinesis.data).toBe(Buffer.from('not json').toString('base64'));
+  });
+
+  it('reads a closed parent shard to its end before its children after a split, so each key stays in order', async () => {
+    await createRecording('reshard');
+    const streamArn = await kinesis.createStream('reshard', 1);
+    const puts: { shardId: string; sequenceNumber: string; key: string }[] = [];
+    const write = async (n: number) => puts.push({ ...(await kinesis.put(streamArn, `key-${n % 5}`, json({ n }))), key: `key-${n % 5}` });
+    for (let n = 0; n < 5; n++) await write(n);
+    const parent = puts[0]!.shardId;
+    await kinesis.kinesis.send(new SplitShardCommand({ StreamARN: streamArn, ShardToSplit: parent, NewStartingHashKey: (2n ** 127n).toString() }));
+    await eventually(
+      async () => (await kinesis.kinesis.send(new DescribeStreamSummaryCommand({ StreamARN: streamArn }))).StreamDescriptionSummary?.StreamStatus,
+      (status) => expect(status).toBe('ACTIVE'),
+    );
+    for (let n = 5; n < 20; n++) await write(n);
+    expect(new Set(puts.slice(5).map((put) => put.shardId)).size).toBe(2);
+    const checkpoints = new MemoryCheckpoints();
+    const mapping = mappingFor('reshard', streamArn, { batchSize: 3 });
+    startPoller(mapping, { checkpoints });
+
+    const delivered = (
+      await eventually(
+        () => batchesOf('reshard'),
+        (seen) => expect(seen.flat()).toHaveLength(20),
+      )
+    ).flat();
+    const lastOfParent = delivered.findLastIndex((record) => record.eventID.startsWith(`${parent}:`));
+    const firstOfChildren = delivered.findIndex((record) => !record.eventID.startsWith(`${parent}:`));
+    expect(lastOfParent).toBe(4);
+    expect(firstOfChildren).toBe(5);
+    for (const key of new Set(puts.map((put) => put.key))) {
+      expect(sequenceNumbers(delivered.filter((record) => record.kinesis.partitionKey === key))).toEqual(
+        puts.filter((put) => put.key === key).map((put) => put.sequenceNumber),
+      );
+    }
+    expect(checkpoints.isFinished(mapping.uuid, parent)).toBe(true);
+  });
+
+  it('keeps each partition key in order with ParallelizationFactor 3', async () => {
+    await createRecording('parallel');
+    const streamArn = await kinesis.createStream('parallel', 1);
+    const puts: { sequenceNumber: string; key: string }[] = [];
+    for (let n = 0; n < 30; n++) puts.push({ ...(await kinesis.put(streamArn, `key-${n % 6}`, json({ n }))), key: `key-${n % 6}` });
+    const { poller } = startPoller(mappingFor('parallel', streamArn, { batchSize: 2, parallelizationFactor: 3 }));
+
+    const batches = await eventually(
+      () => batchesOf('parallel'),
+      (seen) => expect(seen.flat()).toHaveLength(30),
+    );
+    for (const batch of batches) expect(batch.length).toBeLessThanOrEqual(2);
+    for (const key of new Set(puts.map((put) => put.key))) {
+      expect(sequenceNumbers(batches.flat().filter((record) => record.kinesis.partitionKey === key))).toEqual(
+        puts.filter((put) => put.key === key).map((put) => put.sequenceNumber),
+      );
+    }
+    expect(poller.stats()).toMatchObject({ polled: 30, delivered: 30, lag: 0 });
+  });
+
+  it('starts AT_TIMESTAMP at the first record written from then on', async () => {
+    await createRecording('at-timestamp');
+    const streamArn = await kinesis.createStream('at-timestamp', 1);
+    await kinesis.put(streamArn, 'k', json({ n: 'early' }));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const from = Date.now() / 1000;
+    await kinesis.put(streamArn, 'k', json({ n: 'late' }));
+    startPoller(mappingFor('at-timestamp', streamArn, { startingPosition: 'AT_TIMESTAMP', startingPositionTimestamp: from }));
+
+    await eventually(
+      () => batchesOf('at-timestamp'),
+      (batches) => expect(batches.flat().map(decoded)).toEqual([{ n: 'late' }]),
+    );
+  });
+
+  it('gives a failing batch up as RecordAgeExceeded once its oldest record is older than MaximumRecordAgeInSeconds', async () => {
+    await createRecording('too-old');
+    const streamArn = await kinesis.createStream('too-old', 1);
+    const put = await kinesis.put(streamArn, 'k', json({ poison: true }));
+    let skew = 0;
+    const onFailure = 'arn:aws:sqs:us-east-1:123456789012:too-old-failures';
+    const { sent } = startPoller(mappingFor('too-old', streamArn, { maximumRecordAgeInSeconds: 60, onFailureDestination: onFailure }), {
+      now: () => Date.now() + skew,
+    });
+    await eventually(
+      () => batchesOf('too-old'),
+      (batches) => expect(batches.length).toBeGreaterThanOrEqual(2),
+    );
+    skew = 61_000;
+    await eventually(
+      () => sent,
+      (seen) => expect(seen).toHaveLength(1),
+    );
+    expect(sent[0]!.record).toMatchObject({
+      requestContext: { condition: 'RecordAgeExceeded', approximateInvokeCount: (await batchesOf('too-old')).length },
+      KinesisBatchInfo: { startSequenceNumber: put.sequenceNumber, batchSize: 1 },
+    });
+  });
+
+  it('reports PROBLEM while the stream cannot be read, and starts once it can', async () => {
+    await createRecording('late-stream');
+    const streamArn = `arn:aws:kinesis:us-east-1:${KINESIS_ACCOUNT}:stream/late-stream`;
+    const { reports } = startPoller(mappingFor('late-stream', streamArn));
+    await eventually(
+      () => reports,
+      (seen) =>
+        expect(seen[0]).toMatch(/^PROBLEM: Cannot access stream arn:aws:kinesis:us-east-1:000000000000:stream\/late-stream\. ResourceNotFoundException/),
+    );
+    expect(await kinesis.createStream('late-stream', 1)).toBe(streamArn);
+    await kinesis.put(streamArn, 'k', json({ n: 1 }));
+    await eventually(
+      () => batchesOf('late-stream'),
+      (batches) => expect(batches.flat().map(decoded)).toEqual([{ n: 1 }]),
+    );
+    expect(reports.at(-1)).toBe('OK');
   });
 });
