@@ -212,6 +212,8 @@ async function serve(options: ServeOptions): Promise<void> {
       observer: allObservers(deliveryLog(log), metrics.deliveryObserver()),
       delayScale: options.retryDelayScale,
     },
+    // Event source mappings' on-failure records go out the way asynchronous invokes' results do.
+    eventSourceMappings: { destinations },
   });
   const shutdown = shutdownOnSignals(log, async () => {
     // No new connections; the requests in flight (invokes) may finish within the grace, and whatever still runs

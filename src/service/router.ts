@@ -41,6 +41,11 @@ export const OPERATIONS = [
   'GetFunctionEventInvokeConfig',
   'DeleteFunctionEventInvokeConfig',
   'ListFunctionEventInvokeConfigs',
+  'CreateEventSourceMapping',
+  'GetEventSourceMapping',
+  'UpdateEventSourceMapping',
+  'DeleteEventSourceMapping',
+  'ListEventSourceMappings',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -56,6 +61,8 @@ export interface RouteMatch {
   aliasName?: string;
   /** Tag routes: the URL-decoded Resource (an ARN) path parameter. */
   resource?: string;
+  /** Event source mapping routes: the URL-decoded UUID path parameter. */
+  uuid?: string;
   query: URLSearchParams;
 }
 
@@ -66,8 +73,12 @@ const FUNCTIONS_2019 = '/2019-09-30/functions';
 const EVENT_INVOKE_CONFIG = '/2019-09-25/functions/([^/]+)/event-invoke-config';
 const LAYERS = '/2018-10-31/layers';
 const TAGS = '/2017-03-31/tags';
-/** What a route's path parameters are: a function (and perhaps an alias), a layer version, or a tagged resource. */
-type RouteParams = 'function' | 'layer' | 'resource';
+const EVENT_SOURCE_MAPPINGS = '/2015-03-31/event-source-mappings';
+/**
+ * What a route's path parameters are: a function (and perhaps an alias), a layer version, a tagged resource, or an
+ * event source mapping.
+ */
+type RouteParams = 'function' | 'layer' | 'resource' | 'mapping';
 const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string]; params?: RouteParams }[] = [
   // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
@@ -118,6 +129,11 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'GET', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'GetFunctionEventInvokeConfig' },
   { method: 'DELETE', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/?$`), operation: 'DeleteFunctionEventInvokeConfig' },
   { method: 'GET', path: new RegExp(`^${EVENT_INVOKE_CONFIG}/list/?$`), operation: 'ListFunctionEventInvokeConfigs' },
+  { method: 'POST', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/?$`), operation: 'CreateEventSourceMapping' },
+  { method: 'GET', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/?$`), operation: 'ListEventSourceMappings' },
+  { method: 'GET', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'GetEventSourceMapping', params: 'mapping' },
+  { method: 'PUT', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'UpdateEventSourceMapping', params: 'mapping' },
+  { method: 'DELETE', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'DeleteEventSourceMapping', params: 'mapping' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
@@ -137,6 +153,7 @@ export function matchRoute(method: string, url: string): RouteMatch | undefined 
     const query = parsed.searchParams;
     if (route.params === 'layer') return { operation: route.operation, layerName: params[0], layerVersion: params[1], query };
     if (route.params === 'resource') return { operation: route.operation, resource: params[0], query };
+    if (route.params === 'mapping') return { operation: route.operation, uuid: params[0], query };
     return { operation: route.operation, functionName: params[0], ...(params[1] !== undefined ? { aliasName: params[1] } : {}), query };
   }
   return undefined;

@@ -4,6 +4,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AsyncDelivery, type DeliveryObserver, type ResultSink } from '../delivery/async-delivery.ts';
 import { newEvent, type EventQueue } from '../delivery/event-queue.ts';
+import { MappingRunner, type MappingStatus } from '../delivery/mappings/mapping-runner.ts';
+import type { MappingSource, PollerDeps, PollerFactory } from '../delivery/mappings/mapping.ts';
 import { invocationTarget } from '../invocation/invoke-function.ts';
 import { asyncSettingsFor } from './event-invoke-config.ts';
 import { DEFAULT_IDENTITY, type ServiceIdentity } from './function-record.ts';
@@ -29,6 +31,13 @@ import {
   putFunctionEventInvokeConfig,
   updateFunctionEventInvokeConfig,
 } from './handlers/event-invoke-config.ts';
+import {
+  createEventSourceMapping,
+  deleteEventSourceMapping,
+  getEventSourceMapping,
+  listEventSourceMappings,
+  updateEventSourceMapping,
+} from './handlers/event-source-mappings.ts';
 import { invoke, invokeAsync } from './handlers/invoke.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
@@ -92,6 +101,11 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   GetFunctionEventInvokeConfig: getFunctionEventInvokeConfig,
   DeleteFunctionEventInvokeConfig: deleteFunctionEventInvokeConfig,
   ListFunctionEventInvokeConfigs: listFunctionEventInvokeConfigs,
+  CreateEventSourceMapping: createEventSourceMapping,
+  GetEventSourceMapping: getEventSourceMapping,
+  UpdateEventSourceMapping: updateEventSourceMapping,
+  DeleteEventSourceMapping: deleteEventSourceMapping,
+  ListEventSourceMappings: listEventSourceMappings,
 };
 
 export interface LambdaApiServerOptions {
@@ -120,6 +134,17 @@ export interface LambdaApiServerOptions {
   howToAllowHost?: (host: string) => string;
   /** Asynchronous (Event) invokes: where they are stored and where their results go. Absent: Event is refused. */
   asyncEvents?: AsyncEventsOptions;
+  /** Event source mappings' pollers (a store with mappings runs them; src/delivery/mappings/mapping-runner.ts). */
+  eventSourceMappings?: EventSourceMappingsOptions;
+}
+
+export interface EventSourceMappingsOptions {
+  /** Streams' on-failure destinations: the Destinations asynchronous invokes use (src/delivery/destinations.ts). */
+  destinations?: PollerDeps['destinations'];
+  /** The poller for each source; lambkin's own (mapping-runner.ts DEFAULT_POLLERS) by default. */
+  pollers?: Partial<Record<MappingSource, PollerFactory>>;
+  /** How long a mapping stays Creating, Updating, ... after its poller changed: 0 ms by default. */
+  settleMs?: number;
 }
 
 export interface AsyncEventsOptions {
@@ -148,6 +173,7 @@ export class LambdaApiServer {
   private readonly onWarning: (message: string) => void;
   private readonly metrics: ServiceMetricsSource | undefined;
   private readonly delivery: AsyncDelivery | undefined;
+  private readonly mappingRunner: MappingRunner | undefined;
   private boundPort: number | undefined;
 
   constructor(options: LambdaApiServerOptions) {
@@ -170,6 +196,20 @@ export class LambdaApiServer {
         ...(delayScale !== undefined ? { delayScale } : {}),
       });
       this.context.asyncInvokes = this.delivery;
+    }
+    const { mappings, checkpoints } = options.store;
+    if (mappings && checkpoints) {
+      const { destinations, pollers, settleMs } = options.eventSourceMappings ?? {};
+      this.mappingRunner = new MappingRunner({
+        mappings,
+        checkpoints,
+        home: this.context,
+        ...(destinations ? { destinations } : {}),
+        ...(pollers ? { pollers } : {}),
+        ...(settleMs !== undefined ? { settleMs } : {}),
+        onError: (error) => this.onInternalError(error),
+      });
+      this.context.mappingChanges = this.mappingRunner;
     }
     this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
@@ -196,6 +236,8 @@ export class LambdaApiServer {
     this.boundPort = (await this.http.listen(this.port, this.host)).port;
     // What a previous run left queued is delivered again (at least once).
     this.delivery?.start();
+    // Enabled mappings poll again, from where their checkpoints say.
+    this.mappingRunner?.start();
     return this.url;
   }
 
@@ -216,6 +258,16 @@ export class LambdaApiServer {
     );
   }
 
+  /** The event source mappings with their pollers' counts, for `lambkin status` and /metrics. */
+  mappingStatus(): MappingStatus[] {
+    return this.mappingRunner?.status() ?? [];
+  }
+
+  /** Resolves once every mapping change so far has reached its poller and settled (tests). */
+  mappingsSettled(): Promise<void> {
+    return this.mappingRunner?.settled() ?? Promise.resolve();
+  }
+
   get url(): string {
     if (this.boundPort === undefined) throw new Error('LambdaApiServer.listen() has not completed');
     return `http://${hostPort(this.host, this.boundPort)}`;
@@ -234,7 +286,8 @@ export class LambdaApiServer {
   async close(options: { graceMs?: number } = {}): Promise<{ unfinished: number }> {
     const closed = await this.closer.close(options.graceMs ?? 0);
     // Asynchronous deliveries under way get the same grace; whatever is left stays queued for the next start.
-    await this.delivery?.stop(options.graceMs ?? 0);
+    // Pollers stop with them: their batches in flight end, or go back to their source.
+    await Promise.all([this.delivery?.stop(options.graceMs ?? 0), this.mappingRunner?.stop()]);
     return closed;
   }
 
@@ -289,6 +342,7 @@ export class LambdaApiServer {
         ...(route.layerVersion !== undefined ? { layerVersion: route.layerVersion } : {}),
         ...(route.aliasName !== undefined ? { aliasName: route.aliasName } : {}),
         ...(route.resource !== undefined ? { resource: route.resource } : {}),
+        ...(route.uuid !== undefined ? { uuid: route.uuid } : {}),
         query: route.query,
         headers: req.headers,
         body,

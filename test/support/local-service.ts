@@ -6,12 +6,13 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import type { DeliveryObserver } from '../../src/delivery/async-delivery.ts';
 import { DestinationResults } from '../../src/delivery/destination-results.ts';
 import { Destinations } from '../../src/delivery/destinations.ts';
 import { SqliteEventQueue } from '../../src/delivery/event-queue.ts';
 import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../../src/service/index.ts';
-import type { ServiceMetricsSource } from '../../src/service/server.ts';
+import type { EventSourceMappingsOptions, ServiceMetricsSource } from '../../src/service/server.ts';
 
 /** An invoker for tests whose requests never reach a function: a call to it fails the test, naming `what`. */
 export function noInvoker(what: string): FunctionInvoker {
@@ -34,6 +35,8 @@ export interface LocalServiceOptions {
   async?: { delayScale?: number; observer?: DeliveryObserver };
   /** Counts invokes and serves GET /metrics (a ServiceMetrics). */
   metrics?: ServiceMetricsSource;
+  /** Event source mappings' pollers (a fake poller factory) and how long their transitions take. */
+  mappings?: EventSourceMappingsOptions;
 }
 
 export interface LocalService {
@@ -62,6 +65,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     store,
     invoker: options.invoker,
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.mappings ? { eventSourceMappings: options.mappings } : {}),
     ...(queue && destinations
       ? {
           asyncEvents: {
@@ -85,6 +89,56 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       store.close();
     })());
   return { store, server, lambda, endpoint, stop };
+}
+
+/** A test's service from useLocalService: read its members inside a test or hook (each test has its own). */
+export interface LocalServiceFixture {
+  readonly service: LocalService;
+  readonly lambda: LambdaClient;
+  readonly dataDir: string;
+  /** Stops the service and starts it again over the same data dir, with options() asked again. */
+  restart(): Promise<void>;
+}
+
+/**
+ * A fresh data dir and service for each test of the file, stopped and removed after it. `options` is asked at every
+ * start, so a file can hand each start its own invoker (one that records what that start asked of it), or the same
+ * one. An invoker that needs closing (a ProcessInvoker) is the file's to close, in an afterEach registered before
+ * this call: vitest runs after-hooks in reverse, so it closes once the service has stopped.
+ */
+export function useLocalService(prefix: string, options: () => Omit<LocalServiceOptions, 'dataDir'>): LocalServiceFixture {
+  let dataDir: string | undefined;
+  let service: LocalService | undefined;
+  const current = () => {
+    if (!service || !dataDir) throw new Error('useLocalService: no service outside a test');
+    return { service, dataDir };
+  };
+  beforeEach(async () => {
+    dataDir = await makeDataDir(prefix);
+    service = await startLocalService({ ...options(), dataDir });
+  });
+  afterEach(async () => {
+    await service?.stop();
+    if (dataDir) await removeDataDir(dataDir);
+    service = undefined;
+    dataDir = undefined;
+  });
+  return {
+    get service() {
+      return current().service;
+    },
+    get lambda() {
+      return current().service.lambda;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    async restart() {
+      const stopping = current();
+      await stopping.service.stop();
+      service = await startLocalService({ ...options(), dataDir: stopping.dataDir });
+    },
+  };
 }
 
 /** The SDK's error for a call that must fail. */

@@ -20,6 +20,8 @@ export interface ServiceContext {
   invokeObserver?: InvokeObserver;
   /** Where Event invokes are queued (src/delivery/); absent: the service refuses them. */
   asyncInvokes?: AsyncIntake;
+  /** Told when an event source mapping changed, so that its poller follows (src/delivery/mappings/mapping-runner.ts). */
+  mappingChanges?: { changed(uuid: string): void };
 }
 
 /** Takes an accepted asynchronous event: resolves once it is stored to stay (then the caller is answered 202). */
@@ -45,6 +47,8 @@ export interface ServiceRequest {
   aliasName?: string;
   /** Tag routes: the URL-decoded Resource (an ARN) path parameter. */
   resource?: string;
+  /** Event source mapping routes: the URL-decoded UUID path parameter. */
+  uuid?: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;

@@ -12,7 +12,14 @@ export function checkRequest(route: RouteMatch, body: Buffer, identity: ServiceI
   // A body that is not a JSON object is refused first (InvalidRequestContentException), as the operation would.
   const input = takesJsonBody(route.operation) && body.length > 0 ? parseJsonObject(body) : undefined;
   const violations = inputViolations(route.operation, {
-    path: { FunctionName: route.functionName, LayerName: route.layerName, VersionNumber: route.layerVersion, Name: route.aliasName, Resource: route.resource },
+    path: {
+      FunctionName: route.functionName,
+      LayerName: route.layerName,
+      VersionNumber: route.layerVersion,
+      Name: route.aliasName,
+      Resource: route.resource,
+      UUID: route.uuid,
+    },
     query: route.query,
     headers,
     ...(input ? { body: input } : {}),

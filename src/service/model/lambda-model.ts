@@ -43,6 +43,11 @@ export const LAMBDA_MODEL: LambdaModel = {
     GetFunctionEventInvokeConfig: 'GetFunctionEventInvokeConfigRequest',
     DeleteFunctionEventInvokeConfig: 'DeleteFunctionEventInvokeConfigRequest',
     ListFunctionEventInvokeConfigs: 'ListFunctionEventInvokeConfigsRequest',
+    CreateEventSourceMapping: 'CreateEventSourceMappingRequest',
+    GetEventSourceMapping: 'GetEventSourceMappingRequest',
+    UpdateEventSourceMapping: 'UpdateEventSourceMappingRequest',
+    DeleteEventSourceMapping: 'DeleteEventSourceMappingRequest',
+    ListEventSourceMappings: 'ListEventSourceMappingsRequest',
   },
   shapes: {
     CreateFunctionRequest: {
@@ -1627,6 +1632,585 @@ export const LAMBDA_MODEL: LambdaModel = {
       type: 'integer',
       min: 1,
       max: 50,
+    },
+    CreateEventSourceMappingRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        EventSourceArn: {
+          shape: 'Arn',
+        },
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+        },
+        Enabled: {
+          shape: 'Enabled',
+        },
+        BatchSize: {
+          shape: 'BatchSize',
+        },
+        FilterCriteria: {
+          shape: 'FilterCriteria',
+        },
+        KMSKeyArn: {
+          shape: 'KMSKeyArn',
+        },
+        MetricsConfig: {
+          shape: 'EventSourceMappingMetricsConfig',
+        },
+        LoggingConfig: {
+          shape: 'EventSourceMappingLoggingConfig',
+        },
+        ScalingConfig: {
+          shape: 'ScalingConfig',
+        },
+        MaximumBatchingWindowInSeconds: {
+          shape: 'MaximumBatchingWindowInSeconds',
+        },
+        ParallelizationFactor: {
+          shape: 'ParallelizationFactor',
+        },
+        StartingPosition: {
+          shape: 'EventSourcePosition',
+        },
+        StartingPositionTimestamp: {
+          shape: 'Date',
+        },
+        DestinationConfig: {
+          shape: 'DestinationConfig',
+        },
+        MaximumRecordAgeInSeconds: {
+          shape: 'MaximumRecordAgeInSeconds',
+        },
+        BisectBatchOnFunctionError: {
+          shape: 'BisectBatchOnFunctionError',
+        },
+        MaximumRetryAttempts: {
+          shape: 'MaximumRetryAttemptsEventSourceMapping',
+        },
+        Tags: {
+          shape: 'Tags',
+        },
+        TumblingWindowInSeconds: {
+          shape: 'TumblingWindowInSeconds',
+        },
+        Topics: {
+          shape: 'Topics',
+        },
+        Queues: {
+          shape: 'Queues',
+        },
+        SourceAccessConfigurations: {
+          shape: 'SourceAccessConfigurations',
+        },
+        SelfManagedEventSource: {
+          shape: 'SelfManagedEventSource',
+        },
+        FunctionResponseTypes: {
+          shape: 'FunctionResponseTypeList',
+        },
+        AmazonManagedKafkaEventSourceConfig: {
+          shape: 'AmazonManagedKafkaEventSourceConfig',
+        },
+        SelfManagedKafkaEventSourceConfig: {
+          shape: 'SelfManagedKafkaEventSourceConfig',
+        },
+        DocumentDBEventSourceConfig: {
+          shape: 'DocumentDBEventSourceConfig',
+        },
+        ProvisionedPollerConfig: {
+          shape: 'ProvisionedPollerConfig',
+        },
+      },
+    },
+    Arn: {
+      type: 'string',
+      pattern: 'arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\\-])+:((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1})?:(\\d{12})?:(.*)',
+      min: 0,
+      max: 10000,
+    },
+    Enabled: {
+      type: 'boolean',
+    },
+    BatchSize: {
+      type: 'integer',
+      min: 1,
+      max: 10000,
+    },
+    FilterCriteria: {
+      type: 'structure',
+      members: {
+        Filters: {
+          shape: 'FilterList',
+        },
+      },
+    },
+    FilterList: {
+      type: 'list',
+      member: 'Filter',
+    },
+    Filter: {
+      type: 'structure',
+      members: {
+        Pattern: {
+          shape: 'Pattern',
+        },
+      },
+    },
+    Pattern: {
+      type: 'string',
+      pattern: '[\\s\\S]*',
+      min: 0,
+      max: 4096,
+    },
+    EventSourceMappingMetricsConfig: {
+      type: 'structure',
+      members: {
+        Metrics: {
+          shape: 'EventSourceMappingMetricList',
+        },
+      },
+    },
+    EventSourceMappingMetricList: {
+      type: 'list',
+      min: 0,
+      max: 3,
+      member: 'EventSourceMappingMetric',
+    },
+    EventSourceMappingMetric: {
+      type: 'string',
+      enum: ['EventCount', 'ErrorCount', 'KafkaMetrics'],
+    },
+    EventSourceMappingLoggingConfig: {
+      type: 'structure',
+      members: {
+        SystemLogLevel: {
+          shape: 'EventSourceMappingSystemLogLevel',
+        },
+      },
+    },
+    EventSourceMappingSystemLogLevel: {
+      type: 'string',
+      enum: ['DEBUG', 'INFO', 'WARN'],
+    },
+    ScalingConfig: {
+      type: 'structure',
+      members: {
+        MaximumConcurrency: {
+          shape: 'MaximumConcurrency',
+        },
+      },
+    },
+    MaximumConcurrency: {
+      type: 'integer',
+      min: 2,
+      max: 1000,
+    },
+    MaximumBatchingWindowInSeconds: {
+      type: 'integer',
+      min: 0,
+      max: 300,
+    },
+    ParallelizationFactor: {
+      type: 'integer',
+      min: 1,
+      max: 10,
+    },
+    EventSourcePosition: {
+      type: 'string',
+      enum: ['TRIM_HORIZON', 'LATEST', 'AT_TIMESTAMP'],
+    },
+    Date: {
+      type: 'timestamp',
+    },
+    MaximumRecordAgeInSeconds: {
+      type: 'integer',
+      min: -1,
+      max: 604800,
+    },
+    BisectBatchOnFunctionError: {
+      type: 'boolean',
+    },
+    MaximumRetryAttemptsEventSourceMapping: {
+      type: 'integer',
+      min: -1,
+      max: 10000,
+    },
+    TumblingWindowInSeconds: {
+      type: 'integer',
+      min: 0,
+      max: 900,
+    },
+    Topics: {
+      type: 'list',
+      min: 1,
+      max: 1,
+      member: 'Topic',
+    },
+    Topic: {
+      type: 'string',
+      pattern: '[^.]([a-zA-Z0-9\\-_.]+)',
+      min: 1,
+      max: 249,
+    },
+    Queues: {
+      type: 'list',
+      min: 1,
+      max: 1,
+      member: 'Queue',
+    },
+    Queue: {
+      type: 'string',
+      pattern: '[\\s\\S]*',
+      min: 1,
+      max: 1000,
+    },
+    SourceAccessConfigurations: {
+      type: 'list',
+      min: 0,
+      max: 23,
+      member: 'SourceAccessConfiguration',
+    },
+    SourceAccessConfiguration: {
+      type: 'structure',
+      members: {
+        Type: {
+          shape: 'SourceAccessType',
+        },
+        URI: {
+          shape: 'URI',
+        },
+      },
+    },
+    SourceAccessType: {
+      type: 'string',
+      enum: [
+        'BASIC_AUTH',
+        'VPC_SUBNET',
+        'VPC_SECURITY_GROUP',
+        'SASL_SCRAM_512_AUTH',
+        'SASL_SCRAM_256_AUTH',
+        'VIRTUAL_HOST',
+        'CLIENT_CERTIFICATE_TLS_AUTH',
+        'SERVER_ROOT_CA_CERTIFICATE',
+      ],
+    },
+    URI: {
+      type: 'string',
+      pattern: '[ a-zA-Z0-9-\\/*:_+=.@-]*',
+      min: 1,
+      max: 200,
+    },
+    SelfManagedEventSource: {
+      type: 'structure',
+      members: {
+        Endpoints: {
+          shape: 'Endpoints',
+        },
+      },
+    },
+    Endpoints: {
+      type: 'map',
+      min: 1,
+      max: 2,
+      key: 'EndPointType',
+      value: 'EndpointLists',
+    },
+    EndPointType: {
+      type: 'string',
+      enum: ['KAFKA_BOOTSTRAP_SERVERS'],
+    },
+    EndpointLists: {
+      type: 'list',
+      min: 1,
+      max: 10,
+      member: 'Endpoint',
+    },
+    Endpoint: {
+      type: 'string',
+      pattern: '(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9])\\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9\\-]*[A-Za-z0-9]):[0-9]{1,5}',
+      min: 1,
+      max: 300,
+    },
+    FunctionResponseTypeList: {
+      type: 'list',
+      min: 0,
+      max: 1,
+      member: 'FunctionResponseType',
+    },
+    FunctionResponseType: {
+      type: 'string',
+      enum: ['ReportBatchItemFailures'],
+    },
+    AmazonManagedKafkaEventSourceConfig: {
+      type: 'structure',
+      members: {
+        ConsumerGroupId: {
+          shape: 'URI',
+        },
+        SchemaRegistryConfig: {
+          shape: 'KafkaSchemaRegistryConfig',
+        },
+      },
+    },
+    KafkaSchemaRegistryConfig: {
+      type: 'structure',
+      members: {
+        SchemaRegistryURI: {
+          shape: 'SchemaRegistryUri',
+        },
+        EventRecordFormat: {
+          shape: 'SchemaRegistryEventRecordFormat',
+        },
+        AccessConfigs: {
+          shape: 'KafkaSchemaRegistryAccessConfigList',
+        },
+        SchemaValidationConfigs: {
+          shape: 'KafkaSchemaValidationConfigList',
+        },
+      },
+    },
+    SchemaRegistryUri: {
+      type: 'string',
+      pattern: '[a-zA-Z0-9-\\/*:_+=.@-]*',
+      min: 1,
+      max: 10000,
+    },
+    SchemaRegistryEventRecordFormat: {
+      type: 'string',
+      enum: ['JSON', 'SOURCE'],
+    },
+    KafkaSchemaRegistryAccessConfigList: {
+      type: 'list',
+      member: 'KafkaSchemaRegistryAccessConfig',
+    },
+    KafkaSchemaRegistryAccessConfig: {
+      type: 'structure',
+      members: {
+        Type: {
+          shape: 'KafkaSchemaRegistryAuthType',
+        },
+        URI: {
+          shape: 'Arn',
+        },
+      },
+    },
+    KafkaSchemaRegistryAuthType: {
+      type: 'string',
+      enum: ['BASIC_AUTH', 'CLIENT_CERTIFICATE_TLS_AUTH', 'SERVER_ROOT_CA_CERTIFICATE'],
+    },
+    KafkaSchemaValidationConfigList: {
+      type: 'list',
+      member: 'KafkaSchemaValidationConfig',
+    },
+    KafkaSchemaValidationConfig: {
+      type: 'structure',
+      members: {
+        Attribute: {
+          shape: 'KafkaSchemaValidationAttribute',
+        },
+      },
+    },
+    KafkaSchemaValidationAttribute: {
+      type: 'string',
+      enum: ['KEY', 'VALUE'],
+    },
+    SelfManagedKafkaEventSourceConfig: {
+      type: 'structure',
+      members: {
+        ConsumerGroupId: {
+          shape: 'URI',
+        },
+        SchemaRegistryConfig: {
+          shape: 'KafkaSchemaRegistryConfig',
+        },
+      },
+    },
+    DocumentDBEventSourceConfig: {
+      type: 'structure',
+      members: {
+        DatabaseName: {
+          shape: 'DatabaseName',
+        },
+        CollectionName: {
+          shape: 'CollectionName',
+        },
+        FullDocument: {
+          shape: 'FullDocument',
+        },
+      },
+    },
+    DatabaseName: {
+      type: 'string',
+      pattern: '[^ /\\.$\\x22]*',
+      min: 1,
+      max: 63,
+    },
+    CollectionName: {
+      type: 'string',
+      pattern: '(^(?!(system\\x2e)))(^[_a-zA-Z0-9])([^$]*)',
+      min: 1,
+      max: 57,
+    },
+    FullDocument: {
+      type: 'string',
+      enum: ['UpdateLookup', 'Default'],
+    },
+    ProvisionedPollerConfig: {
+      type: 'structure',
+      members: {
+        MinimumPollers: {
+          shape: 'MinimumNumberOfPollers',
+        },
+        MaximumPollers: {
+          shape: 'MaximumNumberOfPollers',
+        },
+        PollerGroupName: {
+          shape: 'ProvisionedPollerGroupName',
+        },
+      },
+    },
+    MinimumNumberOfPollers: {
+      type: 'integer',
+      min: 1,
+      max: 200,
+    },
+    MaximumNumberOfPollers: {
+      type: 'integer',
+      min: 1,
+      max: 10000,
+    },
+    ProvisionedPollerGroupName: {
+      type: 'string',
+      pattern: '[a-zA-Z0-9-_]*',
+      min: 0,
+      max: 128,
+    },
+    GetEventSourceMappingRequest: {
+      type: 'structure',
+      required: ['UUID'],
+      members: {
+        UUID: {
+          shape: 'UUIDString',
+          location: 'uri',
+          locationName: 'UUID',
+        },
+      },
+    },
+    UUIDString: {
+      type: 'string',
+      min: 36,
+      max: 36,
+    },
+    UpdateEventSourceMappingRequest: {
+      type: 'structure',
+      required: ['UUID'],
+      members: {
+        UUID: {
+          shape: 'UUIDString',
+          location: 'uri',
+          locationName: 'UUID',
+        },
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+        },
+        Enabled: {
+          shape: 'Enabled',
+        },
+        BatchSize: {
+          shape: 'BatchSize',
+        },
+        FilterCriteria: {
+          shape: 'FilterCriteria',
+        },
+        KMSKeyArn: {
+          shape: 'KMSKeyArn',
+        },
+        MetricsConfig: {
+          shape: 'EventSourceMappingMetricsConfig',
+        },
+        LoggingConfig: {
+          shape: 'EventSourceMappingLoggingConfig',
+        },
+        ScalingConfig: {
+          shape: 'ScalingConfig',
+        },
+        MaximumBatchingWindowInSeconds: {
+          shape: 'MaximumBatchingWindowInSeconds',
+        },
+        ParallelizationFactor: {
+          shape: 'ParallelizationFactor',
+        },
+        DestinationConfig: {
+          shape: 'DestinationConfig',
+        },
+        MaximumRecordAgeInSeconds: {
+          shape: 'MaximumRecordAgeInSeconds',
+        },
+        BisectBatchOnFunctionError: {
+          shape: 'BisectBatchOnFunctionError',
+        },
+        MaximumRetryAttempts: {
+          shape: 'MaximumRetryAttemptsEventSourceMapping',
+        },
+        TumblingWindowInSeconds: {
+          shape: 'TumblingWindowInSeconds',
+        },
+        SourceAccessConfigurations: {
+          shape: 'SourceAccessConfigurations',
+        },
+        FunctionResponseTypes: {
+          shape: 'FunctionResponseTypeList',
+        },
+        AmazonManagedKafkaEventSourceConfig: {
+          shape: 'AmazonManagedKafkaEventSourceConfig',
+        },
+        SelfManagedKafkaEventSourceConfig: {
+          shape: 'SelfManagedKafkaEventSourceConfig',
+        },
+        DocumentDBEventSourceConfig: {
+          shape: 'DocumentDBEventSourceConfig',
+        },
+        ProvisionedPollerConfig: {
+          shape: 'ProvisionedPollerConfig',
+        },
+      },
+    },
+    DeleteEventSourceMappingRequest: {
+      type: 'structure',
+      required: ['UUID'],
+      members: {
+        UUID: {
+          shape: 'UUIDString',
+          location: 'uri',
+          locationName: 'UUID',
+        },
+      },
+    },
+    ListEventSourceMappingsRequest: {
+      type: 'structure',
+      members: {
+        EventSourceArn: {
+          shape: 'Arn',
+          location: 'querystring',
+          locationName: 'EventSourceArn',
+        },
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'querystring',
+          locationName: 'FunctionName',
+        },
+        Marker: {
+          shape: 'String',
+          location: 'querystring',
+          locationName: 'Marker',
+        },
+        MaxItems: {
+          shape: 'MaxListItems',
+          location: 'querystring',
+          locationName: 'MaxItems',
+        },
+      },
     },
   },
   routes: [

@@ -15,6 +15,8 @@ import type { FunctionRecord, ZipCode } from '../function-record.ts';
 import { SqliteAliasStore, type AliasStore } from './alias-store.ts';
 import { FunctionAlreadyExists } from './errors.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
+import { SqliteCheckpointStore, SqliteMappingStore, type MappingStore } from './mapping-store.ts';
+import type { CheckpointStore } from '../../delivery/mappings/mapping.ts';
 
 export interface FunctionStore {
   get(name: string): Promise<FunctionRecord | undefined>;
@@ -49,6 +51,10 @@ export interface FunctionStore {
   deleteVersion(name: string, version: number): Promise<FunctionRecord | undefined>;
   /** The function's aliases; they live and go with it. */
   readonly aliases: AliasStore;
+  /** Event source mappings (they outlive their function, as on AWS); a store without them refuses mappings. */
+  readonly mappings?: MappingStore;
+  /** Where the mappings' stream pollers keep their place. */
+  readonly checkpoints?: CheckpointStore;
   /** Functions ordered by name, starting after `afterName`. */
   list(afterName: string | undefined, limit: number): Promise<FunctionRecord[]>;
   /** Stores (and extracts) a zip package, content-addressed; refuses a bad one (errors.ts). */
@@ -98,6 +104,8 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly code: CodeStore;
   readonly layers: SqliteLayerStore;
   readonly aliases: SqliteAliasStore;
+  readonly mappings: SqliteMappingStore;
+  readonly checkpoints: SqliteCheckpointStore;
   private readonly statements: Record<
     | 'get'
     | 'insert'
@@ -150,6 +158,8 @@ export class SqliteFunctionStore implements FunctionStore {
       allVersions: this.db.prepare('SELECT record FROM versions'),
     };
     this.aliases = new SqliteAliasStore(this.db);
+    this.checkpoints = new SqliteCheckpointStore(this.db);
+    this.mappings = new SqliteMappingStore(this.db, this.checkpoints);
     this.marks = new DurableMarks(this.db);
     this.code = new CodeStore(join(dataDir, 'code'), this.marks, options.maxUnzippedBytes, options.maxEntries);
     this.layers = new SqliteLayerStore(this.db, this.marks, dataDir, options.maxUnzippedBytes, options.maxEntries);
