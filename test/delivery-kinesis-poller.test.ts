@@ -548,4 +548,28 @@ describe('Kinesis poller', () => {
     );
     expect(reports.at(-1)).toBe('OK');
   });
+
+  it('retries a throttled batch with backoff until the function can run it, without counting a retry', async () => {
+    await createRecording('throttled');
+    const streamArn = await kinesis.createStream('throttled', 1);
+    const put = await kinesis.put(streamArn, 'k', json({ n: 1 }));
+    home.scheduler.setReserved('throttled', 0);
+    try {
+      const { reports, sent, poller } = startPoller(
+        mappingFor('throttled', streamArn, { maximumRetryAttempts: 0, onFailureDestination: 'arn:aws:sqs:us-east-1:123456789012:throttled-failures' }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(await batchesOf('throttled')).toEqual([]);
+      expect(poller.stats()).toMatchObject({ polled: 1, delivered: 0, lag: 1 });
+      home.scheduler.setReserved('throttled', undefined);
+      await eventually(
+        () => batchesOf('throttled'),
+        (batches) => expect(batches.map(sequenceNumbers)).toEqual([[put.sequenceNumber]]),
+      );
+      expect(sent).toEqual([]);
+      expect(reports).toEqual(['OK']);
+    } finally {
+      home.scheduler.setReserved('throttled', undefined);
+    }
+  });
 });

@@ -7,7 +7,7 @@ import { KinesisClient, ListShardsCommand, type Shard, type ShardIteratorType } 
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { continuesAParent, shardsToStart } from './kinesis-shards.ts';
-import { describe, readShard } from './kinesis-shard-reader.ts';
+import { errorText, readShard } from './kinesis-shard-reader.ts';
 import type { Poller, PollerDeps, PollerFactory, PollerStats } from './mapping.ts';
 import type { StreamBatchContext } from './stream-batch-runner.ts';
 
@@ -72,7 +72,7 @@ export class KinesisPoller implements Poller {
         failures = 0;
       } catch (error) {
         if (this.#stopped()) return;
-        this.#report(`PROBLEM: Cannot access stream ${this.#deps.mapping.eventSourceArn}. ${describe(error)}`);
+        this.#report(`PROBLEM: Cannot access stream ${this.#deps.mapping.eventSourceArn}. ${errorText(error)}`);
         await this.#sleep(Math.min(5000, 200 * 2 ** failures++));
         continue;
       }
@@ -100,7 +100,7 @@ export class KinesisPoller implements Poller {
         signal: this.#abort.signal,
         progress,
       })
-        .catch((error: unknown) => this.#report(`PROBLEM: ${describe(error)}`))
+        .catch((error: unknown) => this.#report(`PROBLEM: ${errorText(error)}`))
         .finally(() => {
           // A reader that ended is read again by the next listing, unless its shard is finished: then its children may start.
           if (this.#stopped()) return;

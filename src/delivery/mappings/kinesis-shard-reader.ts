@@ -93,7 +93,7 @@ class ShardReader {
       } catch (error) {
         if (batch.stopped()) return undefined;
         if (!(error instanceof ExpiredIteratorException)) {
-          batch.report(`PROBLEM: ${describe(error)}`);
+          batch.report(`PROBLEM: ${errorText(error)}`);
           await batch.sleep(Math.min(5000, 200 * 2 ** this.#failures++));
         }
         iterator = await this.#newIterator();
@@ -155,7 +155,7 @@ class ShardReader {
         return answer.ShardIterator;
       } catch (error) {
         if (batch.stopped()) return undefined;
-        batch.report(`PROBLEM: ${describe(error)}`);
+        batch.report(`PROBLEM: ${errorText(error)}`);
         await batch.sleep(Math.min(5000, 200 * 2 ** this.#failures++));
       }
     }
@@ -174,7 +174,7 @@ function splitIntoLanes(records: KinesisEventRecord[], factor: number): KinesisE
   return lanes.filter((lane) => lane.length > 0);
 }
 
-export function describe(error: unknown): string {
+export function errorText(error: unknown): string {
   const { name, message } = error as Error;
   return name && name !== 'Error' ? `${name}: ${message}` : String(message ?? error);
 }
