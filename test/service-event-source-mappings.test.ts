@@ -300,6 +300,26 @@ describe('event source mappings: AWS refusals', () => {
     expect(await refusal(create({}))).toEqual(['InvalidParameterValueException', 'Unrecognized event source.', 400]);
   });
 
+  it("refuses settings the source does not take (lambkin's words where AWS's are not recorded)", async () => {
+    expect(await refusal(create({ EventSourceArn: QUEUE_ARN, StartingPosition: 'LATEST' }))).toEqual([
+      'InvalidParameterValueException',
+      'StartingPosition is not valid for SQS event sources.',
+      400,
+    ]);
+    expect(await refusal(create({ EventSourceArn: QUEUE_ARN, MaximumRetryAttempts: 3 }))).toEqual([
+      'InvalidParameterValueException',
+      'Unsupported MaximumRetryAttempts parameter for given event source mapping type.',
+      400,
+    ]);
+    expect(await refusal(create({ EventSourceArn: STREAM_ARN, StartingPosition: 'LATEST', ScalingConfig: { MaximumConcurrency: 2 } }))).toEqual([
+      'InvalidParameterValueException',
+      'Unsupported ScalingConfig parameter for given event source mapping type.',
+      400,
+    ]);
+    // An empty DestinationConfig names nothing: accepted for a queue, as tools send one.
+    expect((await create({ EventSourceArn: QUEUE_ARN, DestinationConfig: { OnFailure: {} } })).$metadata.httpStatusCode).toBe(202);
+  });
+
   it('refuses an invalid filter pattern with AWS message', async () => {
     for (const pattern of ['simple string', '{"body": "not a list"}']) {
       expect(await refusal(create({ EventSourceArn: QUEUE_ARN, FilterCriteria: { Filters: [{ Pattern: pattern }] } }))).toEqual([

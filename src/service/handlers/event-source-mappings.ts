@@ -95,6 +95,7 @@ type Settings = Omit<
   | 'tags'
 >;
 
+/** Settings of stream mappings (Kinesis) that an SQS mapping does not take. */
 const STREAM_ONLY = [
   'ParallelizationFactor',
   'BisectBatchOnFunctionError',
@@ -139,8 +140,12 @@ function settingsOf(source: MappingSource, eventSourceArn: string, input: Input,
   const functionResponseTypes = Array.isArray(input.FunctionResponseTypes) ? (input.FunctionResponseTypes as string[]) : (current?.functionResponseTypes ?? []);
   const common = { batchSize, maximumBatchingWindowInSeconds: window, functionResponseTypes, ...(filterCriteria ? { filterCriteria } : {}) };
   if (source === 'sqs') {
+    // Not AWS-recorded: the text AWS (as CloudFormation users quote it) gives for StartingPosition; the other stream
+    // settings are refused in the form of AWS's recorded DestinationConfig refusal.
+    if (input.StartingPosition !== undefined) throw invalidParameter('StartingPosition is not valid for SQS event sources.');
     for (const member of STREAM_ONLY) if (input[member] !== undefined) throw unsupported(member);
-    if (destination !== undefined) throw unsupported('DestinationConfig');
+    // An SQS queue's failures go to its own redrive policy; an empty DestinationConfig (tools send one) names nothing.
+    if (destination?.OnFailure?.Destination) throw unsupported('DestinationConfig');
     const scaling = input.ScalingConfig as { MaximumConcurrency?: number } | undefined;
     const maximumConcurrency = scaling === undefined ? current?.maximumConcurrency : scaling.MaximumConcurrency;
     return { ...common, ...(maximumConcurrency !== undefined ? { maximumConcurrency } : {}) };
