@@ -16,6 +16,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { setMaxListeners } from 'node:events';
 import { AwsClients } from '../destinations/aws-clients.ts';
 import { invokeBatch } from './invoke-batch.ts';
 import type { Poller, PollerDeps, PollerFactory, PollerStats } from './mapping.ts';
@@ -101,7 +102,6 @@ export class SqsPoller implements Poller {
   #started = false;
   #stopping = false;
   readonly #stop = new AbortController();
-  readonly #stopped: Promise<void>;
   readonly #receivers = new Set<Promise<void>>();
   #running = 0;
   #lastScaleOut = 0;
@@ -131,7 +131,8 @@ export class SqsPoller implements Poller {
     this.#lagRefreshMs = options.lagRefreshMs ?? 2000;
     this.#backoff = options.backoffMs ?? { first: 250, most: 10_000 };
     this.#reportsItemFailures = deps.mapping.functionResponseTypes.includes('ReportBatchItemFailures');
-    this.#stopped = new Promise((resolve) => this.#stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+    // Every receiver's request, race and sleep listens for stop(): up to maximumPollers × a few at once, by design.
+    setMaxListeners(0, this.#stop.signal);
   }
 
   start(): void {
@@ -191,6 +192,7 @@ export class SqsPoller implements Poller {
           messages = await this.#gather(queueUrl);
         } catch (error) {
           if (this.#stopping) break;
+          this.#queueUrl = undefined; // the queue may be back under another URL (recreated, the broker restarted)
           this.#problem(`PROBLEM: Lambda could not read from the SQS queue ${this.#queue.arn}: ${describeError(error)}`);
           continue;
         }
@@ -253,20 +255,20 @@ export class SqsPoller implements Poller {
   }
 
   async #receiveMessages(queueUrl: string, maxNumberOfMessages: number, waitTimeSeconds: number): Promise<Message[]> {
-    const receive = this.#sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: maxNumberOfMessages,
-        WaitTimeSeconds: waitTimeSeconds,
-        MessageAttributeNames: ['All'],
-        MessageSystemAttributeNames: ['All'],
-      }),
-      { abortSignal: this.#stop.signal },
-    );
-    receive.catch(() => {}); // after stop() it fails with an AbortError nobody waits for
+    const receive = this.#sqs
+      .send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: maxNumberOfMessages,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageAttributeNames: ['All'],
+          MessageSystemAttributeNames: ['All'],
+        }),
+        { abortSignal: this.#stop.signal },
+      )
+      .then((answer) => answer.Messages ?? []);
     // The SDK honours the abort only between its steps; stopping must not wait out a long poll.
-    const answer = await Promise.race([receive, this.#stopped.then(() => ({ Messages: [] as Message[] }))]);
-    const messages = answer.Messages ?? [];
+    const messages = await this.#orStop(receive, []);
     this.#stats.polled += messages.length;
     // The queue answers: an unreachable queue's back-off ends (a throttled function's ends with a batch that runs).
     if (messages.length === 0) this.#consecutiveProblems = 0;
@@ -404,6 +406,18 @@ export class SqsPoller implements Poller {
   #releaseSlot(): void {
     this.#inFlight--;
     this.#slotWaiters.shift()?.();
+  }
+
+  /** What `work` resolves, or `onStop` as soon as stop() is called (work's own end is then ignored). */
+  #orStop<T>(work: Promise<T>, onStop: T): Promise<T> {
+    const signal = this.#stop.signal;
+    work.catch(() => {}); // after stop() it fails with an AbortError nobody waits for
+    if (signal.aborted) return Promise.resolve(onStop);
+    return new Promise<T>((resolve, reject) => {
+      const stop = () => resolve(onStop);
+      signal.addEventListener('abort', stop, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', stop));
+    });
   }
 
   /** Sleeps `ms`, or until stop(). */
