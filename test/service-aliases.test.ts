@@ -9,17 +9,16 @@ import {
   DeleteFunctionCommand,
   GetAliasCommand,
   GetFunctionCommand,
-  type LambdaClient,
   ListAliasesCommand,
   type ListAliasesCommandInput,
   PublishVersionCommand,
   UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { makeZip } from '../tools/zip.ts';
 import { createNodeFunction, waitUntilUpdated } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, noInvoker, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, noInvoker, useLocalService } from './support/local-service.ts';
 
 const ARN_PREFIX = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -27,39 +26,22 @@ const PRECONDITION_FAILED =
   'The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to retrieve the latest Revision Id';
 const invoker = noInvoker('alias tests');
 
-let dataDir: string;
-let service: LocalService;
-let lambda: LambdaClient;
-
-async function start(): Promise<void> {
-  service = await startLocalService({ dataDir, invoker });
-  ({ lambda } = service);
-}
-
-beforeEach(async () => {
-  dataDir = await makeDataDir('lambkin-aliases-');
-  await start();
-});
-
-afterEach(async () => {
-  await service.stop();
-  await removeDataDir(dataDir);
-});
+const local = useLocalService('lambkin-aliases-', () => ({ invoker }));
 
 const zip = () => makeZip([{ name: 'index.mjs', content: 'export const handler = async () => process.env.STAGE;' }]);
 
 /** A function with versions 1 (STAGE=staging) and 2 (STAGE=prod), published as a user would. */
 async function functionWithTwoVersions(name: string): Promise<void> {
-  await createNodeFunction(lambda, name, zip(), { Environment: { Variables: { STAGE: 'staging' } } });
-  expect((await lambda.send(new PublishVersionCommand({ FunctionName: name }))).Version).toBe('1');
-  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Environment: { Variables: { STAGE: 'prod' } } }));
-  await waitUntilUpdated(lambda, name);
-  expect((await lambda.send(new PublishVersionCommand({ FunctionName: name }))).Version).toBe('2');
+  await createNodeFunction(local.lambda, name, zip(), { Environment: { Variables: { STAGE: 'staging' } } });
+  expect((await local.lambda.send(new PublishVersionCommand({ FunctionName: name }))).Version).toBe('1');
+  await local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Environment: { Variables: { STAGE: 'prod' } } }));
+  await waitUntilUpdated(local.lambda, name);
+  expect((await local.lambda.send(new PublishVersionCommand({ FunctionName: name }))).Version).toBe('2');
 }
 
 const createAlias = (input: Omit<CreateAliasCommandInput, 'FunctionName'>, functionName = 'fn') =>
-  lambda.send(new CreateAliasCommand({ FunctionName: functionName, ...input }));
-const getAlias = (name: string, functionName = 'fn') => lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: name }));
+  local.lambda.send(new CreateAliasCommand({ FunctionName: functionName, ...input }));
+const getAlias = (name: string, functionName = 'fn') => local.lambda.send(new GetAliasCommand({ FunctionName: functionName, Name: name }));
 /** What an AliasConfiguration answer holds, without the SDK's $metadata. */
 const configuration = <T extends { $metadata?: unknown }>({ $metadata: _metadata, ...rest }: T) => rest;
 
@@ -69,7 +51,7 @@ async function allAliases(input: Omit<ListAliasesCommandInput, 'FunctionName'> =
   let pages = 0;
   let marker: string | undefined;
   do {
-    const page = await lambda.send(new ListAliasesCommand({ FunctionName: 'fn', ...input, Marker: marker }));
+    const page = await local.lambda.send(new ListAliasesCommand({ FunctionName: 'fn', ...input, Marker: marker }));
     pages += 1;
     names.push(...(page.Aliases ?? []).map((alias) => alias.Name!));
     marker = page.NextMarker;
@@ -119,12 +101,12 @@ describe('aliases', () => {
 
   it('leaves the RevisionId of $LATEST and of the version alone when an alias is created (TestLambdaRevisions)', async () => {
     await functionWithTwoVersions('fn');
-    const latestBefore = await lambda.send(new GetFunctionCommand({ FunctionName: 'fn' }));
-    const versionBefore = await lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    const latestBefore = await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn' }));
+    const versionBefore = await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
     const alias = await createAlias({ Name: 'live', FunctionVersion: '1' });
     expect(alias.RevisionId).not.toBe(versionBefore.Configuration?.RevisionId);
-    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'fn' }))).Configuration?.RevisionId).toBe(latestBefore.Configuration?.RevisionId);
-    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }))).Configuration?.RevisionId).toBe(
+    expect((await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn' }))).Configuration?.RevisionId).toBe(latestBefore.Configuration?.RevisionId);
+    expect((await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }))).Configuration?.RevisionId).toBe(
       versionBefore.Configuration?.RevisionId,
     );
   });
@@ -136,7 +118,7 @@ describe('aliases', () => {
     await createAlias({ Name: 'd', FunctionVersion: '2' });
     await createAlias({ Name: 'b', FunctionVersion: '1' });
 
-    const full = await lambda.send(new ListAliasesCommand({ FunctionName: 'fn' }));
+    const full = await local.lambda.send(new ListAliasesCommand({ FunctionName: 'fn' }));
     expect(full.NextMarker).toBeUndefined();
     expect(full.Aliases?.map((alias) => alias.Name)).toEqual(['a', 'b', 'c', 'd']);
     expect(full.Aliases?.[0]).toEqual(configuration(await getAlias('a')));
@@ -156,34 +138,36 @@ describe('aliases', () => {
     const created = await createAlias({ Name: 'live', FunctionVersion: '1', Description: 'first', RoutingConfig: { AdditionalVersionWeights: { '2': 0.2 } } });
 
     // An update that changes nothing still moves the RevisionId on.
-    const unchanged = await lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live' }));
+    const unchanged = await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live' }));
     expect(unchanged.$metadata.httpStatusCode).toBe(200);
     expect(unchanged.RevisionId).toMatch(UUID);
     expect(unchanged.RevisionId).not.toBe(created.RevisionId);
     expect({ ...configuration(unchanged), RevisionId: created.RevisionId }).toEqual(configuration(created));
 
-    const stale = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', Description: 'x', RevisionId: created.RevisionId })));
+    const stale = await failure(
+      local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', Description: 'x', RevisionId: created.RevisionId })),
+    );
     expect(stale.name).toBe('PreconditionFailedException');
     expect(stale.$metadata.httpStatusCode).toBe(412);
     expect(stale.message).toBe(PRECONDITION_FAILED);
     expect((await getAlias('live')).Description).toBe('first');
 
-    const described = await lambda.send(
+    const described = await local.lambda.send(
       new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', Description: 'something changed', RevisionId: unchanged.RevisionId }),
     );
     expect(described.Description).toBe('something changed');
     expect(described.RoutingConfig).toEqual({ AdditionalVersionWeights: { '2': 0.2 } });
 
-    const cleared = await lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: { AdditionalVersionWeights: {} } }));
+    const cleared = await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: { AdditionalVersionWeights: {} } }));
     expect(Object.keys(configuration(cleared))).not.toContain('RoutingConfig');
     expect(configuration(await getAlias('live'))).toEqual(configuration(cleared));
 
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { '2': 0.7 } } }));
+    await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: { AdditionalVersionWeights: { '2': 0.7 } } }));
     expect((await getAlias('live')).RoutingConfig).toEqual({ AdditionalVersionWeights: { '2': 0.7 } });
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: {} }));
+    await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', RoutingConfig: {} }));
     expect((await getAlias('live')).RoutingConfig).toBeUndefined();
 
-    const moved = await lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '2' }));
+    const moved = await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '2' }));
     expect(moved.FunctionVersion).toBe('2');
     expect((await getAlias('live')).FunctionVersion).toBe('2');
   });
@@ -191,14 +175,14 @@ describe('aliases', () => {
   it('refuses updates Lambda refuses: a missing version, routing to the version pointed to, routing from $LATEST', async () => {
     await functionWithTwoVersions('fn');
     await createAlias({ Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } });
-    const missing = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '10' })));
+    const missing = await failure(local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '10' })));
     expect(missing.name).toBe('ResourceNotFoundException');
     expect(missing.message).toBe(`Function not found: ${ARN_PREFIX}fn:10`);
     // Routing kept as it was would now route to the version the alias points to.
-    const same = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '2' })));
+    const same = await failure(local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '2' })));
     expect(same.name).toBe('InvalidParameterValueException');
     expect(same.message).toBe('Invalid function version 2. Function version 2 is already included in routing configuration.');
-    const latest = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '$LATEST' })));
+    const latest = await failure(local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '$LATEST' })));
     expect(latest.message).toBe('$LATEST is not supported for an alias pointing to more than 1 version');
     expect(configuration(await getAlias('live'))).toMatchObject({ FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.5 } } });
   });
@@ -206,10 +190,10 @@ describe('aliases', () => {
   it('deletes an alias with 204, and answers 204 for one that does not exist', async () => {
     await functionWithTwoVersions('fn');
     await createAlias({ Name: 'live', FunctionVersion: '1' });
-    const deleted = await lambda.send(new DeleteAliasCommand({ FunctionName: 'fn', Name: 'live' }));
+    const deleted = await local.lambda.send(new DeleteAliasCommand({ FunctionName: 'fn', Name: 'live' }));
     expect(deleted.$metadata.httpStatusCode).toBe(204);
-    expect((await lambda.send(new ListAliasesCommand({ FunctionName: 'fn' }))).Aliases).toEqual([]);
-    const again = await lambda.send(new DeleteAliasCommand({ FunctionName: 'fn', Name: 'live' }));
+    expect((await local.lambda.send(new ListAliasesCommand({ FunctionName: 'fn' }))).Aliases).toEqual([]);
+    const again = await local.lambda.send(new DeleteAliasCommand({ FunctionName: 'fn', Name: 'live' }));
     expect(again.$metadata.httpStatusCode).toBe(204);
     // The name is free again.
     expect((await createAlias({ Name: 'live', FunctionVersion: '2' })).FunctionVersion).toBe('2');
@@ -218,12 +202,11 @@ describe('aliases', () => {
   it('keeps aliases across a restart, and drops them with their function', async () => {
     await functionWithTwoVersions('fn');
     const created = await createAlias({ Name: 'live', FunctionVersion: '1', Description: 'kept', RoutingConfig: { AdditionalVersionWeights: { '2': 0.25 } } });
-    await service.stop();
-    await start();
+    await local.restart();
     expect(configuration(await getAlias('live'))).toEqual(configuration(created));
     expect((await allAliases()).names).toEqual(['live']);
 
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
     await functionWithTwoVersions('fn');
     const gone = await failure(getAlias('live'));
     expect(gone.message).toBe(`Cannot find alias arn: ${ARN_PREFIX}fn:live`);
@@ -315,7 +298,7 @@ describe('alias requests Lambda refuses', () => {
       404,
       `Cannot find alias arn: ${ARN_PREFIX}fn:non-existent`,
     ]);
-    const update = await failure(lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'non-existent' })));
+    const update = await failure(local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn', Name: 'non-existent' })));
     expect([update.name, update.$metadata.httpStatusCode, update.message]).toEqual([
       'ResourceNotFoundException',
       404,
@@ -334,9 +317,9 @@ describe('alias requests Lambda refuses', () => {
     ]);
     for (const call of [
       () => getAlias('live', 'fn-unknown'),
-      () => lambda.send(new UpdateAliasCommand({ FunctionName: 'fn-unknown', Name: 'live' })),
-      () => lambda.send(new DeleteAliasCommand({ FunctionName: 'fn-unknown', Name: 'live' })),
-      () => lambda.send(new ListAliasesCommand({ FunctionName: 'fn-unknown' })),
+      () => local.lambda.send(new UpdateAliasCommand({ FunctionName: 'fn-unknown', Name: 'live' })),
+      () => local.lambda.send(new DeleteAliasCommand({ FunctionName: 'fn-unknown', Name: 'live' })),
+      () => local.lambda.send(new ListAliasesCommand({ FunctionName: 'fn-unknown' })),
     ]) {
       const error = await failure(call());
       expect([error.name, error.$metadata.httpStatusCode, error.message]).toEqual([

@@ -8,46 +8,30 @@ import {
   DeleteLayerVersionCommand,
   PublishLayerVersionCommand,
   UpdateFunctionCodeCommand,
-  type LambdaClient,
 } from '@aws-sdk/client-lambda';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MAX_PACKAGE_ENTRIES } from '../src/limits/package-limits.ts';
 import { DeploymentLimitError } from '../src/packaging/deployment-limits.ts';
 import { writeZip, type PackageEntry } from '../src/packaging/zip-package.ts';
-import type { SqliteFunctionStore } from '../src/service/index.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
+import { failure, useLocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 import { manyEntriesZip } from './support/many-entries-zip.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 
 const noInvoker = noInvokerFor('hardening tests');
 
-let dataDir: string;
-let service: LocalService;
-let lambda: LambdaClient;
-let store: SqliteFunctionStore;
-
-beforeEach(async () => {
-  dataDir = await makeDataDir('lambkin-hardening-');
-  service = await startLocalService({ dataDir, invoker: noInvoker });
-  ({ lambda, store } = service);
-});
-
-afterEach(async () => {
-  await service.stop();
-  await removeDataDir(dataDir);
-});
+const local = useLocalService('lambkin-hardening-', () => ({ invoker: noInvoker }));
 
 const codeZip = (text: string) => makeZip([{ name: 'index.js', content: `exports.handler = async () => ${JSON.stringify(text)};` }]);
 const create = (name: string, zip: Buffer) =>
-  createActiveFunction(lambda, { FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip } });
+  createActiveFunction(local.lambda, { FunctionName: name, Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: zip } });
 /** What a user sees in the data dir: the extracted trees (64 hex digits) and the zips beside them. */
 const stored = (folder: string) =>
-  existsSync(join(dataDir, folder))
-    ? readdirSync(join(dataDir, folder))
+  existsSync(join(local.dataDir, folder))
+    ? readdirSync(join(local.dataDir, folder))
         .filter((name) => /^[0-9a-f]{64}/.test(name))
         .sort()
     : [];
@@ -81,10 +65,10 @@ describe('the entry-count limit', () => {
 
   it('refuses it in UpdateFunctionCode and PublishLayerVersion too', async () => {
     await create('small', codeZip('v1'));
-    const update = await failure(lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: bomb })));
+    const update = await failure(local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'small', ZipFile: bomb })));
     expect(update.name).toBe('InvalidParameterValueException');
     expect(update.message).toContain('100001');
-    const layer = await failure(lambda.send(new PublishLayerVersionCommand({ LayerName: 'bomb', Content: { ZipFile: bomb } })));
+    const layer = await failure(local.lambda.send(new PublishLayerVersionCommand({ LayerName: 'bomb', Content: { ZipFile: bomb } })));
     expect(layer.name).toBe('InvalidParameterValueException');
     expect(stored('layers')).toEqual([]);
   });
@@ -98,7 +82,7 @@ describe('the entry-count limit', () => {
       size: 0,
       mode: 0o100644,
     }));
-    const out = join(dataDir, 'function.zip');
+    const out = join(local.dataDir, 'function.zip');
     const started = performance.now();
     const error = await writeZip(entries, out).catch((caught: unknown) => caught);
     expect(performance.now() - started).toBeLessThan(5_000); // refused before opening a file: no /nonexistent read failed
@@ -119,32 +103,32 @@ describe('stored code', () => {
     const created = await create('goes', codeZip('bye'));
     const hex = hexOf(created.CodeSha256!);
     expect(stored('code')).toEqual([hex, `${hex}.zip`]);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'goes' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'goes' }));
     await eventually(() => stored('code').length === 0);
-    expect(existsSync(join(dataDir, 'code', hex))).toBe(false);
+    expect(existsSync(join(local.dataDir, 'code', hex))).toBe(false);
   });
 
   it('keeps code another function still uses, and the code a later function uploads again', async () => {
     const zip = codeZip('shared');
     const a = await create('a', zip);
     await create('b', zip);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'a' }));
-    await store.collected();
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'a' }));
+    await local.service.store.collected();
     const hex = hexOf(a.CodeSha256!);
     expect(stored('code')).toEqual([hex, `${hex}.zip`]);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'b' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'b' }));
     await eventually(() => stored('code').length === 0);
     await create('c', zip);
-    expect(readdirSync(join(dataDir, 'code', hex))).toEqual(['index.js']);
+    expect(readdirSync(join(local.dataDir, 'code', hex))).toEqual(['index.js']);
   });
 
   it('UpdateFunctionCode removes the previous code once nothing uses it', async () => {
     const v1 = await create('changes', codeZip('v1'));
-    const v2 = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'changes', ZipFile: codeZip('v2') }));
-    await store.collected();
+    const v2 = await local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'changes', ZipFile: codeZip('v2') }));
+    await local.service.store.collected();
     const [old, now] = [hexOf(v1.CodeSha256!), hexOf(v2.CodeSha256!)];
     expect(stored('code')).toEqual([now, `${now}.zip`]);
-    expect(existsSync(join(dataDir, 'code', old))).toBe(false);
+    expect(existsSync(join(local.dataDir, 'code', old))).toBe(false);
   });
 
   it('waits for the environments that mount the code before removing it', async () => {
@@ -152,9 +136,9 @@ describe('stored code', () => {
     const hex = hexOf(created.CodeSha256!);
     const environment = { id: 'c1', functionName: 'busy', state: 'busy' as const, provisioned: false, memoryMb: 128, invokes: 1, startedAt: Date.now() };
     let environments = [environment];
-    const deleted = (await store.delete('busy'))!;
+    const deleted = (await local.service.store.delete('busy'))!;
     const { retiredContent } = await import('../src/service/storage/function-store.ts');
-    store.retire(retiredContent(deleted), () => environments);
+    local.service.store.retire(retiredContent(deleted), () => environments);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(stored('code')).toEqual([hex, `${hex}.zip`]);
     environments = [];
@@ -162,10 +146,10 @@ describe('stored code', () => {
   });
 
   it("keeps a deleted layer version's content for the functions using it, and removes it with the last of them", async () => {
-    const layer = await lambda.send(
+    const layer = await local.lambda.send(
       new PublishLayerVersionCommand({ LayerName: 'tools', Content: { ZipFile: makeZip([{ name: 'bin/tool', content: 'x' }]) } }),
     );
-    await lambda.send(
+    await local.lambda.send(
       new CreateFunctionCommand({
         FunctionName: 'uses-layer',
         Role: ROLE,
@@ -175,25 +159,23 @@ describe('stored code', () => {
         Layers: [layer.LayerVersionArn!],
       }),
     );
-    await lambda.send(new DeleteLayerVersionCommand({ LayerName: 'tools', VersionNumber: 1 }));
-    await store.collected();
+    await local.lambda.send(new DeleteLayerVersionCommand({ LayerName: 'tools', VersionNumber: 1 }));
+    await local.service.store.collected();
     expect(stored('layers')).toHaveLength(2);
-    expect(readdirSync(join(dataDir, 'opt')).filter((name) => /^[0-9a-f]{64}$/.test(name))).toHaveLength(1);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'uses-layer' }));
+    expect(readdirSync(join(local.dataDir, 'opt')).filter((name) => /^[0-9a-f]{64}$/.test(name))).toHaveLength(1);
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'uses-layer' }));
     await eventually(() => stored('layers').length === 0 && stored('code').length === 0 && stored('opt').length === 0);
   });
 
   it("removes at open what no stored function names (a crash's leftovers), and keeps the rest", async () => {
     const kept = await create('kept', codeZip('kept'));
     const orphan = 'ab'.repeat(32);
-    await mkdir(join(dataDir, 'code', orphan, 'node_modules'), { recursive: true });
-    await writeFile(join(dataDir, 'code', `${orphan}.zip`), 'leftover');
-    await mkdir(join(dataDir, 'code', `.staging-${orphan}-x`), { recursive: true });
-    await service.stop();
-    service = await startLocalService({ dataDir, invoker: noInvoker });
-    ({ lambda, store } = service);
-    await store.opened;
+    await mkdir(join(local.dataDir, 'code', orphan, 'node_modules'), { recursive: true });
+    await writeFile(join(local.dataDir, 'code', `${orphan}.zip`), 'leftover');
+    await mkdir(join(local.dataDir, 'code', `.staging-${orphan}-x`), { recursive: true });
+    await local.restart();
+    await local.service.store.opened;
     const hex = hexOf(kept.CodeSha256!);
-    expect(readdirSync(join(dataDir, 'code')).sort()).toEqual([hex, `${hex}.zip`]);
+    expect(readdirSync(join(local.dataDir, 'code')).sort()).toEqual([hex, `${hex}.zip`]);
   });
 });

@@ -9,7 +9,6 @@ import {
   DeleteAliasCommand,
   DeleteProvisionedConcurrencyConfigCommand,
   GetProvisionedConcurrencyConfigCommand,
-  type LambdaClient,
   ListProvisionedConcurrencyConfigsCommand,
   PublishVersionCommand,
   PutFunctionConcurrencyCommand,
@@ -17,21 +16,18 @@ import {
   UpdateAliasCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { environmentKey } from '../src/invocation/environment-key.ts';
 import { LambdaApiServer, SqliteFunctionStore, type FunctionInvoker } from '../src/service/index.ts';
 import type { ServiceStatus } from '../src/service/status.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, noInvoker, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, noInvoker, useLocalService } from './support/local-service.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
 
 /** Pool key → environments the service asked for. */
 let provisioned: Map<string, number>;
-let dataDir: string;
-let service: LocalService;
-let lambda: LambdaClient;
 
 function recordingInvoker(): FunctionInvoker {
   return {
@@ -47,25 +43,14 @@ function recordingInvoker(): FunctionInvoker {
   };
 }
 
-async function start(): Promise<void> {
+const local = useLocalService('lambkin-pc-versions-', () => {
   provisioned = new Map();
-  service = await startLocalService({ dataDir, invoker: recordingInvoker() });
-  lambda = service.lambda;
-}
-
-beforeEach(async () => {
-  dataDir = await makeDataDir('lambkin-pc-versions-');
-  await start();
-});
-
-afterEach(async () => {
-  await service.stop();
-  await removeDataDir(dataDir);
+  return { invoker: recordingInvoker() };
 });
 
 /** A function with `versions` published versions (each after a change, so each is new). */
 async function functionWithVersions(name: string, versions: number): Promise<void> {
-  await createActiveFunction(lambda, {
+  await createActiveFunction(local.lambda, {
     FunctionName: name,
     Role: ROLE,
     Runtime: 'nodejs24.x',
@@ -74,18 +59,20 @@ async function functionWithVersions(name: string, versions: number): Promise<voi
   });
   for (let v = 1; v <= versions; v++) {
     if (v > 1) {
-      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Description: `v${v}` }));
-      await waitUntilUpdated(lambda, name);
+      await local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: name, Description: `v${v}` }));
+      await waitUntilUpdated(local.lambda, name);
     }
-    await lambda.send(new PublishVersionCommand({ FunctionName: name }));
+    await local.lambda.send(new PublishVersionCommand({ FunctionName: name }));
   }
 }
 
 const put = (FunctionName: string, Qualifier: string | undefined, n: number) =>
-  lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier, ProvisionedConcurrentExecutions: n }));
-const get = (FunctionName: string, Qualifier: string | undefined) => lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier }));
-const del = (FunctionName: string, Qualifier: string | undefined) => lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier }));
-const list = async (FunctionName: string) => (await lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName }))).ProvisionedConcurrencyConfigs;
+  local.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier, ProvisionedConcurrentExecutions: n }));
+const get = (FunctionName: string, Qualifier: string | undefined) => local.lambda.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier }));
+const del = (FunctionName: string, Qualifier: string | undefined) =>
+  local.lambda.send(new DeleteProvisionedConcurrencyConfigCommand({ FunctionName, Qualifier }));
+const list = async (FunctionName: string) =>
+  (await local.lambda.send(new ListProvisionedConcurrencyConfigsCommand({ FunctionName }))).ProvisionedConcurrencyConfigs;
 
 async function expectRefusal(call: Promise<unknown>, name: string, status: number, message: string): Promise<void> {
   const error = await failure(call);
@@ -114,7 +101,7 @@ describe('which qualifiers take a config', () => {
       );
     }
     // An alias of $LATEST would provision $LATEST.
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'pc', Name: 'edge', FunctionVersion: '$LATEST' }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'pc', Name: 'edge', FunctionVersion: '$LATEST' }));
     await expectRefusal(
       put('pc', 'edge', 1),
       'InvalidParameterValueException',
@@ -134,7 +121,7 @@ describe('a version and its alias', () => {
   // test_lambda_provisioned_lifecycle, step by step.
   it('cannot both have a config; an alias config follows the alias and goes with it', async () => {
     await functionWithVersions('life', 2);
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'life', Name: 'live', FunctionVersion: '1' }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'life', Name: 'live', FunctionVersion: '1' }));
 
     const onVersion = await put('life', '1', 1);
     expect(onVersion.$metadata.httpStatusCode).toBe(202);
@@ -160,13 +147,13 @@ describe('a version and its alias', () => {
     });
 
     // The alias moves to version 2: its environments do too.
-    await lambda.send(new UpdateAliasCommand({ FunctionName: 'life', Name: 'live', FunctionVersion: '2' }));
+    await local.lambda.send(new UpdateAliasCommand({ FunctionName: 'life', Name: 'live', FunctionVersion: '2' }));
     expect(provisioned).toEqual(new Map([['life:2', 1]]));
     expect(await list('life')).toMatchObject([{ FunctionArn: `${ARN}life:live`, RequestedProvisionedConcurrentExecutions: 1 }]);
 
     // Weighted routing: the environments are split by the weight.
     await put('life', 'live', 4);
-    await lambda.send(
+    await local.lambda.send(
       new UpdateAliasCommand({ FunctionName: 'life', Name: 'live', FunctionVersion: '2', RoutingConfig: { AdditionalVersionWeights: { '1': 0.25 } } }),
     );
     expect(provisioned).toEqual(
@@ -177,7 +164,7 @@ describe('a version and its alias', () => {
     );
 
     // delete_alias_result, get_provisioned_alias_postaliasdelete, list_response_postdeletes.
-    await lambda.send(new DeleteAliasCommand({ FunctionName: 'life', Name: 'live' }));
+    await local.lambda.send(new DeleteAliasCommand({ FunctionName: 'life', Name: 'live' }));
     await expectRefusal(get('life', 'live'), 'ResourceNotFoundException', 404, `Cannot find alias arn: ${ARN}life:live`);
     expect(await list('life')).toEqual([]);
     expect(provisioned.size).toBe(0);
@@ -187,8 +174,8 @@ describe('a version and its alias', () => {
 describe('limits and listing', () => {
   it('counts every config against the reserved concurrency, and lists each with its qualified ARN', async () => {
     await functionWithVersions('sum', 3);
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'sum', Name: 'live', FunctionVersion: '3' }));
-    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'sum', ReservedConcurrentExecutions: 4 }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'sum', Name: 'live', FunctionVersion: '3' }));
+    await local.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'sum', ReservedConcurrentExecutions: 4 }));
     await put('sum', '1', 2);
     await put('sum', 'live', 1);
     await expectRefusal(
@@ -200,7 +187,7 @@ describe('limits and listing', () => {
     // A config replaced counts with its new number only.
     expect((await put('sum', '1', 3)).RequestedProvisionedConcurrentExecutions).toBe(3);
     await expectRefusal(
-      lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'sum', ReservedConcurrentExecutions: 3 })),
+      local.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'sum', ReservedConcurrentExecutions: 3 })),
       'InvalidParameterValueException',
       400,
       "ReservedConcurrentExecutions 3 should not be lower than function's total provisioned concurrency [4].",
@@ -218,7 +205,7 @@ describe('limits and listing', () => {
     );
 
     // lambkin status: a row per provisioned version, under its pool key, naming the alias that provisions it.
-    const status = (await (await fetch(`${service.endpoint}/lambkin/status`)).json()) as ServiceStatus;
+    const status = (await (await fetch(`${local.service.endpoint}/lambkin/status`)).json()) as ServiceStatus;
     const rows = Object.fromEntries(status.functions.map((fn) => [fn.name, fn]));
     expect(rows.sum).toMatchObject({ reservedConcurrency: 4, provisionedConcurrency: null, deleted: false });
     expect(rows['sum:1']).toMatchObject({ provisionedConcurrency: { requested: 3 }, deleted: false });
@@ -229,7 +216,7 @@ describe('limits and listing', () => {
     await functionWithVersions('pruned', 2);
     await put('pruned', '1', 2);
     await put('pruned', '2', 1);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned', Qualifier: '1' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'pruned', Qualifier: '1' }));
     expect((await list('pruned'))?.map((c) => c.FunctionArn)).toEqual([`${ARN}pruned:2`]);
     expect(provisioned).toEqual(new Map([['pruned:2', 1]]));
   });
@@ -237,18 +224,17 @@ describe('limits and listing', () => {
   it('is no change to the function: publishing after a config answers the same version, which carries no config', async () => {
     await functionWithVersions('same', 1);
     await put('same', '1', 1);
-    const again = await lambda.send(new PublishVersionCommand({ FunctionName: 'same' }));
+    const again = await local.lambda.send(new PublishVersionCommand({ FunctionName: 'same' }));
     expect(again.Version).toBe('1');
-    expect((await service.store.getVersion('same', 1))?.provisionedConcurrencyConfigs).toBeUndefined();
+    expect((await local.service.store.getVersion('same', 1))?.provisionedConcurrencyConfigs).toBeUndefined();
   });
 
   it('survives a restart: every config is provisioned again', async () => {
     await functionWithVersions('kept', 2);
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'kept', Name: 'live', FunctionVersion: '2' }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'kept', Name: 'live', FunctionVersion: '2' }));
     await put('kept', '1', 2);
     await put('kept', 'live', 1);
-    await service.stop();
-    await start();
+    await local.restart();
     expect(provisioned).toEqual(
       new Map([
         ['kept:1', 2],
@@ -263,15 +249,15 @@ describe('limits and listing', () => {
 describe('a data dir from before versions', () => {
   it('reports a config on $LATEST once at start, with how to restore it, and removes it', async () => {
     await functionWithVersions('legacy', 0);
-    await service.stop();
-    const store = new SqliteFunctionStore(dataDir);
+    await local.service.stop();
+    const store = new SqliteFunctionStore(local.dataDir);
     const fn = (await store.get('legacy'))!;
     await store.update({ ...fn, provisionedConcurrency: { requested: 3, lastModified: fn.lastModified } });
     store.close();
 
     const startWithWarnings = async () => {
       const warnings: string[] = [];
-      const reopened = new SqliteFunctionStore(dataDir);
+      const reopened = new SqliteFunctionStore(local.dataDir);
       provisioned = new Map();
       const server = new LambdaApiServer({ store: reopened, invoker: recordingInvoker(), onWarning: (message) => warnings.push(message) });
       await server.listen();
@@ -291,7 +277,7 @@ describe('a data dir from before versions', () => {
     expect(provisioned.size).toBe(0);
     // Said once: the next start has nothing to report.
     expect((await startWithWarnings()).warnings).toEqual([]);
-    await start();
+    await local.restart();
     expect(await list('legacy')).toEqual([]);
   });
 });

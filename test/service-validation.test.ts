@@ -6,18 +6,17 @@ import {
   CreateFunctionCommand,
   type CreateFunctionCommandInput,
   GetFunctionCommand,
-  type LambdaClient,
   PutFunctionConcurrencyCommand,
   ResourceNotFoundException,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { unknownOperation } from '../src/service/lambda-error.ts';
 import { LAMBDA_MODEL } from '../src/service/model/lambda-model.ts';
 import { OPERATIONS } from '../src/service/router.ts';
 import { makeZip } from '../tools/zip.ts';
 import { ROLE } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
+import { failure, useLocalService, noInvoker as noInvokerFor } from './support/local-service.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
 const FUNCTION_NAME_PATTERN =
@@ -25,20 +24,7 @@ const FUNCTION_NAME_PATTERN =
 
 const noInvoker = noInvokerFor('validation tests');
 
-let dataDir: string;
-let service: LocalService;
-let lambda: LambdaClient;
-
-beforeEach(async () => {
-  dataDir = await makeDataDir('lambkin-validation-');
-  service = await startLocalService({ dataDir, invoker: noInvoker });
-  lambda = service.lambda;
-});
-
-afterEach(async () => {
-  await service.stop();
-  await removeDataDir(dataDir);
-});
+const local = useLocalService('lambkin-validation-', () => ({ invoker: noInvoker }));
 
 const zipFunction = (name: string, extra: Partial<CreateFunctionCommandInput> = {}): CreateFunctionCommandInput => ({
   FunctionName: name,
@@ -57,7 +43,7 @@ interface RawAnswer {
 
 /** A request as the wire carries it, to see the body's members as sent (the SDK folds `message` into `Message`). */
 async function call(method: string, path: string, body?: unknown): Promise<RawAnswer> {
-  const response = await fetch(`${service.endpoint}${path}`, {
+  const response = await fetch(`${local.service.endpoint}${path}`, {
     method,
     ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
   });
@@ -69,7 +55,7 @@ const validation = (message: string) => ({ status: 400, type: 'ValidationExcepti
 
 describe('ARNs of another region or account', () => {
   beforeEach(async () => {
-    await lambda.send(new CreateFunctionCommand(zipFunction('here')));
+    await local.lambda.send(new CreateFunctionCommand(zipFunction('here')));
   });
 
   const otherRegion = {
@@ -89,7 +75,7 @@ describe('ARNs of another region or account', () => {
     ['Invoke', 'POST', `/2015-03-31/functions/${elsewhere}/invocations`],
   ])('%s on an ARN of another region: 404, and the function is untouched', async (_operation, method, path) => {
     expect(await call(method, path)).toEqual(otherRegion);
-    expect((await lambda.send(new GetFunctionCommand({ FunctionName: 'here' }))).Configuration?.FunctionName).toBe('here');
+    expect((await local.lambda.send(new GetFunctionCommand({ FunctionName: 'here' }))).Configuration?.FunctionName).toBe('here');
   });
 
   // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_function_arns (function_arn_other_region_exc,
@@ -130,7 +116,7 @@ describe('ResourceNotFoundException', () => {
       type: 'ResourceNotFoundException',
       body: { Type: 'User', Message: `Function not found: ${ARN}nothing` },
     });
-    const error = await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'nothing' })));
+    const error = await failure(local.lambda.send(new GetFunctionCommand({ FunctionName: 'nothing' })));
     expect(error).toBeInstanceOf(ResourceNotFoundException);
     expect(error.message).toBe(`Function not found: ${ARN}nothing`);
   });
@@ -143,7 +129,7 @@ describe('ResourceNotFoundException', () => {
       Type: 'User',
       Message: `Function not found: ${ARN}doesnotexist:$LATEST`,
     });
-    const error = await failure(lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doesnotexist', ReservedConcurrentExecutions: 0 })));
+    const error = await failure(local.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'doesnotexist', ReservedConcurrentExecutions: 0 })));
     expect(error.name).toBe('ResourceNotFoundException');
     expect(error.message).toBe(`Function not found: ${ARN}doesnotexist:$LATEST`);
   });
@@ -153,7 +139,7 @@ describe('DeleteFunction with a qualifier', () => {
   // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_delete_on_nonexisting_version (a missing version is
   // deleted without complaint, twice; once the function is gone, it is named without the qualifier).
   it('deletes a version that does not exist without complaint, and names a missing function unqualified', async () => {
-    await lambda.send(new CreateFunctionCommand(zipFunction('versioned')));
+    await local.lambda.send(new CreateFunctionCommand(zipFunction('versioned')));
     expect((await call('DELETE', '/2015-03-31/functions/versioned?Qualifier=1233')).status).toBe(204);
     expect((await call('DELETE', '/2015-03-31/functions/versioned?Qualifier=1233')).status).toBe(204);
     expect((await call('DELETE', '/2015-03-31/functions/versioned')).status).toBe(204);
@@ -169,11 +155,11 @@ describe('ValidationException from the API model', () => {
   it('refuses Role "r1" on CreateFunction and UpdateFunctionConfiguration', async () => {
     const expected =
       "1 validation error detected: Value 'r1' at 'role' failed to satisfy constraint: Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+";
-    const created = await failure(lambda.send(new CreateFunctionCommand(zipFunction('roled', { Role: 'r1' }))));
+    const created = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('roled', { Role: 'r1' }))));
     expect(created.name).toBe('ValidationException');
     expect(created.message).toBe(expected);
-    await lambda.send(new CreateFunctionCommand(zipFunction('roled')));
-    const updated = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'roled', Role: 'r1' })));
+    await local.lambda.send(new CreateFunctionCommand(zipFunction('roled')));
+    const updated = await failure(local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'roled', Role: 'r1' })));
     expect(updated.name).toBe('ValidationException');
     expect(updated.message).toBe(expected);
   });
@@ -187,7 +173,7 @@ describe('ValidationException from the API model', () => {
       "Value '[X86_64]' at 'architectures' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]",
     ],
   ])('refuses Architectures %j', async (architectures, violation) => {
-    const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('arch', { Architectures: architectures as never }))));
+    const error = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('arch', { Architectures: architectures as never }))));
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(`1 validation error detected: ${violation}`);
   });
@@ -197,7 +183,7 @@ describe('ValidationException from the API model', () => {
   // by "; "; each violation's words as TestLambdaProvisionedConcurrency::test_provisioned_concurrency_exceptions
   // (put_provisioned_invalid_param_0) records a number below its minimum.
   it('names every violation at once: "2 validation errors detected: ...; ..."', async () => {
-    const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('both', { Timeout: 0, MemorySize: 127 }))));
+    const error = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('both', { Timeout: 0, MemorySize: 127 }))));
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(
       "2 validation errors detected: Value '0' at 'timeout' failed to satisfy constraint: Member must have value greater than or equal to 1; " +
@@ -209,19 +195,19 @@ describe('ValidationException from the API model', () => {
   // long_function_arn_exc, and long_function_name_exc: a name over 64 characters is the service's own check, an
   // InvalidParameterValueException).
   it('refuses a FunctionName outside the pattern or 140 characters (ValidationException), a name over 64 (InvalidParameterValueException)', async () => {
-    const pattern = await failure(lambda.send(new CreateFunctionCommand(zipFunction('invalid:function:name'))));
+    const pattern = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('invalid:function:name'))));
     expect([pattern.name, pattern.message]).toEqual([
       'ValidationException',
       `1 validation error detected: Value 'invalid:function:name' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: ${FUNCTION_NAME_PATTERN}`,
     ]);
     const longArn = `${ARN}${'a'.repeat(141 - ARN.length)}`;
-    const tooLong = await failure(lambda.send(new CreateFunctionCommand(zipFunction(longArn))));
+    const tooLong = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction(longArn))));
     expect([tooLong.name, tooLong.message]).toEqual([
       'ValidationException',
       `1 validation error detected: Value '${longArn}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 140`,
     ]);
     const longName = 'a'.repeat(65);
-    const nameTooLong = await failure(lambda.send(new CreateFunctionCommand(zipFunction(longName))));
+    const nameTooLong = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction(longName))));
     expect([nameTooLong.name, nameTooLong.message]).toEqual([
       'InvalidParameterValueException',
       `1 validation error detected: Value '${longName}' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64`,
@@ -231,14 +217,14 @@ describe('ValidationException from the API model', () => {
   // AWS: test_lambda_api.snapshot.json, TestLambdaFunction::test_create_lambda_exceptions (invalid_runtime_exc): the
   // service's own check, in its own form (no count, "or be a valid ARN").
   it('refuses a runtime AWS does not know in AWS words, and one lambkin does not run yet in its own', async () => {
-    const unknown = await failure(lambda.send(new CreateFunctionCommand(zipFunction('rt', { Runtime: 'non-existent-runtime' as never }))));
+    const unknown = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('rt', { Runtime: 'non-existent-runtime' as never }))));
     expect([unknown.name, unknown.message]).toEqual([
       'InvalidParameterValueException',
       "Value non-existent-runtime at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [nodejs20.x, python3.14, provided.al2023, " +
         'python3.12, python3.13, nodejs24.x, nodejs22.x, java25, python3.10, python3.11, java21, ruby3.3, ruby3.4, ruby3.2, python3.8, python3.9, java17, ' +
         'nodejs16.x, dotnet10, dotnet8, java11, dotnet6, nodejs18.x, provided.al2, java8.al2] or be a valid ARN',
     ]);
-    const notYet = await failure(lambda.send(new CreateFunctionCommand(zipFunction('rt', { Runtime: 'python3.12' }))));
+    const notYet = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('rt', { Runtime: 'python3.12' }))));
     expect([notYet.name, notYet.message]).toEqual([
       'InvalidParameterValueException',
       'lambkin serve does not support the runtime python3.12 yet: it runs nodejs24.x and provided.al2023.',
@@ -248,7 +234,7 @@ describe('ValidationException from the API model', () => {
   // AWS (no LocalStack recording): the text AWS answers for a one-letter variable name, quoted in
   // github.com/trek10inc/serverless-secrets/issues/39: the map is sensitive, so its value is not repeated.
   it('refuses an environment variable name the model does not allow, without repeating the secret values', async () => {
-    const error = await failure(lambda.send(new CreateFunctionCommand(zipFunction('env', { Environment: { Variables: { A: 'secret' } } }))));
+    const error = await failure(local.lambda.send(new CreateFunctionCommand(zipFunction('env', { Environment: { Variables: { A: 'secret' } } }))));
     expect(error.name).toBe('ValidationException');
     expect(error.message).toBe(
       "1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]",
@@ -258,7 +244,7 @@ describe('ValidationException from the API model', () => {
   // No recording of this one: the model's enums for Invoke's headers, in the form of list_functions_invalid_functionversion
   // (test_lambda_api.snapshot.json, TestLambdaFunction::test_list_functions), every violation named.
   it("refuses Invoke's X-Amz-Invocation-Type and X-Amz-Log-Type outside their enums", async () => {
-    const response = await fetch(`${service.endpoint}/2015-03-31/functions/nothing/invocations`, {
+    const response = await fetch(`${local.service.endpoint}/2015-03-31/functions/nothing/invocations`, {
       method: 'POST',
       body: '{}',
       headers: { 'x-amz-invocation-type': 'Bogus', 'x-amz-log-type': 'All' },
@@ -295,7 +281,7 @@ describe('ValidationException from the API model', () => {
   // AWS: test_lambda_api.snapshot.json, TestLambdaReservedConcurrency::test_function_concurrency_exceptions
   // (put_function_concurrency_with_qualified_arn).
   it('refuses PutFunctionConcurrency on a qualified ARN', async () => {
-    await lambda.send(new CreateFunctionCommand(zipFunction('reserved')));
+    await local.lambda.send(new CreateFunctionCommand(zipFunction('reserved')));
     const answer = await call('PUT', `/2017-10-31/functions/${encodeURIComponent(`${ARN}reserved:$LATEST`)}/concurrency`, { ReservedConcurrentExecutions: 0 });
     expect(answer).toEqual({
       status: 400,
@@ -354,7 +340,7 @@ describe('layers', () => {
   // AWS: test_lambda_api.snapshot.json, TestLambdaLayer::test_layer_function_exceptions (create_function_with_layer_in_different_region).
   it("refuses a function's layer of another region", async () => {
     const error = await failure(
-      lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: ['arn:aws:lambda:eu-central-1:123456789012:layer:my-layer:1'] }))),
+      local.lambda.send(new CreateFunctionCommand(zipFunction('layered', { Layers: ['arn:aws:lambda:eu-central-1:123456789012:layer:my-layer:1'] }))),
     );
     expect([error.name, error.message]).toEqual([
       'InvalidParameterValueException',

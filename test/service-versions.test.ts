@@ -9,7 +9,6 @@ import {
   GetAccountSettingsCommand,
   GetFunctionCommand,
   GetFunctionConfigurationCommand,
-  type LambdaClient,
   ListFunctionsCommand,
   ListVersionsByFunctionCommand,
   PublishVersionCommand,
@@ -22,7 +21,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, invokeJson, ROLE, waitUntilActive, waitUntilUpdated } from './support/lambda-fixtures.ts';
-import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { failure, useLocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 
 const ARN = 'arn:aws:lambda:us-east-1:123456789012:function:';
@@ -36,30 +35,17 @@ const manyFiles = makeZip([
   ...Array.from({ length: 400 }, (_, i) => ({ name: `node_modules/m${i}/index.js`, content: `module.exports = ${i};\n` })),
 ]);
 
-let dataDir: string;
 let invoker: ProcessInvoker;
-let service: LocalService;
-let lambda: LambdaClient;
-
-async function start(): Promise<void> {
-  service = await startLocalService({ dataDir, invoker });
-  ({ lambda } = service);
-}
-
-beforeEach(async () => {
-  dataDir = await makeDataDir('lambkin-versions-');
+// A fresh invoker per test, kept across a restart, and closed once the service has stopped (registered before the
+// service's own hooks: after-hooks run in reverse).
+beforeEach(() => {
   invoker = new ProcessInvoker();
-  await start();
 });
-
-afterEach(async () => {
-  await service?.stop();
-  await invoker.close();
-  await removeDataDir(dataDir);
-});
+afterEach(() => invoker.close());
+const local = useLocalService('lambkin-versions-', () => ({ invoker }));
 
 const create = (name: string, word = 'one', extra: object = {}) =>
-  createActiveFunction(lambda, {
+  createActiveFunction(local.lambda, {
     FunctionName: name,
     Role: ROLE,
     Runtime: 'nodejs24.x',
@@ -67,13 +53,13 @@ const create = (name: string, word = 'one', extra: object = {}) =>
     Code: { ZipFile: handlerSaying(word) },
     ...extra,
   });
-const publish = (name: string, extra: object = {}) => lambda.send(new PublishVersionCommand({ FunctionName: name, ...extra }));
-const latestOf = async (name: string) => (await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })))!;
-const versionsOf = async (name: string) => (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))).Versions!.map((v) => v.Version);
+const publish = (name: string, extra: object = {}) => local.lambda.send(new PublishVersionCommand({ FunctionName: name, ...extra }));
+const latestOf = async (name: string) => (await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })))!;
+const versionsOf = async (name: string) => (await local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }))).Versions!.map((v) => v.Version);
 
 async function updateCode(name: string, word: string, extra: object = {}) {
-  const answer = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: handlerSaying(word), ...extra }));
-  await waitUntilUpdated(lambda, name);
+  const answer = await local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: name, ZipFile: handlerSaying(word), ...extra }));
+  await waitUntilUpdated(local.lambda, name);
   return answer;
 }
 
@@ -112,8 +98,8 @@ describe('PublishVersion', () => {
     expect(again).toMatchObject({ Version: '1', FunctionArn: `${ARN}fn:1`, RevisionId: v1.RevisionId });
     expect(await versionsOf('fn')).toEqual(['$LATEST', '1']);
     // A change to the configuration alone is something to publish.
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 9 }));
-    await waitUntilUpdated(lambda, 'fn');
+    await local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 9 }));
+    await waitUntilUpdated(local.lambda, 'fn');
     expect((await publish('fn')).Version).toBe('2');
   });
 
@@ -136,15 +122,15 @@ describe('PublishVersion', () => {
   });
 
   it('is refused with 409 while the function is Pending or being updated', async () => {
-    await lambda.send(
+    await local.lambda.send(
       new CreateFunctionCommand({ FunctionName: 'fn', Role: ROLE, Runtime: 'nodejs24.x', Handler: 'index.handler', Code: { ZipFile: handlerSaying('one') } }),
     );
     const pending = await failure(publish('fn'));
     expect(pending.name).toBe('ResourceConflictException');
     expect(pending.message).toBe('The operation cannot be performed at this time. The function is currently in the following state: Pending');
-    await waitUntilActive(lambda, 'fn');
+    await waitUntilActive(local.lambda, 'fn');
     // Many files take a moment to flush to disk: the update is still in progress when the publish comes.
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: manyFiles }));
+    await local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: manyFiles }));
     const updating = await failure(publish('fn'));
     expect(updating.$metadata.httpStatusCode).toBe(409);
     expect(updating.message).toBe(`The operation cannot be performed at this time. An update is in progress for resource: ${ARN}fn`);
@@ -163,7 +149,7 @@ describe('PublishVersion', () => {
     await publish('fn');
     await updateCode('fn', 'two');
     await publish('fn');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '2' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '2' }));
     expect(await versionsOf('fn')).toEqual(['$LATEST', '1']);
     await updateCode('fn', 'three');
     expect((await publish('fn')).Version).toBe('3');
@@ -177,7 +163,7 @@ describe('ListVersionsByFunction', () => {
       await publish('fn');
       await updateCode('fn', `w${i}`);
     }
-    const all = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn' }));
+    const all = await local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn' }));
     expect(all.Versions!.map((v) => v.FunctionArn)).toEqual([`${ARN}fn:$LATEST`, `${ARN}fn:1`, `${ARN}fn:2`, `${ARN}fn:3`]);
     expect(all.NextMarker).toBeUndefined();
     // Listed as AWS lists them: without State or LastUpdateStatus.
@@ -186,7 +172,7 @@ describe('ListVersionsByFunction', () => {
     const seen: string[] = [];
     let Marker: string | undefined;
     do {
-      const page = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', MaxItems: 3, Marker }));
+      const page = await local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', MaxItems: 3, Marker }));
       expect(page.Versions!.length).toBeLessThanOrEqual(3);
       seen.push(...page.Versions!.map((v) => v.Version!));
       Marker = page.NextMarker;
@@ -198,17 +184,17 @@ describe('ListVersionsByFunction', () => {
     await create('fn', 'w0');
     for (let i = 1; i <= 50; i++) {
       await publish('fn');
-      await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 3 + i }));
-      await waitUntilUpdated(lambda, 'fn');
+      await local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 3 + i }));
+      await waitUntilUpdated(local.lambda, 'fn');
     }
-    const first = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', MaxItems: 100 }));
+    const first = await local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', MaxItems: 100 }));
     expect(first.Versions).toHaveLength(50);
-    const rest = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', Marker: first.NextMarker }));
+    const rest = await local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'fn', Marker: first.NextMarker }));
     expect(rest.Versions!.map((v) => v.Version)).toEqual(['50']);
   });
 
   it('names a missing function in a 404', async () => {
-    const error = await failure(lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'nope' })));
+    const error = await failure(local.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: 'nope' })));
     expect(error.name).toBe('ResourceNotFoundException');
     expect(error.message).toBe(`Function not found: ${ARN}nope`);
   });
@@ -216,7 +202,7 @@ describe('ListVersionsByFunction', () => {
 
 describe('Publish on CreateFunction and UpdateFunctionCode', () => {
   it("CreateFunction answers $LATEST's configuration, Pending, with Version 1; version 1 exists", async () => {
-    const created = await lambda.send(
+    const created = await local.lambda.send(
       new CreateFunctionCommand({
         FunctionName: 'fn',
         Role: ROLE,
@@ -227,23 +213,23 @@ describe('Publish on CreateFunction and UpdateFunctionCode', () => {
       }),
     );
     expect(created).toMatchObject({ FunctionArn: `${ARN}fn`, Version: '1', State: 'Pending' });
-    await waitUntilActive(lambda, 'fn');
-    const v1 = await lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    await waitUntilActive(local.lambda, 'fn');
+    const v1 = await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
     expect(v1.Configuration).toMatchObject({ FunctionArn: `${ARN}fn:1`, Version: '1', State: 'Active', CodeSha256: created.CodeSha256 });
     // Publishing again with nothing changed answers version 1 (test_publish_version_on_create).
     expect((await publish('fn')).Version).toBe('1');
-    expect((await invokeJson(lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
+    expect((await invokeJson(local.lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
   });
 
   it('UpdateFunctionCode answers the new version, Pending; $LATEST is being updated', async () => {
     await create('fn', 'one');
-    const updated = await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: handlerSaying('two'), Publish: true }));
+    const updated = await local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: handlerSaying('two'), Publish: true }));
     expect(updated).toMatchObject({ FunctionArn: `${ARN}fn:1`, Version: '1', State: 'Pending' });
     expect(updated.LastUpdateStatus).toBeUndefined();
     const latest = await latestOf('fn');
     expect(latest.CodeSha256).toBe(updated.CodeSha256);
     expect(latest.RevisionId).not.toBe(updated.RevisionId);
-    await waitUntilUpdated(lambda, 'fn');
+    await waitUntilUpdated(local.lambda, 'fn');
     expect(await versionsOf('fn')).toEqual(['$LATEST', '1']);
   });
 });
@@ -251,25 +237,25 @@ describe('Publish on CreateFunction and UpdateFunctionCode', () => {
 describe('GetFunction and GetFunctionConfiguration with a Qualifier', () => {
   it('answers a version, $LATEST and an alias as AWS does, and 404s an unknown version', async () => {
     await create('fn', 'one', { Tags: { team: 'a' } });
-    await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'fn', ReservedConcurrentExecutions: 5 }));
+    await local.lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'fn', ReservedConcurrentExecutions: 5 }));
     const v1 = await publish('fn');
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '1' }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '1' }));
 
-    const version = await lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    const version = await local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
     expect(version.Configuration).toMatchObject({ FunctionArn: `${ARN}fn:1`, Version: '1', RevisionId: v1.RevisionId });
     // Function-wide settings are the function's, whichever version is read.
     expect(version.Tags).toEqual({ team: 'a' });
     expect(version.Concurrency).toEqual({ ReservedConcurrentExecutions: 5 });
 
-    const byName = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn:1' }));
+    const byName = await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn:1' }));
     expect(byName).toMatchObject({ FunctionArn: `${ARN}fn:1`, Version: '1' });
-    const latest = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '$LATEST' }));
+    const latest = await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '$LATEST' }));
     expect(latest).toMatchObject({ FunctionArn: `${ARN}fn:$LATEST`, Version: '$LATEST' });
-    const alias = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: 'live' }));
+    const alias = await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: 'live' }));
     expect(alias).toMatchObject({ FunctionArn: `${ARN}fn:live`, Version: '1' });
 
     for (const Qualifier of ['1221', 'nosuchalias']) {
-      const missing = await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier })));
+      const missing = await failure(local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier })));
       expect(missing.name).toBe('ResourceNotFoundException');
       expect(missing.message).toBe(`Function not found: ${ARN}fn:${Qualifier}`);
     }
@@ -278,10 +264,10 @@ describe('GetFunction and GetFunctionConfiguration with a Qualifier', () => {
   it("keeps a version's configuration and code frozen while $LATEST changes", async () => {
     await create('fn', 'one', { Environment: { Variables: { COLOUR: 'red' } } });
     const v1 = await publish('fn');
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 30, Environment: { Variables: { COLOUR: 'blue' } } }));
-    await waitUntilUpdated(lambda, 'fn');
+    await local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn', Timeout: 30, Environment: { Variables: { COLOUR: 'blue' } } }));
+    await waitUntilUpdated(local.lambda, 'fn');
     await updateCode('fn', 'two');
-    const frozen = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    const frozen = await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '1' }));
     expect(frozen).toMatchObject({ Timeout: 3, Environment: { Variables: { COLOUR: 'red' } }, CodeSha256: v1.CodeSha256, RevisionId: v1.RevisionId });
     expect(await latestOf('fn')).toMatchObject({ Timeout: 30, Environment: { Variables: { COLOUR: 'blue' } } });
   });
@@ -291,24 +277,24 @@ describe('DeleteFunction with a Qualifier', () => {
   it('deletes one version, ignores an unknown one, and refuses $LATEST and an alias in AWS words', async () => {
     await create('fn');
     await publish('fn');
-    await lambda.send(new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '$LATEST' }));
+    await local.lambda.send(new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '$LATEST' }));
 
-    const latest = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '$LATEST' })));
+    const latest = await failure(local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '$LATEST' })));
     expect(latest.name).toBe('InvalidParameterValueException');
     expect(latest.message).toBe('$LATEST version cannot be deleted without deleting the function.');
-    const alias = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: 'live' })));
+    const alias = await failure(local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: 'live' })));
     expect(alias.$metadata.httpStatusCode).toBe(400);
     expect(alias.message).toBe('Deletion of aliases is not currently supported.');
 
-    const unknown = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1233' }));
+    const unknown = await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1233' }));
     expect(unknown.$metadata.httpStatusCode).toBe(204);
-    const deleted = await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn:1' }));
+    const deleted = await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn:1' }));
     expect(deleted.$metadata.httpStatusCode).toBe(204);
     expect(await versionsOf('fn')).toEqual(['$LATEST']);
-    const gone = await failure(lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' })));
+    const gone = await failure(local.lambda.send(new GetFunctionCommand({ FunctionName: 'fn', Qualifier: '1' })));
     expect(gone.message).toBe(`Function not found: ${ARN}fn:1`);
 
-    const missingFunction = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'nope', Qualifier: '1' })));
+    const missingFunction = await failure(local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'nope', Qualifier: '1' })));
     expect(missingFunction.message).toBe(`Function not found: ${ARN}nope`);
   });
 
@@ -319,23 +305,23 @@ describe('DeleteFunction with a Qualifier', () => {
     await publish('fn');
     await updateCode('fn', 'three');
     await publish('fn');
-    await lambda.send(
+    await local.lambda.send(
       new CreateAliasCommand({ FunctionName: 'fn', Name: 'live', FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }),
     );
     for (const Qualifier of ['1', '2']) {
-      const refused = await failure(lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier })));
+      const refused = await failure(local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier })));
       expect(refused.name).toBe('ResourceConflictException');
       expect(refused.$metadata.httpStatusCode).toBe(409);
       expect(refused.message).toBe('Unable to delete version because the following aliases reference it: [live]');
     }
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '3' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '3' }));
     expect(await versionsOf('fn')).toEqual(['$LATEST', '1', '2']);
   });
 
   it('deleting the function deletes its versions', async () => {
     await create('fn');
     await publish('fn');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
     await create('fn');
     expect(await versionsOf('fn')).toEqual(['$LATEST']);
     expect((await publish('fn')).Version).toBe('1');
@@ -344,8 +330,8 @@ describe('DeleteFunction with a Qualifier', () => {
 
 describe("a version's code in the data dir", () => {
   const codeDirs = () =>
-    existsSync(join(dataDir, 'code'))
-      ? readdirSync(join(dataDir, 'code'))
+    existsSync(join(local.dataDir, 'code'))
+      ? readdirSync(join(local.dataDir, 'code'))
           .filter((name) => /^[0-9a-f]{64}$/.test(name))
           .sort()
       : [];
@@ -355,12 +341,12 @@ describe("a version's code in the data dir", () => {
     const created = await create('fn', 'one');
     await publish('fn');
     const updated = await updateCode('fn', 'two');
-    await service.store.collected();
+    await local.service.store.collected();
     const [one, two] = [hexOf(created.CodeSha256!), hexOf(updated.CodeSha256!)];
     expect(codeDirs()).toEqual([one, two].sort());
     // The version runs it until it is deleted.
-    expect((await invokeJson(lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    expect((await invokeJson(local.lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
     await eventually(() => codeDirs().length === 1);
     expect(codeDirs()).toEqual([two]);
   });
@@ -372,7 +358,7 @@ describe("a version's code in the data dir", () => {
     await publish('fn');
     await updateCode('fn', 'three');
     expect(codeDirs()).toHaveLength(3);
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn' }));
     await eventually(() => codeDirs().length === 0);
   });
 });
@@ -388,13 +374,13 @@ async function eventually(check: () => boolean, timeoutMs = 10_000): Promise<voi
 describe('GetAccountSettings', () => {
   it("counts each published version's code in TotalCodeSize, as AWS does", async () => {
     const created = await create('fn');
-    const total = async () => (await lambda.send(new GetAccountSettingsCommand({}))).AccountUsage!.TotalCodeSize!;
+    const total = async () => (await local.lambda.send(new GetAccountSettingsCommand({}))).AccountUsage!.TotalCodeSize!;
     const before = await total();
     // The same zip again, published: one more copy counted (test_account_settings_total_code_size).
-    await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: handlerSaying('one'), Publish: true }));
+    await local.lambda.send(new UpdateFunctionCodeCommand({ FunctionName: 'fn', ZipFile: handlerSaying('one'), Publish: true }));
     expect(await total()).toBe(before + created.CodeSize!);
-    await waitUntilUpdated(lambda, 'fn');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    await waitUntilUpdated(local.lambda, 'fn');
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '1' }));
     expect(await total()).toBe(before);
   });
 });
@@ -404,9 +390,9 @@ describe('ListFunctions', () => {
     await create('a');
     await publish('a');
     await create('b');
-    const all = await lambda.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }));
+    const all = await local.lambda.send(new ListFunctionsCommand({ FunctionVersion: 'ALL' }));
     expect(all.Functions!.map((f) => f.FunctionArn)).toEqual([`${ARN}a:$LATEST`, `${ARN}a:1`, `${ARN}b:$LATEST`]);
-    const plain = await lambda.send(new ListFunctionsCommand({}));
+    const plain = await local.lambda.send(new ListFunctionsCommand({}));
     expect(plain.Functions!.map((f) => f.FunctionArn)).toEqual([`${ARN}a`, `${ARN}b`]);
   });
 });
@@ -415,7 +401,7 @@ describe('versions and $LATEST-only operations', () => {
   it('updates name $LATEST only: a version in the FunctionName is not found', async () => {
     await create('fn');
     await publish('fn');
-    const error = await failure(lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn:1', Timeout: 5 })));
+    const error = await failure(local.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'fn:1', Timeout: 5 })));
     expect(error.name).toBe('ResourceNotFoundException');
     expect(error.message).toBe(`Function not found: ${ARN}fn:1`);
   });
@@ -427,15 +413,14 @@ describe('a restart', () => {
     const v1 = await publish('fn');
     await updateCode('fn', 'two');
     await publish('fn');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '2' }));
-    await service.stop();
-    await start();
-    const version = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '1' }));
+    await local.lambda.send(new DeleteFunctionCommand({ FunctionName: 'fn', Qualifier: '2' }));
+    await local.restart();
+    const version = await local.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'fn', Qualifier: '1' }));
     expect(version).toMatchObject({ Version: '1', RevisionId: v1.RevisionId, CodeSha256: v1.CodeSha256 });
     expect(await versionsOf('fn')).toEqual(['$LATEST', '1']);
     await updateCode('fn', 'three');
     expect((await publish('fn')).Version).toBe('3');
-    expect((await invokeJson(lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
+    expect((await invokeJson(local.lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
   });
 });
 
@@ -444,9 +429,9 @@ describe('invoking a version', () => {
     await create('fn', 'one');
     await publish('fn');
     await updateCode('fn', 'two');
-    expect((await invokeJson(lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
-    expect((await invokeJson(lambda, 'fn')).body).toEqual({ says: 'two' });
-    const byArn = await invokeJson(lambda, `${ARN}fn:1`);
+    expect((await invokeJson(local.lambda, 'fn', {}, { input: { Qualifier: '1' } })).body).toEqual({ says: 'one' });
+    expect((await invokeJson(local.lambda, 'fn')).body).toEqual({ says: 'two' });
+    const byArn = await invokeJson(local.lambda, `${ARN}fn:1`);
     expect(byArn.body).toEqual({ says: 'one' });
     expect(byArn.ExecutedVersion).toBe('1');
   });
