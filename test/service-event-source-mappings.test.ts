@@ -13,12 +13,18 @@ import {
   ListEventSourceMappingsCommand,
   UpdateEventSourceMappingCommand,
 } from '@aws-sdk/client-lambda';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Poller, PollerDeps, PollerFactory } from '../src/delivery/mappings/mapping.ts';
 import type { LambdaApiServer } from '../src/service/index.ts';
 import { makeZip } from '../tools/zip.ts';
+import { startFauxqsForTest } from './support/fauxqs.ts';
 import { createNodeFunction } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, noInvoker, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
+import { ProcessInvoker } from './support/process-invoker.ts';
 
 const ACCOUNT = '123456789012';
 const QUEUE_ARN = `arn:aws:sqs:us-east-1:${ACCOUNT}:orders`;
@@ -436,4 +442,60 @@ describe('event source mappings: transitions and the fake poller runner', () => 
     await server.mappingsSettled();
     expect(pollers.running()).toEqual([enabled.UUID]);
   });
+});
+
+describe('event source mappings: the real SQS poller through the API', () => {
+  it('drains a queue (fauxqs) into a function made through the SDK, and stops when the mapping is disabled', async () => {
+    const fauxqs = await startFauxqsForTest();
+    vi.stubEnv('AWS_ENDPOINT_URL_SQS', fauxqs.endpoint);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+    const invoker = new ProcessInvoker();
+    const recordDir = await mkdtemp(join(tmpdir(), 'lambkin-esm-records-'));
+    const record = join(recordDir, 'invocations.jsonl');
+    try {
+      service = await startLocalService({ dataDir, invoker, mappings: {} });
+      ({ lambda, server } = service);
+      const handler = `const { appendFileSync } = require('node:fs');
+exports.handler = async (event) => { appendFileSync(process.env.RECORD, JSON.stringify(event) + '\\n'); return 'ok'; };`;
+      await createNodeFunction(lambda, 'consumer', makeZip([{ name: 'index.js', content: handler }]), { Environment: { Variables: { RECORD: record } } });
+      const { queueArn, queueUrl } = fauxqs.server.createQueue('orders', { attributes: { VisibilityTimeout: '30' } });
+      const created = await create({ EventSourceArn: queueArn, BatchSize: 10 });
+      const send = (bodies: string[]) =>
+        fauxqs.sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }));
+      const delivered = async () =>
+        (await readFile(record, 'utf8').catch(() => ''))
+          .split('\n')
+          .filter(Boolean)
+          .flatMap((line) => (JSON.parse(line) as { Records: { body: string; eventSource: string; eventSourceARN: string }[] }).Records);
+      await send(['a', 'b', 'c']);
+      await vi.waitFor(async () => expect((await delivered()).map((r) => r.body).sort()).toEqual(['a', 'b', 'c']), { timeout: 30_000, interval: 100 });
+      expect((await delivered())[0]).toMatchObject({ eventSource: 'aws:sqs', eventSourceARN: queueArn });
+      // Deleted on success.
+      await vi.waitFor(
+        async () => {
+          const { Attributes } = await fauxqs.sqs.send(
+            new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+          );
+          expect([Attributes?.ApproximateNumberOfMessages, Attributes?.ApproximateNumberOfMessagesNotVisible]).toEqual(['0', '0']);
+        },
+        { timeout: 10_000, interval: 100 },
+      );
+      expect(server.mappingStatus()).toMatchObject([{ uuid: created.UUID, state: 'Enabled', polling: true }]);
+
+      await lambda.send(new UpdateEventSourceMappingCommand({ UUID: created.UUID, Enabled: false }));
+      await server.mappingsSettled();
+      expect((await get(created.UUID!)).State).toBe('Disabled');
+      await send(['d']);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect((await delivered()).map((r) => r.body)).not.toContain('d');
+    } finally {
+      await service?.stop();
+      service = undefined;
+      await invoker.close();
+      await fauxqs.stop();
+      vi.unstubAllEnvs();
+      await rm(recordDir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
