@@ -4,9 +4,38 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { duration, formatStatus, main, STATUS_PATH, STATUS_USAGE } from '../src/cli/status.ts';
+import type { MappingStatus as RunnerMappingStatus } from '../src/delivery/mappings/mapping-runner.ts';
 import { buildStatus, type ServiceStatus } from '../src/service/status.ts';
 
 const NOW = Date.UTC(2026, 0, 1, 12, 0, 0);
+
+/** A queue mapping 42 behind and failing, a stream mapping on a version and disabled. */
+const RUNNER_MAPPINGS: RunnerMappingStatus[] = [
+  {
+    uuid: '1a2b3c4d-0000-4000-8000-000000000001',
+    functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hello',
+    eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:orders-queue',
+    state: 'Enabled',
+    lastProcessingResult: 'PROBLEM: Function call failed',
+    polling: true,
+    lag: 42,
+    polled: 110,
+    delivered: 60,
+    failed: 10,
+  },
+  {
+    uuid: '9f8e7d6c-0000-4000-8000-000000000002',
+    functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:orders-api:3',
+    eventSourceArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks',
+    state: 'Disabled',
+    lastProcessingResult: 'No records processed',
+    polling: false,
+    lag: 0,
+    polled: 0,
+    delivered: 0,
+    failed: 0,
+  },
+];
 
 /**
  * Two functions (one with provisioned concurrency, one deleted while its environment drains) and a quiet one; hello
@@ -62,6 +91,7 @@ function handMadeStatus(): ServiceStatus {
       { functionName: 'hello', events: 3, oldestReceivedAt: NOW - 185_000 },
       { functionName: 'orders-api', events: 1, oldestReceivedAt: NOW - 4_999 },
     ],
+    RUNNER_MAPPINGS,
   );
 }
 
@@ -109,6 +139,38 @@ describe('buildStatus', () => {
       'orders-api': [1, 4, false],
       quiet: [0, null, false],
     });
+  });
+
+  it('lists the event source mappings with their source and function by name, state, lag, last result and counts', () => {
+    expect(handMadeStatus().mappings).toEqual([
+      {
+        uuid: '1a2b3c4d-0000-4000-8000-000000000001',
+        source: 'orders-queue',
+        eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:orders-queue',
+        functionName: 'hello',
+        functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:hello',
+        state: 'Enabled',
+        polling: true,
+        lag: 42,
+        lastProcessingResult: 'PROBLEM: Function call failed',
+        polled: 110,
+        delivered: 60,
+        failed: 10,
+      },
+      expect.objectContaining({ source: 'clicks', functionName: 'orders-api:3', state: 'Disabled', polling: false, lag: 0 }),
+    ]);
+    expect(
+      buildStatus(
+        [],
+        { memoryBudgetMb: 1, memoryInUseMb: 0, environments: [], provisioned: [] },
+        {
+          accountLimit: 1000,
+          unreservedLimit: 1000,
+          concurrentExecutions: 0,
+          functions: {},
+        },
+      ).mappings,
+    ).toEqual([]);
   });
 });
 
@@ -168,9 +230,35 @@ describe('formatStatus', () => {
     expect(helloLine).toMatch(/ 0 +-$/); // QUEUED 0, OLDEST -
   });
 
+  it('prints the mappings in a second table under the functions, before the summary: short UUID, source, function, state, lag, last result', () => {
+    const lines = formatStatus(handMadeStatus()).trimEnd().split('\n');
+    const header = lines.find((line) => line.startsWith('MAPPING'))!;
+    expect(header).toMatch(/^MAPPING +SOURCE +FUNCTION +STATE +LAG +LAST RESULT$/);
+    const at = lines.indexOf(header);
+    expect(lines[at - 1]).toBe('');
+    expect(at).toBeGreaterThan(lines.findIndex((line) => line.startsWith('quiet')));
+    const columnStarts = ['SOURCE', 'FUNCTION', 'STATE', 'LAG', 'LAST RESULT'].map((c) => header.indexOf(c));
+    const cells = (line: string) => [line.split(/ {2,}/)[0], ...columnStarts.map((start) => line.slice(start).split(/ {2,}/)[0])];
+    expect(cells(lines[at + 1]!)).toEqual(['1a2b3c4d', 'orders-queue', 'hello', 'Enabled', '42', 'PROBLEM: Function call failed']);
+    expect(cells(lines[at + 2]!)).toEqual(['9f8e7d6c', 'clicks', 'orders-api:3', 'Disabled', '0', 'No records processed']);
+    expect(lines[at + 3]).toBe('');
+    expect(lines.at(-1)).toMatch(/^concurrency: /);
+  });
+
+  it('prints no mappings table without mappings, nor for a service from before mappings (no mappings field)', () => {
+    const { mappings: _m, ...older } = handMadeStatus();
+    for (const status of [{ ...handMadeStatus(), mappings: [] }, older as ServiceStatus]) {
+      const text = formatStatus(status);
+      expect(text).not.toContain('MAPPING');
+      expect(text).toMatch(/\n\nconcurrency: /);
+    }
+  });
+
   it('says so when there are no functions', () => {
-    const text = formatStatus({ ...handMadeStatus(), functions: [] });
+    const text = formatStatus({ ...handMadeStatus(), functions: [], mappings: [] });
     expect(text).toMatch(/^no functions\n\nconcurrency: 3 in use/);
+    // Mappings still show (their function may be gone): under the line that says so.
+    expect(formatStatus({ ...handMadeStatus(), functions: [] })).toMatch(/^no functions\n\nMAPPING .*\n1a2b3c4d .*\n9f8e7d6c .*\n\nconcurrency: 3 in use/);
   });
 
   it('formats durations', () => {

@@ -5,6 +5,7 @@ import type { EventEnd } from '../src/delivery/async-delivery.ts';
 import { newEvent } from '../src/delivery/event-queue.ts';
 import type { EnvironmentSnapshot, PoolSnapshot } from '../src/environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../src/scheduling/snapshot.ts';
+import type { MappingStatus } from '../src/delivery/mappings/mapping-runner.ts';
 import { ServiceMetrics } from '../src/service/metrics.ts';
 
 /** Samples by `name{labels}` as written (labels in the order prom-client writes them), or by bare name. */
@@ -189,6 +190,76 @@ describe('ServiceMetrics', () => {
     expect(one.contentType).toMatch(/^text\/plain/);
     expect(text).toMatch(/# HELP lambkin_invocations_total .*Invocations/);
     expect(text).toMatch(/# TYPE lambkin_duration_seconds histogram/);
+  });
+
+  describe('event source mappings', () => {
+    const mapping = (partial: Partial<MappingStatus> & Pick<MappingStatus, 'uuid'>): MappingStatus => ({
+      functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:alpha',
+      eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:orders',
+      state: 'Enabled',
+      lastProcessingResult: 'OK',
+      polling: true,
+      lag: 0,
+      polled: 0,
+      delivered: 0,
+      failed: 0,
+      ...partial,
+    });
+    const labels = (uuid: string, fn: string, source: string) => `{uuid="${uuid}",function_name="${fn}",source="${source}"}`;
+
+    it('gives each mapping its polled, delivered and failed counters and its lag, by uuid, function and source name', async () => {
+      const { state } = fixture();
+      const mappings = [
+        mapping({ uuid: 'u-1', lag: 120, polled: 30, delivered: 25, failed: 5 }),
+        mapping({
+          uuid: 'u-2',
+          functionArn: 'arn:aws:lambda:us-east-1:123456789012:function:beta:live',
+          eventSourceArn: 'arn:aws:kinesis:us-east-1:123456789012:stream/clicks',
+          lag: 7,
+          polled: 100,
+          delivered: 100,
+        }),
+      ];
+      let reads = 0;
+      const metrics = new ServiceMetrics({ pool: () => state.pool, scheduler: () => state.scheduler, mappings: () => (reads++, mappings) });
+      const text = await metrics.render();
+      expect(reads).toBe(1); // one read per scrape, whatever the number of series
+      const s = parse(text);
+      const one = labels('u-1', 'alpha', 'orders');
+      expect(s.get(`lambkin_event_source_mapping_polled_total${one}`)).toBe(30);
+      expect(s.get(`lambkin_event_source_mapping_delivered_total${one}`)).toBe(25);
+      expect(s.get(`lambkin_event_source_mapping_failed_total${one}`)).toBe(5);
+      expect(s.get(`lambkin_event_source_mapping_lag${one}`)).toBe(120);
+      const two = labels('u-2', 'beta:live', 'clicks');
+      expect(s.get(`lambkin_event_source_mapping_polled_total${two}`)).toBe(100);
+      expect(s.get(`lambkin_event_source_mapping_failed_total${two}`)).toBe(0);
+      expect(s.get(`lambkin_event_source_mapping_lag${two}`)).toBe(7);
+      expect(text).toMatch(/# TYPE lambkin_event_source_mapping_delivered_total counter/);
+      expect(text).toMatch(/# TYPE lambkin_event_source_mapping_lag gauge/);
+    });
+
+    it('follows the counts between scrapes, and drops a deleted mapping', async () => {
+      const { state } = fixture();
+      let mappings = [
+        mapping({ uuid: 'u-1', polled: 10, delivered: 10, lag: 50 }),
+        mapping({ uuid: 'u-2', eventSourceArn: 'arn:aws:sqs:us-east-1:000000000000:other' }),
+      ];
+      const metrics = new ServiceMetrics({ pool: () => state.pool, scheduler: () => state.scheduler, mappings: () => mappings });
+      await metrics.render();
+      mappings = [mapping({ uuid: 'u-1', polled: 40, delivered: 35, failed: 5, lag: 0 })];
+      const text = await metrics.render();
+      const s = parse(text);
+      const one = labels('u-1', 'alpha', 'orders');
+      expect(s.get(`lambkin_event_source_mapping_polled_total${one}`)).toBe(40);
+      expect(s.get(`lambkin_event_source_mapping_delivered_total${one}`)).toBe(35);
+      expect(s.get(`lambkin_event_source_mapping_lag${one}`)).toBe(0);
+      expect(text).not.toContain('u-2');
+    });
+
+    it('has no mapping series without a mappings source', async () => {
+      const { metrics } = fixture();
+      expect(await metrics.render()).not.toMatch(/^lambkin_event_source_mapping.*\{/m);
+    });
   });
 
   describe('asynchronous events (deliveryObserver)', () => {

@@ -182,7 +182,12 @@ async function serve(options: ServeOptions): Promise<void> {
     accountLimit: options.concurrencyLimit,
     scalingRate: { ...DEFAULT_SCALING_RATE, environments: options.scalingRate },
   });
-  const metrics = new ServiceMetrics({ pool: () => pool.snapshot(), scheduler: () => scheduler.snapshot() });
+  // Mappings are read only when scraped, by then `server` exists.
+  const metrics = new ServiceMetrics({
+    pool: () => pool.snapshot(),
+    scheduler: () => scheduler.snapshot(),
+    mappings: () => server.mappingStatus(),
+  });
   // Event invokes are stored here before their 202: a data dir where it cannot be written is refused now, by name.
   let queue: SqliteEventQueue;
   try {

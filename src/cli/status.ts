@@ -1,8 +1,9 @@
 // `lambkin status`: what a running `lambkin serve` holds now (GET /lambkin/status): per function its settings, its
-// invokes in flight, its queued asynchronous events and its execution environments, then the account's concurrency and the machine's memory.
+// invokes in flight, its queued asynchronous events and its execution environments, then the event source mappings (what
+// each reads, what it runs, how far behind it is), then the account's concurrency and the machine's memory.
 // A plain undici request, as `lambkin invoke`.
 import { request } from 'undici';
-import { STATUS_PATH, type FunctionStatus, type ServiceStatus } from '../service/status.ts';
+import { STATUS_PATH, type FunctionStatus, type MappingStatus, type ServiceStatus } from '../service/status.ts';
 
 export { STATUS_PATH };
 import { parseFlags, runCommand, UsageError } from './flags.ts';
@@ -56,6 +57,9 @@ async function status(args: string[]): Promise<number> {
 
 const FUNCTION_COLUMNS = ['FUNCTION', 'MEMORY', 'RESERVED', 'PROVISIONED', 'IN FLIGHT', 'BUSY', 'IDLE', 'STARTING', 'QUEUED', 'OLDEST'];
 const ENVIRONMENT_COLUMNS = ['ID', 'STATE', 'TYPE', 'INVOKES', 'AGE', 'IDLE'];
+const MAPPING_COLUMNS = ['MAPPING', 'SOURCE', 'FUNCTION', 'STATE', 'LAG', 'LAST RESULT'];
+/** How much of a mapping's UUID is shown: its first group, enough to tell a handful apart (as a short commit hash). */
+export const SHORT_UUID_LENGTH = 8;
 const INDENT = '    ';
 const GAP = '  ';
 
@@ -69,7 +73,9 @@ export function formatStatus(status: ServiceStatus): string {
     `concurrency: ${totals.concurrentExecutions} in use / ${totals.accountConcurrencyLimit} account limit ` +
     `(${totals.unreservedConcurrencyLimit} unreserved); ` +
     `memory: ${totals.memoryInUseMb} MB in use / ${totals.memoryBudgetMb} MB budget`;
-  if (status.functions.length === 0) return `no functions\n\n${summary}\n`;
+  // A service from before event source mappings sends none.
+  const mappings = mappingLines(status.mappings ?? []);
+  if (status.functions.length === 0) return `${['no functions', ...mappings, '', summary].join('\n')}\n`;
 
   const functionRows = status.functions.map(functionRow);
   const environmentRows = status.functions.map((fn) =>
@@ -93,8 +99,16 @@ export function formatStatus(status: ServiceStatus): string {
     lines.push(INDENT + line(ENVIRONMENT_COLUMNS, environmentWidths));
     for (const row of envs) lines.push(INDENT + line(row, environmentWidths));
   });
-  lines.push('', summary);
+  lines.push(...mappings, '', summary);
   return `${lines.join('\n')}\n`;
+}
+
+/** The mappings' table, after a blank line; nothing when there are none. */
+function mappingLines(mappings: readonly MappingStatus[]): string[] {
+  if (mappings.length === 0) return [];
+  const rows = mappings.map((m) => [m.uuid.slice(0, SHORT_UUID_LENGTH), m.source, m.functionName, m.state, String(m.lag), m.lastProcessingResult]);
+  const columnWidths = widths([MAPPING_COLUMNS, ...rows]);
+  return ['', line(MAPPING_COLUMNS, columnWidths), ...rows.map((row) => line(row, columnWidths))];
 }
 
 function functionRow(fn: FunctionStatus): string[] {

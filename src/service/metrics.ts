@@ -6,17 +6,33 @@
 // pool changes: they read the pool's and the scheduler's snapshots when scraped (collect()), and are reset first,
 // so that a function deleted since the last scrape (or an environment state no longer held) does not linger.
 //
+// Event source mappings' counters (polled, delivered, failed) and lag are read from the runner's status when scraped
+// too: a poller counts from zero when it starts, so a mapping disabled and enabled again (or updated) shows a counter
+// reset, which Prometheus' rate() and increase() take in their stride.
+//
 // The registry is this object's own, never prom-client's global one: two services in one process (tests) do not
 // share or clash over metrics, and nothing registered elsewhere leaks into the service's /metrics.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { DeliveryObserver, EventEnd, FailureCondition } from '../delivery/async-delivery.ts';
 import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
+import type { MappingStatus } from '../delivery/mappings/mapping-runner.ts';
+import { functionNameOf, sourceName } from './status.ts';
 
 export interface MetricsSources {
   pool: () => PoolSnapshot;
   scheduler: () => SchedulerSnapshot;
+  /** The event source mappings with their pollers' counts (LambdaApiServer.mappingStatus()); none when absent. */
+  mappings?: () => readonly MappingStatus[];
 }
+
+interface Scrape {
+  pool: PoolSnapshot;
+  scheduler: SchedulerSnapshot;
+  mappings: readonly MappingStatus[];
+}
+
+type MappingLabel = 'uuid' | 'function_name' | 'source';
 
 export interface InvokeOutcome {
   /** The invoke ended in a function error (Errors counts function errors, not throttles or service errors). */
@@ -52,7 +68,7 @@ export class ServiceMetrics {
   private readonly registry = new Registry();
   private readonly sources: MetricsSources;
   /** The snapshots of the scrape in progress: every gauge of one scrape reads the same moment. */
-  private scrape: { pool: PoolSnapshot; scheduler: SchedulerSnapshot } | undefined;
+  private scrape: Scrape | undefined;
   /** The throttle reasons seen per function, for forget(). */
   private readonly throttleReasons = new Map<string, Set<string>>();
 
@@ -254,6 +270,51 @@ export class ServiceMetrics {
         }
       },
     });
+
+    // Event source mappings, one series per mapping, labelled by its UUID, the function it runs and the queue or
+    // stream it reads (by name).
+    const mappingLabels = ['uuid', 'function_name', 'source'] as const;
+    const labelsOf = (m: MappingStatus): Record<MappingLabel, string> => ({
+      uuid: m.uuid,
+      function_name: functionNameOf(m.functionArn),
+      source: sourceName(m.eventSourceArn),
+    });
+    const mappingCounter = (name: string, help: string, count: (m: MappingStatus) => number) =>
+      new Counter<MappingLabel>({
+        name,
+        help,
+        labelNames: mappingLabels,
+        registers,
+        collect() {
+          this.reset();
+          for (const m of metrics.snapshots().mappings) this.inc(labelsOf(m), count(m));
+        },
+      });
+    mappingCounter(
+      'lambkin_event_source_mapping_polled_total',
+      "Messages or records an event source mapping's poller read from its source, since the poller started.",
+      (m) => m.polled,
+    );
+    mappingCounter(
+      'lambkin_event_source_mapping_delivered_total',
+      "Messages or records an event source mapping's poller delivered to the function, since the poller started.",
+      (m) => m.delivered,
+    );
+    mappingCounter(
+      'lambkin_event_source_mapping_failed_total',
+      'Messages or records in batches that failed (function errors, reported batch item failures), since the poller started.',
+      (m) => m.failed,
+    );
+    new Gauge<MappingLabel>({
+      name: 'lambkin_event_source_mapping_lag',
+      help: 'Messages (SQS: visible in the queue) or records (Kinesis: not yet processed, an estimate) an event source mapping is behind.',
+      labelNames: mappingLabels,
+      registers,
+      collect() {
+        this.reset();
+        for (const m of metrics.snapshots().mappings) this.set(labelsOf(m), m.lag);
+      },
+    });
   }
 
   get contentType(): string {
@@ -333,8 +394,8 @@ export class ServiceMetrics {
     }
   }
 
-  private snapshots(): { pool: PoolSnapshot; scheduler: SchedulerSnapshot } {
-    this.scrape ??= { pool: this.sources.pool(), scheduler: this.sources.scheduler() };
+  private snapshots(): Scrape {
+    this.scrape ??= { pool: this.sources.pool(), scheduler: this.sources.scheduler(), mappings: this.sources.mappings?.() ?? [] };
     return this.scrape;
   }
 }

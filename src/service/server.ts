@@ -370,7 +370,7 @@ export class LambdaApiServer {
     sendError(res, serviceShuttingDown(message), String(res.getHeader('x-amzn-RequestId') ?? randomUUID()));
   }
 
-  /** `lambkin status`: the functions, their environments, their queued asynchronous events and the limits, as JSON. */
+  /** `lambkin status`: the functions, their environments, their queued asynchronous events, the mappings and the limits, as JSON. */
   private async sendStatus(res: ServerResponse): Promise<void> {
     try {
       const functions = [];
@@ -383,7 +383,7 @@ export class LambdaApiServer {
         functions.push(...(await provisionedVersions(this.context, fn)));
       }
       const pool = this.context.invoker.snapshot?.() ?? EMPTY_POOL;
-      const status = buildStatus(functions, pool, this.context.scheduler.snapshot(), Date.now(), this.delivery?.depths() ?? []);
+      const status = buildStatus(functions, pool, this.context.scheduler.snapshot(), Date.now(), this.delivery?.depths() ?? [], this.mappingStatus());
       if (res.writableEnded) return; // the service stopped meanwhile, and said so
       sendJson(res, 200, JSON.stringify(status));
     } catch (error) {

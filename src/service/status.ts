@@ -3,6 +3,7 @@
 // depths: plain data in, plain data out.
 import type { EnvironmentState, PoolSnapshot } from '../environments/pool-snapshot.ts';
 import type { SchedulerSnapshot } from '../scheduling/snapshot.ts';
+import type { MappingStatus as MappingRunnerStatus } from '../delivery/mappings/mapping-runner.ts';
 
 /** Where `lambkin serve` answers with its ServiceStatus (JSON), beside the Lambda API. */
 export const STATUS_PATH = '/lambkin/status';
@@ -71,10 +72,34 @@ export interface FunctionStatus {
   deleted: boolean;
 }
 
+/** An event source mapping: where it reads, what it runs, and how far behind it is. */
+export interface MappingStatus {
+  uuid: string;
+  /** The queue's or stream's name, out of eventSourceArn. */
+  source: string;
+  eventSourceArn: string;
+  /** The function, with its qualifier when the mapping names one (out of functionArn). */
+  functionName: string;
+  functionArn: string;
+  state: string;
+  /** Whether a poller runs for it now. */
+  polling: boolean;
+  /** Messages (SQS: visible in the queue) or records (Kinesis: not yet processed, an estimate) behind. */
+  lag: number;
+  /** LastProcessingResult: `No records processed`, `OK`, or `PROBLEM: ...`. */
+  lastProcessingResult: string;
+  /** Messages or records read, delivered to the function, and failed, since the poller started. */
+  polled: number;
+  delivered: number;
+  failed: number;
+}
+
 export interface ServiceStatus {
   /** ISO 8601, when the status was taken. */
   time: string;
   functions: FunctionStatus[];
+  /** The event source mappings, in UUID order (a service from before mappings sends none). */
+  mappings: MappingStatus[];
   totals: {
     /** The account's concurrency limit (ConcurrentExecutions). */
     accountConcurrencyLimit: number;
@@ -94,6 +119,7 @@ export function buildStatus(
   scheduler: SchedulerSnapshot,
   now = Date.now(),
   queue: readonly QueueDepth[] = [],
+  mappings: readonly MappingRunnerStatus[] = [],
 ): ServiceStatus {
   const listed = new Map(functions.map((fn) => [fn.name, fn]));
   // A version's key (`name:N`) belongs to its function: listed while the function is.
@@ -145,6 +171,7 @@ export function buildStatus(
   return {
     time: new Date(now).toISOString(),
     functions: result,
+    mappings: mappings.map(mappingStatus),
     totals: {
       accountConcurrencyLimit: scheduler.accountLimit,
       unreservedConcurrencyLimit: scheduler.unreservedLimit,
@@ -154,6 +181,37 @@ export function buildStatus(
       memoryInUseMb: pool.memoryInUseMb,
     },
   };
+}
+
+function mappingStatus(m: MappingRunnerStatus): MappingStatus {
+  return {
+    uuid: m.uuid,
+    source: sourceName(m.eventSourceArn),
+    eventSourceArn: m.eventSourceArn,
+    functionName: functionNameOf(m.functionArn),
+    functionArn: m.functionArn,
+    state: m.state,
+    polling: m.polling,
+    lag: m.lag,
+    lastProcessingResult: m.lastProcessingResult,
+    polled: m.polled,
+    delivered: m.delivered,
+    failed: m.failed,
+  };
+}
+
+/** A queue's name (`arn:aws:sqs:r:a:NAME`) or a stream's (`arn:aws:kinesis:r:a:stream/NAME`); the ARN if neither. */
+export function sourceName(arn: string): string {
+  const resource = arn.split(':').slice(5).join(':');
+  if (resource === '') return arn;
+  const slash = resource.indexOf('/');
+  return slash === -1 ? resource : resource.slice(slash + 1);
+}
+
+/** `arn:aws:lambda:r:a:function:NAME[:QUALIFIER]` → `NAME[:QUALIFIER]`; the ARN if it is not a function's. */
+export function functionNameOf(functionArn: string): string {
+  const parts = functionArn.split(':');
+  return parts[5] === 'function' && parts[6] ? parts.slice(6).join(':') : functionArn;
 }
 
 /** Whole seconds, never negative (clocks read at slightly different moments). */
