@@ -31,12 +31,14 @@ export interface StartServeOptions {
   listenTimeoutMs?: number;
   /** Between stop()'s signal and SIGKILL; 15 s by default. */
   killGraceMs?: number;
+  /** Added to the child's environment (this process's, with its Node first on PATH): endpoints, credentials. */
+  env?: Record<string, string>;
 }
 
 export async function startServe(dataDir: string, options: StartServeOptions = {}): Promise<ServeProcess> {
-  const { args = [], onSpawn, failSignal = 'SIGKILL', listenTimeoutMs = 30_000, killGraceMs = 15_000 } = options;
+  const { args = [], onSpawn, failSignal = 'SIGKILL', listenTimeoutMs = 30_000, killGraceMs = 15_000, env } = options;
   const child = execa(lambkinBin, ['serve', '--port', '0', '--data-dir', dataDir, ...args], {
-    env: withNode24,
+    env: { ...env, ...withNode24 },
     all: true,
     reject: false,
     buffer: false,
