@@ -61,7 +61,7 @@ export function dryRunResponse(executedVersion: string): InvokeResponse {
 }
 
 /** The last 4 KB of the log, base64 (a cut through a UTF-8 character is cut as Lambda cuts it: by bytes). */
-function logResult(log: string): string {
+export function logResult(log: string): string {
   const bytes = Buffer.from(log, 'utf8');
   return bytes.subarray(Math.max(0, bytes.length - LOG_TAIL_BYTES)).toString('base64');
 }

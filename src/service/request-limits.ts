@@ -27,7 +27,7 @@ const member = (value: unknown, name: string): unknown => (typeof value === 'obj
 
 /** How many bytes `operation`'s request body may have. */
 export function requestLimit(operation: Operation): number {
-  return operation === 'Invoke' ? MAX_INVOKE_REQUEST_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
+  return operation === 'Invoke' || operation === 'InvokeWithResponseStream' ? MAX_INVOKE_REQUEST_BYTES : MAX_CONTROL_PLANE_REQUEST_BYTES;
 }
 
 /** The refusal of a body over requestLimit(operation). */
