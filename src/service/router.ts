@@ -12,7 +12,6 @@ export const OPERATIONS = [
   'UpdateFunctionConfiguration',
   'Invoke',
   'InvokeAsync',
-  'InvokeWithResponseStream',
   'PutFunctionConcurrency',
   'GetFunctionConcurrency',
   'DeleteFunctionConcurrency',
@@ -47,6 +46,11 @@ export const OPERATIONS = [
   'UpdateEventSourceMapping',
   'DeleteEventSourceMapping',
   'ListEventSourceMappings',
+  'CreateFunctionUrlConfig',
+  'GetFunctionUrlConfig',
+  'UpdateFunctionUrlConfig',
+  'DeleteFunctionUrlConfig',
+  'ListFunctionUrlConfigs',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -75,6 +79,8 @@ const EVENT_INVOKE_CONFIG = '/2019-09-25/functions/([^/]+)/event-invoke-config';
 const LAYERS = '/2018-10-31/layers';
 const TAGS = '/2017-03-31/tags';
 const EVENT_SOURCE_MAPPINGS = '/2015-03-31/event-source-mappings';
+const FUNCTION_URL = '/2021-10-31/functions/([^/]+)/url';
+const FUNCTION_URLS = '/2021-10-31/functions/([^/]+)/urls';
 /**
  * What a route's path parameters are: a function (and perhaps an alias), a layer version, a tagged resource, or an
  * event source mapping.
@@ -93,7 +99,6 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/invocations/?$`), operation: 'Invoke' },
   // The deprecated InvokeAsync, under the API version it came with.
   { method: 'POST', path: /^\/2014-11-13\/functions\/([^/]+)\/invoke-async\/?$/, operation: 'InvokeAsync' },
-  { method: 'POST', path: /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/, operation: 'InvokeWithResponseStream' },
   { method: 'PUT', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'PutFunctionConcurrency' },
   { method: 'DELETE', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'DeleteFunctionConcurrency' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/concurrency/?$`), operation: 'GetFunctionConcurrency' },
@@ -136,6 +141,11 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'GET', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'GetEventSourceMapping', params: 'mapping' },
   { method: 'PUT', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'UpdateEventSourceMapping', params: 'mapping' },
   { method: 'DELETE', path: new RegExp(`^${EVENT_SOURCE_MAPPINGS}/([^/]+)/?$`), operation: 'DeleteEventSourceMapping', params: 'mapping' },
+  { method: 'POST', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'CreateFunctionUrlConfig' },
+  { method: 'GET', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'GetFunctionUrlConfig' },
+  { method: 'PUT', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'UpdateFunctionUrlConfig' },
+  { method: 'DELETE', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'DeleteFunctionUrlConfig' },
+  { method: 'GET', path: new RegExp(`^${FUNCTION_URLS}/?$`), operation: 'ListFunctionUrlConfigs' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */

@@ -25,6 +25,13 @@ import {
 } from './handlers/provisioned-concurrency.ts';
 import { createAlias, deleteAlias, getAlias, listAliases, updateAlias } from './handlers/aliases.ts';
 import {
+  createFunctionUrlConfig,
+  deleteFunctionUrlConfig,
+  getFunctionUrlConfig,
+  listFunctionUrlConfigs,
+  updateFunctionUrlConfig,
+} from './handlers/function-urls.ts';
+import {
   deleteFunctionEventInvokeConfig,
   getFunctionEventInvokeConfig,
   listFunctionEventInvokeConfigs,
@@ -39,7 +46,6 @@ import {
   updateEventSourceMapping,
 } from './handlers/event-source-mappings.ts';
 import { invoke, invokeAsync } from './handlers/invoke.ts';
-import { invokeWithResponseStream } from './handlers/invoke-with-response-stream.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { listTags, tagResource, untagResource } from './handlers/tags.ts';
@@ -73,7 +79,6 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateFunctionConfiguration: updateFunctionConfiguration,
   Invoke: invoke,
   InvokeAsync: invokeAsync,
-  InvokeWithResponseStream: invokeWithResponseStream,
   PutFunctionConcurrency: putFunctionConcurrency,
   GetFunctionConcurrency: getFunctionConcurrency,
   DeleteFunctionConcurrency: deleteFunctionConcurrency,
@@ -108,6 +113,11 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateEventSourceMapping: updateEventSourceMapping,
   DeleteEventSourceMapping: deleteEventSourceMapping,
   ListEventSourceMappings: listEventSourceMappings,
+  CreateFunctionUrlConfig: createFunctionUrlConfig,
+  GetFunctionUrlConfig: getFunctionUrlConfig,
+  UpdateFunctionUrlConfig: updateFunctionUrlConfig,
+  DeleteFunctionUrlConfig: deleteFunctionUrlConfig,
+  ListFunctionUrlConfigs: listFunctionUrlConfigs,
 };
 
 export interface LambdaApiServerOptions {
@@ -185,6 +195,8 @@ export class LambdaApiServer {
       identity: options.identity ?? DEFAULT_IDENTITY,
       scheduler: options.scheduler ?? new ConcurrencyScheduler(),
       ...(options.metrics ? { invokeObserver: options.metrics } : {}),
+      // Function URLs are answered on this same port, by their host name (src/urls/).
+      urlBase: (urlId) => `http://${urlId}.lambda-url.${this.context.identity.region}.localhost:${this.boundPort ?? this.port}/`,
     };
     if (options.asyncEvents) {
       const { queue, results, observer, delayScale } = options.asyncEvents;

@@ -1,7 +1,7 @@
 // What follows an alias change beyond the alias itself: provisioned concurrency configured on the alias follows it to
 // the version (and routing weight) it now points to, and goes with it when it is deleted, as Lambda's does
 // (test_lambda_provisioned_lifecycle: after DeleteAlias, its config is gone from ListProvisionedConcurrencyConfigs).
-// An event-invoke config on the alias goes when it is deleted. Called by UpdateAlias and DeleteAlias.
+// An event-invoke config and a function URL config on the alias go when it is deleted. Called by UpdateAlias and DeleteAlias.
 import type { AliasRecord, FunctionRecord } from '../function-record.ts';
 import type { ServiceContext } from './context.ts';
 import { forgetEventInvokeConfig } from './event-invoke-config.ts';
@@ -11,6 +11,8 @@ import { allocationOf, applyAllocation, configsOf, forgetProvisioned } from './p
 export async function aliasChanged(context: ServiceContext, latest: FunctionRecord, before: AliasRecord, after?: AliasRecord): Promise<void> {
   // An event-invoke config on a deleted alias goes with it.
   if (!after) await forgetEventInvokeConfig(context, latest.name, before.name);
+  // So does its function URL config (its URL stops answering).
+  if (!after) await context.store.functionUrls.deleteAll(latest.name, before.name);
   // The freshest $LATEST: the caller's may predate a config put meanwhile.
   const current = (await context.store.get(latest.name)) ?? latest;
   if (!configsOf(current)[before.name]) return;

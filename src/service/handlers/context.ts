@@ -22,6 +22,8 @@ export interface ServiceContext {
   asyncInvokes?: AsyncIntake;
   /** Told when an event source mapping changed, so that its poller follows (src/delivery/mappings/mapping-runner.ts). */
   mappingChanges?: { changed(uuid: string): void };
+  /** Where serve answers a function URL of this id (src/urls/); absent: FunctionUrl shows AWS's own host. */
+  urlBase?: (urlId: string) => string;
 }
 
 /** Takes an accepted asynchronous event: resolves once it is stored to stay (then the caller is answered 202). */

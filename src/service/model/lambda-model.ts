@@ -14,7 +14,6 @@ export const LAMBDA_MODEL: LambdaModel = {
     UpdateFunctionConfiguration: 'UpdateFunctionConfigurationRequest',
     Invoke: 'InvocationRequest',
     InvokeAsync: 'InvokeAsyncRequest',
-    InvokeWithResponseStream: 'InvokeWithResponseStreamRequest',
     PutFunctionConcurrency: 'PutFunctionConcurrencyRequest',
     GetFunctionConcurrency: 'GetFunctionConcurrencyRequest',
     DeleteFunctionConcurrency: 'DeleteFunctionConcurrencyRequest',
@@ -49,6 +48,11 @@ export const LAMBDA_MODEL: LambdaModel = {
     UpdateEventSourceMapping: 'UpdateEventSourceMappingRequest',
     DeleteEventSourceMapping: 'DeleteEventSourceMappingRequest',
     ListEventSourceMappings: 'ListEventSourceMappingsRequest',
+    CreateFunctionUrlConfig: 'CreateFunctionUrlConfigRequest',
+    GetFunctionUrlConfig: 'GetFunctionUrlConfigRequest',
+    UpdateFunctionUrlConfig: 'UpdateFunctionUrlConfigRequest',
+    DeleteFunctionUrlConfig: 'DeleteFunctionUrlConfigRequest',
+    ListFunctionUrlConfigs: 'ListFunctionUrlConfigsRequest',
   },
   shapes: {
     CreateFunctionRequest: {
@@ -932,50 +936,6 @@ export const LAMBDA_MODEL: LambdaModel = {
     },
     BlobStream: {
       type: 'blob',
-    },
-    InvokeWithResponseStreamRequest: {
-      type: 'structure',
-      required: ['FunctionName'],
-      payload: 'Payload',
-      members: {
-        FunctionName: {
-          shape: 'NamespacedFunctionName',
-          location: 'uri',
-          locationName: 'FunctionName',
-        },
-        LogType: {
-          shape: 'LogType',
-          location: 'header',
-          locationName: 'X-Amz-Log-Type',
-        },
-        ClientContext: {
-          shape: 'String',
-          location: 'header',
-          locationName: 'X-Amz-Client-Context',
-        },
-        Qualifier: {
-          shape: 'NumericLatestPublishedOrAliasQualifier',
-          location: 'querystring',
-          locationName: 'Qualifier',
-        },
-        Payload: {
-          shape: 'Blob',
-        },
-        TenantId: {
-          shape: 'TenantId',
-          location: 'header',
-          locationName: 'X-Amz-Tenant-Id',
-        },
-        InvocationType: {
-          shape: 'ResponseStreamingInvocationType',
-          location: 'header',
-          locationName: 'X-Amz-Invocation-Type',
-        },
-      },
-    },
-    ResponseStreamingInvocationType: {
-      type: 'string',
-      enum: ['RequestResponse', 'DryRun'],
     },
     PutFunctionConcurrencyRequest: {
       type: 'structure',
@@ -2256,6 +2216,202 @@ export const LAMBDA_MODEL: LambdaModel = {
           locationName: 'MaxItems',
         },
       },
+    },
+    CreateFunctionUrlConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName', 'AuthType'],
+      members: {
+        FunctionName: {
+          shape: 'FunctionUrlFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'FunctionUrlQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        AuthType: {
+          shape: 'FunctionUrlAuthType',
+        },
+        Cors: {
+          shape: 'Cors',
+        },
+        InvokeMode: {
+          shape: 'InvokeMode',
+        },
+      },
+    },
+    FunctionUrlFunctionName: {
+      type: 'string',
+      pattern:
+        '(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]{1,64})(:((?!\\d+$)[0-9a-zA-Z-_]+))?',
+      min: 1,
+      max: 140,
+    },
+    FunctionUrlQualifier: {
+      type: 'string',
+      pattern: '((?!^\\d+$)^[0-9a-zA-Z-_]+$)',
+      min: 1,
+      max: 128,
+    },
+    FunctionUrlAuthType: {
+      type: 'string',
+      enum: ['NONE', 'AWS_IAM'],
+    },
+    Cors: {
+      type: 'structure',
+      members: {
+        AllowCredentials: {
+          shape: 'AllowCredentials',
+        },
+        AllowHeaders: {
+          shape: 'HeadersList',
+        },
+        AllowMethods: {
+          shape: 'AllowMethodsList',
+        },
+        AllowOrigins: {
+          shape: 'AllowOriginsList',
+        },
+        ExposeHeaders: {
+          shape: 'HeadersList',
+        },
+        MaxAge: {
+          shape: 'MaxAge',
+        },
+      },
+    },
+    AllowCredentials: {
+      type: 'boolean',
+    },
+    HeadersList: {
+      type: 'list',
+      min: 0,
+      max: 100,
+      member: 'Header',
+    },
+    Header: {
+      type: 'string',
+      pattern: '.*',
+      min: 0,
+      max: 1024,
+    },
+    AllowMethodsList: {
+      type: 'list',
+      min: 0,
+      max: 6,
+      member: 'Method',
+    },
+    Method: {
+      type: 'string',
+      pattern: '.*',
+      min: 0,
+      max: 6,
+    },
+    AllowOriginsList: {
+      type: 'list',
+      min: 0,
+      max: 100,
+      member: 'Origin',
+    },
+    Origin: {
+      type: 'string',
+      pattern: '.*',
+      min: 1,
+      max: 253,
+    },
+    MaxAge: {
+      type: 'integer',
+      min: 0,
+      max: 86400,
+    },
+    InvokeMode: {
+      type: 'string',
+      enum: ['BUFFERED', 'RESPONSE_STREAM'],
+    },
+    GetFunctionUrlConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'FunctionUrlFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'FunctionUrlQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+      },
+    },
+    UpdateFunctionUrlConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'FunctionUrlFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'FunctionUrlQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        AuthType: {
+          shape: 'FunctionUrlAuthType',
+        },
+        Cors: {
+          shape: 'Cors',
+        },
+        InvokeMode: {
+          shape: 'InvokeMode',
+        },
+      },
+    },
+    DeleteFunctionUrlConfigRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'FunctionUrlFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'FunctionUrlQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+      },
+    },
+    ListFunctionUrlConfigsRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'FunctionUrlFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Marker: {
+          shape: 'String',
+          location: 'querystring',
+          locationName: 'Marker',
+        },
+        MaxItems: {
+          shape: 'MaxItems',
+          location: 'querystring',
+          locationName: 'MaxItems',
+        },
+      },
+    },
+    MaxItems: {
+      type: 'integer',
+      min: 1,
+      max: 50,
     },
   },
   routes: [

@@ -16,6 +16,8 @@ import { SqliteAliasStore, type AliasStore } from './alias-store.ts';
 import { FunctionAlreadyExists } from './errors.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 import { SqliteCheckpointStore, SqliteMappingStore, type MappingStore } from './mapping-store.ts';
+import { SqliteFunctionUrlStore } from './url-store.ts';
+import type { FunctionUrlStore } from '../../urls/url-config.ts';
 import type { CheckpointStore } from '../../delivery/mappings/mapping.ts';
 
 export interface FunctionStore {
@@ -33,8 +35,8 @@ export interface FunctionStore {
    */
   transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined>;
   /**
-   * The deleted function's $LATEST record; undefined when there was no such function. Its published versions and
-   * aliases go with it (read them first to retire their content).
+   * The deleted function's $LATEST record; undefined when there was no such function. Its published versions,
+   * aliases and URL configs go with it (read them first to retire their content).
    */
   delete(name: string): Promise<FunctionRecord | undefined>;
   /** A published version (`version` is its number); undefined when the function has none of that number. */
@@ -51,6 +53,8 @@ export interface FunctionStore {
   deleteVersion(name: string, version: number): Promise<FunctionRecord | undefined>;
   /** The function's aliases; they live and go with it. */
   readonly aliases: AliasStore;
+  /** The function URL configs of its $LATEST and aliases; they go with them. */
+  readonly functionUrls: FunctionUrlStore;
   /** Event source mappings (they outlive their function, as on AWS); a store without them refuses mappings. */
   readonly mappings?: MappingStore;
   /** Where the mappings' stream pollers keep their place. */
@@ -104,6 +108,7 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly code: CodeStore;
   readonly layers: SqliteLayerStore;
   readonly aliases: SqliteAliasStore;
+  readonly functionUrls: SqliteFunctionUrlStore;
   readonly mappings: SqliteMappingStore;
   readonly checkpoints: SqliteCheckpointStore;
   private readonly statements: Record<
@@ -158,6 +163,7 @@ export class SqliteFunctionStore implements FunctionStore {
       allVersions: this.db.prepare('SELECT record FROM versions'),
     };
     this.aliases = new SqliteAliasStore(this.db);
+    this.functionUrls = new SqliteFunctionUrlStore(this.db);
     this.checkpoints = new SqliteCheckpointStore(this.db);
     this.mappings = new SqliteMappingStore(this.db, this.checkpoints);
     this.marks = new DurableMarks(this.db);
@@ -211,6 +217,7 @@ export class SqliteFunctionStore implements FunctionStore {
       if (!row) return undefined;
       this.statements.deleteVersions.run(name);
       this.aliases.deleteAll(name);
+      this.functionUrls.deleteAllNow(name);
       return functionOf(row);
     });
   }
