@@ -60,6 +60,9 @@ import { readBodyUpTo } from '../http/read-body.ts';
 import { requestUrl } from '../http/request-url.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
+import type { FunctionUrlStore } from '../urls/url-config.ts';
+import { matchFunctionUrl } from '../urls/url-router.ts';
+import { FunctionUrlServer } from '../urls/url-server.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { accessDenied, asLambdaError, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { checkRequest } from './model/check-request.ts';
@@ -186,6 +189,7 @@ export class LambdaApiServer {
   private readonly metrics: ServiceMetricsSource | undefined;
   private readonly delivery: AsyncDelivery | undefined;
   private readonly mappingRunner: MappingRunner | undefined;
+  private readonly functionUrls: FunctionUrlServer;
   private boundPort: number | undefined;
 
   constructor(options: LambdaApiServerOptions) {
@@ -225,6 +229,11 @@ export class LambdaApiServer {
       });
       this.context.mappingChanges = this.mappingRunner;
     }
+    this.functionUrls = new FunctionUrlServer({
+      home: this.context,
+      urls: () => (this.context.store as { functionUrls?: FunctionUrlStore }).functionUrls,
+      onInternalError: (error) => this.onInternalError(error),
+    });
     this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
@@ -331,8 +340,10 @@ export class LambdaApiServer {
     // Every answer carries it, also one written by the closer when the service stops.
     res.setHeader('x-amzn-RequestId', requestId);
     if (!this.closer.admit(req, res)) return;
-    // Before anything else, /metrics and /lambkin/status included. Function URLs, when they come, will answer
-    // browsers and decide CORS themselves; the Lambda API never serves them.
+    // Function URLs answer browsers and decide CORS themselves (src/urls/url-router.ts says which requests are theirs).
+    const functionUrl = matchFunctionUrl(req, this.context.identity.region);
+    if (functionUrl) return this.functionUrls.serve(req, res, functionUrl, requestId);
+    // Before anything else, /metrics and /lambkin/status included: the Lambda API never serves browsers.
     const refusal = this.browserGuard.check(req.headers);
     if (refusal) {
       req.resume();
