@@ -28,6 +28,13 @@
 //               clients on the same function (bar: ≥ 0.8×), and 500 events of a 20 ms function with the serve
 //               killed (SIGKILL) mid-delivery and restarted on its data dir (bar: 0 accepted events never
 //               delivered; duplicates counted); see async.ts. About a minute (more on a loaded machine).
+//   mappings    event source mappings created through the Lambda API on one `lambkin serve`, reading a real SQS (npm
+//               fauxqs) and a real Kinesis (npm kinesis-local): 10,000 messages drained by an SQS mapping (BatchSize
+//               10) and 10,000 records by a Kinesis mapping (2 shards, BatchSize 100, TRIM_HORIZON) into a trivial zip
+//               function, per second from CreateEventSourceMapping to the last one delivered, beside the same
+//               function's sync invokes of one message, sequential and from as many clients as the SQS poller had
+//               batches in flight (bars: SQS drain ≥ 5× the sequential sync rate; 0 messages or records lost, counted
+//               in the function's own log); see mappings.ts. About a minute on an idle machine.
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
@@ -198,6 +205,21 @@ report.async = {
   },
 };
 
+// Event source mappings (SQS, Kinesis) through `lambkin serve`, against sync invokes of the same function; see mappings.ts.
+const { measureMappings } = await import('./mappings.ts');
+const mappings = await measureMappings({ log: progress });
+report.mappings = {
+  ...mappings,
+  bars: {
+    sqsOverSequentialSync: '>= 5',
+    sqsMeetsBar: mappings.sqsOverSequential >= 5,
+    lost: '0',
+    lostMeetsBar: mappings.sqs.lost === 0 && mappings.kinesis.lost === 0,
+    leftContainers: '0',
+    leftContainersMeetsBar: mappings.leftContainers === 0,
+  },
+};
+
 // `lambkin build` against a plain `docker build` of the same Dockerfile and context; see build.ts.
 const { measureBuild } = await import('./build.ts');
 const build = await measureBuild({ builds: 7, log: progress });
@@ -214,6 +236,7 @@ if (flags.json) {
   printEmulatorTable(report.emulator);
   printServeTable(report.serve, report.emulator);
   printAsyncTable(report.async);
+  printMappingsTable(report.mappings);
   printBuildTable(report.build);
   printTraceStudy(report.traceStudy);
 }
@@ -276,6 +299,29 @@ function printAsyncTable({ image, accept, delivery, kill, leftContainers, bars }
     `  kill -9              ${kill.accepted} accepted, SIGKILL after ${kill.deliveredBeforeKill} delivered, restarted: ${kill.delivered} delivered` +
       ` (${kill.duplicates} duplicates) within ${kill.recoveryMs} ms, ${kill.lost} lost   bar: 0 lost   ${verdict(bars.lostMeetsBar)}`,
   );
+  console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
+}
+
+function printMappingsTable({ memorySizeMb, sqs, kinesis, sync, sqsOverSequential, sqsOverConcurrent, leftContainers, bars }) {
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  const delivered = ({ sent, delivered, lost, duplicates }) => `${delivered} of ${sent} delivered (${duplicates} duplicates), ${lost} lost`;
+  console.log('');
+  console.log(`lambkin serve, event source mappings into a zip function (nodejs24.x, MemorySize ${memorySizeMb} MB) answering {batchItemFailures: []}`);
+  console.log(
+    `  SQS (fauxqs)         ${sqs.sent} messages, BatchSize ${sqs.batchSize}: ${sqs.perSecond} messages/s (${sqs.drainMs} ms from CreateEventSourceMapping` +
+      ` to an empty queue, at most ${sqs.maxInFlight} batches in flight); ${delivered(sqs)}`,
+  );
+  console.log(
+    `  Kinesis (local)      ${kinesis.sent} records, ${kinesis.shards} shards, BatchSize ${kinesis.batchSize}, TRIM_HORIZON: ${kinesis.perSecond} records/s` +
+      ` (${kinesis.drainMs} ms to the last record in the function's log); ${delivered(kinesis)}`,
+  );
+  console.log(
+    `  sync, one message    sequential ${sync.sequentialPerSecond}/s, ${sync.clients} clients ${sync.concurrentPerSecond}/s (${sync.windowMs} ms windows, warm)`,
+  );
+  console.log(
+    `  SQS drain / sync     ${sqsOverSequential}× sequential, ${sqsOverConcurrent}× at ${sync.clients} clients   bar: ≥ 5× sequential   ${verdict(bars.sqsMeetsBar)}`,
+  );
+  console.log(`  lost                 SQS ${sqs.lost}, Kinesis ${kinesis.lost}   bar: 0   ${verdict(bars.lostMeetsBar)}`);
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
 
