@@ -12,6 +12,7 @@ export const OPERATIONS = [
   'UpdateFunctionConfiguration',
   'Invoke',
   'InvokeAsync',
+  'InvokeWithResponseStream',
   'PutFunctionConcurrency',
   'GetFunctionConcurrency',
   'DeleteFunctionConcurrency',
@@ -99,6 +100,7 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/invocations/?$`), operation: 'Invoke' },
   // The deprecated InvokeAsync, under the API version it came with.
   { method: 'POST', path: /^\/2014-11-13\/functions\/([^/]+)\/invoke-async\/?$/, operation: 'InvokeAsync' },
+  { method: 'POST', path: /^\/2021-11-15\/functions\/([^/]+)\/response-streaming-invocations\/?$/, operation: 'InvokeWithResponseStream' },
   { method: 'PUT', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'PutFunctionConcurrency' },
   { method: 'DELETE', path: new RegExp(`^${CONCURRENCY_2017}`), operation: 'DeleteFunctionConcurrency' },
   { method: 'GET', path: new RegExp(`^${FUNCTIONS_2019}/([^/]+)/concurrency/?$`), operation: 'GetFunctionConcurrency' },

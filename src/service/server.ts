@@ -46,6 +46,7 @@ import {
   updateEventSourceMapping,
 } from './handlers/event-source-mappings.ts';
 import { invoke, invokeAsync } from './handlers/invoke.ts';
+import { invokeWithResponseStream } from './handlers/invoke-with-response-stream.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
 import { listTags, tagResource, untagResource } from './handlers/tags.ts';
@@ -82,6 +83,7 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateFunctionConfiguration: updateFunctionConfiguration,
   Invoke: invoke,
   InvokeAsync: invokeAsync,
+  InvokeWithResponseStream: invokeWithResponseStream,
   PutFunctionConcurrency: putFunctionConcurrency,
   GetFunctionConcurrency: getFunctionConcurrency,
   DeleteFunctionConcurrency: deleteFunctionConcurrency,

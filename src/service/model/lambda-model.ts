@@ -14,6 +14,7 @@ export const LAMBDA_MODEL: LambdaModel = {
     UpdateFunctionConfiguration: 'UpdateFunctionConfigurationRequest',
     Invoke: 'InvocationRequest',
     InvokeAsync: 'InvokeAsyncRequest',
+    InvokeWithResponseStream: 'InvokeWithResponseStreamRequest',
     PutFunctionConcurrency: 'PutFunctionConcurrencyRequest',
     GetFunctionConcurrency: 'GetFunctionConcurrencyRequest',
     DeleteFunctionConcurrency: 'DeleteFunctionConcurrencyRequest',
@@ -936,6 +937,50 @@ export const LAMBDA_MODEL: LambdaModel = {
     },
     BlobStream: {
       type: 'blob',
+    },
+    InvokeWithResponseStreamRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      payload: 'Payload',
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        LogType: {
+          shape: 'LogType',
+          location: 'header',
+          locationName: 'X-Amz-Log-Type',
+        },
+        ClientContext: {
+          shape: 'String',
+          location: 'header',
+          locationName: 'X-Amz-Client-Context',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        Payload: {
+          shape: 'Blob',
+        },
+        TenantId: {
+          shape: 'TenantId',
+          location: 'header',
+          locationName: 'X-Amz-Tenant-Id',
+        },
+        InvocationType: {
+          shape: 'ResponseStreamingInvocationType',
+          location: 'header',
+          locationName: 'X-Amz-Invocation-Type',
+        },
+      },
+    },
+    ResponseStreamingInvocationType: {
+      type: 'string',
+      enum: ['RequestResponse', 'DryRun'],
     },
     PutFunctionConcurrencyRequest: {
       type: 'structure',
