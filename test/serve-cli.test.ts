@@ -229,9 +229,9 @@ describe.skipIf(!docked)('lambkin serve on Docker', () => {
     await invokeJson(lambda, 'hello', { n: 3 });
     const status = await runLambkin(['status', '--endpoint', serve.url]);
     expect(status.exitCode).toBe(0);
-    expect(status.stdout).toMatch(/^FUNCTION\s+MEMORY\s+RESERVED\s+PROVISIONED\s+IN FLIGHT\s+BUSY\s+IDLE\s+STARTING$/m);
+    expect(status.stdout).toMatch(/^FUNCTION\s+MEMORY\s+RESERVED\s+PROVISIONED\s+IN FLIGHT\s+BUSY\s+IDLE\s+STARTING\s+QUEUED\s+OLDEST$/m);
     // hello has one warm environment (keep-alive 60 s), shown under it with its short container id.
-    expect(status.stdout).toMatch(/^hello\s+\d+ MB\s+-\s+-\s+0\s+0\s+1\s+0\n\s+ID\s+STATE.*\n\s+[0-9a-f]{12}\s+idle\s+on-demand/m);
+    expect(status.stdout).toMatch(/^hello\s+\d+ MB\s+-\s+-\s+0\s+0\s+1\s+0\s+0\s+-\n\s+ID\s+STATE.*\n\s+[0-9a-f]{12}\s+idle\s+on-demand/m);
     expect(status.stdout).toMatch(/concurrency: 0 in use \/ 1000 account limit/);
 
     const metrics = await (await request(`${serve.url}/metrics`)).body.text();
