@@ -20,6 +20,22 @@ import { ProcessInvoker } from './support/process-invoker.ts';
 const STREAMING_HANDLER = `
 export const handler = awslambda.streamifyResponse(async (event, stream, context) => {
   stream.setContentType('text/plain');
+  if (event.case === 'hang') {
+    stream.write('started ');
+    // Kept alive (an empty promise alone lets Node exit): only the timeout ends it.
+    await new Promise(() => setInterval(() => {}, 1_000));
+  }
+  if (event.case === 'flood') {
+    // Far more than the pipes between here and a caller hold: it only finishes if someone reads or drains it.
+    stream.write('one ');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const block = 'x'.repeat(1 << 20);
+    for (let i = 0; i < 64; i++) {
+      if (!stream.write(block)) await new Promise((resolve) => stream.once('drain', resolve));
+    }
+    stream.end();
+    return;
+  }
   if (event.case === 'fail') {
     stream.write('partial ');
     await new Promise((resolve) => setTimeout(resolve, 50));
@@ -48,10 +64,25 @@ const ZIP = makeZip([
 
 const invoker = new ProcessInvoker();
 afterAll(() => invoker.close());
-const local = useLocalService('lambkin-response-stream-', () => ({ invoker }));
+/** Each finished invoke (the service tells its metrics once a stream has ended): function name and whether it failed. */
+const finished: { name: string; error: boolean; durationMs: number }[] = [];
+const metrics = {
+  contentType: 'text/plain',
+  render: async () => '',
+  invoked: (name: string, facts: { error: boolean; durationMs: number }) => finished.push({ name, error: facts.error, durationMs: facts.durationMs }),
+  throttled: () => {},
+};
+const local = useLocalService('lambkin-response-stream-', () => ({ invoker, metrics }));
 
-const create = (FunctionName: string, Handler: string) =>
-  createActiveFunction(local.lambda, { FunctionName, Role: ROLE, Runtime: 'nodejs24.x', Handler, Code: { ZipFile: ZIP } });
+const create = (FunctionName: string, Handler: string, Timeout?: number) =>
+  createActiveFunction(local.lambda, {
+    FunctionName,
+    Role: ROLE,
+    Runtime: 'nodejs24.x',
+    Handler,
+    Code: { ZipFile: ZIP },
+    ...(Timeout !== undefined ? { Timeout } : {}),
+  });
 
 interface Received {
   output: InvokeWithResponseStreamCommandOutput;
@@ -124,6 +155,42 @@ describe('InvokeWithResponseStream', () => {
     expect(text(received)).toBe('partial ');
     expect(received.complete?.ErrorCode).toBe('RangeError');
     expect(JSON.parse(received.complete?.ErrorDetails ?? '{}')).toMatchObject({ errorType: 'RangeError', errorMessage: 'stream gave up' });
+  });
+
+  it('ends a stream that never finishes at the function timeout, with the timeout in InvokeComplete', async () => {
+    await create('streamer', 'stream.handler', 1);
+    const received = await invokeStream({ event: { case: 'hang' } });
+    expect(text(received)).toBe('started ');
+    expect(received.complete?.ErrorCode).toBe('Sandbox.Timedout');
+    expect(JSON.parse(received.complete?.ErrorDetails ?? '{}')).toMatchObject({ errorType: 'Sandbox.Timedout' });
+    expect(received.completeAtMs).toBeGreaterThan(900);
+  });
+
+  it("lets go of the function's stream when the caller goes away, so the function finishes instead of stalling", async () => {
+    await create('streamer', 'stream.handler', 20);
+    finished.length = 0;
+    const abort = new AbortController();
+    const output = await local.lambda.send(
+      new InvokeWithResponseStreamCommand({ FunctionName: 'streamer', Payload: Buffer.from(JSON.stringify({ case: 'flood' })) }),
+      { abortSignal: abort.signal },
+    );
+    for await (const message of output.EventStream ?? []) {
+      expect(Buffer.from(message.PayloadChunk?.Payload ?? []).toString('utf8')).toBe('one ');
+      abort.abort();
+      break;
+    }
+    // 64 MB nobody reads: without draining, the runtime would stall on its upload until the 20 s timeout.
+    const deadline = Date.now() + 10_000;
+    while (finished.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(finished).toEqual([{ name: 'streamer', error: false, durationMs: expect.any(Number) }]);
+    expect(finished[0]!.durationMs).toBeLessThan(10_000);
+  });
+
+  it('answers a DryRun with 204 and runs nothing', async () => {
+    await create('buffered', 'index.handler');
+    const output = await local.lambda.send(new InvokeWithResponseStreamCommand({ FunctionName: 'buffered', InvocationType: 'DryRun' }));
+    expect(output.$metadata.httpStatusCode).toBe(204);
+    expect(output.ExecutedVersion).toBe('$LATEST');
   });
 
   it('tells a buffered function error in InvokeComplete, with no chunk', async () => {

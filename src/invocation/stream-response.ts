@@ -38,7 +38,11 @@ export interface StreamResponseOptions {
  */
 export function streamResponseBody(outcome: InvokeOutcome, options: StreamResponseOptions = {}): Readable {
   // objectMode off: each frame is handed on as the bytes it is, without being merged with or split from others.
-  return Readable.from(frames(outcome, options), { objectMode: false });
+  const messages = Readable.from(frames(outcome, options), { objectMode: false });
+  // Closed early (the caller went away): the function's stream is let go of at once, not at its next chunk, so the
+  // runtime's upload is drained instead of stalling on a reader that is gone.
+  if (outcome.kind === 'streaming') messages.once('close', () => outcome.body.destroy());
+  return messages;
 }
 
 async function* frames(outcome: InvokeOutcome, options: StreamResponseOptions): AsyncGenerator<Buffer> {

@@ -55,6 +55,10 @@ export function sendResponse(res: ServerResponse, response: ServiceResponse, req
     res.writeHead(response.status, headers).end(body);
     return;
   }
-  // A stream, and the trailers that may follow it: only Invoke answers with one.
+  // A stream, and the trailers that may follow it: only the invokes answer with one.
+  // A caller gone mid-stream: stop reading the answer, so the function's stream is drained rather than stalled.
+  res.once('close', () => {
+    if (!res.writableFinished) body.destroy();
+  });
   writeInvokeResponse(res, { status: response.status, headers, body, ...(response.trailers ? { trailers: response.trailers } : {}) });
 }
