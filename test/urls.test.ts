@@ -1,7 +1,7 @@
 // Function URLs on serve's port, driven as a user drives them: node:http and fetch (undici) with the Host header of
 // the URL or its path form, and curl. Functions run on our runtime as child processes (ProcessInvoker) in an
 // in-process service; URL configs are put in the service's own store.
-import { PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateFunctionUrlConfigCommand, PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { execFile } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
@@ -38,6 +38,13 @@ export const handler = async (event) => {
 /** Three server-sent events 400 ms apart, with the HTTP prelude of HttpResponseStream.from. */
 const STREAMER = `
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  if (event.rawPath === '/fail' || event.rawPath === '/forever') {
+    const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'text/plain' } });
+    stream.write('part');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (event.rawPath === '/fail') throw new Error('failed mid-stream');
+    await new Promise(() => setInterval(() => {}, 1000));
+  }
   const stream = awslambda.HttpResponseStream.from(responseStream, {
     statusCode: 207,
     headers: { 'content-type': 'text/event-stream', 'x-streamed': 'yes' },
@@ -133,7 +140,7 @@ beforeAll(async () => {
   await createNodeFunction(lambda, 'streamer', zip, { Handler: 'stream.handler' });
   await createNodeFunction(lambda, 'throttled', zip);
   // One URL per function (and alias): each config below has its own copy of the function.
-  for (const name of ['web-streamed', 'web-cors', 'web-iam']) await createNodeFunction(lambda, name, zip);
+  for (const name of ['web-streamed', 'web-cors', 'web-iam', 'web-sdk']) await createNodeFunction(lambda, name, zip);
   await createNodeFunction(lambda, 'streamer-buffered', zip, { Handler: 'stream.handler' });
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'throttled', ReservedConcurrentExecutions: 0 }));
   const cors: UrlCors = {
@@ -399,4 +406,40 @@ describe('invoke modes', () => {
     expect(answer.status).toBe(201);
     expect(answer.text).toBe('created');
   });
+});
+
+describe('a URL made through the SDK', () => {
+  it('answers at the FunctionUrl CreateFunctionUrlConfig gave, as curl reaches it (names under localhost are loopback)', async () => {
+    const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web-sdk', AuthType: 'NONE' }));
+    expect(created.FunctionUrl).toMatch(new RegExp(`^http://[a-z0-9]{32}\\.lambda-url\\.${REGION}\\.localhost:${port}/$`));
+    const run = promisify(execFile);
+    const answer = await run('curl', ['-sS', '-i', `${created.FunctionUrl}full`]);
+    expect(answer.stdout).toMatch(/^HTTP\/1\.1 201 /);
+    expect(answer.stdout.endsWith('created')).toBe(true);
+  });
+});
+
+describe('a stream that goes wrong after it began', () => {
+  /** The first chunk, then how reading the rest ended. */
+  async function readCut(path: string): Promise<{ first: string; rest: string }> {
+    const response = await fetch(`http://127.0.0.1:${port}/lambda-url/${ids.streamed}${path}`);
+    expect(response.status).toBe(200);
+    const reader = response.body!.getReader();
+    const first = new TextDecoder().decode((await reader.read()).value);
+    try {
+      for (;;) if ((await reader.read()).done) return { first, rest: 'ended' };
+    } catch {
+      return { first, rest: 'cut' };
+    }
+  }
+
+  it('cuts the connection when the function throws mid-stream (the body cannot end cleanly)', async () => {
+    expect(await readCut('/fail')).toEqual({ first: 'part', rest: 'cut' });
+  });
+
+  it('cuts the connection when a function that never ends reaches its timeout', async () => {
+    const started = Date.now();
+    expect(await readCut('/forever')).toEqual({ first: 'part', rest: 'cut' });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_500);
+  }, 20_000);
 });
