@@ -1,0 +1,240 @@
+// Verifies an incoming request's AWS Signature Version 4 (the Authorization header form, service `lambda`, any
+// region) the only trustworthy way: by signing the same request again with the SDK's own signer
+// (@smithy/signature-v4) and the secret of the access key it names, with the date and the signed headers the client
+// used, and comparing the two signatures in constant time. No canonical request is built by hand here, so lambkin
+// and the SDKs cannot disagree about one. Refusals are AWS's (../shared/reference/permissions-and-extensions.md):
+// 403 with the error type in x-amzn-ErrorType.
+import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
+
+export const SIGNING_SERVICE = 'lambda';
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+/** How far a request's date may be from now, either way, as AWS allows. */
+export const SIGNATURE_WINDOW_MS = 15 * 60 * 1000;
+
+/** The request as it arrived: `path` as sent (still percent-encoded), `query` the raw text after `?` (or ''). */
+export interface SignedRequest {
+  method: string;
+  path: string;
+  query: string;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** Who signed: the key's owner. */
+export interface SignerIdentity {
+  accessKeyId: string;
+  accountId: string;
+  principalArn: string;
+}
+
+/** A key lambkin accepts: its secret, and whose it is. */
+export interface AcceptedKey {
+  secretAccessKey: string;
+  accountId: string;
+  principalArn: string;
+}
+
+export type KeyLookup = (accessKeyId: string) => AcceptedKey | undefined;
+
+export interface SigV4Refusal {
+  status: number;
+  type: string;
+  message: string;
+}
+
+export type SigV4Result = { ok: true; identity: SignerIdentity; region: string } | { ok: false; error: SigV4Refusal };
+
+const refuse = (type: string, message: string): SigV4Result => ({ ok: false, error: { status: 403, type, message } });
+const MISSING_TOKEN = () => refuse('MissingAuthenticationTokenException', 'Missing Authentication Token');
+const UNKNOWN_KEY = () => refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
+export const SIGNATURE_MISMATCH_MESSAGE =
+  'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.';
+const MISMATCH = () => refuse('InvalidSignatureException', SIGNATURE_MISMATCH_MESSAGE);
+const incomplete = (message: string) => refuse('IncompleteSignatureException', message);
+
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+/** SHA-256 and HMAC-SHA256 from node:crypto, in the shape the signer takes (a ChecksumConstructor). */
+class NodeSha256 {
+  private readonly secret: SourceData | undefined;
+  private hash: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.secret = secret;
+    this.hash = this.fresh();
+  }
+  private fresh(): Hash | Hmac {
+    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(this.secret));
+  }
+  update(data: Uint8Array): void {
+    this.hash.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {
+    this.hash = this.fresh();
+  }
+}
+
+function bytesOf(data: SourceData): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+interface Authorization {
+  accessKeyId: string;
+  /** YYYYMMDD, region, service, terminator. */
+  scope: [string, string, string, string];
+  signedHeaders: string[];
+  signature: string;
+}
+
+/** The Authorization header's parts, or AWS's words for what is missing from it. */
+function parseAuthorization(header: string): Authorization | SigV4Result {
+  const [algorithm, ...rest] = header.trim().split(/\s+/);
+  if (algorithm !== ALGORITHM) return incomplete(`Authorization header requires 'Credential' parameter. Authorization=${header}`);
+  const parts = new Map<string, string>();
+  for (const part of rest.join('').split(',')) {
+    const at = part.indexOf('=');
+    if (at > 0) parts.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+  }
+  for (const name of ['Credential', 'SignedHeaders', 'Signature']) {
+    if (!parts.get(name)) return incomplete(`Authorization header requires '${name}' parameter. Authorization=${header}`);
+  }
+  const credential = parts.get('Credential')!.split('/');
+  if (credential.length !== 5) return incomplete(`Authorization header has an invalid Credential: ${parts.get('Credential')}`);
+  const [accessKeyId, ...scope] = credential as [string, string, string, string, string];
+  return { accessKeyId, scope, signedHeaders: parts.get('SignedHeaders')!.split(';'), signature: parts.get('Signature')! };
+}
+
+/** 20240101T000000Z → its time; undefined when it is not one. */
+function parseAmzDate(value: string): number | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match.map(Number) as number[];
+  return Date.UTC(y!, mo! - 1, d!, h!, mi!, s!);
+}
+
+const amzDate = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
+
+/** The query as the signer takes it: decoded names to decoded values (a repeated name: all of its values). */
+function parseQuery(raw: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const pair of raw.split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const name = decodeURIComponent(at < 0 ? pair : pair.slice(0, at));
+    const value = at < 0 ? '' : decodeURIComponent(pair.slice(at + 1));
+    const seen = query[name];
+    query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return query;
+}
+
+const headerText = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
+
+function constantTimeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  // Equal lengths for timingSafeEqual; a length difference is no secret (a signature is always 64 hex digits).
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+/**
+ * Whether `request` carries a valid SigV4 signature (service `lambda`) by a key `keys` knows, made within 15
+ * minutes of `now`: the signer's identity, or AWS's refusal.
+ */
+export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: number = Date.now()): Promise<SigV4Result> {
+  const header = headerText(request.headers.authorization);
+  if (header === undefined || header.trim() === '') return MISSING_TOKEN();
+  const auth = parseAuthorization(header);
+  if ('ok' in auth) return auth;
+  const [shortDate, region, service, terminator] = auth.scope;
+  if (service !== SIGNING_SERVICE || terminator !== 'aws4_request') {
+    return refuse('InvalidSignatureException', `Credential should be scoped to correct service: '${SIGNING_SERVICE}'. `);
+  }
+  const dateText = headerText(request.headers['x-amz-date']);
+  const signedAt = dateText === undefined ? undefined : parseAmzDate(dateText);
+  if (dateText === undefined || signedAt === undefined) {
+    return incomplete("Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.");
+  }
+  if (signedAt < now - SIGNATURE_WINDOW_MS) {
+    return refuse(
+      'InvalidSignatureException',
+      `Signature expired: ${dateText} is now earlier than ${amzDate(now - SIGNATURE_WINDOW_MS)} (${amzDate(now)} - 15 min.)`,
+    );
+  }
+  if (signedAt > now + SIGNATURE_WINDOW_MS) {
+    return refuse(
+      'InvalidSignatureException',
+      `Signature not yet current: ${dateText} is still later than ${amzDate(now + SIGNATURE_WINDOW_MS)} (${amzDate(now)} + 15 min.)`,
+    );
+  }
+  const key = keys(auth.accessKeyId);
+  if (!key) return UNKNOWN_KEY();
+  if (shortDate !== dateText.slice(0, 8)) return MISMATCH();
+
+  // The signer takes a content hash header at its word: one that is not the body's own is a tampered body.
+  const contentHash = headerText(request.headers['x-amz-content-sha256']);
+  if (contentHash !== undefined && contentHash !== createHash('sha256').update(request.body).digest('hex')) return MISMATCH();
+
+  // Exactly the headers the client signed: the signer signs every header it is given.
+  const headers: Record<string, string> = {};
+  for (const name of auth.signedHeaders) {
+    const value = headerText(request.headers[name]);
+    if (value === undefined) return MISMATCH();
+    headers[name] = value;
+  }
+  const signer = new SignatureV4({
+    service: SIGNING_SERVICE,
+    region,
+    credentials: { accessKeyId: auth.accessKeyId, secretAccessKey: key.secretAccessKey },
+    sha256: NodeSha256,
+    // The client's x-amz-content-sha256 is signed when it sent one; none is added when it did not.
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    {
+      method: request.method,
+      protocol: 'http:',
+      hostname: headers.host ?? '',
+      path: request.path,
+      query: parseQuery(request.query),
+      headers,
+      body: request.body,
+    },
+    { signingDate: new Date(signedAt), signingRegion: region, signingService: SIGNING_SERVICE, signableHeaders: new Set(auth.signedHeaders) },
+  );
+  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '';
+  if (!constantTimeEqual(expected, auth.signature)) return MISMATCH();
+  return { ok: true, identity: { accessKeyId: auth.accessKeyId, accountId: key.accountId, principalArn: key.principalArn }, region };
+}
+
+/** The access keys lambkin accepts: serve's own credentials, and any it is given. */
+export class KeyRing {
+  private readonly keys = new Map<string, AcceptedKey>();
+
+  /** serve's own AWS credentials (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY), owned by `accountId`'s root. */
+  static fromEnvironment(accountId: string, env: NodeJS.ProcessEnv = process.env): KeyRing {
+    const ring = new KeyRing();
+    const accessKeyId = env.AWS_ACCESS_KEY_ID;
+    const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
+    if (accessKeyId && secretAccessKey) ring.add(accessKeyId, { secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` });
+    return ring;
+  }
+
+  add(accessKeyId: string, key: AcceptedKey): this {
+    this.keys.set(accessKeyId, key);
+    return this;
+  }
+
+  /** A KeyLookup over this ring, for verifySigV4. */
+  readonly lookup: KeyLookup = (accessKeyId) => this.keys.get(accessKeyId);
+}
