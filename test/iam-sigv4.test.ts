@@ -169,6 +169,7 @@ describe('SigV4 verification', () => {
     await mismatched({ ...invoke, body: Buffer.from('{"hello":"world"}') });
     await mismatched({ ...invoke, path: invoke.path.replace('my-fn', 'my-fm') });
     await mismatched({ ...invoke, query: 'Qualifier=live' });
+    await mismatched({ ...invoke, query: 'Qualifier=%E0%A4%A' });
     await mismatched({ ...invoke, method: 'PUT' });
     await mismatched({ ...invoke, headers: { ...invoke.headers, 'x-amz-log-type': 'None' } });
     await mismatched({ ...invoke, headers: { ...invoke.headers, host: 'evil.example:80' } });

@@ -192,6 +192,13 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
     if (value === undefined) return MISMATCH();
     headers[name] = value;
   }
+  let query: Record<string, string | string[]>;
+  try {
+    query = parseQuery(request.query);
+  } catch {
+    // A malformed percent-escape: no client signed that.
+    return MISMATCH();
+  }
   const signer = new SignatureV4({
     service: SIGNING_SERVICE,
     region,
@@ -206,7 +213,7 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
       protocol: 'http:',
       hostname: headers.host ?? '',
       path: request.path,
-      query: parseQuery(request.query),
+      query,
       headers,
       body: request.body,
     },
