@@ -42,6 +42,7 @@ export const handler = awslambda.streamifyResponse(async (event, stream, context
     throw new RangeError('stream gave up');
   }
   stream.write('one ');
+  console.log('streamed the first chunk');
   await new Promise((resolve) => setTimeout(resolve, 500));
   stream.write('two ');
   await new Promise((resolve) => setTimeout(resolve, 50));
@@ -210,6 +211,17 @@ describe('InvokeWithResponseStream', () => {
     expect(log).toContain(`END RequestId: ${received.output.$metadata.requestId}`);
     const without = await invokeStream({ FunctionName: 'buffered', event: { case: 'log' } });
     expect(without.complete?.LogResult).toBeUndefined();
+  });
+
+  it("returns a streamed answer's whole log in InvokeComplete: its output, END and REPORT, written after the last chunk", async () => {
+    await create('streamed-log', 'stream.handler');
+    const received = await invokeStream({ FunctionName: 'streamed-log', LogType: 'Tail' });
+    const log = Buffer.from(received.complete?.LogResult ?? '', 'base64').toString('utf8');
+    const id = received.output.$metadata.requestId;
+    expect(log).toContain(`START RequestId: ${id}`);
+    expect(log).toContain('streamed the first chunk');
+    expect(log).toContain(`END RequestId: ${id}`);
+    expect(log).toMatch(new RegExp(`REPORT RequestId: ${id}\\tDuration: `));
   });
 
   it('runs a published version named by its qualifier', async () => {

@@ -28,8 +28,11 @@ export function invokeComplete(complete: InvokeComplete): Buffer {
 }
 
 export interface StreamResponseOptions {
-  /** The invoke's log when the caller asked for it (X-Amz-Log-Type: Tail): InvokeComplete's LogResult is its last 4 KB. */
-  logTail?: string | undefined;
+  /**
+   * The invoke's log when the caller asked for it (X-Amz-Log-Type: Tail): InvokeComplete's LogResult is its last 4 KB.
+   * A promise for a streamed answer, whose log ends (END, REPORT) only after its last chunk.
+   */
+  logTail?: string | Promise<string> | undefined;
 }
 
 /**
@@ -46,7 +49,8 @@ export function streamResponseBody(outcome: InvokeOutcome, options: StreamRespon
 }
 
 async function* frames(outcome: InvokeOutcome, options: StreamResponseOptions): AsyncGenerator<Buffer> {
-  const log = options.logTail !== undefined ? { LogResult: logResult(options.logTail) } : {};
+  const logged = options.logTail;
+  const log = logged === undefined ? {} : { LogResult: logResult(typeof logged === 'string' ? logged : '') };
   switch (outcome.kind) {
     case 'success':
       if (outcome.body.length > 0) yield payloadChunk(outcome.body);
@@ -55,7 +59,8 @@ async function* frames(outcome: InvokeOutcome, options: StreamResponseOptions): 
     case 'streaming': {
       for await (const chunk of outcome.body) yield payloadChunk(chunk as Buffer);
       const { trailers } = await outcome.end;
-      yield invokeComplete({ ...streamedError(trailers), ...log });
+      const finalLog = logged === undefined ? {} : { LogResult: logResult(await logged) };
+      yield invokeComplete({ ...streamedError(trailers), ...finalLog });
       return;
     }
     case 'function-error':

@@ -47,6 +47,8 @@ export class InvokeLog {
   private readonly version: string;
   private readonly memorySizeMb: number;
   private readonly write: ((line: string) => void) | undefined;
+  /** A streamed answer's END and REPORT, written once its runtime has finished it. */
+  private closing: Promise<void> | undefined;
   /** The tail: platform lines and, at the end, the runtime's. Only the last LOG_TAIL_CHARS are kept. */
   private text = '';
   private readonly output: string[] = [];
@@ -77,7 +79,7 @@ export class InvokeLog {
    */
   async finish(outcome: InvokeOutcome, ended: () => ReportFacts | Promise<ReportFacts>, options: FinishOptions = {}): Promise<void> {
     if (outcome.kind === 'streaming') {
-      void outcome.end.then(
+      this.closing = outcome.end.then(
         ({ durationMs }) => this.close(durationMs, ended),
         () => this.close(0, ended),
       );
@@ -89,6 +91,12 @@ export class InvokeLog {
 
   /** The log so far (its last 4 KB at least): START alone until a streamed answer has ended. */
   tail(): string {
+    return this.text;
+  }
+
+  /** The whole invoke's log (its last 4 KB at least), once END and REPORT are written: a streamed answer's too. */
+  async finalTail(): Promise<string> {
+    await this.closing?.catch(() => undefined);
     return this.text;
   }
 

@@ -96,7 +96,7 @@ export class DockerInvoker implements FunctionInvoker {
       },
       { waitForOutput: request.logTail },
     );
-    return { outcome, logTail: log.tail(), ...facts };
+    return { outcome, logTail: log.tail(), ...(outcome.kind === 'streaming' ? { finalLogTail: log.finalTail() } : {}), ...facts };
   }
 
   /**

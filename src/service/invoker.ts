@@ -31,6 +31,11 @@ export interface InvokeResult {
   outcome: InvokeOutcome;
   /** The end of the invoke's log (at most the last 4 KB are sent), when `logTail` was asked for. */
   logTail?: string;
+  /**
+   * The same once the invoke is over: for a streamed answer, with the output, END and REPORT that follow the moment
+   * its head goes out (InvokeWithResponseStream's InvokeComplete carries it). Absent: `logTail` is already final.
+   */
+  finalLogTail?: Promise<string>;
   /** The invoke waited for a new environment's init (Lambda's cold start). */
   coldStart?: boolean;
   /** The init phase's duration, on a cold start. */

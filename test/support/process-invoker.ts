@@ -47,7 +47,7 @@ export class ProcessInvoker implements FunctionInvoker {
       },
       { waitForOutput: request.logTail },
     );
-    return { outcome, logTail: log.tail() };
+    return { outcome, logTail: log.tail(), ...(outcome.kind === 'streaming' ? { finalLogTail: log.finalTail() } : {}) };
   }
 
   /** Stops every process: call from afterEach/afterAll. */

@@ -25,6 +25,6 @@ export const invokeWithResponseStream: OperationHandler = async (context, reques
   return {
     status: 200,
     headers: { 'X-Amz-Executed-Version': result.executedVersion, 'Content-Type': EVENT_STREAM_CONTENT_TYPE },
-    body: streamResponseBody(result.outcome, { logTail: logTail ? (result.logTail ?? '') : undefined }),
+    body: streamResponseBody(result.outcome, { logTail: logTail ? (result.finalLogTail ?? result.logTail ?? '') : undefined }),
   };
 };
