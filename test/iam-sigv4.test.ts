@@ -4,7 +4,10 @@
 // key, too old or too new, or unsigned is refused with AWS's error type and words.
 import { InvokeCommand, LambdaClient, ListFunctionsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -229,5 +232,27 @@ describe('SigV4 verification', () => {
     expect(ring.lookup(ACCESS_KEY)).toEqual({ secretAccessKey: SECRET, accountId: ACCOUNT, principalArn: `arn:aws:iam::${ACCOUNT}:root` });
     expect((await verifySigV4(await sentBySdk(invokeArn), ring.lookup)).ok).toBe(true);
     expect(KeyRing.fromEnvironment(ACCOUNT, {}).lookup(ACCESS_KEY)).toBeUndefined();
+  });
+
+  it("takes serve's own credentials from the shared credentials file's profile when the environment has none", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'lambkin-sigv4-'));
+    try {
+      const filepath = join(dir, 'credentials');
+      const configFilepath = join(dir, 'config');
+      await writeFile(
+        filepath,
+        `[default]\naws_access_key_id = ${ACCESS_KEY}\naws_secret_access_key = ${SECRET}\n\n[other]\naws_access_key_id = AKIAOTHER00000000000\naws_secret_access_key = other\n`,
+      );
+      await writeFile(configFilepath, '');
+      const ring = await KeyRing.fromServeCredentials(ACCOUNT, {}, { filepath, configFilepath });
+      expect((await verifySigV4(await sentBySdk(invokeArn), ring.lookup)).ok).toBe(true);
+      const other = await KeyRing.fromServeCredentials(ACCOUNT, { AWS_PROFILE: 'other' }, { filepath, configFilepath });
+      expect(other.lookup(ACCESS_KEY)).toBeUndefined();
+      expect(other.lookup('AKIAOTHER00000000000')?.secretAccessKey).toBe('other');
+      const none = await KeyRing.fromServeCredentials(ACCOUNT, { AWS_PROFILE: 'missing' }, { filepath, configFilepath });
+      expect(none.lookup(ACCESS_KEY)).toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

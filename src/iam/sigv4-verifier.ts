@@ -6,6 +6,7 @@
 // 403 with the error type in x-amzn-ErrorType.
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import { fromIni } from '@aws-sdk/credential-provider-ini';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 export const SIGNING_SERVICE = 'lambda';
@@ -224,7 +225,7 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
   return { ok: true, identity: { accessKeyId: auth.accessKeyId, accountId: key.accountId, principalArn: key.principalArn }, region };
 }
 
-/** The access keys lambkin accepts: serve's own credentials, and any it is given. */
+/** The access keys lambkin accepts: serve's own credentials, and any it is given (a keys file, later). */
 export class KeyRing {
   private readonly keys = new Map<string, AcceptedKey>();
 
@@ -234,6 +235,30 @@ export class KeyRing {
     const accessKeyId = env.AWS_ACCESS_KEY_ID;
     const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
     if (accessKeyId && secretAccessKey) ring.add(accessKeyId, { secretAccessKey, accountId, principalArn: `arn:aws:iam::${accountId}:root` });
+    return ring;
+  }
+
+  /**
+   * serve's own credentials: the environment's, else those of the shared credentials file's profile (AWS_PROFILE,
+   * or `default`), read by the SDK's own loader. None found: an empty ring (signed requests are then refused).
+   */
+  static async fromServeCredentials(
+    accountId: string,
+    env: NodeJS.ProcessEnv = process.env,
+    files: { filepath?: string; configFilepath?: string } = {},
+  ): Promise<KeyRing> {
+    const ring = KeyRing.fromEnvironment(accountId, env);
+    if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) return ring;
+    try {
+      const credentials = await fromIni({ profile: env.AWS_PROFILE || 'default', ignoreCache: true, ...files })();
+      ring.add(credentials.accessKeyId, {
+        secretAccessKey: credentials.secretAccessKey,
+        accountId: credentials.accountId ?? accountId,
+        principalArn: `arn:aws:iam::${credentials.accountId ?? accountId}:root`,
+      });
+    } catch {
+      // No such profile, or one that needs more than a file (SSO, a role to assume): lambkin accepts no key of its own.
+    }
     return ring;
   }
 
