@@ -2,7 +2,9 @@
 // the URL or its path form, and curl. Functions run on our runtime as child processes (ProcessInvoker) in an
 // in-process service; URL configs are put in the service's own store.
 import { CreateFunctionUrlConfigCommand, PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { SignatureV4 } from '@smithy/signature-v4';
 import { execFile } from 'node:child_process';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -126,7 +128,33 @@ function send(options: { method?: string; path?: string; headers?: Record<string
   });
 }
 
+/** SHA-256 and HMAC-SHA256 from node:crypto, as the SDK's signer takes them. */
+class Sha256 {
+  private readonly hash: Hash | Hmac;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    const key =
+      secret === undefined || typeof secret === 'string'
+        ? secret
+        : ArrayBuffer.isView(secret)
+          ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
+          : Buffer.from(secret);
+    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
+  }
+  update(data: string | Uint8Array): void {
+    this.hash.update(data);
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.hash.digest());
+  }
+  reset(): void {}
+}
+
+/** The credentials serve accepts for AWS_IAM URLs: its own (the environment's), as `lambkin serve` is started with. */
+const KEY = { accessKeyId: 'AKIAURLTESTKEY000001', secretAccessKey: 'url-test-secret' };
+
 beforeAll(async () => {
+  process.env.AWS_ACCESS_KEY_ID = KEY.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = KEY.secretAccessKey;
   dataDir = await makeDataDir('lambkin-urls-');
   invoker = new ProcessInvoker();
   service = await startLocalService({ dataDir, invoker });
@@ -317,10 +345,44 @@ describe('the response mapping', () => {
     expect(answer.headers['x-amzn-errortype']).toBe('TooManyRequestsException');
   });
 
-  it('refuses an unsigned request to an AWS_IAM URL with 403', async () => {
-    const answer = await send({ headers: { host: hostOf(ids.iam) } });
-    expect(answer.status).toBe(403);
-    expect(answer.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+  it('AWS_IAM: refuses an unsigned request, and one signed with a wrong secret, with 403; a signed one reaches the function', async () => {
+    const unsigned = await send({ headers: { host: hostOf(ids.iam) } });
+    expect(unsigned.status).toBe(403);
+    expect(unsigned.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+    expect(unsigned.text).toBe('{"Message":"Forbidden"}');
+    const signedBy = async (secretAccessKey: string) => {
+      const signer = new SignatureV4({ service: 'lambda', region: REGION, sha256: Sha256, credentials: { accessKeyId: KEY.accessKeyId, secretAccessKey } });
+      const body = '{"signed":true}';
+      const signed = await signer.sign({
+        method: 'POST',
+        protocol: 'http:',
+        hostname: hostOf(ids.iam),
+        path: '/echo',
+        query: { a: 'b' },
+        headers: { host: hostOf(ids.iam), 'content-type': 'application/json' },
+        body,
+      });
+      return send({ method: 'POST', path: '/echo?a=b', headers: signed.headers, body });
+    };
+    const wrong = await signedBy('not-the-secret');
+    expect(wrong.status).toBe(403);
+    expect(wrong.text).toBe('{"Message":"Forbidden"}');
+    const right = await signedBy(KEY.secretAccessKey);
+    expect(right.status).toBe(200);
+    const event = JSON.parse(right.text);
+    expect(event.requestContext.accountId).toBe('123456789012');
+    expect(event.requestContext.authorizer).toEqual({
+      iam: {
+        accessKey: KEY.accessKeyId,
+        accountId: '123456789012',
+        callerId: '123456789012',
+        cognitoIdentity: null,
+        principalOrgId: null,
+        userArn: 'arn:aws:iam::123456789012:root',
+        userId: '123456789012',
+      },
+    });
+    expect(event.body).toBe('{"signed":true}');
   });
 
   it('is reached by curl with the Host header set, and by its path form', async () => {

@@ -61,7 +61,8 @@ import { readBodyUpTo } from '../http/read-body.ts';
 import { requestUrl } from '../http/request-url.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
-import type { FunctionUrlStore } from '../urls/url-config.ts';
+import { KeyRing, type KeyLookup } from '../iam/sigv4-verifier.ts';
+import { sigV4Check } from '../urls/url-auth.ts';
 import { matchFunctionUrl } from '../urls/url-router.ts';
 import { FunctionUrlServer } from '../urls/url-server.ts';
 import type { FunctionInvoker } from './invoker.ts';
@@ -149,6 +150,8 @@ export interface LambdaApiServerOptions {
   allowedHosts?: readonly string[];
   /** How a refusal tells the user to allow another host name; the LAMBKIN_ALLOWED_HOSTS variable by default. */
   howToAllowHost?: (host: string) => string;
+  /** The access keys AWS_IAM function URLs accept; serve's own credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) by default. */
+  iamKeys?: KeyLookup;
   /** Asynchronous (Event) invokes: where they are stored and where their results go. Absent: Event is refused. */
   asyncEvents?: AsyncEventsOptions;
   /** Event source mappings' pollers (a store with mappings runs them; src/delivery/mappings/mapping-runner.ts). */
@@ -233,7 +236,8 @@ export class LambdaApiServer {
     }
     this.functionUrls = new FunctionUrlServer({
       home: this.context,
-      urls: () => (this.context.store as { functionUrls?: FunctionUrlStore }).functionUrls,
+      urls: () => this.context.store.functionUrls,
+      iam: sigV4Check(options.iamKeys ?? KeyRing.fromEnvironment(this.context.identity.accountId).lookup),
       onInternalError: (error) => this.onInternalError(error),
     });
     this.metrics = options.metrics;

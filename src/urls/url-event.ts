@@ -2,6 +2,7 @@
 // (urls-invocation.md, "Request payload format") show it.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { IamCaller } from './url-auth.ts';
 
 export interface UrlEventInput {
   req: IncomingMessage;
@@ -11,8 +12,8 @@ export interface UrlEventInput {
   target: string;
   body: Buffer;
   requestId: string;
-  /** The caller's account for an AWS_IAM URL; `anonymous` for NONE (as Lambda gives it). */
-  accountId: string;
+  /** The signer of an AWS_IAM URL's request; absent for NONE (the account is then `anonymous`, as Lambda gives it). */
+  iam?: IamCaller;
   /** Milliseconds since the epoch. */
   now: number;
   /** The serving port, for x-forwarded-port. */
@@ -42,9 +43,10 @@ export function urlEvent(input: UrlEventInput): Record<string, unknown> {
     headers,
     ...(queryStringParameters ? { queryStringParameters } : {}),
     requestContext: {
-      accountId: input.accountId,
+      accountId: input.iam?.accountId ?? 'anonymous',
       apiId: input.urlId,
       authentication: null,
+      ...(input.iam ? { authorizer: { iam: input.iam } } : {}),
       domainName: input.domainName,
       domainPrefix: input.urlId,
       http: {

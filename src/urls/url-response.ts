@@ -75,6 +75,8 @@ function errorAnswer(status: number, errorType: string | undefined, body: string
 export const functionFailed = (): UrlAnswer => errorAnswer(502, undefined, 'Internal Server Error');
 /** The URL does not exist, or its auth refused the caller. */
 export const urlAccessDenied = (): UrlAnswer => errorAnswer(403, 'AccessDeniedException', '{"Message":null}');
+/** An AWS_IAM URL's request without a valid signature by a key lambkin accepts. */
+export const urlForbidden = (): UrlAnswer => errorAnswer(403, 'AccessDeniedException', '{"Message":"Forbidden"}');
 /** The function's concurrency (or the account's) is used up. */
 export const urlThrottled = (): UrlAnswer => errorAnswer(429, 'TooManyRequestsException', '{"Message":"Rate Exceeded."}');
 /** The request is over the 6 MB invoke payload limit. */

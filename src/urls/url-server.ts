@@ -7,6 +7,7 @@ import { LambdaError } from '../invocation/lambda-error.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import { readBody } from '../http/read-body.ts';
 import type { FunctionUrlRecord, FunctionUrlStore } from './url-config.ts';
+import type { IamCheck } from './url-auth.ts';
 import { preflightAnswer, withCorsHeaders } from './url-cors.ts';
 import { urlEvent } from './url-event.ts';
 import type { UrlRequestTarget } from './url-router.ts';
@@ -17,6 +18,7 @@ import {
   responseHead,
   type UrlAnswer,
   urlAccessDenied,
+  urlForbidden,
   urlRequestTooLarge,
   urlThrottled,
 } from './url-response.ts';
@@ -24,9 +26,6 @@ import { HTTP_INTEGRATION_CONTENT_TYPE, splitPrelude, splitWholePrelude } from '
 
 /** Lambda's synchronous payload limit, for the request and for a buffered response: 6 MB. */
 export const URL_PAYLOAD_LIMIT = 6 * 1024 * 1024;
-
-/** Checks an AWS_IAM URL's request; resolves the caller's account, or undefined to refuse it (403). */
-export type IamCheck = (req: IncomingMessage, body: Buffer) => Promise<{ accountId: string } | undefined>;
 
 export interface FunctionUrlServerOptions {
   home: InvocationHome;
@@ -57,8 +56,11 @@ export class FunctionUrlServer {
         if ('aborted' in read) return;
         return this.answer(req, res, record, urlRequestTooLarge(URL_PAYLOAD_LIMIT));
       }
-      const caller = record.authType === 'AWS_IAM' ? await this.options.iam?.(req, read.body) : { accountId: 'anonymous' };
-      if (!caller) return this.answer(req, res, record, urlAccessDenied());
+      let iam;
+      if (record.authType === 'AWS_IAM') {
+        iam = await this.options.iam?.(req, read.body);
+        if (!iam) return this.answer(req, res, record, urlForbidden());
+      }
       const event = urlEvent({
         req,
         urlId: url.urlId,
@@ -66,7 +68,7 @@ export class FunctionUrlServer {
         target: url.target,
         body: read.body,
         requestId,
-        accountId: caller.accountId,
+        ...(iam ? { iam } : {}),
         now: Date.now(),
         port: req.socket.localPort ?? 0,
       });
