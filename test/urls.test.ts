@@ -1,7 +1,13 @@
 // Function URLs on serve's port, driven as a user drives them: node:http and fetch (undici) with the Host header of
 // the URL or its path form, and curl. Functions run on our runtime as child processes (ProcessInvoker) in an
 // in-process service; URL configs are put in the service's own store.
-import { CreateFunctionUrlConfigCommand, PutFunctionConcurrencyCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  CreateAliasCommand,
+  CreateFunctionUrlConfigCommand,
+  PublishVersionCommand,
+  PutFunctionConcurrencyCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { execFile } from 'node:child_process';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
@@ -15,8 +21,10 @@ import { makeDataDir, removeDataDir, startLocalService, type LocalService } from
 import { ProcessInvoker } from './support/process-invoker.ts';
 
 const HANDLER = `
-export const handler = async (event) => {
+export const handler = async (event, context) => {
   switch (event.rawPath) {
+    case '/context':
+      return { arn: context.invokedFunctionArn, version: context.functionVersion };
     case '/full':
       return { statusCode: 201, headers: { 'content-type': 'text/plain', 'x-custom': 'yes' }, cookies: ['a=1; Path=/', 'b=2; HttpOnly'], body: 'created' };
     case '/binary':
@@ -168,7 +176,7 @@ beforeAll(async () => {
   await createNodeFunction(lambda, 'streamer', zip, { Handler: 'stream.handler' });
   await createNodeFunction(lambda, 'throttled', zip);
   // One URL per function (and alias): each config below has its own copy of the function.
-  for (const name of ['web-streamed', 'web-cors', 'web-iam', 'web-sdk']) await createNodeFunction(lambda, name, zip);
+  for (const name of ['web-streamed', 'web-cors', 'web-iam', 'web-sdk', 'web-alias']) await createNodeFunction(lambda, name, zip);
   await createNodeFunction(lambda, 'streamer-buffered', zip, { Handler: 'stream.handler' });
   await lambda.send(new PutFunctionConcurrencyCommand({ FunctionName: 'throttled', ReservedConcurrentExecutions: 0 }));
   const cors: UrlCors = {
@@ -478,6 +486,18 @@ describe('a URL made through the SDK', () => {
     const answer = await run('curl', ['-sS', '-i', `${created.FunctionUrl}full`]);
     expect(answer.stdout).toMatch(/^HTTP\/1\.1 201 /);
     expect(answer.stdout.endsWith('created')).toBe(true);
+  });
+});
+
+describe('a URL of an alias', () => {
+  it("runs the alias's version, and the function sees the alias's ARN", async () => {
+    const { Version } = await lambda.send(new PublishVersionCommand({ FunctionName: 'web-alias' }));
+    await lambda.send(new CreateAliasCommand({ FunctionName: 'web-alias', Name: 'live', FunctionVersion: Version! }));
+    const created = await lambda.send(new CreateFunctionUrlConfigCommand({ FunctionName: 'web-alias', Qualifier: 'live', AuthType: 'NONE' }));
+    const urlId = new URL(created.FunctionUrl!).hostname.split('.')[0]!;
+    const answer = await send({ path: '/context', headers: { host: hostOf(urlId) } });
+    expect(answer.status).toBe(200);
+    expect(JSON.parse(answer.text)).toEqual({ arn: 'arn:aws:lambda:us-east-1:123456789012:function:web-alias:live', version: Version });
   });
 });
 
