@@ -48,6 +48,12 @@ export const handler = async (event, context) => {
 /** Three server-sent events 400 ms apart, with the HTTP prelude of HttpResponseStream.from. */
 const STREAMER = `
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
+  if (event.rawPath === '/bad-prelude') {
+    responseStream.setContentType('application/vnd.awslambda.http-integration-response');
+    responseStream.write('{not json' + '\\0'.repeat(8) + 'body');
+    responseStream.end();
+    return;
+  }
   if (event.rawPath === '/fail' || event.rawPath === '/forever') {
     const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 200, headers: { 'content-type': 'text/plain' } });
     stream.write('part');
@@ -514,6 +520,14 @@ describe('a stream that goes wrong after it began', () => {
       return { first, rest: 'cut' };
     }
   }
+
+  it('answers 502 for a prelude that is not JSON, and the function answers the next request', async () => {
+    const bad = await send({ path: '/bad-prelude', headers: { host: hostOf(ids.streamed) } });
+    expect(bad.status).toBe(502);
+    expect(bad.text).toBe('Internal Server Error');
+    const next = await send({ headers: { host: hostOf(ids.streamed) } });
+    expect(next.status).toBe(207);
+  });
 
   it('cuts the connection when the function throws mid-stream (the body cannot end cleanly)', async () => {
     expect(await readCut('/fail')).toEqual({ first: 'part', rest: 'cut' });

@@ -111,7 +111,11 @@ export class FunctionUrlServer {
     let first: Buffer = Buffer.alloc(0);
     let rest: AsyncIterator<unknown> = outcome.body[Symbol.asyncIterator]();
     if (outcome.contentType === HTTP_INTEGRATION_CONTENT_TYPE) {
-      const split = await splitPrelude(outcome.body);
+      const split = await splitPrelude(outcome.body).catch((error: unknown) => {
+        // A stream the URL cannot answer with is still read to its end, so its runtime is not held up.
+        outcome.body.resume();
+        throw error;
+      });
       ({ status, headers } = responseHead(split.prelude));
       if (!headers.some(([name]) => name === 'content-type')) headers.push(['content-type', 'application/octet-stream']);
       ({ first, rest } = split);
