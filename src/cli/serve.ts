@@ -21,6 +21,8 @@ import { SqliteFunctionStore } from '../service/storage/function-store.ts';
 import type { DeliveryObserver, EventEnd } from '../delivery/async-delivery.ts';
 import { DestinationResults } from '../delivery/destination-results.ts';
 import { Destinations } from '../delivery/destinations.ts';
+import { KeyRing } from '../iam/sigv4-verifier.ts';
+import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
 import { QUEUE_FILE, SqliteEventQueue } from '../delivery/event-queue.ts';
 import { ALLOWED_HOSTS_ENV, parseAllowedHosts } from '../http/browser-guard.ts';
 import { EXAMPLE_FUNCTIONS, registerImageFunction, RIE_FUNCTION_NAME } from './default-function.ts';
@@ -200,6 +202,8 @@ async function serve(options: ServeOptions): Promise<void> {
   }
   // A Lambda destination is an asynchronous invoke of another function of this serve.
   const destinations = new Destinations({ invokeAsync: (functionArn, payload) => server.invokeAsync(functionArn, payload) });
+  // AWS_IAM function URLs accept requests signed with serve's own AWS credentials (environment, else profile).
+  const iamKeys = await KeyRing.fromServeCredentials(DEFAULT_IDENTITY.accountId);
   const server = new LambdaApiServer({
     store,
     invoker,
@@ -211,6 +215,7 @@ async function serve(options: ServeOptions): Promise<void> {
     howToAllowHost: (host) => `start lambkin serve with --allowed-host ${host} (or ${ALLOWED_HOSTS_ENV}=${host})`,
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
     onWarning: (message) => log.warn(message),
+    iamKeys: iamKeys.lookup,
     asyncEvents: {
       queue,
       results: new DestinationResults(destinations),
