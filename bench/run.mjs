@@ -35,6 +35,10 @@
 //               function's sync invokes of one message, sequential and from as many clients as the SQS poller had
 //               batches in flight (bars: SQS drain ≥ 5× the sequential sync rate; 0 messages or records lost, counted
 //               in the function's own log); see mappings.ts. About a minute on an idle machine.
+//   urls        function URLs on one `lambkin serve`: requests per second through a BUFFERED URL (by Host) beside Invoke
+//               API requests to the same trivial zip function, from 1 and 4 keep-alive clients, interleaved windows
+//               (bar: URL ≥ 0.9× Invoke at each), and a RESPONSE_STREAM URL's first body byte at the client against the
+//               function's Date.now() just before its first write, median of 30 (bar: ≤ 5 ms); see urls.ts. About 30 s.
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
@@ -220,6 +224,21 @@ report.mappings = {
   },
 };
 
+// Function URLs through `lambkin serve`: throughput beside the Invoke API, the first streamed byte; see urls.ts.
+const { measureUrls } = await import('./urls.ts');
+const urls = await measureUrls({ log: progress });
+report.urls = {
+  ...urls,
+  bars: {
+    urlOverInvoke: '>= 0.9 at every client count',
+    throughputMeetsBar: urls.throughput.every((t) => t.ratio >= 0.9),
+    firstByteP50Ms: '<= 5',
+    firstByteMeetsBar: urls.firstByte.p50Ms <= 5,
+    leftContainers: '0',
+    leftContainersMeetsBar: urls.leftContainers === 0,
+  },
+};
+
 // `lambkin build` against a plain `docker build` of the same Dockerfile and context; see build.ts.
 const { measureBuild } = await import('./build.ts');
 const build = await measureBuild({ builds: 7, log: progress });
@@ -237,6 +256,7 @@ if (flags.json) {
   printServeTable(report.serve, report.emulator);
   printAsyncTable(report.async);
   printMappingsTable(report.mappings);
+  printUrlsTable(report.urls);
   printBuildTable(report.build);
   printTraceStudy(report.traceStudy);
 }
@@ -322,6 +342,23 @@ function printMappingsTable({ memorySizeMb, sqs, kinesis, sync, sqsOverSequentia
     `  SQS drain / sync     ${sqsOverSequential}× sequential, ${sqsOverConcurrent}× at ${sync.clients} clients   bar: ≥ 5× sequential   ${verdict(bars.sqsMeetsBar)}`,
   );
   console.log(`  lost                 SQS ${sqs.lost}, Kinesis ${kinesis.lost}   bar: 0   ${verdict(bars.lostMeetsBar)}`);
+  console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
+}
+
+function printUrlsTable({ memorySizeMb, windowMs, rounds, throughput, firstByte, leftContainers, bars }) {
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  console.log('');
+  console.log(`lambkin serve, function URLs (AuthType NONE, by Host) on zip functions (nodejs24.x, MemorySize ${memorySizeMb} MB)`);
+  for (const t of throughput) {
+    console.log(
+      `  ${`${t.clients} client${t.clients === 1 ? '' : 's'}`.padEnd(20)} URL ${t.urlPerSecond}/s vs Invoke API ${t.invokePerSecond}/s = ${t.ratio}` +
+        `   bar: ≥ 0.9   ${verdict(t.ratio >= 0.9)}   (median of ${rounds} interleaved ${windowMs} ms windows, BUFFERED, {statusCode: 200, body: 'ok'})`,
+    );
+  }
+  console.log(
+    `  first streamed byte  ${firstByte.p50Ms} ms after the function's first write (median of ${firstByte.requests}, max ${firstByte.maxMs} ms;` +
+      ` whole answer ${firstByte.wholeAnswerP50Ms} ms with a ${firstByte.holdMs} ms hold)   bar: ≤ 5 ms   ${verdict(bars.firstByteMeetsBar)}`,
+  );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
 
