@@ -23,6 +23,7 @@ import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixture
 import { type LocalService, makeDataDir, removeDataDir, startLocalService } from './support/local-service.ts';
 import { MemoryCheckpoints } from './support/memory-checkpoints.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { eventuallyWithin } from './support/eventually.ts';
 
 // Appends each batch to $RECORD. A record whose data is {"poison": true} fails the whole batch (an unhandled error);
 // one with {"failOnce": true} is reported failed (ReportBatchItemFailures) the first time it is seen, then succeeds.
@@ -107,20 +108,7 @@ async function batchesOf(name: string): Promise<KinesisEventRecord[][]> {
 
 const sequenceNumbers = (batch: KinesisEventRecord[]) => batch.map((record) => record.kinesis.sequenceNumber);
 
-/** Polls until `check` holds (or `ms` pass: the last assertion error then). */
-async function eventually<T>(read: () => Promise<T> | T, check: (value: T) => void, ms = 20_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const eventually = eventuallyWithin(20_000, 100);
 
 function mappingFor(functionName: string, streamArn: string, settings: Partial<EventSourceMappingRecord> = {}): EventSourceMappingRecord {
   return {

@@ -17,13 +17,12 @@ import { batchItemFailures, SqsPoller, type SqsPollerOptions } from '../src/deli
 import type { SqsRecord } from '../src/delivery/mappings/sqs-record.ts';
 import type { InvocationHome } from '../src/invocation/invoke-function.ts';
 import { DEFAULT_IDENTITY } from '../src/service/function-record.ts';
-import type { FunctionRecord } from '../src/service/function-record.ts';
-import type { FunctionInvoker, InvokeCall, InvokeResult } from '../src/service/invoker.ts';
 import { makeZip } from '../tools/zip.ts';
 import { FAUXQS_ACCOUNT, type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
 import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
-import { ProcessInvoker } from './support/process-invoker.ts';
+import { ConcurrentProcessInvoker } from './support/concurrent-process-invoker.ts';
+import { eventuallyWithin } from './support/eventually.ts';
 
 // Each invoke appends {start, end, event} to $RECORD. MODE: `ok` answers "ok"; `throw` fails the batch when a body
 // contains "fail"; `partial` reports those messages in batchItemFailures; `respond` answers the response a body
@@ -62,32 +61,6 @@ export const handler = async (event) => {
 `;
 
 type Invocation = { start: number; end: number; event: { Records: SqsRecord[] } };
-
-/**
- * Runs invokes at once as Lambda's environments would: each on a ProcessInvoker not busy with another (one warm
- * process each), so a batch's concurrency is the function's own.
- */
-class ConcurrentProcessInvoker implements FunctionInvoker {
-  readonly #idle: ProcessInvoker[] = [];
-  readonly #all: ProcessInvoker[] = [];
-
-  async invoke(fn: FunctionRecord, request: InvokeCall): Promise<InvokeResult> {
-    let invoker = this.#idle.pop();
-    if (!invoker) {
-      invoker = new ProcessInvoker();
-      this.#all.push(invoker);
-    }
-    try {
-      return await invoker.invoke(fn, request);
-    } finally {
-      this.#idle.push(invoker);
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#all.map((invoker) => invoker.close()));
-  }
-}
 
 const NO_CHECKPOINTS: CheckpointStore = {
   get: () => {
@@ -217,20 +190,7 @@ function startPoller(
   return { poller, reports };
 }
 
-/** Polls until `check` holds (or `ms` pass: the last assertion error then). */
-async function eventually<T>(read: () => Promise<T> | T, check: (value: T) => void, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const eventually = eventuallyWithin(15_000);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const md5 = (text: string) => createHash('md5').update(text).digest('hex');

@@ -16,6 +16,7 @@ import { makeZip } from '../tools/zip.ts';
 import { createActiveFunction, payloadJson, ROLE } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { eventually } from './support/eventually.ts';
 
 // Each run is appended to $RECORD (its request id and event); `sleepMs` makes it wait first.
 const HANDLER = `
@@ -92,21 +93,6 @@ async function status(): Promise<ServiceStatus> {
 }
 
 const rowOf = (s: ServiceStatus, name: string): FunctionStatus => s.functions.find((fn) => fn.name === name)!;
-
-/** Polls until `check` holds (or `ms` pass: the last assertion error then). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('asynchronous invokes, observed', () => {
   it('GET /metrics counts the event received and its age when it ran', async () => {

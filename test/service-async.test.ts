@@ -23,6 +23,7 @@ import { type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
 import { createActiveFunction, invokeJson, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { eventually } from './support/eventually.ts';
 
 const SCALE = 0.01;
 
@@ -71,21 +72,6 @@ async function attemptsOf(name: string): Promise<Attempt[]> {
     .split('\n')
     .filter(Boolean)
     .map((line) => JSON.parse(line) as Attempt);
-}
-
-/** Polls until `check` holds of the attempts (or `ms` pass: the last assertion error then). */
-async function eventually<T>(read: () => Promise<T>, check: (value: T) => void, ms = 10_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const value = await read();
-    try {
-      check(value);
-      return value;
-    } catch (error) {
-      if (Date.now() > until) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** An Event invoke: the SDK's answer. */

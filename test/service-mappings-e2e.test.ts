@@ -10,8 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Destinations } from '../src/delivery/destinations.ts';
-import type { FunctionRecord } from '../src/service/function-record.ts';
-import type { FunctionInvoker, InvokeCall, InvokeResult } from '../src/service/invoker.ts';
 import { ServiceMetrics } from '../src/service/metrics.ts';
 import { STATUS_PATH, type ServiceStatus } from '../src/service/status.ts';
 import { makeZip } from '../tools/zip.ts';
@@ -19,7 +17,7 @@ import { type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
 import { type LocalKinesis, startLocalKinesis } from './support/kinesis.ts';
 import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 import { useLocalService } from './support/local-service.ts';
-import { ProcessInvoker } from './support/process-invoker.ts';
+import { ConcurrentProcessInvoker } from './support/concurrent-process-invoker.ts';
 
 // Each invoke appends {start, end, records} to $RECORD: records as the function saw them (SQS: messageId and body;
 // Kinesis: sequence number, shard and decoded data). SQS MODE `partial` reports the messages whose body contains
@@ -48,32 +46,6 @@ interface Seen {
   shard?: string;
 }
 type Invocation = { start: number; end: number; records: Seen[] };
-
-/**
- * Runs invokes at once as Lambda's environments would: each on a ProcessInvoker not busy with another (a
- * ProcessInvoker runs one invoke at a time), so the mapping's concurrency is what shows. As in delivery-sqs-poller.
- */
-class ConcurrentProcessInvoker implements FunctionInvoker {
-  readonly #idle: ProcessInvoker[] = [];
-  readonly #all: ProcessInvoker[] = [];
-
-  async invoke(fn: FunctionRecord, request: InvokeCall): Promise<InvokeResult> {
-    let invoker = this.#idle.pop();
-    if (!invoker) {
-      invoker = new ProcessInvoker();
-      this.#all.push(invoker);
-    }
-    try {
-      return await invoker.invoke(fn, request);
-    } finally {
-      this.#idle.push(invoker);
-    }
-  }
-
-  async close(): Promise<void> {
-    await Promise.all(this.#all.map((invoker) => invoker.close()));
-  }
-}
 
 let fauxqs: Fauxqs;
 let kinesis: LocalKinesis;
