@@ -22,20 +22,19 @@
 // The image function gets MemorySize 10240 MB (CPU follows memory; see serve.ts) and the memory budget is lifted so
 // the worker's 16 environments fit. At the end the serve is stopped with SIGTERM, whatever containers either serve
 // (the one killed included) still owned are removed and counted, and the data dir is removed.
-import Dockerode from 'dockerode';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { Client, Pool } from 'undici';
 import { QUEUE_FILE } from '../src/delivery/event-queue.ts';
 import { functionLogFiles } from '../src/environments/file-log-sink.ts';
-import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
 import { summariseLatencies, type LatencySummary } from './compare.ts';
 import { apiCall, FUNCTIONS, invoke, waitUntilReady } from './lambda-http.ts';
+import { containersOf, removeContainers, sweepContainersOf } from './serve-containers.ts';
 import { round } from './stats.mjs';
 
 const IMAGE_FUNCTION = 'function';
@@ -160,27 +159,12 @@ function startedRequestIds(dataDir: string, functionName: string): string[] {
 
 export async function measureAsync(options: AsyncOptions): Promise<AsyncFigures> {
   const { image, events = 10_000, connections = 32, crashEvents = 500, syncWindowMs = 3_000, drainWindowMs = 5_000, log = () => {} } = options;
-  const docker = new Dockerode();
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-async-'));
   const servePids: number[] = [];
   let serve: ServeProcess | undefined;
   let client: Client | undefined;
   let db: DatabaseSync | undefined;
   let crashDataDir: string | undefined;
-  /** The containers a serve (by pid) owns, running or not. */
-  const ownedBy = async (pid: number): Promise<string[]> => {
-    const containers = await docker.listContainers({ all: true, filters: { label: [`${OWNER_PID_LABEL}=${pid}`, `${OWNER_HOST_LABEL}=${hostname()}`] } });
-    return containers.map((container) => container.Id);
-  };
-  const removeAll = (ids: string[]) =>
-    Promise.all(
-      ids.map((id) =>
-        docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch(() => undefined),
-      ),
-    );
   const start = async (dir: string) => {
     serve = await startBenchServe(dir, image);
     servePids.push(serve.pid);
@@ -241,7 +225,7 @@ export async function measureAsync(options: AsyncOptions): Promise<AsyncFigures>
     await killed.stop('SIGKILL');
     const deliveredBeforeKill = new Set(startedRequestIds(crashDataDir, SLOW_FUNCTION).filter((id) => accepted.has(id))).size;
     // What a kill -9 leaves behind is the user's to clean up (or the next serve's); here, before the restart.
-    await removeAll(await ownedBy(killed.pid));
+    await removeContainers(await containersOf(killed.pid));
     log(`async: killed after ${deliveredBeforeKill} of ${accepted.size} delivered; restarting`);
     const restartedAt = performance.now();
     await start(crashDataDir);
@@ -289,11 +273,7 @@ export async function measureAsync(options: AsyncOptions): Promise<AsyncFigures>
       log('async: stopping lambkin serve (SIGTERM)');
       await serve.stop();
     }
-    for (const pid of servePids) {
-      const left = await ownedBy(pid).catch(() => []);
-      leftContainers += left.length;
-      await removeAll(left);
-    }
+    for (const pid of servePids) leftContainers += await sweepContainersOf(pid);
     await rm(dataDir, { recursive: true, force: true });
     if (crashDataDir) await rm(crashDataDir, { recursive: true, force: true });
   }

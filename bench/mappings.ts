@@ -25,20 +25,19 @@
 // stopped and the data dir removed.
 import { GetQueueAttributesCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { PutRecordsCommand } from '@aws-sdk/client-kinesis';
-import Dockerode from 'dockerode';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
 import { functionLogFiles } from '../src/environments/file-log-sink.ts';
-import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { STATUS_PATH } from '../src/service/status.ts';
 import { type Fauxqs, startFauxqsForTest } from '../test/support/fauxqs.ts';
 import { type LocalKinesis, startLocalKinesis } from '../test/support/kinesis.ts';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
 import { apiCall, FUNCTIONS, invoke, waitUntilReady } from './lambda-http.ts';
+import { stopServeAndSweep } from './serve-containers.ts';
 import { round } from './stats.mjs';
 
 const FUNCTION = 'bench-mappings';
@@ -122,7 +121,6 @@ function countDelivered(ids: string[], prefix: string, sent: number): Pick<Drain
 
 export async function measureMappings(options: MappingsOptions = {}): Promise<MappingsFigures> {
   const { messages = 10_000, records = 10_000, syncWindowMs = 2_000, drainTimeoutMs = 60_000, log = () => {} } = options;
-  const docker = new Dockerode();
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-mappings-'));
   let fauxqs: Fauxqs | undefined;
   let kinesis: LocalKinesis | undefined;
@@ -267,19 +265,7 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
     await client?.close().catch(() => undefined);
     if (serve) {
       log('mappings: stopping lambkin serve (SIGTERM)');
-      await serve.stop();
-      const left = await docker
-        .listContainers({ all: true, filters: { label: [`${OWNER_PID_LABEL}=${serve.pid}`, `${OWNER_HOST_LABEL}=${hostname()}`] } })
-        .catch(() => []);
-      leftContainers = left.length;
-      await Promise.all(
-        left.map((container) =>
-          docker
-            .getContainer(container.Id)
-            .remove({ force: true })
-            .catch(() => undefined),
-        ),
-      );
+      leftContainers = await stopServeAndSweep(serve);
     }
     await Promise.all([fauxqs?.stop(), kinesis?.stop()]);
     await rm(dataDir, { recursive: true, force: true });

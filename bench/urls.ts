@@ -19,15 +19,14 @@
 //
 // At the end the serve is stopped (SIGTERM), whatever containers it still owned removed and counted, and the data
 // dir removed.
-import Dockerode from 'dockerode';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Pool } from 'undici';
-import { OWNER_HOST_LABEL, OWNER_PID_LABEL } from '../src/environments/labels.ts';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
 import { apiCall, FUNCTIONS, invoke, waitUntilReady } from './lambda-http.ts';
+import { stopServeAndSweep } from './serve-containers.ts';
 import { median, round } from './stats.mjs';
 
 const BUFFERED_FUNCTION = 'bench-urls';
@@ -187,7 +186,6 @@ async function streamedRequest(client: Client, host: string): Promise<{ delayMs:
 
 export async function measureUrls(options: UrlsOptions = {}): Promise<UrlsFigures> {
   const { windowMs = 1_000, log = () => {} } = options;
-  const docker = new Dockerode();
   const dataDir = await mkdtemp(join(tmpdir(), 'lambkin-bench-urls-'));
   let serve: ServeProcess | undefined;
   let client: Client | undefined;
@@ -232,19 +230,7 @@ export async function measureUrls(options: UrlsOptions = {}): Promise<UrlsFigure
     await client?.close().catch(() => undefined);
     if (serve) {
       log('urls: stopping lambkin serve (SIGTERM)');
-      await serve.stop();
-      const left = await docker
-        .listContainers({ all: true, filters: { label: [`${OWNER_PID_LABEL}=${serve.pid}`, `${OWNER_HOST_LABEL}=${hostname()}`] } })
-        .catch(() => []);
-      leftContainers = left.length;
-      await Promise.all(
-        left.map((container) =>
-          docker
-            .getContainer(container.Id)
-            .remove({ force: true })
-            .catch(() => undefined),
-        ),
-      );
+      leftContainers = await stopServeAndSweep(serve);
     }
     await rm(dataDir, { recursive: true, force: true });
   }
