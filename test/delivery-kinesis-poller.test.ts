@@ -19,7 +19,7 @@ import { ConcurrencyScheduler } from '../src/scheduling/concurrency-scheduler.ts
 import { makeZip } from '../tools/zip.ts';
 import { type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
 import { KINESIS_ACCOUNT, type LocalKinesis, startLocalKinesis } from './support/kinesis.ts';
-import { createActiveFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
+import { createNodeFunction, invokeJson, ROLE } from './support/lambda-fixtures.ts';
 import { type LocalService, makeDataDir, removeDataDir, startLocalService } from './support/local-service.ts';
 import { MemoryCheckpoints } from './support/memory-checkpoints.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
@@ -86,12 +86,7 @@ afterAll(async () => {
 
 /** A recording function, warmed (its one process started) before batches may reach it from several shards at once. */
 async function createRecording(name: string): Promise<void> {
-  await createActiveFunction(lambda, {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: 'nodejs24.x',
-    Handler: 'index.handler',
-    Code: { ZipFile: makeZip([{ name: 'index.mjs', content: RECORDING_HANDLER }]) },
+  await createNodeFunction(lambda, name, makeZip([{ name: 'index.mjs', content: RECORDING_HANDLER }]), {
     Environment: { Variables: { RECORD: join(recordDir, `${name}.jsonl`) } },
   });
   await invokeJson(lambda, name, {});

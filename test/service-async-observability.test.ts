@@ -13,7 +13,7 @@ import type { PoolSnapshot } from '../src/environments/pool-snapshot.ts';
 import { ServiceMetrics } from '../src/service/metrics.ts';
 import { type FunctionStatus, type ServiceStatus, STATUS_PATH } from '../src/service/status.ts';
 import { makeZip } from '../tools/zip.ts';
-import { createActiveFunction, payloadJson, ROLE } from './support/lambda-fixtures.ts';
+import { createNodeFunction, payloadJson } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { eventually } from './support/eventually.ts';
@@ -53,12 +53,7 @@ afterAll(async () => {
 });
 
 async function createRecording(name: string): Promise<void> {
-  await createActiveFunction(lambda, {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: 'nodejs24.x',
-    Handler: 'index.handler',
-    Code: { ZipFile: makeZip([{ name: 'index.mjs', content: HANDLER }]) },
+  await createNodeFunction(lambda, name, makeZip([{ name: 'index.mjs', content: HANDLER }]), {
     Environment: { Variables: { RECORD: join(recordDir, `${name}.jsonl`) } },
   });
 }

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { makeZip } from '../tools/zip.ts';
 import { type Fauxqs, startFauxqsForTest } from './support/fauxqs.ts';
-import { createActiveFunction, invokeJson, ROLE, waitUntilUpdated } from './support/lambda-fixtures.ts';
+import { createNodeFunction, invokeJson, waitUntilUpdated } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { eventually } from './support/eventually.ts';
@@ -56,12 +56,7 @@ async function start(): Promise<void> {
 
 /** A recording function `name`, its attempts in its own file. */
 async function createRecording(name: string): Promise<void> {
-  await createActiveFunction(lambda, {
-    FunctionName: name,
-    Role: ROLE,
-    Runtime: 'nodejs24.x',
-    Handler: 'index.handler',
-    Code: { ZipFile: makeZip([{ name: 'index.mjs', content: RECORDING_HANDLER }]) },
+  await createNodeFunction(lambda, name, makeZip([{ name: 'index.mjs', content: RECORDING_HANDLER }]), {
     Environment: { Variables: { RECORD: join(recordDir, `${name}.jsonl`) } },
   });
 }
