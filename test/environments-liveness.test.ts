@@ -122,17 +122,28 @@ async function allRemoved(h: Harness): Promise<void> {
   });
 }
 
+/** How long a new environment may take to start and run its handler: seconds when quiet, far more under the suite's load. */
+const COLD_START_BOUND_MS = 40_000;
+
 /** Starts an invoke whose handler sleeps, and resolves once it runs: its container, and when it started sleeping. */
 async function sleepingInvoke(h: Harness, name: string) {
   const marker = randomUUID();
   const answer = invokeJson(h.service.lambda, name, { sleepMs: 30_000, marker });
   answer.catch(() => {}); // awaited by the test; not unhandled meanwhile
-  const [id] = await until('the container', async () => {
-    const ids = (await h.functionContainers()).filter((candidate) => !h.known.has(candidate));
-    return ids.length > 0 ? ids : undefined;
-  });
+  const [id] = await until(
+    'the container',
+    async () => {
+      const ids = (await h.functionContainers()).filter((candidate) => !h.known.has(candidate));
+      return ids.length > 0 ? ids : undefined;
+    },
+    COLD_START_BOUND_MS,
+  );
   h.known.add(id!);
-  await until('the handler to run', async () => (await execa('docker', ['logs', id!], { reject: false, all: true })).all?.includes(`sleeping ${marker}`));
+  await until(
+    'the handler to run',
+    async () => (await execa('docker', ['logs', id!], { reject: false, all: true })).all?.includes(`sleeping ${marker}`),
+    COLD_START_BOUND_MS,
+  );
   return { id: id!, answer, sleepingSince: performance.now() };
 }
 
