@@ -52,6 +52,9 @@ export const OPERATIONS = [
   'UpdateFunctionUrlConfig',
   'DeleteFunctionUrlConfig',
   'ListFunctionUrlConfigs',
+  'AddPermission',
+  'GetPolicy',
+  'RemovePermission',
 ] as const;
 
 export type Operation = (typeof OPERATIONS)[number];
@@ -69,6 +72,8 @@ export interface RouteMatch {
   resource?: string;
   /** Event source mapping routes: the URL-decoded UUID path parameter. */
   uuid?: string;
+  /** RemovePermission: the URL-decoded StatementId path parameter. */
+  statementId?: string;
   query: URLSearchParams;
 }
 
@@ -86,7 +91,7 @@ const FUNCTION_URLS = '/2021-10-31/functions/([^/]+)/urls';
  * What a route's path parameters are: a function (and perhaps an alias), a layer version, a tagged resource, or an
  * event source mapping.
  */
-type RouteParams = 'function' | 'layer' | 'resource' | 'mapping';
+type RouteParams = 'function' | 'layer' | 'resource' | 'mapping' | 'statement';
 const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [string, string]; params?: RouteParams }[] = [
   // The SDK lists at `/functions/` and creates at `/functions`: accept either spelling for both.
   { method: 'POST', path: new RegExp(`^${FUNCTIONS}/?$`), operation: 'CreateFunction' },
@@ -148,6 +153,9 @@ const ROUTES: { method: string; path: RegExp; operation: Operation; query?: [str
   { method: 'PUT', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'UpdateFunctionUrlConfig' },
   { method: 'DELETE', path: new RegExp(`^${FUNCTION_URL}/?$`), operation: 'DeleteFunctionUrlConfig' },
   { method: 'GET', path: new RegExp(`^${FUNCTION_URLS}/?$`), operation: 'ListFunctionUrlConfigs' },
+  { method: 'POST', path: new RegExp(`^${FUNCTIONS}/([^/]+)/policy/?$`), operation: 'AddPermission' },
+  { method: 'GET', path: new RegExp(`^${FUNCTIONS}/([^/]+)/policy/?$`), operation: 'GetPolicy' },
+  { method: 'DELETE', path: new RegExp(`^${FUNCTIONS}/([^/]+)/policy/([^/]+)/?$`), operation: 'RemovePermission', params: 'statement' },
 ];
 
 /** The operation for `method` and `url`, or undefined when the Lambda API has none lambkin serves. */
@@ -168,6 +176,7 @@ export function matchRoute(method: string, url: string): RouteMatch | undefined 
     if (route.params === 'layer') return { operation: route.operation, layerName: params[0], layerVersion: params[1], query };
     if (route.params === 'resource') return { operation: route.operation, resource: params[0], query };
     if (route.params === 'mapping') return { operation: route.operation, uuid: params[0], query };
+    if (route.params === 'statement') return { operation: route.operation, functionName: params[0], statementId: params[1], query };
     return { operation: route.operation, functionName: params[0], ...(params[1] !== undefined ? { aliasName: params[1] } : {}), query };
   }
   return undefined;

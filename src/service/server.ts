@@ -49,6 +49,7 @@ import { invoke, invokeAsync } from './handlers/invoke.ts';
 import { invokeWithResponseStream } from './handlers/invoke-with-response-stream.ts';
 import { deleteLayerVersion, getLayerVersion, getLayerVersionByArn, listLayers, listLayerVersions, publishLayerVersion } from './handlers/layers.ts';
 import { deleteFunction, getFunction, getFunctionConfiguration, listFunctions } from './handlers/read-functions.ts';
+import { addPermission, getPolicy, removePermission } from './handlers/permissions.ts';
 import { listTags, tagResource, untagResource } from './handlers/tags.ts';
 import { updateFunctionCode, updateFunctionConfiguration } from './handlers/update-function.ts';
 import { listVersionsByFunction, publishVersion } from './handlers/versions.ts';
@@ -124,6 +125,9 @@ const HANDLERS: Record<Operation, OperationHandler> = {
   UpdateFunctionUrlConfig: updateFunctionUrlConfig,
   DeleteFunctionUrlConfig: deleteFunctionUrlConfig,
   ListFunctionUrlConfigs: listFunctionUrlConfigs,
+  AddPermission: addPermission,
+  GetPolicy: getPolicy,
+  RemovePermission: removePermission,
 };
 
 export interface LambdaApiServerOptions {
@@ -374,6 +378,7 @@ export class LambdaApiServer {
         ...(route.aliasName !== undefined ? { aliasName: route.aliasName } : {}),
         ...(route.resource !== undefined ? { resource: route.resource } : {}),
         ...(route.uuid !== undefined ? { uuid: route.uuid } : {}),
+        ...(route.statementId !== undefined ? { statementId: route.statementId } : {}),
         query: route.query,
         headers: req.headers,
         body,

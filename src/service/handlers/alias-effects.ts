@@ -13,6 +13,8 @@ export async function aliasChanged(context: ServiceContext, latest: FunctionReco
   if (!after) await forgetEventInvokeConfig(context, latest.name, before.name);
   // So does its function URL config (its URL stops answering).
   if (!after) await context.store.functionUrls.deleteAll(latest.name, before.name);
+  // And its resource-based policy (a new alias of the same name starts without one).
+  if (!after) await context.store.policies.deleteAll(latest.name, before.name);
   // The freshest $LATEST: the caller's may predate a config put meanwhile.
   const current = (await context.store.get(latest.name)) ?? latest;
   if (!configsOf(current)[before.name]) return;

@@ -51,6 +51,8 @@ export interface ServiceRequest {
   resource?: string;
   /** Event source mapping routes: the URL-decoded UUID path parameter. */
   uuid?: string;
+  /** RemovePermission: the URL-decoded StatementId path parameter. */
+  statementId?: string;
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;

@@ -109,6 +109,8 @@ async function deleteVersion(context: ServiceContext, name: string, number: numb
     if (latest) await forgetProvisioned(context, latest, String(number));
     // So does its event-invoke config.
     await forgetEventInvokeConfig(context, name, String(number));
+    // And its resource-based policy.
+    await context.store.policies.deleteAll(name, String(number));
   }
   return { status: 204 };
 }

@@ -19,6 +19,7 @@ export function checkRequest(route: RouteMatch, body: Buffer, identity: ServiceI
       Name: route.aliasName,
       Resource: route.resource,
       UUID: route.uuid,
+      StatementId: route.statementId,
     },
     query: route.query,
     headers,

@@ -54,6 +54,9 @@ export const LAMBDA_MODEL: LambdaModel = {
     UpdateFunctionUrlConfig: 'UpdateFunctionUrlConfigRequest',
     DeleteFunctionUrlConfig: 'DeleteFunctionUrlConfigRequest',
     ListFunctionUrlConfigs: 'ListFunctionUrlConfigsRequest',
+    AddPermission: 'AddPermissionRequest',
+    GetPolicy: 'GetPolicyRequest',
+    RemovePermission: 'RemovePermissionRequest',
   },
   shapes: {
     CreateFunctionRequest: {
@@ -2457,6 +2460,139 @@ export const LAMBDA_MODEL: LambdaModel = {
       type: 'integer',
       min: 1,
       max: 50,
+    },
+    AddPermissionRequest: {
+      type: 'structure',
+      required: ['FunctionName', 'StatementId', 'Action', 'Principal'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        StatementId: {
+          shape: 'StatementId',
+        },
+        Action: {
+          shape: 'Action',
+        },
+        Principal: {
+          shape: 'Principal',
+        },
+        SourceArn: {
+          shape: 'Arn',
+        },
+        FunctionUrlAuthType: {
+          shape: 'FunctionUrlAuthType',
+        },
+        InvokedViaFunctionUrl: {
+          shape: 'InvokedViaFunctionUrl',
+        },
+        SourceAccount: {
+          shape: 'SourceOwner',
+        },
+        EventSourceToken: {
+          shape: 'EventSourceToken',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        RevisionId: {
+          shape: 'String',
+        },
+        PrincipalOrgID: {
+          shape: 'PrincipalOrgID',
+        },
+      },
+    },
+    StatementId: {
+      type: 'string',
+      pattern: '([a-zA-Z0-9-_]+)',
+      min: 1,
+      max: 100,
+    },
+    Action: {
+      type: 'string',
+      pattern: '(lambda:[*]|lambda:[a-zA-Z]+|[*])',
+      min: 0,
+      max: 10000,
+    },
+    Principal: {
+      type: 'string',
+      pattern: '[^\\s]+',
+      min: 0,
+      max: 2048,
+    },
+    InvokedViaFunctionUrl: {
+      type: 'boolean',
+    },
+    SourceOwner: {
+      type: 'string',
+      pattern: '\\d{12}',
+      min: 0,
+      max: 12,
+    },
+    EventSourceToken: {
+      type: 'string',
+      pattern: '[a-zA-Z0-9._\\-]+',
+      min: 0,
+      max: 256,
+    },
+    PrincipalOrgID: {
+      type: 'string',
+      pattern: 'o-[a-z0-9]{10,32}',
+      min: 12,
+      max: 34,
+    },
+    GetPolicyRequest: {
+      type: 'structure',
+      required: ['FunctionName'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+      },
+    },
+    RemovePermissionRequest: {
+      type: 'structure',
+      required: ['FunctionName', 'StatementId'],
+      members: {
+        FunctionName: {
+          shape: 'NamespacedFunctionName',
+          location: 'uri',
+          locationName: 'FunctionName',
+        },
+        StatementId: {
+          shape: 'NamespacedStatementId',
+          location: 'uri',
+          locationName: 'StatementId',
+        },
+        Qualifier: {
+          shape: 'NumericLatestPublishedOrAliasQualifier',
+          location: 'querystring',
+          locationName: 'Qualifier',
+        },
+        RevisionId: {
+          shape: 'String',
+          location: 'querystring',
+          locationName: 'RevisionId',
+        },
+      },
+    },
+    NamespacedStatementId: {
+      type: 'string',
+      pattern: '([a-zA-Z0-9-_.]+)',
+      min: 1,
+      max: 100,
     },
   },
   routes: [

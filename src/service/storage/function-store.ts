@@ -17,6 +17,8 @@ import { FunctionAlreadyExists } from './errors.ts';
 import { SqliteLayerStore, type LayerStore } from './layer-store.ts';
 import { SqliteCheckpointStore, SqliteMappingStore, type MappingStore } from './mapping-store.ts';
 import { SqliteFunctionUrlStore } from './url-store.ts';
+import { SqlitePolicyStore } from './policy-store.ts';
+import type { PolicyStore } from '../../iam/resource-policy.ts';
 import type { FunctionUrlStore } from '../../urls/url-config.ts';
 import type { CheckpointStore } from '../../delivery/mappings/mapping.ts';
 
@@ -55,6 +57,8 @@ export interface FunctionStore {
   readonly aliases: AliasStore;
   /** The function URL configs of its $LATEST and aliases; they go with them. */
   readonly functionUrls: FunctionUrlStore;
+  /** The resource-based policies of the function, its versions and its aliases; they go with them. */
+  readonly policies: PolicyStore;
   /** Event source mappings (they outlive their function, as on AWS); a store without them refuses mappings. */
   readonly mappings?: MappingStore;
   /** Where the mappings' stream pollers keep their place. */
@@ -109,6 +113,7 @@ export class SqliteFunctionStore implements FunctionStore {
   readonly layers: SqliteLayerStore;
   readonly aliases: SqliteAliasStore;
   readonly functionUrls: SqliteFunctionUrlStore;
+  readonly policies: SqlitePolicyStore;
   readonly mappings: SqliteMappingStore;
   readonly checkpoints: SqliteCheckpointStore;
   private readonly statements: Record<
@@ -164,6 +169,7 @@ export class SqliteFunctionStore implements FunctionStore {
     };
     this.aliases = new SqliteAliasStore(this.db);
     this.functionUrls = new SqliteFunctionUrlStore(this.db);
+    this.policies = new SqlitePolicyStore(this.db);
     this.checkpoints = new SqliteCheckpointStore(this.db);
     this.mappings = new SqliteMappingStore(this.db, this.checkpoints);
     this.marks = new DurableMarks(this.db);
@@ -218,6 +224,7 @@ export class SqliteFunctionStore implements FunctionStore {
       this.statements.deleteVersions.run(name);
       this.aliases.deleteAll(name);
       this.functionUrls.deleteAllNow(name);
+      this.policies.deleteAllNow(name);
       return functionOf(row);
     });
   }
