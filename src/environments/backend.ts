@@ -19,6 +19,11 @@ export interface EnvironmentCredentials {
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken?: string;
+  /**
+   * When they expire, epoch ms (an assumed role's session, a host's temporary keys); never for keys that do not.
+   * The pool retires the environment before then (pool.ts).
+   */
+  expiresAt?: number;
 }
 
 /** Everything needed to start one execution environment of one function version. */
@@ -65,6 +70,9 @@ export interface EnvironmentSpec {
    * the environment's output under the name its runtime sees (the invoker's log sink).
    */
   logStreamName?: string;
+  /** The function's execution role (Role), whose credentials the environment may be given. */
+  role?: string;
+  /** The execution role's credentials, resolved for this environment; placeholders when omitted (container-spec.ts). */
   credentials?: EnvironmentCredentials;
   /** Init phase limit, ms (Lambda: 10 s). Past it the init fails with Sandbox.Timedout and the runtime is killed. */
   initTimeoutMs?: number;

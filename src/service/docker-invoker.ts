@@ -170,6 +170,7 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
     environment: fn.environment,
     logStreamName: streamName,
     identity,
+    role: fn.role,
   };
   // Records stored before EphemeralStorage was kept have none: the backend's default (512 MB) then.
   if (fn.ephemeralStorageMb) spec.ephemeralStorageMb = fn.ephemeralStorageMb;
