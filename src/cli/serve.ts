@@ -8,6 +8,7 @@
 import { totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { noEngineMessage } from '../docker/errors.ts';
+import { CredentialedBackend } from '../environments/credentialed-backend.ts';
 import { DockerBackend } from '../environments/docker-backend.ts';
 import { FileLogSink } from '../environments/file-log-sink.ts';
 import { HybridHistogramKeepAlive } from '../environments/hybrid-keep-alive.ts';
@@ -21,6 +22,7 @@ import { SqliteFunctionStore } from '../service/storage/function-store.ts';
 import type { DeliveryObserver, EventEnd } from '../delivery/async-delivery.ts';
 import { DestinationResults } from '../delivery/destination-results.ts';
 import { Destinations } from '../delivery/destinations.ts';
+import { FUNCTION_CREDENTIALS_MODES, functionCredentialSource, type FunctionCredentialsMode } from '../iam/function-credentials.ts';
 import { KeyRing } from '../iam/sigv4-verifier.ts';
 import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
 import { QUEUE_FILE, SqliteEventQueue } from '../delivery/event-queue.ts';
@@ -42,6 +44,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
                     [--keep-alive-policy hybrid|fixed] [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
                     [--allowed-host NAME]... [--shutdown-grace SECONDS] [--retry-delay-scale F]
+                    [--function-credentials none|host|assume-role]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -67,6 +70,11 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
   --retry-delay-scale F  multiplies the clock of asynchronous (Event) invokes: Lambda's retries after a function error
                          (about 1 and 2 minutes), its backoff after a throttle (1 s doubling to 5 minutes) and the
                          maximum event age alike; default 1, e.g. 0.01 to retry after 0.6 s and 1.2 s while developing
+  --function-credentials M  what functions get as AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN:
+                         none (the default): placeholders (lambkin-local) that sign but reach nothing; host: this
+                         host's default AWS credentials (environment, profile, SSO...), as SAM CLI does; assume-role:
+                         STS AssumeRole on the function's Role, a session per environment, refreshed before expiry
+                         (STS at the SDK's standard endpoint settings, e.g. AWS_ENDPOINT_URL_STS for LocalStack)
 
   GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
 
@@ -89,6 +97,8 @@ interface ServeOptions {
   shutdownGraceMs: number;
   /** Multiplies the asynchronous invokes' retry delays and backoffs. */
   retryDelayScale: number;
+  /** Where functions' execution-role credentials come from. */
+  functionCredentials: FunctionCredentialsMode;
 }
 
 export function main(args: string[]): void {
@@ -112,6 +122,7 @@ function readOptions(args: string[]): ServeOptions {
       'allowed-host': { type: 'string', multiple: true },
       'shutdown-grace': { type: 'string' },
       'retry-delay-scale': { type: 'string' },
+      'function-credentials': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -131,6 +142,7 @@ function readOptions(args: string[]): ServeOptions {
     // 0 is allowed: answer what is running at once. An hour bounds a typo.
     shutdownGraceMs: integerFlag('shutdown-grace', values['shutdown-grace'], DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600) * 1000,
     retryDelayScale: scaleFlag('retry-delay-scale', values['retry-delay-scale']),
+    functionCredentials: functionCredentialsFlag(values['function-credentials']),
   };
 }
 
@@ -152,6 +164,13 @@ function allowedHostFlags(value: unknown): string[] {
     if (/[\s/]/.test(name)) throw new UsageError(`--allowed-host takes a host name without scheme or path, not '${name}'`);
   }
   return names;
+}
+
+/** none (placeholders, as lambkin always gave) unless asked otherwise. */
+function functionCredentialsFlag(value: string | boolean | undefined): FunctionCredentialsMode {
+  if (value === undefined) return 'none';
+  if ((FUNCTION_CREDENTIALS_MODES as readonly unknown[]).includes(value)) return value as FunctionCredentialsMode;
+  throw new UsageError(`--function-credentials must be none, host or assume-role, not '${String(value)}'`);
 }
 
 /** hybrid unless asked otherwise, or unless a fixed --keep-alive was asked for. */
@@ -178,7 +197,12 @@ async function serve(options: ServeOptions): Promise<void> {
   const memoryBudgetMb = options.memoryBudgetMb ?? Math.floor(((engineMemoryBytes ?? totalmem()) * MEMORY_SHARE) / 1_048_576);
   const keepAlivePolicy =
     options.keepAlivePolicy === 'hybrid' ? new HybridHistogramKeepAlive({ fallbackKeepAliveMs: options.keepAliveMs }) : new FixedKeepAlive(options.keepAliveMs);
-  const pool = new EnvironmentPool(backend, { keepAlivePolicy, memoryBudgetMb });
+  // Each environment gets its function's credentials as it starts; why STS refused a role is said here, not to the caller.
+  const credentials = functionCredentialSource(options.functionCredentials, {
+    region: DEFAULT_IDENTITY.region,
+    onRefused: (subject, reason) => log.warn({ function: subject.functionName, role: subject.role, reason }, "the function's role could not be assumed"),
+  });
+  const pool = new EnvironmentPool(new CredentialedBackend(backend, credentials), { keepAlivePolicy, memoryBudgetMb });
   const invoker = new DockerInvoker({ pool, logSink });
   const scheduler = new ConcurrencyScheduler({
     accountLimit: options.concurrencyLimit,
@@ -234,6 +258,7 @@ async function serve(options: ServeOptions): Promise<void> {
     if (unfinished > 0) log.warn({ unfinished }, 'shutdown grace ran out: requests still running were answered with ServiceException');
     await invoker.close(); // each runtime: SIGTERM, SIGKILL after 2 s, container removed
     await backend.close(); // anything else this host owns
+    credentials.close();
     destinations.close();
     queue.close(); // events not delivered yet stay in it, for the next start
     logSink.close();
@@ -260,6 +285,7 @@ async function serve(options: ServeOptions): Promise<void> {
         concurrencyLimit: scheduler.accountLimit,
         memoryBudgetMb,
         keepAlivePolicy: options.keepAlivePolicy,
+        functionCredentials: options.functionCredentials,
       },
       'started',
     );

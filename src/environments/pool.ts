@@ -245,10 +245,13 @@ export class EnvironmentPool {
         this.all.add(pooled);
         // A crash while idle (or an engine restart) must take it out of the pool, not wait for the next reserve.
         void environment.exited.then(() => this.forget(pooled));
+        // Its credentials, when they expire, end its life before the maximum does (a provisioned one is replaced).
+        const usableUntil = pooled.credentialsUsableUntil;
+        const lifetimeMs = usableUntil === undefined ? this.maxLifetimeMs : Math.min(this.maxLifetimeMs, Math.max(0, usableUntil - Date.now()));
         pooled.lifetimeTimer = unrefTimer(() => {
           this.retireOne(pooled);
           if (pooled.origin === 'provisioned') this.provisioned.reconcile(pooled.functionName);
-        }, this.maxLifetimeMs);
+        }, lifetimeMs);
         return pooled;
       } finally {
         this.launches.delete(launch);
@@ -359,7 +362,7 @@ export class EnvironmentPool {
         if (provisionedFirst && pooled.origin !== 'provisioned') continue;
         stack.splice(at, 1);
         clearTimeout(pooled.keepAliveTimer);
-        if (!pooled.environment.isDead && !pooled.retired) return pooled;
+        if (!pooled.environment.isDead && !pooled.retired && credentialsUsable(pooled)) return pooled;
         void this.stop(pooled);
       }
     }
@@ -421,6 +424,12 @@ interface Launch {
 
 function closedError(): LambdaEnvironmentError {
   return new LambdaEnvironmentError('ServiceException', 'The environment pool is closed: lambkin is shutting down');
+}
+
+/** Its credentials outlast an invoke started now (a late lifetime timer must not let one through). */
+function credentialsUsable(pooled: PooledEnvironment): boolean {
+  const usableUntil = pooled.credentialsUsableUntil;
+  return usableUntil === undefined || Date.now() < usableUntil;
 }
 
 function keyOf(fn: { functionName: string; revision: string }): string {

@@ -7,6 +7,12 @@ import type { EnvironmentSnapshot, EnvironmentState } from './pool-snapshot.ts';
  * ahead of an expected invoke by the keep-alive policy. `provisioned`: provisioned concurrency, never reaped for
  * idleness. Only an on-demand environment's first invoke waited for its init.
  */
+/**
+ * Credentials that expire must outlast any invoke that starts on the environment: its whole timeout and a minute
+ * more, and never less than this. An environment is not handed an invoke past that point, and is retired at it.
+ */
+export const CREDENTIALS_MIN_REMAINING_MS = 5 * 60_000;
+
 export type EnvironmentOrigin = 'on-demand' | 'prewarm' | 'provisioned';
 
 /** What a reserve needs: which function revision, and how to start an environment of it. */
@@ -43,6 +49,13 @@ export class PooledEnvironment {
     this.origin = origin;
     this.memoryMb = fn.spec.memorySizeMb;
     this.state = origin === 'on-demand' ? 'busy' : 'starting';
+  }
+
+  /** Epoch ms after which the environment's credentials are too close to expiry to start an invoke; undefined if they never expire. */
+  get credentialsUsableUntil(): number | undefined {
+    const { credentials, timeoutSeconds } = this.environment.spec;
+    if (credentials?.expiresAt === undefined) return undefined;
+    return credentials.expiresAt - Math.max(CREDENTIALS_MIN_REMAINING_MS, timeoutSeconds * 1000 + 60_000);
   }
 
   get busy(): boolean {
