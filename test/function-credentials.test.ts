@@ -46,8 +46,8 @@ interface AssumeRoleCall {
   authorization: string;
 }
 
-/** What the STS test double answers: a session lasting `lifetimeMs`, or STS's AccessDenied. */
-type StsBehaviour = { kind: 'grant'; lifetimeMs: number } | { kind: 'refuse' };
+/** What the STS test double answers: a session lasting `lifetimeMs`, STS's AccessDenied, or nothing at all. */
+type StsBehaviour = { kind: 'grant'; lifetimeMs: number } | { kind: 'refuse' } | { kind: 'silent' };
 
 /** An STS test double: AssumeRole only, answered in STS's XML (awsQuery), success and error alike. */
 class StsTestDouble {
@@ -70,6 +70,7 @@ class StsTestDouble {
           authorization: String(request.headers.authorization ?? ''),
         };
         this.calls.push(call);
+        if (this.behaviour.kind === 'silent') return;
         response.setHeader('content-type', 'text/xml');
         if (this.behaviour.kind === 'refuse') {
           response.statusCode = 403;
@@ -147,7 +148,7 @@ afterEach(async () => {
 
 /** serve's wiring with `--function-credentials mode`, and a function `name` created through the Lambda API. */
 async function serveWith(mode: FunctionCredentialsMode, name = 'creds-fn'): Promise<LocalService> {
-  const source = functionCredentialSource(mode, { region: 'us-east-1', onRefused: (_subject, reason) => refusals.push(reason) });
+  const source = functionCredentialSource(mode, { region: 'us-east-1', onRefused: (_subject, reason) => refusals.push(reason), stsTimeoutMs: 1_000 });
   logSink = new FileLogSink(dataDir);
   invoker = new DockerInvoker({
     pool: new EnvironmentPool(new CredentialedBackend(backend, source)),
@@ -277,5 +278,17 @@ describe('--function-credentials assume-role, against an STS test double', () =>
     expect(error.$metadata.httpStatusCode).toBe(500);
     expect(error.message).toMatch(/^lambkin could not reach STS to assume the role of function creds-fn: /);
     expect(error.message).not.toContain(HOST_SECRET);
+  });
+
+  it('answers ServiceException once its timeout passes when STS accepts the request and never answers', async () => {
+    await serveWith('assume-role');
+    sts.behaviour = { kind: 'silent' };
+    const startedAt = performance.now();
+    const error = await failure(invokeJson(service!.lambda, 'creds-fn'));
+
+    expect(error.name).toBe('ServiceException');
+    expect(error.message).toMatch(/^lambkin could not reach STS to assume the role of function creds-fn: .*requestTimeout/);
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    expect(sts.calls).toHaveLength(1);
   });
 });

@@ -35,6 +35,8 @@ export interface FunctionCredentialOptions {
   region: string;
   /** Told why STS refused a role (its error code and message: never a secret), for serve's log. */
   onRefused?: (subject: CredentialsSubject, reason: string) => void;
+  /** How long one STS call may take, ms; STS_REQUEST_TIMEOUT_MS by default. */
+  stsTimeoutMs?: number;
 }
 
 /**
@@ -84,11 +86,13 @@ class AssumeRoleCredentials implements FunctionCredentialSource {
   private readonly onRefused: FunctionCredentialOptions['onRefused'];
 
   constructor(options: FunctionCredentialOptions) {
+    const timeoutMs = options.stsTimeoutMs ?? STS_REQUEST_TIMEOUT_MS;
     this.sts = new STSClient({
       region: options.region,
       // One attempt: a refusal will not change on retry, and a dead endpoint must fail the invoke, not stall it.
       maxAttempts: 1,
-      requestHandler: { connectionTimeout: STS_REQUEST_TIMEOUT_MS, requestTimeout: STS_REQUEST_TIMEOUT_MS },
+      // Without throwOnRequestTimeout the handler only warns, and a silent endpoint holds the invoke for good.
+      requestHandler: { connectionTimeout: timeoutMs, requestTimeout: timeoutMs, throwOnRequestTimeout: true },
     });
     this.onRefused = options.onRefused;
   }
