@@ -12,6 +12,7 @@ const unit = [
   'test/environments-container-spec.test.ts',
   'test/environments-network.test.ts',
   'test/filter-criteria.test.ts',
+  'test/delivery-due-index.test.ts',
   'test/delivery-event-queue.test.ts',
   'test/environments-pool.test.ts',
   'test/http-plumbing.test.ts',

@@ -260,7 +260,7 @@ async function serve(options: ServeOptions): Promise<void> {
     await backend.close(); // anything else this host owns
     credentials.close();
     destinations.close();
-    queue.close(); // events not delivered yet stay in it, for the next start
+    await queue.close(); // events not delivered yet stay in it, for the next start
     logSink.close();
     store.close();
   });

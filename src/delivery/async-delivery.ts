@@ -8,6 +8,13 @@
 // - then the record goes to OnSuccess or OnFailure, and a failed event's payload to the version's dead-letter queue.
 // Events of a function, version or alias deleted meanwhile are dropped with a log line. Each function has at most
 // `perFunction` deliveries in flight, so one function's backlog never starves another's.
+//
+// Accepting comes first: while Event invokes keep arriving (one within ACCEPTING_WINDOW_MS), each function gets
+// `perFunctionWhileAccepting` deliveries in flight (1 by default), and its full `perFunction` once they pause. A 202 is
+// what a caller waits for and a delivery is not; on a machine of few cores the two compete for the same CPU (a
+// delivery costs more of it than an accept: measured on 2 cores, full-speed delivery halved the accept rate), and the
+// queue exists to absorb a burst and deliver it after. Delivery never stops meanwhile, so a steady stream still
+// drains, more slowly.
 import type { InvocationHome, InvocationTarget } from '../invocation/invoke-function.ts';
 import { invocationTarget, runTarget } from '../invocation/invoke-function.ts';
 import { LambdaError } from '../invocation/lambda-error.ts';
@@ -19,6 +26,8 @@ import type { EventQueue, QueuedEvent } from './event-queue.ts';
 const RETRY_DELAYS_MS = [60_000, 120_000];
 const BACKOFF_FIRST_MS = 1_000;
 const BACKOFF_MAX_MS = 300_000;
+/** An accept this recent means callers are still sending: deliveries hold back (see the top of the file). */
+const ACCEPTING_WINDOW_MS = 100;
 
 /** Why an event left the queue without success: the destination record's `condition`. */
 export type FailureCondition = 'RetriesExhausted' | 'EventAgeExceeded' | 'ZeroReservedConcurrency';
@@ -79,6 +88,8 @@ export interface AsyncDeliveryOptions {
   delayScale?: number;
   /** Deliveries in flight per function at most (16 by default). */
   perFunction?: number;
+  /** Deliveries in flight per function at most while Event invokes keep arriving (1 by default). */
+  perFunctionWhileAccepting?: number;
   /** Deliveries in flight in all (256 by default). */
   total?: number;
   now?: () => number;
@@ -92,6 +103,9 @@ export class AsyncDelivery {
   private readonly observer: DeliveryObserver;
   private readonly delayScale: number;
   private readonly perFunction: number;
+  private readonly perFunctionWhileAccepting: number;
+  /** When the last event was accepted (this.now()'s clock). */
+  private lastAcceptAt = Number.NEGATIVE_INFINITY;
   private readonly total: number;
   private readonly now: () => number;
   /** Events being delivered now, by request id: not picked again until their attempt ends. */
@@ -112,6 +126,7 @@ export class AsyncDelivery {
     this.observer = options.observer ?? {};
     this.delayScale = options.delayScale ?? 1;
     this.perFunction = options.perFunction ?? 16;
+    this.perFunctionWhileAccepting = options.perFunctionWhileAccepting ?? 1;
     this.total = options.total ?? 256;
     this.now = options.now ?? Date.now;
   }
@@ -125,6 +140,7 @@ export class AsyncDelivery {
   /** Queues an accepted event (resolves once it is on disk to stay) and delivers it when there is room. */
   async accept(event: QueuedEvent): Promise<void> {
     await this.queue.accept(event);
+    this.lastAcceptAt = this.now();
     this.observer.received?.(event);
     this.wake();
   }
@@ -184,40 +200,42 @@ export class AsyncDelivery {
     const functions = this.queue.dueFunctions(now);
     if (functions.length === 0) return;
     const start = this.turn++ % functions.length;
-    const order = [...functions.slice(start), ...functions.slice(0, start)];
-    // Each function's due events not already in flight, up to its room.
-    const candidates = new Map<string, QueuedEvent[]>();
-    for (const name of order) {
-      const busy = this.inFlightByFunction.get(name) ?? 0;
-      const room = this.perFunction - busy;
-      if (room <= 0) continue;
-      const events = this.queue.due(name, now, room + busy).filter((event) => !this.inFlight.has(event.requestId));
-      candidates.set(name, events.slice(0, room));
-    }
-    // Round robin: one event of each function per round.
-    for (let round = 0; this.inFlight.size < this.total; round++) {
-      let any = false;
-      for (const events of candidates.values()) {
-        const event = events[round];
-        if (!event) continue;
-        any = true;
-        this.begin(event);
-        if (this.inFlight.size >= this.total) return;
+    const perFunction = now - this.lastAcceptAt < ACCEPTING_WINDOW_MS ? this.perFunctionWhileAccepting : this.perFunction;
+    // Round robin, one event of each function per round, so that one function's backlog cannot crowd out another's.
+    const active = [...functions.slice(start), ...functions.slice(0, start)];
+    while (active.length > 0 && this.inFlight.size < this.total) {
+      for (let i = 0; i < active.length && this.inFlight.size < this.total; ) {
+        const name = active[i]!;
+        const room = perFunction - (this.inFlightByFunction.get(name) ?? 0);
+        const [event] = room > 0 ? this.queue.take(name, now, 1) : [];
+        if (event) {
+          this.begin(event);
+          i++;
+        } else active.splice(i, 1);
       }
-      if (!any) return;
     }
   }
 
   private begin(event: QueuedEvent): void {
     const name = event.functionName;
     this.inFlightByFunction.set(name, (this.inFlightByFunction.get(name) ?? 0) + 1);
-    const attempt = this.attempt(event).finally(() => {
-      this.inFlight.delete(event.requestId);
-      const left = (this.inFlightByFunction.get(name) ?? 1) - 1;
-      if (left > 0) this.inFlightByFunction.set(name, left);
-      else this.inFlightByFunction.delete(name);
-      this.wake();
-    });
+    const attempt = this.attempt(event)
+      // Not a refusal or a function's error (those are handled): a fault of lambkin's. The event is put back, as a
+      // throttle would be, rather than left taken (and so not delivered again until a restart).
+      .catch(() =>
+        this.queue.reschedule(event.requestId, {
+          dueAt: this.now() + BACKOFF_FIRST_MS * this.delayScale,
+          invokes: event.invokes,
+          requeues: event.requeues + 1,
+        }),
+      )
+      .finally(() => {
+        this.inFlight.delete(event.requestId);
+        const left = (this.inFlightByFunction.get(name) ?? 1) - 1;
+        if (left > 0) this.inFlightByFunction.set(name, left);
+        else this.inFlightByFunction.delete(name);
+        this.wake();
+      });
     this.inFlight.set(event.requestId, attempt);
   }
 
@@ -228,7 +246,11 @@ export class AsyncDelivery {
     const next = this.queue.nextDueAt();
     if (next === undefined) return;
     // Events already due wait for a delivery to end (which wakes this); one second bounds the wait regardless.
-    const wait = Math.min(Math.max(next - this.now(), this.inFlight.size > 0 ? 1_000 : 0), 60_000);
+    const now = this.now();
+    let wait = Math.min(Math.max(next - now, this.inFlight.size > 0 ? 1_000 : 0), 60_000);
+    // Held back while accepting: full speed again as soon as the accepts pause.
+    const accepting = this.lastAcceptAt + ACCEPTING_WINDOW_MS - now;
+    if (accepting > 0) wait = Math.min(wait, accepting + 1);
     this.timer = setTimeout(() => this.wake(), wait);
     this.timer.unref();
   }

@@ -3,11 +3,15 @@
 // destination, so a crash (kill -9 included) loses nothing: whatever was in flight is simply due again at the next
 // start (at least once, as Lambda promises; a duplicate is allowed, a loss is not).
 //
-// Accepts arriving together are committed together (one transaction, one sync, per turn of the event loop), so the
-// cost of durability is shared by every caller waiting at that moment instead of paid once each.
+// Accepts arriving while a commit is under way are committed together by the next one (one transaction, one sync),
+// so the cost of durability is shared by every caller waiting at that moment instead of paid once each. The commits
+// run on a thread of their own (event-queue-writer.ts); the questions the worker asks (what is due) are answered
+// from memory (due-index.ts), and only an event's payload is read back from the file, when an attempt takes it.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { DueIndex, type EventMeta } from './due-index.ts';
+import { type InsertRow, QueueWriter, type WriteBatch, type WriteDone, type WriterSql } from './event-queue-writer.ts';
 
 /** An accepted event, as the queue keeps it. */
 export interface QueuedEvent {
@@ -46,15 +50,18 @@ export type Reschedule = Pick<QueuedEvent, 'dueAt' | 'invokes' | 'requeues'> & {
 export interface EventQueue {
   /** Resolves once the event is on disk to stay: only then may the caller be told 202. */
   accept(event: QueuedEvent): Promise<void>;
-  /** The functions with an event due at `now`. */
+  /** The functions with an event due at `now` (and not taken). */
   dueFunctions(now: number): string[];
-  /** `functionName`'s events due at `now`, oldest due first; `limit` of them at most. */
-  due(functionName: string, now: number, limit: number): QueuedEvent[];
-  /** When the next event is due (ms since the epoch); undefined when the queue is empty. */
+  /**
+   * Takes up to `limit` of `functionName`'s events due at `now`, oldest due first, for attempts: a taken event is not
+   * due again until it is rescheduled, and is removed when it is done with (in this run: a restart finds it due).
+   */
+  take(functionName: string, now: number, limit: number): QueuedEvent[];
+  /** When the next event that is not taken is due (ms since the epoch); undefined when there is none. */
   nextDueAt(): number | undefined;
   /**
-   * Puts an event back for a later attempt. Written with the next batch, without a sync of its own (see remove): lost
-   * to a crash, the event is only tried again sooner.
+   * Puts a taken event back for a later attempt. Written with the next batch, without a sync of its own (see remove):
+   * lost to a crash, the event is only tried again sooner.
    */
   reschedule(requestId: string, changes: Reschedule): void;
   /**
@@ -62,16 +69,16 @@ export interface EventQueue {
    * batch, not synced on its own: lost to a crash, the event is delivered again (at least once), never lost.
    */
   remove(requestId: string): void;
-  /** Events queued per function, and the oldest one's receivedAt: for `lambkin status` and /metrics. */
+  /** Events queued per function (taken ones included), and the oldest one's receivedAt: for `lambkin status` and /metrics. */
   depths(): { functionName: string; events: number; oldestReceivedAt: number }[];
-  close(): void;
+  /** Writes what is waiting (accepts included) and closes the file. */
+  close(): Promise<void>;
 }
 
-type Row = {
+type MetaRow = {
   request_id: string;
   function_name: string;
   qualifier: string | null;
-  payload: Uint8Array;
   received_at: number;
   due_at: number;
   invokes: number;
@@ -80,12 +87,11 @@ type Row = {
   last_result: string | null;
 };
 
-function eventOf(row: Row): QueuedEvent {
+function metaOf(row: MetaRow): EventMeta {
   return {
     requestId: row.request_id,
     functionName: row.function_name,
     ...(row.qualifier !== null ? { qualifier: row.qualifier } : {}),
-    payload: Buffer.from(row.payload),
     receivedAt: row.received_at,
     dueAt: row.due_at,
     invokes: row.invokes,
@@ -97,20 +103,34 @@ function eventOf(row: Row): QueuedEvent {
 
 export const QUEUE_FILE = 'async-events.db';
 
+/** The writer thread's statements (event-queue-writer.ts runs them). */
+const WRITER_SQL: WriterSql = {
+  insert: `INSERT OR IGNORE INTO async_events (request_id, function_name, qualifier, payload, received_at, due_at, invokes, requeues, trace_id, last_result)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  reschedule: 'UPDATE async_events SET due_at = ?, invokes = ?, requeues = ?, last_result = COALESCE(?, last_result) WHERE request_id = ?',
+  remove: 'DELETE FROM async_events WHERE request_id = ?',
+};
+
+type Waiting = { event: QueuedEvent; resolve: () => void; reject: (error: unknown) => void };
+
 export class SqliteEventQueue implements EventQueue {
   /** The database file, named in errors (an unwritable data dir is refused at start). */
   readonly path: string;
+  /** This thread's connection: the schema at start, then reads (an attempt's payload) only. */
   private readonly db: DatabaseSync;
-  private readonly statements: Record<'insert' | 'dueFunctions' | 'due' | 'next' | 'reschedule' | 'remove' | 'depths', StatementSync>;
-  /** Accepts waiting for this turn's commit. */
-  private batch: { event: QueuedEvent; resolve: () => void; reject: (error: unknown) => void }[] = [];
-  /**
-   * Removals and reschedules not written yet, by request id: written with the next commit (this turn of the event
-   * loop), and meanwhile kept out of what the reads answer, so a read never has to wait for a write.
-   */
-  private pending = new Map<string, Reschedule | 'removed'>();
-  private commitScheduled = false;
-  private synchronous: 'FULL' | 'NORMAL' = 'FULL';
+  private readonly payloadOf: StatementSync;
+  private readonly index = new DueIndex();
+  private readonly writer: QueueWriter;
+  /** Accepts, removals and reschedules for the next batch. */
+  private accepts: Waiting[] = [];
+  private changes = new Map<string, Reschedule | 'removed'>();
+  /** The batch being written, and its accepts (told once it is). */
+  private writing: { id: number; accepts: Waiting[] } | undefined;
+  private batches = 0;
+  private sendScheduled = false;
+  /** Why the queue can no longer store anything: closed, or its writer thread died. */
+  private broken: string | undefined;
+  private drained: (() => void) | undefined;
 
   /** Opens (or creates) the queue under `dataDir`; throws, naming the file, when it cannot be written. */
   constructor(dataDir: string) {
@@ -119,7 +139,7 @@ export class SqliteEventQueue implements EventQueue {
     this.db = new DatabaseSync(this.path);
     // WAL: readers never wait on the writer; FULL: a commit is synced before it returns, so a 202 outlives a power cut.
     this.db.exec('PRAGMA journal_mode = WAL');
-    this.db.exec('PRAGMA synchronous = FULL');
+    this.db.exec('PRAGMA busy_timeout = 5000');
     this.db.exec(`CREATE TABLE IF NOT EXISTS async_events (
       request_id TEXT PRIMARY KEY,
       function_name TEXT NOT NULL,
@@ -132,142 +152,162 @@ export class SqliteEventQueue implements EventQueue {
       trace_id TEXT,
       last_result TEXT
     ) WITHOUT ROWID`);
-    this.db.exec('CREATE INDEX IF NOT EXISTS async_events_due ON async_events (due_at)');
-    this.db.exec('CREATE INDEX IF NOT EXISTS async_events_function_due ON async_events (function_name, due_at)');
-    this.statements = {
-      insert: this.db.prepare(
-        `INSERT OR IGNORE INTO async_events (request_id, function_name, qualifier, payload, received_at, due_at, invokes, requeues, trace_id, last_result)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
-      dueFunctions: this.db.prepare('SELECT DISTINCT function_name FROM async_events WHERE due_at <= ?'),
-      due: this.db.prepare('SELECT * FROM async_events WHERE function_name = ? AND due_at <= ? ORDER BY due_at LIMIT ?'),
-      next: this.db.prepare('SELECT request_id, due_at FROM async_events ORDER BY due_at LIMIT ?'),
-      reschedule: this.db.prepare('UPDATE async_events SET due_at = ?, invokes = ?, requeues = ?, last_result = COALESCE(?, last_result) WHERE request_id = ?'),
-      remove: this.db.prepare('DELETE FROM async_events WHERE request_id = ?'),
-      depths: this.db.prepare(
-        'SELECT function_name, COUNT(*) AS events, MIN(received_at) AS oldest FROM async_events GROUP BY function_name ORDER BY function_name',
-      ),
-    };
+    // The due times are asked of memory now; indexes an earlier lambkin made would only slow every write.
+    this.db.exec('DROP INDEX IF EXISTS async_events_due');
+    this.db.exec('DROP INDEX IF EXISTS async_events_function_due');
+    this.payloadOf = this.db.prepare('SELECT payload FROM async_events WHERE request_id = ?');
+    const rows = this.db
+      .prepare('SELECT request_id, function_name, qualifier, received_at, due_at, invokes, requeues, trace_id, last_result FROM async_events ORDER BY due_at')
+      .all() as MetaRow[];
+    for (const row of rows) this.index.add(metaOf(row));
+    this.writer = new QueueWriter(
+      this.path,
+      WRITER_SQL,
+      (done) => this.written(done),
+      (error) => this.writerDied(error),
+    );
   }
 
   accept(event: QueuedEvent): Promise<void> {
+    if (this.broken) return Promise.reject(new Error(this.broken));
     return new Promise((resolve, reject) => {
-      this.batch.push({ event, resolve, reject });
-      this.scheduleCommit();
+      this.accepts.push({ event, resolve, reject });
+      this.scheduleSend();
     });
   }
 
   dueFunctions(now: number): string[] {
-    return (this.statements.dueFunctions.all(now) as { function_name: string }[]).map((row) => row.function_name);
+    return this.index.dueFunctions(now);
   }
 
-  due(functionName: string, now: number, limit: number): QueuedEvent[] {
-    // Asked for enough to make up for events whose change is not written yet, which are left out.
-    const rows = this.statements.due.all(functionName, now, limit + this.pending.size) as Row[];
-    return rows
-      .filter((row) => !this.pending.has(row.request_id))
-      .slice(0, limit)
-      .map(eventOf);
+  take(functionName: string, now: number, limit: number): QueuedEvent[] {
+    const events: QueuedEvent[] = [];
+    for (const meta of this.index.take(functionName, now, limit)) {
+      const row = this.payloadOf.get(meta.requestId) as { payload: Uint8Array } | undefined;
+      // Every event in the index was committed before it was added; a missing row would be a removal by another hand.
+      if (!row) {
+        this.index.remove(meta.requestId);
+        continue;
+      }
+      events.push({ ...meta, payload: Buffer.from(row.payload) });
+    }
+    return events;
   }
 
   nextDueAt(): number | undefined {
-    const rows = this.statements.next.all(this.pending.size + 1) as { request_id: string; due_at: number }[];
-    const times = rows.filter((row) => !this.pending.has(row.request_id)).map((row) => row.due_at);
-    for (const change of this.pending.values()) if (change !== 'removed') times.push(change.dueAt);
-    return times.length === 0 ? undefined : Math.min(...times);
+    return this.index.nextDueAt();
   }
 
   reschedule(requestId: string, changes: Reschedule): void {
-    this.pending.set(requestId, changes);
-    this.scheduleCommit();
+    if (!this.index.reschedule(requestId, changes)) return;
+    this.changes.set(requestId, changes);
+    this.scheduleSend();
   }
 
   remove(requestId: string): void {
-    this.pending.set(requestId, 'removed');
-    this.scheduleCommit();
+    this.index.remove(requestId);
+    this.changes.set(requestId, 'removed');
+    this.scheduleSend();
   }
 
   depths(): { functionName: string; events: number; oldestReceivedAt: number }[] {
-    return (this.statements.depths.all() as { function_name: string; events: number; oldest: number }[]).map((row) => ({
-      functionName: row.function_name,
-      events: row.events,
-      oldestReceivedAt: row.oldest,
-    }));
+    return this.index.depths();
   }
 
-  close(): void {
-    if (!this.db.isOpen) return;
-    // Accepts still waiting are stored now: the event loop may not turn again before the process exits.
-    this.commit();
-    this.db.close();
-  }
-
-  private scheduleCommit(): void {
-    if (this.commitScheduled) return;
-    this.commitScheduled = true;
-    setImmediate(() => this.commit());
-  }
-
-  /**
-   * Commits every accept of this turn, and the pending removals and reschedules, in one transaction: each caller
-   * learns its event is stored, or why not.
-   */
-  private commit(): void {
-    this.commitScheduled = false;
-    const batch = this.batch;
-    const writes = this.pending;
-    this.batch = [];
-    this.pending = new Map();
-    if (batch.length === 0 && writes.size === 0) return;
-    if (!this.db.isOpen) {
-      for (const { reject } of batch) reject(new Error(`the asynchronous event queue (${this.path}) is closed: the event was not stored`));
-      return;
+  async close(): Promise<void> {
+    if (this.broken === undefined) {
+      this.writer.hold();
+      // What is waiting is written first: accepts waiting for their commit are still told it happened.
+      while (this.writing || this.accepts.length > 0 || this.changes.size > 0) {
+        if (!this.writing) this.send();
+        else await new Promise<void>((resolve) => (this.drained = resolve));
+      }
+      this.broken = `the asynchronous event queue (${this.path}) is closed: the event was not stored`;
+      await this.writer.close();
     }
-    // Accepts are synced before their 202; a commit of removals and reschedules alone is not: lost to a crash, an event
-    // is only delivered again (at least once) or tried sooner, and not waiting for a sync keeps delivery fast.
-    this.setSynchronous(batch.length > 0 ? 'FULL' : 'NORMAL');
-    try {
-      this.inTransaction(() => {
-        for (const [requestId, change] of writes) {
-          if (change === 'removed') this.statements.remove.run(requestId);
-          else this.statements.reschedule.run(change.dueAt, change.invokes, change.requeues, change.lastResult ?? null, requestId);
-        }
-        for (const { event } of batch) {
-          this.statements.insert.run(
-            event.requestId,
-            event.functionName,
-            event.qualifier ?? null,
-            event.payload,
-            event.receivedAt,
-            event.dueAt,
-            event.invokes,
-            event.requeues,
-            event.traceId ?? null,
-            event.lastResult ?? null,
-          );
-        }
-      });
-    } catch (error) {
-      for (const { reject } of batch) reject(error);
-      return;
-    }
-    for (const { resolve } of batch) resolve();
+    if (this.db.isOpen) this.db.close();
   }
 
-  private setSynchronous(mode: 'FULL' | 'NORMAL'): void {
-    if (this.synchronous === mode) return;
-    this.db.exec(`PRAGMA synchronous = ${mode}`);
-    this.synchronous = mode;
+  /** Sends the next batch once this turn of the event loop has added what it will, unless one is being written. */
+  private scheduleSend(): void {
+    if (this.sendScheduled || this.writing) return;
+    this.sendScheduled = true;
+    setImmediate(() => {
+      this.sendScheduled = false;
+      if (!this.writing) this.send();
+    });
   }
 
-  private inTransaction(work: () => void): void {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      work();
-      this.db.exec('COMMIT');
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+  /** Hands everything waiting to the writer as one transaction. */
+  private send(): void {
+    if (this.accepts.length === 0 && this.changes.size === 0) return;
+    const accepts = this.accepts;
+    const changes = this.changes;
+    this.accepts = [];
+    this.changes = new Map();
+    const batch: WriteBatch = {
+      id: ++this.batches,
+      inserts: accepts.map(({ event }) => insertRow(event)),
+      reschedules: [],
+      removes: [],
+      // Accepts are synced before their 202; a batch of removals and reschedules alone is not: lost to a crash, an
+      // event is only delivered again (at least once) or tried sooner, and not waiting for a sync keeps delivery fast.
+      synchronous: accepts.length > 0 ? 'FULL' : 'NORMAL',
+    };
+    for (const [requestId, change] of changes) {
+      if (change === 'removed') batch.removes.push(requestId);
+      else batch.reschedules.push([change.dueAt, change.invokes, change.requeues, change.lastResult ?? null, requestId]);
     }
+    this.writing = { id: batch.id, accepts };
+    this.writer.write(batch);
   }
+
+  /** A batch is written (or was rolled back): its accepts are told, stored ones become due, and the next batch goes. */
+  private written(done: WriteDone): void {
+    const writing = this.writing;
+    if (!writing || writing.id !== done.id) return;
+    this.writing = undefined;
+    if (done.error !== undefined) {
+      const error = new Error(`the asynchronous event queue (${this.path}) could not store the event: ${done.error}`);
+      for (const { reject } of writing.accepts) reject(error);
+    } else {
+      for (const { event } of writing.accepts) this.index.add(metaFrom(event));
+      for (const { resolve } of writing.accepts) resolve();
+    }
+    if (this.drained) {
+      const drained = this.drained;
+      this.drained = undefined;
+      drained();
+    } else this.send();
+  }
+
+  private writerDied(error: Error): void {
+    this.broken = `the asynchronous event queue (${this.path}) stopped writing: ${error.message}`;
+    const failed = new Error(this.broken);
+    for (const { reject } of [...(this.writing?.accepts ?? []), ...this.accepts]) reject(failed);
+    this.writing = undefined;
+    this.accepts = [];
+    this.changes.clear();
+    this.drained?.();
+  }
+}
+
+function insertRow(event: QueuedEvent): InsertRow {
+  return [
+    event.requestId,
+    event.functionName,
+    event.qualifier ?? null,
+    event.payload,
+    event.receivedAt,
+    event.dueAt,
+    event.invokes,
+    event.requeues,
+    event.traceId ?? null,
+    event.lastResult ?? null,
+  ];
+}
+
+function metaFrom(event: QueuedEvent): EventMeta {
+  const { payload: _payload, ...meta } = event;
+  return meta;
 }

@@ -85,7 +85,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       lambda.destroy();
       await server.close();
       destinations?.close();
-      queue?.close();
+      await queue?.close();
       store.close();
     })());
   return { store, server, lambda, endpoint, stop };
