@@ -76,8 +76,11 @@ export interface EnvironmentSpec {
   credentials?: EnvironmentCredentials;
   /** Init phase limit, ms (Lambda: 10 s). Past it the init fails with Sandbox.Timedout and the runtime is killed. */
   initTimeoutMs?: number;
-  /** Receives the runtime's output from its very first line (before start() resolves). */
-  onOutput?: OutputListener;
+  /**
+   * Receives the runtime's output from its very first line (before start() resolves), with the environment's log
+   * stream (named when the environment starts: one spec serves every environment of a function).
+   */
+  onOutput?: (output: OutputLine, logStreamName: string) => void;
 }
 
 export interface OutputLine {

@@ -275,7 +275,9 @@ export class DockerBackend implements EnvironmentBackend {
         throw translateEngineError(error, 'create', spec);
       }
       try {
-        const output = new OutputLines(spec.onOutput);
+        const onOutput = spec.onOutput;
+        const stream = spec.logStreamName ?? '';
+        const output = new OutputLines(onOutput && ((line) => onOutput(line, stream)));
         pipe?.read(telemetryInto(output));
         // Attached before start, so not one line of the runtime's output is missed.
         const attached = await container.attach({ stream: true, stdout: true, stderr: true });

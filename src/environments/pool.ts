@@ -10,7 +10,8 @@
 // - provisioned concurrency (provisioned-concurrency.ts): environments initialised ahead of time, never reaped.
 // Every environment has timers, never a polling loop: a keep-alive while idle, and a maximum lifetime.
 import { SHUTDOWN_GRACE_MS } from '../runtime-api/lifecycle.ts';
-import type { EnvironmentBackend } from './backend.ts';
+import type { EnvironmentBackend, EnvironmentSpec } from './backend.ts';
+import { logStreamName } from './container-spec.ts';
 import { LambdaEnvironmentError } from './errors.ts';
 import { GreedyDualPriority } from './greedy-dual.ts';
 import { FixedKeepAlive, type KeepAlivePolicy } from './keep-alive.ts';
@@ -222,7 +223,13 @@ export class EnvironmentPool {
   private launch(fn: PoolFunction, origin: EnvironmentOrigin): Promise<PooledEnvironment> {
     const memoryMb = fn.spec.memorySizeMb;
     this.pendingMemoryMb += memoryMb;
-    const spec = origin === 'provisioned' ? { ...fn.spec, initializationType: 'provisioned-concurrency' as const } : fn.spec;
+    // The log stream is named here, once per environment (as CloudWatch names one per environment), rather than
+    // by whoever builds the spec for every reserve.
+    const spec: EnvironmentSpec = {
+      ...fn.spec,
+      logStreamName: fn.spec.logStreamName ?? logStreamName(fn.spec.functionVersion ?? '$LATEST'),
+      ...(origin === 'provisioned' ? { initializationType: 'provisioned-concurrency' as const } : {}),
+    };
     let gaveUp = false;
     const launch: Launch = { functionName: fn.functionName, revision: fn.revision, cancelled: false };
     this.launches.add(launch);

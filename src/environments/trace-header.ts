@@ -2,7 +2,7 @@
 // one Lambda makes its own, not sampled under the default tracing mode (PassThrough), so that the runtime always
 // has a Lambda-Runtime-Trace-Id to put in _X_AMZN_TRACE_ID (X-Ray SDKs and AWS Lambda Powertools' Tracer read it
 // there, and log "Missing AWS Lambda trace data" on every invoke without it).
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../runtime-api/random-hex.ts';
 
 /**
  * A new trace header in X-Ray's form: `Root=1-<8 hex: epoch seconds>-<24 hex>;Parent=<16 hex>;Sampled=0`, as AWS's
@@ -12,7 +12,7 @@ export function newTraceHeader(nowMs = Date.now()): string {
   const epochSeconds = Math.floor(nowMs / 1000)
     .toString(16)
     .padStart(8, '0');
-  return `Root=1-${epochSeconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
+  return `Root=1-${epochSeconds}-${randomHex(12)};Parent=${randomHex(8)};Sampled=0`;
 }
 
 /** The header the invoke's runtime gets: the caller's, or a new one. */

@@ -1,11 +1,11 @@
 // The lines the platform prints around each invoke (START / END / REPORT), in Lambda's exact format, so log
 // tooling written for CloudWatch parses ours; and the name of the log stream they go to.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from './random-hex.ts';
 
 /** `YYYY/MM/DD/[<version>]<32 hex>`, as CloudWatch names a new environment's log stream. */
 export function logStreamName(version: string, now = new Date()): string {
   const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
-  return `${day}/[${version}]${randomBytes(16).toString('hex')}`;
+  return `${day}/[${version}]${randomHex(16)}`;
 }
 
 export function startLine(requestId: string, version: string): string {

@@ -13,7 +13,6 @@ import { LATEST } from '../invocation/resolve-function.ts';
 import { invokeTraceHeader } from '../environments/trace-header.ts';
 import type { EnvironmentPool, PooledEnvironment, PoolFunction } from '../environments/pool.ts';
 import { InvokeLog } from '../runtime-api/invoke-log.ts';
-import { logStreamName } from '../runtime-api/platform-log.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import { DEFAULT_IDENTITY, environmentRevision, type FunctionRecord, type ServiceIdentity } from './function-record.ts';
 import type { PoolSnapshot } from '../environments/pool-snapshot.ts';
@@ -159,7 +158,6 @@ export class DockerInvoker implements FunctionInvoker {
 /** What an environment of this function runs: its image (or the runtime's base image and its code), its limits. */
 export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, logSink?: LogSink): EnvironmentSpec {
   const version = fn.version ?? LATEST;
-  const streamName = logStreamName(version);
   const spec: EnvironmentSpec = {
     functionName: fn.name,
     revision: environmentRevision(fn),
@@ -168,7 +166,6 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
     memorySizeMb: fn.memorySize,
     timeoutSeconds: fn.timeout,
     environment: fn.environment,
-    logStreamName: streamName,
     identity,
     role: fn.role,
   };
@@ -189,7 +186,7 @@ export function environmentSpec(fn: FunctionRecord, identity: ServiceIdentity, l
   }
   if (logSink) {
     // A telemetry record is filed as the one event it is, at the runtime's time and with its level.
-    spec.onOutput = ({ line, timestampMs, level }) =>
+    spec.onOutput = ({ line, timestampMs, level }, streamName) =>
       logSink.write(fn.name, streamName, line, timestampMs === undefined ? undefined : { timestampMs, ...(level ? { level } : {}) });
   }
   return spec;

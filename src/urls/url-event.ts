@@ -1,6 +1,6 @@
 // A function URL request as the function receives it: the payload format 2.0 event, as Lambda's function URL docs
 // (urls-invocation.md, "Request payload format") show it.
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../runtime-api/random-hex.ts';
 import type { IncomingMessage } from 'node:http';
 import type { IamCaller } from './url-auth.ts';
 
@@ -85,7 +85,7 @@ function eventHeaders(req: IncomingMessage, sourceIp: string, port: number): Rec
   headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']},${sourceIp}` : sourceIp;
   headers['x-forwarded-proto'] = 'http';
   headers['x-forwarded-port'] = String(port);
-  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomBytes(12).toString('hex')}`;
+  headers['x-amzn-trace-id'] ??= `Root=1-${Math.floor(Date.now() / 1000).toString(16)}-${randomHex(12)}`;
   return headers;
 }
 

@@ -142,7 +142,7 @@ export class FakeEnvironment implements Environment {
 
   /** A line of the runtime's output. */
   print(line: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
-    this.spec.onOutput?.({ stream, line });
+    this.spec.onOutput?.({ stream, line }, this.spec.logStreamName ?? '');
     for (const listener of this.listeners) listener({ stream, line });
   }
 

@@ -31,7 +31,7 @@ class ProcessEnvironment implements Environment {
     });
     if (runtime.child.stdout) {
       createInterface({ input: runtime.child.stdout }).on('line', (line) => {
-        spec.onOutput?.({ stream: 'stdout', line });
+        spec.onOutput?.({ stream: 'stdout', line }, spec.logStreamName ?? '');
         for (const listener of this.listeners) listener({ stream: 'stdout', line });
       });
     }

@@ -99,6 +99,15 @@ export function retiredContent(before: FunctionRecord, after?: FunctionRecord): 
 type Row = { record: string };
 const functionOf = (row: Row) => JSON.parse(row.record) as FunctionRecord;
 
+/** Freezes a parsed record all the way down: a shared record changed in place would change it for every reader. */
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const member of Object.values(value)) deepFreeze(member);
+  }
+  return value;
+}
+
 export interface SqliteFunctionStoreOptions {
   maxUnzippedBytes?: number;
   maxEntries?: number;
@@ -137,6 +146,11 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly marks: DurableMarks;
   /** The open-time repair and collection; settles when it is done (it never rejects). */
   readonly opened: Promise<void>;
+  /**
+   * $LATEST records as last read, by name: every invoke resolves its function here, and the query and parse were a
+   * measurable part of one. Every write below forgets the name it writes; the records are frozen, since they are shared.
+   */
+  private readonly latest = new Map<string, FunctionRecord>();
 
   constructor(dataDir: string, options: SqliteFunctionStoreOptions = {}) {
     this.dataDir = dataDir;
@@ -181,11 +195,17 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async get(name: string): Promise<FunctionRecord | undefined> {
+    const cached = this.latest.get(name);
+    if (cached) return cached;
     const row = this.statements.get.get(name) as Row | undefined;
-    return row ? functionOf(row) : undefined;
+    if (!row) return undefined;
+    const record = deepFreeze(functionOf(row));
+    this.latest.set(name, record);
+    return record;
   }
 
   async create(record: FunctionRecord): Promise<void> {
+    this.latest.delete(record.name);
     try {
       const { changes } = this.statements.insert.run(record.name, JSON.stringify(record));
       if (Number(changes) === 0) throw new FunctionAlreadyExists(record.name);
@@ -195,6 +215,7 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async update(record: FunctionRecord, ifRevisionId?: string): Promise<boolean> {
+    this.latest.delete(record.name);
     try {
       const { changes } =
         ifRevisionId === undefined
@@ -209,6 +230,7 @@ export class SqliteFunctionStore implements FunctionStore {
   async transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined> {
     // No await between the read and the write: nothing else runs in between. The code it names is unchanged, so
     // (unlike update) no pin is released.
+    this.latest.delete(name);
     const row = this.statements.get.get(name) as Row | undefined;
     const current = row ? functionOf(row) : undefined;
     if (current?.revisionId !== ifRevisionId) return undefined;
@@ -218,6 +240,7 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async delete(name: string): Promise<FunctionRecord | undefined> {
+    this.latest.delete(name);
     return this.inTransaction(() => {
       const row = this.statements.delete.get(name) as Row | undefined;
       if (!row) return undefined;
@@ -240,6 +263,7 @@ export class SqliteFunctionStore implements FunctionStore {
 
   async publish(version: FunctionRecord, latest: FunctionRecord, ifRevisionId: string): Promise<boolean> {
     // A version names the same content as $LATEST did: no pin to release (the content is already referenced).
+    this.latest.delete(latest.name);
     return this.inTransaction(() => {
       const { changes } = this.statements.updateIf.run(JSON.stringify(latest), latest.name, ifRevisionId);
       if (Number(changes) === 0) return false;
