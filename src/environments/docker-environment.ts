@@ -17,7 +17,7 @@ import { reportedMb } from '../runtime-api/platform-log.ts';
 import type { RuntimeApiServer } from '../runtime-api/server.ts';
 import type { InitOutcome, InvokeOutcome } from '../runtime-api/types.ts';
 import type { Environment, EnvironmentInvokeRequest, EnvironmentSpec, OutputListener } from './backend.ts';
-import { containerPeakBytes } from './container-memory.ts';
+import { CgroupPeak, containerPeakBytes } from './container-memory.ts';
 import { ContainerWatch, engineCallSignal, pause, type ContainerEnd } from './container-liveness.ts';
 import { engineStatus } from '../docker/errors.ts';
 import { exitReason } from './exit-reason.ts';
@@ -72,7 +72,6 @@ export class DockerEnvironment implements Environment {
   private readonly output: OutputLines;
   private readonly outputDone: Promise<void>;
   private readonly stopGraceMs: number;
-  private readonly cgroupParent: string | undefined;
   private readonly initWatchdog: InitWatchdog;
   private readonly functionArn: string;
   private readonly watch: ContainerWatch;
@@ -84,6 +83,8 @@ export class DockerEnvironment implements Environment {
   /** Removing the container, retried while the engine is away. Started once. */
   private removal: Promise<boolean> | undefined;
   private lastPeakBytes: number | undefined;
+  /** The container's cgroup peak file, kept open while it runs. */
+  private readonly peak: CgroupPeak;
   private stopping: Promise<void> | undefined;
   private resetSeen = false;
 
@@ -95,7 +96,7 @@ export class DockerEnvironment implements Environment {
     this.output = options.output;
     this.outputDone = options.outputDone;
     this.stopGraceMs = options.stopGraceMs ?? SHUTDOWN_GRACE_MS;
-    this.cgroupParent = options.cgroupParent;
+    this.peak = new CgroupPeak(options.container.id, options.cgroupParent);
     this.exited = new Promise((resolve) => (this.settleExited = resolve));
     const { spec } = this;
     const qualifier = spec.functionVersion && spec.functionVersion !== '$LATEST' ? spec.functionVersion : undefined;
@@ -164,8 +165,10 @@ export class DockerEnvironment implements Environment {
     if (this.exitReasonSeen === undefined) {
       // The cgroup only exists while the container runs; the last reading stands in afterwards. A dead
       // environment's engine is not asked: it may be why the environment is dead, and REPORT must not wait on it.
-      const engine = this.isDead ? AbortSignal.abort() : AbortSignal.timeout(MEMORY_READING_TIMEOUT_MS);
-      this.lastPeakBytes = (await containerPeakBytes(this.container, this.cgroupParent, engine)) ?? this.lastPeakBytes;
+      // Made only when the cgroup file does not answer: a timeout signal made per invoke costs a timer and, when it
+      // fires unheeded, an exception.
+      const engine = () => (this.isDead ? AbortSignal.abort() : AbortSignal.timeout(MEMORY_READING_TIMEOUT_MS));
+      this.lastPeakBytes = (await containerPeakBytes(this.container, this.peak, engine)) ?? this.lastPeakBytes;
     }
     return this.lastPeakBytes === undefined ? undefined : reportedMb(this.lastPeakBytes);
   }
@@ -254,6 +257,7 @@ export class DockerEnvironment implements Environment {
     const reason = 'gone' in end ? KILLED : exitReason(end);
     this.initWatchdog.cancel();
     this.exitReasonSeen = reason;
+    this.peak.close();
     this.server.runtimeExited(reason);
     void (async () => {
       let drainTimer: NodeJS.Timeout | undefined;
@@ -268,6 +272,7 @@ export class DockerEnvironment implements Environment {
   private end(reason: string): Promise<void> {
     this.ending ??= (async () => {
       this.exitReasonSeen ??= reason;
+      this.peak.close();
       this.initWatchdog.cancel();
       this.watch.close();
       await this.server.close();
