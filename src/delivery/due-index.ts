@@ -3,6 +3,7 @@
 // survives a crash; asking it these questions cost a query each, several per accept and per delivery, on the event
 // loop that answers the Invoke API. An event is "taken" while an attempt has it and is then rescheduled or removed;
 // a taken event is not due again in this run (after a restart everything left in the database is).
+import { MinHeap } from '../scheduling/min-heap.ts';
 import type { QueuedEvent } from './event-queue.ts';
 
 /** An event without its payload (which stays in the database until an attempt takes it). */
@@ -15,50 +16,8 @@ interface Slot {
   requestId: string;
 }
 
-/** A binary min-heap of slots by (dueAt, seq). Stale slots (a removed or moved event's) are skipped when they surface. */
-class SlotHeap {
-  private readonly slots: Slot[] = [];
-
-  get size(): number {
-    return this.slots.length;
-  }
-
-  peek(): Slot | undefined {
-    return this.slots[0];
-  }
-
-  push(slot: Slot): void {
-    const slots = this.slots;
-    slots.push(slot);
-    let i = slots.length - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(slot, slots[parent]!)) break;
-      slots[i] = slots[parent]!;
-      i = parent;
-    }
-    slots[i] = slot;
-  }
-
-  pop(): Slot | undefined {
-    const slots = this.slots;
-    const top = slots[0];
-    const last = slots.pop();
-    if (top === undefined || last === undefined || slots.length === 0) return top;
-    let i = 0;
-    for (;;) {
-      const left = 2 * i + 1;
-      if (left >= slots.length) break;
-      const right = left + 1;
-      const child = right < slots.length && before(slots[right]!, slots[left]!) ? right : left;
-      if (!before(slots[child]!, last)) break;
-      slots[i] = slots[child]!;
-      i = child;
-    }
-    slots[i] = last;
-    return top;
-  }
-}
+/** Slots by (dueAt, seq). Stale slots (a removed or moved event's) stay until they surface, and are skipped then. */
+type SlotHeap = MinHeap<Slot>;
 
 function before(a: Slot, b: Slot): boolean {
   return a.dueAt < b.dueAt || (a.dueAt === b.dueAt && a.seq < b.seq);
@@ -154,7 +113,7 @@ export class DueIndex {
     const name = entry.meta.functionName;
     let heap = this.heaps.get(name);
     if (!heap) {
-      heap = new SlotHeap();
+      heap = new MinHeap(before);
       this.heaps.set(name, heap);
     }
     entry.slot = ++this.seq;

@@ -17,6 +17,7 @@
 // simulation ends at the trace's end; whatever is still alive then is charged up to it. At equal times, pool events
 // (an invoke ending, a keep-alive expiring, a pre-warm) happen before an arriving invoke.
 import type { KeepAlivePolicy } from '../../src/environments/keep-alive.ts';
+import { MinHeap } from '../../src/scheduling/min-heap.ts';
 
 export interface SimFunction {
   name: string;
@@ -96,50 +97,25 @@ type PoolEvent =
   | { time: number; seq: number; kind: 'ready'; env: Env }
   | { time: number; seq: number; kind: 'prewarm'; fn: FunctionState; token: number };
 
-/** A binary min-heap on (time, seq): seq keeps equal-time events in the order they were scheduled. */
+/** The simulation's pending events, soonest first (equal times in the order they were scheduled). */
 class EventQueue {
-  private readonly heap: PoolEvent[] = [];
+  private readonly heap = new MinHeap<PoolEvent>(before);
   private seq = 0;
 
   get size(): number {
-    return this.heap.length;
+    return this.heap.size;
   }
 
   peekTime(): number {
-    return this.heap.length === 0 ? Infinity : this.heap[0]!.time;
+    return this.heap.peek()?.time ?? Infinity;
   }
 
   push(event: DistributiveOmit<PoolEvent, 'seq'>): void {
-    const heap = this.heap;
-    const item = { ...event, seq: this.seq++ } as PoolEvent;
-    let i = heap.push(item) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (!before(item, heap[parent]!)) break;
-      heap[i] = heap[parent]!;
-      i = parent;
-    }
-    heap[i] = item;
+    this.heap.push({ ...event, seq: this.seq++ } as PoolEvent);
   }
 
   pop(): PoolEvent {
-    const heap = this.heap;
-    const top = heap[0]!;
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      let i = 0;
-      for (;;) {
-        const left = 2 * i + 1;
-        if (left >= heap.length) break;
-        const right = left + 1;
-        const child = right < heap.length && before(heap[right]!, heap[left]!) ? right : left;
-        if (!before(heap[child]!, last)) break;
-        heap[i] = heap[child]!;
-        i = child;
-      }
-      heap[i] = last;
-    }
-    return top;
+    return this.heap.pop()!;
   }
 }
 
