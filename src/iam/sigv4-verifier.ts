@@ -157,6 +157,8 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
   if (header === undefined || header.trim() === '') return MISSING_TOKEN();
   const auth = parseAuthorization(header);
   if ('ok' in auth) return auth;
+  // Without the host, a signature could be replayed against another endpoint. AWS's words (not from a recording).
+  if (!auth.signedHeaders.includes('host')) return incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
   const [shortDate, region, service, terminator] = auth.scope;
   if (service !== SIGNING_SERVICE || terminator !== 'aws4_request') {
     return refuse('InvalidSignatureException', `Credential should be scoped to correct service: '${SIGNING_SERVICE}'. `);

@@ -62,10 +62,12 @@ import { readBodyUpTo } from '../http/read-body.ts';
 import { requestUrl } from '../http/request-url.ts';
 import { CALLER_FACING_SERVER_OPTIONS } from '../http/server-timeouts.ts';
 import { TrackedServer } from '../http/tracked-server.ts';
+import type { AuthKeys } from '../iam/auth-keys.ts';
 import { KeyRing, type KeyLookup } from '../iam/sigv4-verifier.ts';
 import { sigV4Check } from '../urls/url-auth.ts';
 import { matchFunctionUrl } from '../urls/url-router.ts';
 import { FunctionUrlServer } from '../urls/url-server.ts';
+import { ApiAuth } from './api-auth.ts';
 import type { FunctionInvoker } from './invoker.ts';
 import { accessDenied, asLambdaError, serviceError, serviceShuttingDown, unknownOperation } from './lambda-error.ts';
 import { checkRequest } from './model/check-request.ts';
@@ -156,6 +158,11 @@ export interface LambdaApiServerOptions {
   howToAllowHost?: (host: string) => string;
   /** The access keys AWS_IAM function URLs accept; serve's own credentials (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) by default. */
   iamKeys?: KeyLookup;
+  /**
+   * `--auth sigv4`: the keys whose SigV4 signatures the Lambda API accepts, each request then authorised by IAM
+   * policy (api-auth.ts). Absent: the API is open, as it always was. /metrics and /lambkin/status stay open.
+   */
+  apiAuth?: AuthKeys;
   /** Asynchronous (Event) invokes: where they are stored and where their results go. Absent: Event is refused. */
   asyncEvents?: AsyncEventsOptions;
   /** Event source mappings' pollers (a store with mappings runs them; src/delivery/mappings/mapping-runner.ts). */
@@ -199,6 +206,7 @@ export class LambdaApiServer {
   private readonly delivery: AsyncDelivery | undefined;
   private readonly mappingRunner: MappingRunner | undefined;
   private readonly functionUrls: FunctionUrlServer;
+  private readonly apiAuth: ApiAuth | undefined;
   private boundPort: number | undefined;
 
   constructor(options: LambdaApiServerOptions) {
@@ -244,6 +252,7 @@ export class LambdaApiServer {
       iam: sigV4Check(options.iamKeys ?? KeyRing.fromEnvironment(this.context.identity.accountId).lookup),
       onInternalError: (error) => this.onInternalError(error),
     });
+    this.apiAuth = options.apiAuth ? new ApiAuth(options.apiAuth, this.context.identity, () => this.context.store.policies) : undefined;
     this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;
@@ -365,10 +374,13 @@ export class LambdaApiServer {
       const route = matchRoute(req.method ?? '', req.url ?? '/');
       if (!route) {
         req.resume();
+        this.apiAuth?.checkUnrouted(req);
         throw unknownOperation(req.method ?? '', requestUrl(req.url).pathname);
       }
       const body = await readBodyUpTo(req, requestLimit(route.operation));
       if (body === undefined) throw requestOverLimit(route.operation);
+      // Who asks, and whether they may, before what they ask is looked at (as AWS: a 403 before a 400).
+      if (this.apiAuth) await this.apiAuth.check(req, route, body);
       checkInlineZipSize(route.operation, body);
       checkRequest(route, body, this.context.identity, req.headers);
       const response = await HANDLERS[route.operation](this.context, {

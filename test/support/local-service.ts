@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import type { DeliveryObserver } from '../../src/delivery/async-delivery.ts';
+import type { AuthKeys } from '../../src/iam/auth-keys.ts';
 import { DestinationResults } from '../../src/delivery/destination-results.ts';
 import { Destinations } from '../../src/delivery/destinations.ts';
 import { SqliteEventQueue } from '../../src/delivery/event-queue.ts';
@@ -37,6 +38,8 @@ export interface LocalServiceOptions {
   metrics?: ServiceMetricsSource;
   /** Event source mappings' pollers (a fake poller factory) and how long their transitions take. */
   mappings?: EventSourceMappingsOptions;
+  /** `--auth sigv4`: the keys the Lambda API accepts (the client below signs with `x`/`x` unless given one). */
+  auth?: AuthKeys;
 }
 
 export interface LocalService {
@@ -66,6 +69,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     invoker: options.invoker,
     ...(options.metrics ? { metrics: options.metrics } : {}),
     ...(options.mappings ? { eventSourceMappings: options.mappings } : {}),
+    ...(options.auth ? { apiAuth: options.auth } : {}),
     ...(queue && destinations
       ? {
           asyncEvents: {

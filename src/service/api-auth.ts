@@ -1,0 +1,151 @@
+// `lambkin serve --auth sigv4`: every Lambda API request must be signed (SigV4, service `lambda`) by a key serve
+// accepts (src/iam/sigv4-verifier.ts re-signs it with the SDK's signer), and its signer must be allowed the
+// operation's IAM action on the resource it names (src/iam/policy-authoriser.ts: the key's identity policy and the
+// function's resource-based policy). lambkin's own endpoints (/lambkin/status, /metrics) and function URLs are not
+// the Lambda API and are not checked here.
+import type { IncomingMessage } from 'node:http';
+import type { AuthKeys } from '../iam/auth-keys.ts';
+import { PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
+import { policyDocument, policyQualifier, type PolicyStore } from '../iam/resource-policy.ts';
+import { verifySigV4 } from '../iam/sigv4-verifier.ts';
+import { functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
+import { parseFunctionName, resolveQualifier } from './function-name.ts';
+import { parseJsonObject } from './http-io.ts';
+import { LambdaError } from './lambda-error.ts';
+import type { Operation, RouteMatch } from './router.ts';
+
+/**
+ * The IAM action each operation needs: `lambda:<Operation>`, but for these (AWS's Lambda actions table). The
+ * deprecated InvokeAsync is taken as an invoke: IAM also lists a lambda:InvokeAsync action, but a caller allowed to
+ * invoke is not refused the older call here.
+ */
+const ACTION_OF: Partial<Record<Operation, string>> = {
+  Invoke: 'lambda:InvokeFunction',
+  InvokeAsync: 'lambda:InvokeFunction',
+  InvokeWithResponseStream: 'lambda:InvokeFunction',
+  GetLayerVersionByArn: 'lambda:GetLayerVersion',
+};
+
+export const actionOf = (operation: Operation): string => ACTION_OF[operation] ?? `lambda:${operation}`;
+
+/** Operations on no one resource (IAM's `*`): listing, account settings, creating a mapping. */
+const ANY_RESOURCE = new Set<Operation>([
+  'ListFunctions',
+  'GetAccountSettings',
+  'ListLayers',
+  'ListLayerVersions',
+  'CreateEventSourceMapping',
+  'ListEventSourceMappings',
+]);
+
+/** Operations that take ?Qualifier=: their resource is the qualified function, and so is its resource policy. */
+const QUALIFIED = new Set<Operation>([
+  'Invoke',
+  'InvokeWithResponseStream',
+  'GetFunction',
+  'GetFunctionConfiguration',
+  'DeleteFunction',
+  'AddPermission',
+  'GetPolicy',
+  'RemovePermission',
+  'GetProvisionedConcurrencyConfig',
+  'PutProvisionedConcurrencyConfig',
+  'DeleteProvisionedConcurrencyConfig',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'GetFunctionEventInvokeConfig',
+  'DeleteFunctionEventInvokeConfig',
+  'CreateFunctionUrlConfig',
+  'GetFunctionUrlConfig',
+  'UpdateFunctionUrlConfig',
+  'DeleteFunctionUrlConfig',
+]);
+
+const refusal = (status: number, type: string, message: string) => new LambdaError(status, type, message);
+
+export class ApiAuth {
+  private readonly keys: AuthKeys;
+  private readonly identity: ServiceIdentity;
+  private readonly policies: () => PolicyStore;
+  private readonly authoriser = new PolicyAuthoriser();
+
+  constructor(keys: AuthKeys, identity: ServiceIdentity, policies: () => PolicyStore) {
+    this.keys = keys;
+    this.identity = identity;
+    this.policies = policies;
+  }
+
+  /** A request lambkin routes to no operation: only its signature's absence is told first, as AWS does. */
+  checkUnrouted(req: IncomingMessage): void {
+    if (!req.headers.authorization) throw refusal(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
+  }
+
+  /** Throws AWS's refusal (a LambdaError) unless `req` is signed by an accepted key allowed `route`'s action. */
+  async check(req: IncomingMessage, route: RouteMatch, body: Buffer): Promise<void> {
+    const target = req.url ?? '/';
+    const at = target.indexOf('?');
+    const verified = await verifySigV4(
+      {
+        method: req.method ?? 'GET',
+        path: at === -1 ? target : target.slice(0, at),
+        query: at === -1 ? '' : target.slice(at + 1),
+        headers: req.headers,
+        body,
+      },
+      this.keys.lookup,
+    );
+    if (!verified.ok) throw refusal(verified.error.status, verified.error.type, verified.error.message);
+    const { accessKeyId, accountId, principalArn } = verified.identity;
+    const action = actionOf(route.operation);
+    const resource = await this.resourceOf(route, body);
+    const identityPolicy = this.keys.identityPolicy(accessKeyId);
+    const decision = await this.authoriser.decide({ accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) }, action, resource);
+    if (!decision.allowed) throw refusal(403, 'AccessDeniedException', decision.message);
+  }
+
+  /** The resource `route` acts on, as IAM names it, with the function's resource policy when it is a function. */
+  private async resourceOf(route: RouteMatch, body: Buffer): Promise<Target> {
+    const { region, accountId } = this.identity;
+    const arnOf = (kind: string) => ({ arn: `arn:aws:lambda:${region}:${accountId}:${kind}`, accountId });
+    const op = route.operation;
+    if (ANY_RESOURCE.has(op)) return { arn: '*', accountId };
+    if (route.uuid !== undefined) return arnOf(`event-source-mapping:${route.uuid}`);
+    if (route.resource !== undefined) return { arn: route.resource, accountId };
+    if (op === 'GetLayerVersionByArn') return { arn: route.query.get('Arn') ?? '*', accountId };
+    if (route.layerName !== undefined) {
+      const layer = route.layerName.startsWith('arn:') ? route.layerName : arnOf(`layer:${route.layerName}`).arn;
+      return { arn: route.layerVersion !== undefined ? `${layer}:${route.layerVersion}` : layer, accountId };
+    }
+    const named = op === 'CreateFunction' ? createdFunctionName(body) : route.functionName;
+    if (named === undefined) return { arn: '*', accountId };
+    const ref = functionRef(named, QUALIFIED.has(op) ? route.query.get('Qualifier') : null);
+    if (!ref) return arnOf(`function:${named}`);
+    const stored = await this.policies().get(ref.name, policyQualifier(ref.qualifier));
+    return {
+      arn: functionArn(this.identity, ref.name, ref.qualifier),
+      accountId,
+      ...(stored ? { resourcePolicy: { revisionId: stored.revisionId, document: { ...policyDocument(stored.statements) } } } : {}),
+    };
+  }
+}
+
+/** CreateFunction names its function in the body; a body that names none is refused later, by the operation. */
+function createdFunctionName(body: Buffer): string | undefined {
+  try {
+    const name = parseJsonObject(body).FunctionName;
+    return typeof name === 'string' ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The function and qualifier a FunctionName (and ?Qualifier=) name; undefined for one the operation will refuse. */
+function functionRef(value: string, queryQualifier: string | null): { name: string; qualifier?: string } | undefined {
+  try {
+    const ref = parseFunctionName(value);
+    const qualifier = resolveQualifier(ref, queryQualifier);
+    return qualifier === undefined ? { name: ref.name } : { name: ref.name, qualifier };
+  } catch {
+    return undefined;
+  }
+}
