@@ -11,6 +11,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthKeys } from '../src/iam/auth-keys.ts';
+import { lambkinBin, withNode24 } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
 import { createNodeFunction, payloadJson } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
@@ -326,4 +327,36 @@ describe('the AWS CLI', () => {
       expect(refused.stderr).toContain('The security token included in the request is invalid.');
     },
   );
+});
+
+describe('the keys file and the serve flags', () => {
+  const keysFile = async (content: unknown) => {
+    const path = join(dataDir, `keys-${Math.random().toString(36).slice(2)}.json`);
+    await writeFile(path, typeof content === 'string' ? content : JSON.stringify(content));
+    return path;
+  };
+
+  it('refuses a keys file that is not a list of complete keys, naming the entry', async () => {
+    await expect(AuthKeys.fromFile(await keysFile('{not json'))).rejects.toThrow(/^cannot read the keys file .*keys-\w+\.json: /);
+    await expect(AuthKeys.fromFile(await keysFile({ accessKeyId: 'A' }))).rejects.toThrow(/must hold a JSON list of keys$/);
+    const { secretAccessKey: _, ...noSecret } = KEYS.dave;
+    await expect(AuthKeys.fromFile(await keysFile([KEYS.root, noSecret]))).rejects.toThrow(/, entry 1: secretAccessKey must be a non-empty string$/);
+    await expect(AuthKeys.fromFile(await keysFile([{ ...KEYS.dave, principalArn: 'dave' }]))).rejects.toThrow(/entry 0: principalArn must be an IAM ARN/);
+    await expect(AuthKeys.fromFile(await keysFile([{ ...KEYS.dave, accountId: OTHER_ACCOUNT }]))).rejects.toThrow(
+      `entry 0: principalArn arn:aws:iam::${ACCOUNT}:user/dave is not of account ${OTHER_ACCOUNT}`,
+    );
+    await expect(
+      AuthKeys.fromFile(await keysFile([{ ...KEYS.dave, policy: { Version: '2012-10-17', Statement: [{ Effect: 'Maybe', Action: '*', Resource: '*' }] } }])),
+    ).rejects.toThrow(/entry 0 \(AKIADAVE\): its policy is not a valid IAM policy: /);
+  });
+
+  it('refuses --auth other than none or sigv4, and --auth-keys without sigv4, with exit code 2', async () => {
+    const run = (args: string[]) => execa(lambkinBin, ['serve', ...args], { reject: false, env: withNode24 });
+    const other = await run(['--auth', 'basic']);
+    expect(other.exitCode).toBe(2);
+    expect(other.stderr).toContain("--auth must be none or sigv4, not 'basic'");
+    const keysAlone = await run(['--auth-keys', 'keys.json']);
+    expect(keysAlone.exitCode).toBe(2);
+    expect(keysAlone.stderr).toContain('--auth-keys is for --auth sigv4');
+  });
 });

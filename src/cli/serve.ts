@@ -23,6 +23,7 @@ import type { DeliveryObserver, EventEnd } from '../delivery/async-delivery.ts';
 import { DestinationResults } from '../delivery/destination-results.ts';
 import { Destinations } from '../delivery/destinations.ts';
 import { FUNCTION_CREDENTIALS_MODES, functionCredentialSource, type FunctionCredentialsMode } from '../iam/function-credentials.ts';
+import { AuthKeys } from '../iam/auth-keys.ts';
 import { KeyRing } from '../iam/sigv4-verifier.ts';
 import { DEFAULT_IDENTITY } from '../runtime-api/function-arn.ts';
 import { QUEUE_FILE, SqliteEventQueue } from '../delivery/event-queue.ts';
@@ -44,7 +45,7 @@ export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-dir DIR] [--image IMG] [--examples] [--keep-alive SECONDS]
                     [--keep-alive-policy hybrid|fixed] [--concurrency-limit N] [--scaling-rate N] [--memory-budget MB]
                     [--allowed-host NAME]... [--shutdown-grace SECONDS] [--retry-delay-scale F]
-                    [--function-credentials none|host|assume-role]
+                    [--function-credentials none|host|assume-role] [--auth none|sigv4] [--auth-keys FILE]
 
   --port N               the Lambda API's port (default 9000; 0 picks a free one, printed when listening)
   --host H               the address to listen on (default 127.0.0.1)
@@ -75,6 +76,14 @@ export const SERVE_USAGE = `usage: lambkin serve [--port N] [--host H] [--data-d
                          host's default AWS credentials (environment, profile, SSO...), as SAM CLI does; assume-role:
                          STS AssumeRole on the function's Role, a session per environment, refreshed before expiry
                          (STS at the SDK's standard endpoint settings, e.g. AWS_ENDPOINT_URL_STS for LocalStack)
+  --auth none|sigv4      none (the default): the Lambda API accepts any request; sigv4: every Lambda API request must
+                         be SigV4-signed (service lambda) by an accepted key, and allowed by the key's identity policy or
+                         the function's resource-based policy (AddPermission), as on AWS. /metrics and /lambkin/status
+                         stay open
+  --auth-keys FILE       with --auth sigv4, the keys accepted: a JSON list of {accessKeyId, secretAccessKey, accountId,
+                         principalArn, policy?} (policy: an IAM identity policy document; without one a root principal
+                         may do anything in its account, anyone else nothing). Default: your own AWS credentials
+                         (environment, else profile), as account ${DEFAULT_IDENTITY.accountId}'s root
 
   GET /metrics on the same port answers in Prometheus text; \`lambkin status\` shows functions and environments.`;
 
@@ -99,6 +108,9 @@ interface ServeOptions {
   retryDelayScale: number;
   /** Where functions' execution-role credentials come from. */
   functionCredentials: FunctionCredentialsMode;
+  /** Whether the Lambda API requires signatures, and the keys file it accepts (none: serve's own credentials). */
+  auth: 'none' | 'sigv4';
+  authKeysFile: string | undefined;
 }
 
 export function main(args: string[]): void {
@@ -123,6 +135,8 @@ function readOptions(args: string[]): ServeOptions {
       'shutdown-grace': { type: 'string' },
       'retry-delay-scale': { type: 'string' },
       'function-credentials': { type: 'string' },
+      auth: { type: 'string' },
+      'auth-keys': { type: 'string' },
     },
     { min: 0, max: 0 },
   );
@@ -143,7 +157,15 @@ function readOptions(args: string[]): ServeOptions {
     shutdownGraceMs: integerFlag('shutdown-grace', values['shutdown-grace'], DEFAULT_SHUTDOWN_GRACE_SECONDS, 0, 3_600) * 1000,
     retryDelayScale: scaleFlag('retry-delay-scale', values['retry-delay-scale']),
     functionCredentials: functionCredentialsFlag(values['function-credentials']),
+    ...authFlags(values.auth, values['auth-keys']),
   };
+}
+
+/** --auth none (the default) or sigv4; --auth-keys only with sigv4. */
+function authFlags(auth: string | boolean | undefined, keysFile: string | boolean | undefined): Pick<ServeOptions, 'auth' | 'authKeysFile'> {
+  if (auth !== undefined && auth !== 'none' && auth !== 'sigv4') throw new UsageError(`--auth must be none or sigv4, not '${String(auth)}'`);
+  if (keysFile !== undefined && auth !== 'sigv4') throw new UsageError('--auth-keys is for --auth sigv4');
+  return { auth: auth ?? 'none', authKeysFile: typeof keysFile === 'string' ? resolve(keysFile) : undefined };
 }
 
 /** A positive factor, at most 100 (a retry 100 minutes later is already longer than anyone waits); 1 by default. */
@@ -228,6 +250,20 @@ async function serve(options: ServeOptions): Promise<void> {
   const destinations = new Destinations({ invokeAsync: (functionArn, payload) => server.invokeAsync(functionArn, payload) });
   // AWS_IAM function URLs accept requests signed with serve's own AWS credentials (environment, else profile).
   const iamKeys = await KeyRing.fromServeCredentials(DEFAULT_IDENTITY.accountId);
+  // --auth sigv4: the keys file is read and checked once, now; a bad one stops serve before it listens.
+  let apiAuth: AuthKeys | undefined;
+  try {
+    if (options.auth === 'sigv4') {
+      apiAuth = options.authKeysFile ? await AuthKeys.fromFile(options.authKeysFile) : await AuthKeys.fromServeCredentials(DEFAULT_IDENTITY.accountId);
+    }
+  } catch (error) {
+    destinations.close();
+    await queue.close();
+    store.close();
+    logSink.close();
+    await backend.close();
+    throw error;
+  }
   const server = new LambdaApiServer({
     store,
     invoker,
@@ -240,6 +276,7 @@ async function serve(options: ServeOptions): Promise<void> {
     onInternalError: (error) => log.error({ err: error }, 'internal error (answered as ServiceException)'),
     onWarning: (message) => log.warn(message),
     iamKeys: iamKeys.lookup,
+    ...(apiAuth ? { apiAuth } : {}),
     asyncEvents: {
       queue,
       results: new DestinationResults(destinations),
@@ -286,10 +323,12 @@ async function serve(options: ServeOptions): Promise<void> {
         memoryBudgetMb,
         keepAlivePolicy: options.keepAlivePolicy,
         functionCredentials: options.functionCredentials,
+        auth: options.auth,
       },
       'started',
     );
     process.stdout.write(`lambkin serve: listening on ${url} (data in ${options.dataDir})\n`);
+    process.stdout.write(`lambkin serve: ${authLine(apiAuth)}\n`);
     const tmpFallback = await backend.tmpFallbackReason();
     if (tmpFallback)
       log.warn({ reason: tmpFallback }, "each function's /tmp is a tmpfs that counts against its memory (as it cannot be a filesystem of its own here)");
@@ -297,6 +336,12 @@ async function serve(options: ServeOptions): Promise<void> {
     await shutdown('start failure');
     throw new Error(`cannot start: ${(error as Error).message}`);
   }
+}
+
+/** What serve's start says about who may call the Lambda API. */
+function authLine(keys: AuthKeys | undefined): string {
+  if (!keys) return 'API authentication: none (any request is accepted; --auth sigv4 to require signatures)';
+  return `API authentication: sigv4 (requests must be signed by ${keys.source}, and allowed by IAM policy)`;
 }
 
 /**
