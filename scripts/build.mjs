@@ -72,7 +72,8 @@ await Promise.all([
     splitting: true,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',
-    external: ['ssh2'],
+    // The IAM policy evaluator reads its action and condition data from its own package's files at run time.
+    external: ['ssh2', '@cloud-copilot/*'],
     plugins: [builtinsViaRequire],
   }),
 ]);

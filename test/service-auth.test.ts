@@ -284,6 +284,15 @@ describe('authorisation: identity and resource-based policies', () => {
     expect(await refusal(invoke('bob', FN_ARN))).toEqual(refused);
   });
 
+  it('lets a same-account user without an identity policy invoke once the resource policy names it', async () => {
+    await as('root').send(
+      new AddPermissionCommand({ FunctionName: FN, StatementId: 'dave', Action: 'lambda:InvokeFunction', Principal: KEYS.dave.principalArn }),
+    );
+    expect(payloadJson(await invoke('dave'))).toEqual({ echoed: { from: 'dave' } });
+    await as('root').send(new RemovePermissionCommand({ FunctionName: FN, StatementId: 'dave' }));
+    expect((await refusal(invoke('dave'))).name).toBe('AccessDeniedException');
+  });
+
   it('refuses with an explicit deny even when another statement allows', async () => {
     expect(await refusal(invoke('carol'))).toEqual({
       status: 403,

@@ -9,7 +9,12 @@
 // revision (every AddPermission and RemovePermission changes it), and the request context given to the evaluator is
 // derived from the caller alone. Nothing time- or network-dependent (aws:CurrentTime, aws:SourceIp) is given, so a
 // condition on one never matches: lambkin's callers are not AWS's network.
-import { runSimulation, type RunSimulationResults } from '@cloud-copilot/iam-simulate';
+import type { RunSimulationResults, Simulation } from '@cloud-copilot/iam-simulate';
+
+/** The evaluator, loaded the first time a policy is evaluated: a serve without --auth never pays for its import. */
+let simulator: Promise<typeof import('@cloud-copilot/iam-simulate')> | undefined;
+const runSimulation = async (simulation: Simulation): Promise<RunSimulationResults> =>
+  (await (simulator ??= import('@cloud-copilot/iam-simulate'))).runSimulation(simulation, {});
 
 /** An IAM policy document (Version, Statement), as the keys file or AddPermission gives it. */
 export type PolicyJson = Record<string, unknown>;
@@ -62,21 +67,18 @@ export class PolicyAuthoriser {
 
   private async evaluate(caller: Caller, action: string, target: Target): Promise<Decision> {
     const identityPolicy = caller.identityPolicy ?? (isRoot(caller) ? ROOT_POLICY : undefined);
-    const results = await runSimulation(
-      {
-        request: {
-          principal: caller.principalArn,
-          action,
-          resource: { resource: target.arn, accountId: target.accountId },
-          contextVariables: { 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId },
-        },
-        identityPolicies: identityPolicy ? [{ name: 'identity', policy: identityPolicy }] : [],
-        serviceControlPolicies: [],
-        resourceControlPolicies: [],
-        ...(target.resourcePolicy ? { resourcePolicy: target.resourcePolicy.document } : {}),
+    const results = await runSimulation({
+      request: {
+        principal: caller.principalArn,
+        action,
+        resource: { resource: target.arn, accountId: target.accountId },
+        contextVariables: { 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId },
       },
-      {},
-    );
+      identityPolicies: identityPolicy ? [{ name: 'identity', policy: identityPolicy }] : [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(target.resourcePolicy ? { resourcePolicy: target.resourcePolicy.document } : {}),
+    });
     return decisionOf(results, caller, action, target);
   }
 }
@@ -100,20 +102,17 @@ function decisionOf(results: RunSimulationResults, caller: Caller, action: strin
 
 /** Whether `policy` is a document the evaluator reads (for the keys file, at start): its problems, or none. */
 export async function policyProblems(policy: PolicyJson): Promise<string | undefined> {
-  const results = await runSimulation(
-    {
-      request: {
-        principal: 'arn:aws:iam::000000000000:root',
-        action: 'lambda:GetAccountSettings',
-        resource: { resource: '*', accountId: '000000000000' },
-        contextVariables: {},
-      },
-      identityPolicies: [{ name: 'identity', policy }],
-      serviceControlPolicies: [],
-      resourceControlPolicies: [],
+  const results = await runSimulation({
+    request: {
+      principal: 'arn:aws:iam::000000000000:root',
+      action: 'lambda:GetAccountSettings',
+      resource: { resource: '*', accountId: '000000000000' },
+      contextVariables: {},
     },
-    {},
-  );
+    identityPolicies: [{ name: 'identity', policy }],
+    serviceControlPolicies: [],
+    resourceControlPolicies: [],
+  });
   if (results.resultType !== 'error') return undefined;
   const errors = Object.values(results.errors.identityPolicyErrors ?? {}).flat();
   return errors.length > 0 ? errors.map((error) => `${error.path}: ${error.message}`).join('; ') : results.errors.message;

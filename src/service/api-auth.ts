@@ -82,13 +82,13 @@ export class ApiAuth {
 
   /** Throws AWS's refusal (a LambdaError) unless `req` is signed by an accepted key allowed `route`'s action. */
   async check(req: IncomingMessage, route: RouteMatch, body: Buffer): Promise<void> {
-    const target = req.url ?? '/';
-    const at = target.indexOf('?');
+    const url = req.url ?? '/';
+    const at = url.indexOf('?');
     const verified = await verifySigV4(
       {
         method: req.method ?? 'GET',
-        path: at === -1 ? target : target.slice(0, at),
-        query: at === -1 ? '' : target.slice(at + 1),
+        path: at === -1 ? url : url.slice(0, at),
+        query: at === -1 ? '' : url.slice(at + 1),
         headers: req.headers,
         body,
       },
@@ -97,35 +97,39 @@ export class ApiAuth {
     if (!verified.ok) throw refusal(verified.error.status, verified.error.type, verified.error.message);
     const { accessKeyId, accountId, principalArn } = verified.identity;
     const action = actionOf(route.operation);
-    const resource = await this.resourceOf(route, body);
     const identityPolicy = this.keys.identityPolicy(accessKeyId);
-    const decision = await this.authoriser.decide({ accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) }, action, resource);
+    const caller = { accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) };
+    const { target, fn } = this.resourceOf(route, body);
+    // A caller of the function's own account whose identity policy allows the action needs no resource policy, and
+    // none can refuse it: AddPermission writes only Allow statements. So the policy is read (a query on every
+    // invoke) only when it can change the answer.
+    if (fn && accountId === this.identity.accountId && (await this.authoriser.decide(caller, action, target)).allowed) return;
+    const stored = fn ? await this.policies().get(fn.name, policyQualifier(fn.qualifier)) : undefined;
+    const withPolicy: Target = stored
+      ? { ...target, resourcePolicy: { revisionId: stored.revisionId, document: { ...policyDocument(stored.statements) } } }
+      : target;
+    const decision = await this.authoriser.decide(caller, action, withPolicy);
     if (!decision.allowed) throw refusal(403, 'AccessDeniedException', decision.message);
   }
 
-  /** The resource `route` acts on, as IAM names it, with the function's resource policy when it is a function. */
-  private async resourceOf(route: RouteMatch, body: Buffer): Promise<Target> {
+  /** The resource `route` acts on, as IAM names it, and the function (and qualifier) when it is one. */
+  private resourceOf(route: RouteMatch, body: Buffer): { target: Target; fn?: { name: string; qualifier?: string } } {
     const { region, accountId } = this.identity;
     const arnOf = (kind: string) => ({ arn: `arn:aws:lambda:${region}:${accountId}:${kind}`, accountId });
     const op = route.operation;
-    if (ANY_RESOURCE.has(op)) return { arn: '*', accountId };
-    if (route.uuid !== undefined) return arnOf(`event-source-mapping:${route.uuid}`);
-    if (route.resource !== undefined) return { arn: route.resource, accountId };
-    if (op === 'GetLayerVersionByArn') return { arn: route.query.get('Arn') ?? '*', accountId };
+    if (ANY_RESOURCE.has(op)) return { target: { arn: '*', accountId } };
+    if (route.uuid !== undefined) return { target: arnOf(`event-source-mapping:${route.uuid}`) };
+    if (route.resource !== undefined) return { target: { arn: route.resource, accountId } };
+    if (op === 'GetLayerVersionByArn') return { target: { arn: route.query.get('Arn') ?? '*', accountId } };
     if (route.layerName !== undefined) {
       const layer = route.layerName.startsWith('arn:') ? route.layerName : arnOf(`layer:${route.layerName}`).arn;
-      return { arn: route.layerVersion !== undefined ? `${layer}:${route.layerVersion}` : layer, accountId };
+      return { target: { arn: route.layerVersion !== undefined ? `${layer}:${route.layerVersion}` : layer, accountId } };
     }
     const named = op === 'CreateFunction' ? createdFunctionName(body) : route.functionName;
-    if (named === undefined) return { arn: '*', accountId };
-    const ref = functionRef(named, QUALIFIED.has(op) ? route.query.get('Qualifier') : null);
-    if (!ref) return arnOf(`function:${named}`);
-    const stored = await this.policies().get(ref.name, policyQualifier(ref.qualifier));
-    return {
-      arn: functionArn(this.identity, ref.name, ref.qualifier),
-      accountId,
-      ...(stored ? { resourcePolicy: { revisionId: stored.revisionId, document: { ...policyDocument(stored.statements) } } } : {}),
-    };
+    if (named === undefined) return { target: { arn: '*', accountId } };
+    const fn = functionRef(named, QUALIFIED.has(op) ? route.query.get('Qualifier') : null);
+    if (!fn) return { target: arnOf(`function:${named}`) };
+    return { target: { arn: functionArn(this.identity, fn.name, fn.qualifier), accountId }, fn };
   }
 }
 
