@@ -39,6 +39,10 @@
 //               API requests to the same trivial zip function, from 1 and 4 keep-alive clients, interleaved windows
 //               (bar: URL ≥ 0.9× Invoke at each), and a RESPONSE_STREAM URL's first body byte at the client against the
 //               function's Date.now() just before its first write, median of 30 (bar: ≤ 5 ms); see urls.ts. About 30 s.
+//   auth        `lambkin serve --auth sigv4` (a keys file) beside a `lambkin serve` without --auth, the same trivial zip
+//               function on each, every request signed with the SDK's signer (@smithy/signature-v4) before its clock
+//               starts: warm invoke p50 of each over interleaved batches (bar: verification adds ≤ 0.1 ms); see
+//               auth.ts. About 30 s.
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
@@ -239,6 +243,19 @@ report.urls = {
   },
 };
 
+// `lambkin serve --auth sigv4` against `lambkin serve` without it: what verifying and authorising adds; see auth.ts.
+const { measureAuth } = await import('./auth.ts');
+const auth = await measureAuth({ log: progress });
+report.auth = {
+  ...auth,
+  bars: {
+    addedMs: '<= 0.1',
+    addedMeetsBar: auth.addedMs <= 0.1,
+    leftContainers: '0',
+    leftContainersMeetsBar: auth.leftContainers === 0,
+  },
+};
+
 // `lambkin build` against a plain `docker build` of the same Dockerfile and context; see build.ts.
 const { measureBuild } = await import('./build.ts');
 const build = await measureBuild({ builds: 7, log: progress });
@@ -257,6 +274,7 @@ if (flags.json) {
   printAsyncTable(report.async);
   printMappingsTable(report.mappings);
   printUrlsTable(report.urls);
+  printAuthTable(report.auth);
   printBuildTable(report.build);
   printTraceStudy(report.traceStudy);
 }
@@ -358,6 +376,17 @@ function printUrlsTable({ memorySizeMb, windowMs, rounds, throughput, firstByte,
   console.log(
     `  first streamed byte  ${firstByte.p50Ms} ms after the function's first write (median of ${firstByte.requests}, max ${firstByte.maxMs} ms;` +
       ` whole answer ${firstByte.wholeAnswerP50Ms} ms with a ${firstByte.holdMs} ms hold)   bar: ≤ 5 ms   ${verdict(bars.firstByteMeetsBar)}`,
+  );
+  console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
+}
+
+function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs, leftContainers, bars }) {
+  const verdict = (ok) => (ok ? 'ok' : 'MISSED');
+  console.log('');
+  console.log(`lambkin serve --auth sigv4 against lambkin serve without --auth, a zip function (nodejs24.x, MemorySize ${memorySizeMb} MB) on each`);
+  console.log(
+    `  warm invoke p50      signed, --auth sigv4 ${signedP50Ms} ms vs without --auth ${openP50Ms} ms over ${invokes} each, interleaved:` +
+      ` verification adds ${addedMs} ms   bar: ≤ 0.1 ms   ${verdict(bars.addedMeetsBar)}`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
