@@ -55,24 +55,26 @@ export function accessDeniedMessage(principalArn: string, action: string, resour
 export class PolicyAuthoriser {
   private readonly decisions = new Map<string, Decision>();
 
-  async decide(caller: Caller, action: string, target: Target): Promise<Decision> {
-    const key = `${caller.accessKeyId}\u0000${action}\u0000${target.arn}\u0000${target.resourcePolicy?.revisionId ?? ''}`;
+  /** `context`: condition keys the request itself sets (a function URL's lambda:FunctionUrlAuthType). */
+  async decide(caller: Caller, action: string, target: Target, context: Record<string, string> = {}): Promise<Decision> {
+    const contextKey = Object.entries(context).flat().join('\u0000');
+    const key = `${caller.accessKeyId}\u0000${action}\u0000${target.arn}\u0000${target.resourcePolicy?.revisionId ?? ''}\u0000${contextKey}`;
     const known = this.decisions.get(key);
     if (known) return known;
-    const decision = await this.evaluate(caller, action, target);
+    const decision = await this.evaluate(caller, action, target, context);
     if (this.decisions.size >= MAX_DECISIONS) this.decisions.clear();
     this.decisions.set(key, decision);
     return decision;
   }
 
-  private async evaluate(caller: Caller, action: string, target: Target): Promise<Decision> {
+  private async evaluate(caller: Caller, action: string, target: Target, context: Record<string, string>): Promise<Decision> {
     const identityPolicy = caller.identityPolicy ?? (isRoot(caller) ? ROOT_POLICY : undefined);
     const results = await runSimulation({
       request: {
         principal: caller.principalArn,
         action,
         resource: { resource: target.arn, accountId: target.accountId },
-        contextVariables: { 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId },
+        contextVariables: { ...context, 'aws:PrincipalArn': caller.principalArn, 'aws:PrincipalAccount': caller.accountId },
       },
       identityPolicies: identityPolicy ? [{ name: 'identity', policy: identityPolicy }] : [],
       serviceControlPolicies: [],

@@ -1,14 +1,15 @@
 // `lambkin serve --auth sigv4`: every Lambda API request must be signed (SigV4, service `lambda`) by a key serve
 // accepts (src/iam/sigv4-verifier.ts re-signs it with the SDK's signer), and its signer must be allowed the
 // operation's IAM action on the resource it names (src/iam/policy-authoriser.ts: the key's identity policy and the
-// function's resource-based policy). lambkin's own endpoints (/lambkin/status, /metrics) and function URLs are not
-// the Lambda API and are not checked here.
+// function's resource-based policy). lambkin's own endpoints (/lambkin/status, /metrics) are not the Lambda API and
+// are not checked; function URLs are authorised as AWS does (functionUrlAllowed), called by the URL server.
 import type { IncomingMessage } from 'node:http';
 import type { AuthKeys } from '../iam/auth-keys.ts';
-import { PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
+import { type Caller, PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
 import { policyDocument, policyQualifier, type PolicyStore } from '../iam/resource-policy.ts';
 import { verifySigV4 } from '../iam/sigv4-verifier.ts';
 import { functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
+import type { IamCaller } from '../urls/url-auth.ts';
 import { parseFunctionName, resolveQualifier } from './function-name.ts';
 import { parseJsonObject } from './http-io.ts';
 import { LambdaError } from './lambda-error.ts';
@@ -61,6 +62,9 @@ const QUALIFIED = new Set<Operation>([
   'DeleteFunctionUrlConfig',
 ]);
 
+/** The anonymous stand-in's own policy (see functionUrlAllowed). */
+const ALLOW_ANYTHING = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
 const refusal = (status: number, type: string, message: string) => new LambdaError(status, type, message);
 
 export class ApiAuth {
@@ -73,6 +77,34 @@ export class ApiAuth {
     this.keys = keys;
     this.identity = identity;
     this.policies = policies;
+  }
+
+  /**
+   * Whether a function URL's request may invoke: `lambda:InvokeFunctionUrl` on the URL's function (qualified as the URL
+   * is), with lambda:FunctionUrlAuthType set to the URL's AuthType, as AWS decides it. AuthType NONE: the request is
+   * anonymous, so the function's resource policy alone decides (the public statement AWS requires: Principal `*`,
+   * condition FunctionUrlAuthType NONE). AWS_IAM: the signer's identity policy and the resource policy, as for the API.
+   */
+  async functionUrlAllowed(url: { functionName: string; qualifier?: string; authType: 'NONE' | 'AWS_IAM' }, signer?: IamCaller): Promise<boolean> {
+    const { accountId } = this.identity;
+    const stored = await this.policies().get(url.functionName, policyQualifier(url.qualifier));
+    const target: Target = {
+      arn: functionArn(this.identity, url.functionName, url.qualifier),
+      accountId,
+      ...(stored ? { resourcePolicy: { revisionId: stored.revisionId, document: { ...policyDocument(stored.statements) } } } : {}),
+    };
+    let caller: Caller;
+    if (signer) {
+      const identityPolicy = this.keys.identityPolicy(signer.accessKey);
+      caller = { accessKeyId: signer.accessKey, accountId: signer.accountId, principalArn: signer.userArn, ...(identityPolicy ? { identityPolicy } : {}) };
+    } else {
+      // Anonymous stands in as a principal of an account lambkin does not serve, its own policy allowing anything: what
+      // is left to decide is the resource policy's, where only Principal `*` names it.
+      const outsider = accountId === '000000000000' ? '000000000001' : '000000000000';
+      caller = { accessKeyId: '', accountId: outsider, principalArn: `arn:aws:iam::${outsider}:user/anonymous`, identityPolicy: ALLOW_ANYTHING };
+    }
+    const decision = await this.authoriser.decide(caller, 'lambda:InvokeFunctionUrl', target, { 'lambda:FunctionUrlAuthType': url.authType });
+    return decision.allowed;
   }
 
   /** A request lambkin routes to no operation: only its signature's absence is told first, as AWS does. */

@@ -246,13 +246,16 @@ export class LambdaApiServer {
       });
       this.context.mappingChanges = this.mappingRunner;
     }
+    this.apiAuth = options.apiAuth ? new ApiAuth(options.apiAuth, this.context.identity, () => this.context.store.policies) : undefined;
+    const apiAuth = this.apiAuth;
     this.functionUrls = new FunctionUrlServer({
       home: this.context,
       urls: () => this.context.store.functionUrls,
-      iam: sigV4Check(options.iamKeys ?? KeyRing.fromEnvironment(this.context.identity.accountId).lookup),
+      // Under --auth sigv4, AWS_IAM URLs accept the API's keys, and every URL request is authorised as AWS does.
+      iam: sigV4Check(options.apiAuth?.lookup ?? options.iamKeys ?? KeyRing.fromEnvironment(this.context.identity.accountId).lookup),
+      ...(apiAuth ? { authorise: (url, signer) => apiAuth.functionUrlAllowed(url, signer) } : {}),
       onInternalError: (error) => this.onInternalError(error),
     });
-    this.apiAuth = options.apiAuth ? new ApiAuth(options.apiAuth, this.context.identity, () => this.context.store.policies) : undefined;
     this.metrics = options.metrics;
     this.host = options.host ?? '127.0.0.1';
     this.port = options.port ?? 0;

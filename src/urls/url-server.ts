@@ -7,7 +7,7 @@ import { LambdaError } from '../invocation/lambda-error.ts';
 import type { InvokeOutcome } from '../runtime-api/types.ts';
 import { readBody } from '../http/read-body.ts';
 import type { FunctionUrlRecord, FunctionUrlStore } from './url-config.ts';
-import type { IamCheck } from './url-auth.ts';
+import type { IamCaller, IamCheck } from './url-auth.ts';
 import { preflightAnswer, withCorsHeaders } from './url-cors.ts';
 import { urlEvent } from './url-event.ts';
 import type { UrlRequestTarget } from './url-router.ts';
@@ -33,6 +33,11 @@ export interface FunctionUrlServerOptions {
   urls: () => FunctionUrlStore | undefined;
   /** AWS_IAM URLs' signature check; without one every AWS_IAM request is refused. */
   iam?: IamCheck;
+  /**
+   * Whether the URL's function allows the request (`lambkin serve --auth sigv4`: its resource policy, and an AWS_IAM
+   * caller's identity policy); absent, every URL is open to whoever reaches it (and AWS_IAM to any accepted signer).
+   */
+  authorise?: (url: FunctionUrlRecord, signer: IamCaller | undefined) => Promise<boolean>;
   onInternalError?: (error: unknown) => void;
 }
 
@@ -61,6 +66,7 @@ export class FunctionUrlServer {
         iam = await this.options.iam?.(req, read.body);
         if (!iam) return this.answer(req, res, record, urlForbidden());
       }
+      if (this.options.authorise && !(await this.options.authorise(record, iam))) return this.answer(req, res, record, urlForbidden());
       const event = urlEvent({
         req,
         urlId: url.urlId,
