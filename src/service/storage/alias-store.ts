@@ -1,5 +1,6 @@
 // Aliases, kept in the functions' database: one row per function and alias name. An alias lives and goes with its
 // function (SqliteFunctionStore.delete removes them in the same transaction).
+import { RecordCache } from './record-cache.ts';
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import type { AliasRecord } from '../function-record.ts';
 import { AliasAlreadyExists } from './errors.ts';
@@ -24,6 +25,8 @@ const aliasOf = (row: Row) => JSON.parse(row.record) as AliasRecord;
 
 export class SqliteAliasStore implements AliasStore {
   private readonly statements: Record<'get' | 'insert' | 'update' | 'updateIf' | 'delete' | 'deleteAll' | 'list', StatementSync>;
+  /** Aliases by `function:name` (an alias invoke reads one): every write below forgets what it writes. */
+  private readonly cache = new RecordCache<AliasRecord>();
 
   constructor(db: DatabaseSync) {
     db.exec(
@@ -41,16 +44,20 @@ export class SqliteAliasStore implements AliasStore {
   }
 
   async get(functionName: string, name: string): Promise<AliasRecord | undefined> {
-    const row = this.statements.get.get(functionName, name) as Row | undefined;
-    return row ? aliasOf(row) : undefined;
+    return this.cache.get(`${functionName}:${name}`, () => {
+      const row = this.statements.get.get(functionName, name) as Row | undefined;
+      return row ? aliasOf(row) : undefined;
+    });
   }
 
   async create(alias: AliasRecord): Promise<void> {
+    this.cache.forget(`${alias.functionName}:${alias.name}`);
     const { changes } = this.statements.insert.run(alias.functionName, alias.name, JSON.stringify(alias));
     if (Number(changes) === 0) throw new AliasAlreadyExists(alias.functionName, alias.name);
   }
 
   async update(alias: AliasRecord, ifRevisionId?: string): Promise<boolean> {
+    this.cache.forget(`${alias.functionName}:${alias.name}`);
     const record = JSON.stringify(alias);
     const { changes } =
       ifRevisionId === undefined
@@ -60,6 +67,7 @@ export class SqliteAliasStore implements AliasStore {
   }
 
   async delete(functionName: string, name: string): Promise<AliasRecord | undefined> {
+    this.cache.forget(`${functionName}:${name}`);
     const row = this.statements.delete.get(functionName, name) as Row | undefined;
     return row ? aliasOf(row) : undefined;
   }
@@ -70,6 +78,7 @@ export class SqliteAliasStore implements AliasStore {
 
   /** Removes all of a function's aliases: called inside the function's own delete transaction. */
   deleteAll(functionName: string): void {
+    this.cache.forgetWhere((key) => key.startsWith(`${functionName}:`));
     this.statements.deleteAll.run(functionName);
   }
 }

@@ -6,6 +6,7 @@
 // NORMAL syncs only at checkpoints, so a commit could be lost to a power cut), and the code store keeps each zip
 // durably. Content no function or layer version names any more is collected (code-collector.ts), and at open
 // whatever a crash left behind is repaired or removed.
+import { RecordCache } from './record-cache.ts';
 import { mkdirSync } from 'node:fs';
 import { join, sep } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -99,15 +100,6 @@ export function retiredContent(before: FunctionRecord, after?: FunctionRecord): 
 type Row = { record: string };
 const functionOf = (row: Row) => JSON.parse(row.record) as FunctionRecord;
 
-/** Freezes a parsed record all the way down: a shared record changed in place would change it for every reader. */
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const member of Object.values(value)) deepFreeze(member);
-  }
-  return value;
-}
-
 export interface SqliteFunctionStoreOptions {
   maxUnzippedBytes?: number;
   maxEntries?: number;
@@ -146,11 +138,9 @@ export class SqliteFunctionStore implements FunctionStore {
   private readonly marks: DurableMarks;
   /** The open-time repair and collection; settles when it is done (it never rejects). */
   readonly opened: Promise<void>;
-  /**
-   * $LATEST records as last read, by name: every invoke resolves its function here, and the query and parse were a
-   * measurable part of one. Every write below forgets the name it writes; the records are frozen, since they are shared.
-   */
-  private readonly latest = new Map<string, FunctionRecord>();
+  /** $LATEST records by name, and versions by `name:version` (record-cache.ts): every write below forgets what it writes. */
+  private readonly latest = new RecordCache<FunctionRecord>();
+  private readonly versions = new RecordCache<FunctionRecord>();
 
   constructor(dataDir: string, options: SqliteFunctionStoreOptions = {}) {
     this.dataDir = dataDir;
@@ -195,17 +185,14 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async get(name: string): Promise<FunctionRecord | undefined> {
-    const cached = this.latest.get(name);
-    if (cached) return cached;
-    const row = this.statements.get.get(name) as Row | undefined;
-    if (!row) return undefined;
-    const record = deepFreeze(functionOf(row));
-    this.latest.set(name, record);
-    return record;
+    return this.latest.get(name, () => {
+      const row = this.statements.get.get(name) as Row | undefined;
+      return row ? functionOf(row) : undefined;
+    });
   }
 
   async create(record: FunctionRecord): Promise<void> {
-    this.latest.delete(record.name);
+    this.latest.forget(record.name);
     try {
       const { changes } = this.statements.insert.run(record.name, JSON.stringify(record));
       if (Number(changes) === 0) throw new FunctionAlreadyExists(record.name);
@@ -215,7 +202,7 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async update(record: FunctionRecord, ifRevisionId?: string): Promise<boolean> {
-    this.latest.delete(record.name);
+    this.latest.forget(record.name);
     try {
       const { changes } =
         ifRevisionId === undefined
@@ -230,7 +217,7 @@ export class SqliteFunctionStore implements FunctionStore {
   async transition(name: string, ifRevisionId: string, changes: Partial<FunctionRecord>): Promise<FunctionRecord | undefined> {
     // No await between the read and the write: nothing else runs in between. The code it names is unchanged, so
     // (unlike update) no pin is released.
-    this.latest.delete(name);
+    this.latest.forget(name);
     const row = this.statements.get.get(name) as Row | undefined;
     const current = row ? functionOf(row) : undefined;
     if (current?.revisionId !== ifRevisionId) return undefined;
@@ -240,7 +227,8 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async delete(name: string): Promise<FunctionRecord | undefined> {
-    this.latest.delete(name);
+    this.latest.forget(name);
+    this.versions.forgetWhere((key) => key.startsWith(`${name}:`));
     return this.inTransaction(() => {
       const row = this.statements.delete.get(name) as Row | undefined;
       if (!row) return undefined;
@@ -253,8 +241,10 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async getVersion(name: string, version: number): Promise<FunctionRecord | undefined> {
-    const row = this.statements.getVersion.get(name, version) as Row | undefined;
-    return row ? functionOf(row) : undefined;
+    return this.versions.get(`${name}:${version}`, () => {
+      const row = this.statements.getVersion.get(name, version) as Row | undefined;
+      return row ? functionOf(row) : undefined;
+    });
   }
 
   async listVersions(name: string, afterVersion: number | undefined, limit: number): Promise<FunctionRecord[]> {
@@ -263,7 +253,7 @@ export class SqliteFunctionStore implements FunctionStore {
 
   async publish(version: FunctionRecord, latest: FunctionRecord, ifRevisionId: string): Promise<boolean> {
     // A version names the same content as $LATEST did: no pin to release (the content is already referenced).
-    this.latest.delete(latest.name);
+    this.latest.forget(latest.name);
     return this.inTransaction(() => {
       const { changes } = this.statements.updateIf.run(JSON.stringify(latest), latest.name, ifRevisionId);
       if (Number(changes) === 0) return false;
@@ -273,6 +263,7 @@ export class SqliteFunctionStore implements FunctionStore {
   }
 
   async deleteVersion(name: string, version: number): Promise<FunctionRecord | undefined> {
+    this.versions.forget(`${name}:${version}`);
     const row = this.statements.deleteVersion.get(name, version) as Row | undefined;
     return row ? functionOf(row) : undefined;
   }
