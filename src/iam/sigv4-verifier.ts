@@ -23,6 +23,19 @@ export interface SignedRequest {
   body: Buffer;
 }
 
+/** An incoming request as the verifier takes it: the target split at `?`, both parts as sent. */
+export function signedRequestOf(req: { method?: string | undefined; url?: string | undefined; headers: IncomingHttpHeaders }, body: Buffer): SignedRequest {
+  const target = req.url ?? '/';
+  const at = target.indexOf('?');
+  return {
+    method: req.method ?? 'GET',
+    path: at === -1 ? target : target.slice(0, at),
+    query: at === -1 ? '' : target.slice(at + 1),
+    headers: req.headers,
+    body,
+  };
+}
+
 /** Who signed: the key's owner. */
 export interface SignerIdentity {
   accessKeyId: string;

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthKeys } from '../iam/auth-keys.ts';
 import { type Caller, PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
 import { policyDocument, policyQualifier, type PolicyStore } from '../iam/resource-policy.ts';
-import { verifySigV4 } from '../iam/sigv4-verifier.ts';
+import { signedRequestOf, verifySigV4 } from '../iam/sigv4-verifier.ts';
 import { functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
 import type { IamCaller } from '../urls/url-auth.ts';
 import { parseFunctionName, resolveQualifier } from './function-name.ts';
@@ -114,18 +114,7 @@ export class ApiAuth {
 
   /** Throws AWS's refusal (a LambdaError) unless `req` is signed by an accepted key allowed `route`'s action. */
   async check(req: IncomingMessage, route: RouteMatch, body: Buffer): Promise<void> {
-    const url = req.url ?? '/';
-    const at = url.indexOf('?');
-    const verified = await verifySigV4(
-      {
-        method: req.method ?? 'GET',
-        path: at === -1 ? url : url.slice(0, at),
-        query: at === -1 ? '' : url.slice(at + 1),
-        headers: req.headers,
-        body,
-      },
-      this.keys.lookup,
-    );
+    const verified = await verifySigV4(signedRequestOf(req, body), this.keys.lookup);
     if (!verified.ok) throw refusal(verified.error.status, verified.error.type, verified.error.message);
     const { accessKeyId, accountId, principalArn } = verified.identity;
     const action = actionOf(route.operation);

@@ -1,7 +1,7 @@
 // AuthType AWS_IAM: the request must carry a SigV4 signature (service `lambda`) by a key lambkin accepts
 // (src/iam/sigv4-verifier.ts). The signature covers the request as the client sent it, path form prefix included.
 import type { IncomingMessage } from 'node:http';
-import { type KeyLookup, verifySigV4 } from '../iam/sigv4-verifier.ts';
+import { type KeyLookup, signedRequestOf, verifySigV4 } from '../iam/sigv4-verifier.ts';
 
 /** Who called, as the event's requestContext.authorizer.iam shows it. */
 export interface IamCaller {
@@ -19,18 +19,7 @@ export type IamCheck = (req: IncomingMessage, body: Buffer) => Promise<IamCaller
 
 export function sigV4Check(keys: KeyLookup): IamCheck {
   return async (req, body) => {
-    const target = req.url ?? '/';
-    const query = target.indexOf('?');
-    const result = await verifySigV4(
-      {
-        method: req.method ?? 'GET',
-        path: query === -1 ? target : target.slice(0, query),
-        query: query === -1 ? '' : target.slice(query + 1),
-        headers: req.headers,
-        body,
-      },
-      keys,
-    );
+    const result = await verifySigV4(signedRequestOf(req, body), keys);
     if (!result.ok) return undefined;
     const { accessKeyId, accountId, principalArn } = result.identity;
     // A root principal's user id is its account; another principal is named by its access key.
