@@ -256,7 +256,7 @@ export async function measureServe(options: ServeOptions): Promise<ServeFigures>
  * Publishes `function` as version 1, points the alias `live` at it, warms both sides, then measures them in
  * alternating batches so drift on the machine hits both alike.
  */
-async function measureAlias(client: Client, invokes: number): Promise<AliasFigures> {
+export async function measureAlias(client: Client, invokes: number): Promise<AliasFigures> {
   const version = (await apiCall(client, 'POST', `${FUNCTIONS}/${IMAGE_FUNCTION}/versions`, {})) as { Version: string };
   await apiCall(client, 'POST', `${FUNCTIONS}/${IMAGE_FUNCTION}/aliases`, { Name: 'live', FunctionVersion: version.Version });
   const target = { latest: IMAGE_FUNCTION, alias: `${IMAGE_FUNCTION}:live` };
