@@ -9,7 +9,6 @@
 //
 // At the end both serves are stopped (SIGTERM), whatever containers they still owned removed and counted, and the
 // data dirs removed.
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { makeZip } from '../tools/zip.ts';
 import { FUNCTIONS, waitUntilReady } from './lambda-http.ts';
 import { stopServeAndSweep } from './serve-containers.ts';
 import { median, round } from './stats.mjs';
+import { Sha256 } from '../test/support/node-sha256.ts';
 
 const FUNCTION = 'bench-auth';
 const ACCOUNT = '123456789012';
@@ -46,33 +46,6 @@ export interface AuthFigures {
 export interface AuthOptions {
   invokes?: number;
   log?: (line: string) => void;
-}
-
-/** SHA-256 and HMAC-SHA256 from node:crypto for the signer, as the SDK's Node hash does. */
-class Sha256 {
-  private readonly secret: string | Uint8Array | undefined;
-  private hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
 }
 
 /** A JSON call to the Lambda API, signed when `signer` is given; throws unless it answers 2xx. */

@@ -9,9 +9,10 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KeyRing, SIGNATURE_MISMATCH_MESSAGE, verifySigV4, type SignedRequest, type SigV4Result } from '../src/iam/sigv4-verifier.ts';
+import { Sha256 } from './support/node-sha256.ts';
 
 const ACCESS_KEY = 'AKIALAMBKINTEST00001';
 const SECRET = 'lambkin/test+secret/0123456789abcdefghijklmn';
@@ -114,26 +115,6 @@ async function signedUrlRequest(options: { secret?: string; date?: Date; session
   const headers: IncomingHttpHeaders = {};
   for (const [name, value] of Object.entries(signed.headers)) headers[name.toLowerCase()] = value;
   return { method: 'POST', path: '/orders/a%20b/%C3%BC', query: 'filter=x%3Dy%26z&tag=b&tag=a', headers, body };
-}
-
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key =
-      secret === undefined
-        ? undefined
-        : typeof secret === 'string'
-          ? secret
-          : Buffer.from(ArrayBuffer.isView(secret) ? secret.buffer.slice(secret.byteOffset, secret.byteOffset + secret.byteLength) : secret);
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-  }
-  update(data: Uint8Array) {
-    this.hash.update(data);
-  }
-  async digest() {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset() {}
 }
 
 describe('SigV4 verification', () => {

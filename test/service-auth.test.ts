@@ -6,7 +6,6 @@
 import { AddPermissionCommand, GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { execa } from 'execa';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { makeZip } from '../tools/zip.ts';
 import { createNodeFunction, payloadJson } from './support/lambda-fixtures.ts';
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { Sha256 } from './support/node-sha256.ts';
 
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
@@ -76,33 +76,6 @@ const awsCli = await execa('aws', ['--version'], { reject: false }).then(
   (result) => result.exitCode === 0,
   () => false,
 );
-
-/** SHA-256 and HMAC-SHA256 for the signer (the SDK's own hash package is not one of lambkin's dependencies). */
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: string | Uint8Array | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 let dataDir: string;
 let service: LocalService | undefined;

@@ -6,7 +6,6 @@
 // Host, AWS_IAM requests signed with @smithy/signature-v4.
 import { AddPermissionCommand, CreateFunctionUrlConfigCommand, type FunctionUrlAuthType, LambdaClient, RemovePermissionCommand } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import { makeZip } from '../tools/zip.ts';
 import { createNodeFunction } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { Sha256 } from './support/node-sha256.ts';
 
 const ACCOUNT = '123456789012';
 const OTHER_ACCOUNT = '210987654321';
@@ -44,33 +44,6 @@ const KEYS = {
 type KeyName = keyof typeof KEYS;
 
 const HANDLER = "export const handler = async (event) => ({ statusCode: 200, body: 'reached ' + event.rawPath });";
-
-/** SHA-256 and HMAC-SHA256 for the signer (the SDK's own hash package is not one of lambkin's dependencies). */
-class Sha256 {
-  private hash: Hash | Hmac;
-  private readonly secret: string | Uint8Array | undefined;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.secret =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? new Uint8Array(secret.buffer, secret.byteOffset, secret.byteLength)
-          : new Uint8Array(secret);
-    this.hash = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    return this.secret === undefined ? createHash('sha256') : createHmac('sha256', this.secret);
-  }
-  update(data: Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {
-    this.hash = this.fresh();
-  }
-}
 
 let dataDir: string;
 let service: LocalService | undefined;

@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { execFile } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +18,7 @@ import { makeZip } from '../tools/zip.ts';
 import { createNodeFunction } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
+import { Sha256 } from './support/node-sha256.ts';
 
 const HANDLER = `
 export const handler = async (event, context) => {
@@ -141,27 +141,6 @@ function send(options: { method?: string; path?: string; headers?: Record<string
     req.on('error', reject);
     req.end(options.body);
   });
-}
-
-/** SHA-256 and HMAC-SHA256 from node:crypto, as the SDK's signer takes them. */
-class Sha256 {
-  private readonly hash: Hash | Hmac;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    const key =
-      secret === undefined || typeof secret === 'string'
-        ? secret
-        : ArrayBuffer.isView(secret)
-          ? Buffer.from(secret.buffer, secret.byteOffset, secret.byteLength)
-          : Buffer.from(secret);
-    this.hash = key === undefined ? createHash('sha256') : createHmac('sha256', key);
-  }
-  update(data: string | Uint8Array): void {
-    this.hash.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.hash.digest());
-  }
-  reset(): void {}
 }
 
 /** The credentials serve accepts for AWS_IAM URLs: its own (the environment's), as `lambkin serve` is started with. */
