@@ -5,7 +5,7 @@
 import { DescribeStreamSummaryCommand, SplitShardCommand } from '@aws-sdk/client-kinesis';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,6 +24,7 @@ import { type LocalService, makeDataDir, removeDataDir, startLocalService } from
 import { MemoryCheckpoints } from './support/memory-checkpoints.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { eventuallyWithin } from './support/eventually.ts';
+import { recordedLines } from './support/recorded-lines.ts';
 
 // Appends each batch to $RECORD. A record whose data is {"poison": true} fails the whole batch (an unhandled error);
 // one with {"failOnce": true} is reported failed (ReportBatchItemFailures) the first time it is seen, then succeeds.
@@ -94,11 +95,7 @@ async function createRecording(name: string): Promise<void> {
 
 /** The batches the function received, in order. */
 async function batchesOf(name: string): Promise<KinesisEventRecord[][]> {
-  const text = await readFile(join(recordDir, `${name}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => (JSON.parse(line) as { Records: KinesisEventRecord[] }).Records);
+  return (await recordedLines<{ Records: KinesisEventRecord[] }>(join(recordDir, `${name}.jsonl`))).map((batch) => batch.Records);
 }
 
 const sequenceNumbers = (batch: KinesisEventRecord[]) => batch.map((record) => record.kinesis.sequenceNumber);

@@ -7,7 +7,7 @@
 import { PutFunctionConcurrencyCommand, DeleteFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, type MessageAttributeValue, SendMessageBatchCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -23,6 +23,7 @@ import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ConcurrentProcessInvoker } from './support/concurrent-process-invoker.ts';
 import { eventuallyWithin } from './support/eventually.ts';
+import { recordedLines } from './support/recorded-lines.ts';
 
 // Each invoke appends {start, end, event} to $RECORD. MODE: `ok` answers "ok"; `throw` fails the batch when a body
 // contains "fail"; `partial` reports those messages in batchItemFailures; `respond` answers the response a body
@@ -120,11 +121,7 @@ async function createFunction(name: string, mode: string, env: Record<string, st
 }
 
 async function invocationsOf(name: string): Promise<Invocation[]> {
-  const text = await readFile(join(recordDir, `${name}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Invocation);
+  return recordedLines(join(recordDir, `${name}.jsonl`));
 }
 
 const bodiesOf = (invocations: Invocation[]) => invocations.flatMap((invocation) => invocation.event.Records.map((record) => record.body));

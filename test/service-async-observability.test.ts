@@ -4,7 +4,7 @@
 // synchronous invoke. Real SDK, real HTTP; the functions run as local processes (ProcessInvoker); the worker's clock
 // is scaled by 0.01, as `lambkin serve --retry-delay-scale 0.01` would run it.
 import { InvokeCommand, type LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,7 @@ import { createNodeFunction, payloadJson } from './support/lambda-fixtures.ts';
 import { makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { eventually } from './support/eventually.ts';
+import { recordedLines } from './support/recorded-lines.ts';
 
 // Each run is appended to $RECORD (its request id and event); `sleepMs` makes it wait first.
 const HANDLER = `
@@ -59,11 +60,7 @@ async function createRecording(name: string): Promise<void> {
 }
 
 async function runsOf(name: string): Promise<{ id: string; event: Record<string, unknown> }[]> {
-  const text = await readFile(join(recordDir, `${name}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as { id: string; event: Record<string, unknown> });
+  return recordedLines(join(recordDir, `${name}.jsonl`));
 }
 
 const invokeEvent = (FunctionName: string, event: unknown) =>

@@ -14,7 +14,7 @@ import {
   PutFunctionEventInvokeConfigCommand,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -24,6 +24,7 @@ import { createNodeFunction, invokeJson, waitUntilUpdated } from './support/lamb
 import { failure, makeDataDir, removeDataDir, startLocalService, type LocalService } from './support/local-service.ts';
 import { ProcessInvoker } from './support/process-invoker.ts';
 import { eventually } from './support/eventually.ts';
+import { recordedLines } from './support/recorded-lines.ts';
 
 const SCALE = 0.01;
 
@@ -62,11 +63,7 @@ async function createRecording(name: string): Promise<void> {
 }
 
 async function attemptsOf(name: string): Promise<Attempt[]> {
-  const text = await readFile(join(recordDir, `${name}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Attempt);
+  return recordedLines(join(recordDir, `${name}.jsonl`));
 }
 
 /** An Event invoke: the SDK's answer. */

@@ -5,7 +5,7 @@
 // destination, what survives a restart, and what `lambkin status` (GET /lambkin/status) and /metrics say.
 import { CreateEventSourceMappingCommand, type CreateEventSourceMappingCommandInput, UpdateEventSourceMappingCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -18,6 +18,7 @@ import { type LocalKinesis, startLocalKinesis } from './support/kinesis.ts';
 import { createActiveFunction, ROLE } from './support/lambda-fixtures.ts';
 import { useLocalService } from './support/local-service.ts';
 import { ConcurrentProcessInvoker } from './support/concurrent-process-invoker.ts';
+import { recordedLines } from './support/recorded-lines.ts';
 
 // Each invoke appends {start, end, records} to $RECORD: records as the function saw them (SQS: messageId and body;
 // Kinesis: sequence number, shard and decoded data). SQS MODE `partial` reports the messages whose body contains
@@ -100,11 +101,7 @@ async function createFunction(name: string, mode: string, env: Record<string, st
 }
 
 async function invocationsOf(name: string): Promise<Invocation[]> {
-  const text = await readFile(join(recordDir, `${name}.jsonl`), 'utf8').catch(() => '');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Invocation);
+  return recordedLines(join(recordDir, `${name}.jsonl`));
 }
 
 const bodiesOf = (invocations: Invocation[]) => invocations.flatMap((invocation) => invocation.records.map((record) => record.body));
