@@ -1,13 +1,16 @@
 // Verifies an incoming request's AWS Signature Version 4 (the Authorization header form, service `lambda`, any
 // region) the only trustworthy way: by signing the same request again with the SDK's own signer
-// (@smithy/signature-v4) and the secret of the access key it names, with the date and the signed headers the client
-// used, and comparing the two signatures in constant time. No canonical request is built by hand here, so lambkin
-// and the SDKs cannot disagree about one. Refusals are AWS's (../shared/reference/permissions-and-extensions.md):
+// (@smithy/signature-v4: its canonical headers and canonical request) and the secret of the access key it names, with
+// the date and the signed headers the client used, and comparing the two signatures in constant time. No canonical
+// request is built by hand here, so lambkin and the SDKs cannot disagree about one. Refusals are AWS's (../shared/reference/permissions-and-extensions.md):
 // 403 with the error type in x-amzn-ErrorType.
-import { createHash, createHmac, createSecretKey, timingSafeEqual, type Hash, type Hmac, type KeyObject } from 'node:crypto';
+import { createHash, createHmac, createSecretKey, hash, type Hash, type Hmac, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
-import { SignatureV4 } from '@smithy/signature-v4';
+import { createScope, getCanonicalHeaders, getSigningKey, SignatureV4Base } from '@smithy/signature-v4';
+
+/** The request shape the signer's canonical functions take. */
+type HttpRequest = Parameters<typeof getCanonicalHeaders>[0];
 
 export const SIGNING_SERVICE = 'lambda';
 const ALGORITHM = 'AWS4-HMAC-SHA256';
@@ -116,44 +119,55 @@ function bytesOf(data: SourceData): Buffer {
 }
 
 /**
- * One signer per key, kept (the verifier is on every invoke's path), each deriving its signing keys once per date
- * and region: the SDK's own derivation cache still HMACs the secret on every request to look a key up.
+ * The SDK's signer, used for the part that must agree with every client: the canonical request, made by the
+ * signer's own (protected) createCanonicalRequest, reached as a subclass may. What is left is fixed arithmetic on
+ * it: AWS's string to sign and an HMAC keyed by the signing key, which the signer derives (getSigningKey, exported)
+ * once per date and region and this class keeps. Verification then runs without a single await, so a request's
+ * check is not interleaved with other work on a busy event loop (`sign()` takes some fifteen promise turns).
  */
-const signers = new Map<string, { secretAccessKey: string; signer: SignatureV4 }>();
+class VerifyingSigner extends SignatureV4Base {
+  private readonly credentials: { accessKeyId: string; secretAccessKey: string };
+  private readonly signingKeys = new Map<string, KeyObject>();
+
+  constructor(credentials: { accessKeyId: string; secretAccessKey: string }) {
+    super({ service: SIGNING_SERVICE, region: 'us-east-1', credentials, sha256: NodeSha256, applyChecksum: false });
+    this.credentials = credentials;
+  }
+
+  /** The signing key of a date (YYYYMMDD) and region, when it was derived before. */
+  knownSigningKey(shortDate: string, region: string): KeyObject | undefined {
+    return this.signingKeys.get(`${shortDate}/${region}`);
+  }
+
+  async deriveSigningKey(shortDate: string, region: string): Promise<KeyObject> {
+    const key = createSecretKey(bytesOf(await getSigningKey(NodeSha256, this.credentials, shortDate, region, SIGNING_SERVICE)));
+    // A few dates (today's, yesterday's near midnight) and regions: forget them all now and then.
+    if (this.signingKeys.size >= 16) this.signingKeys.clear();
+    this.signingKeys.set(`${shortDate}/${region}`, key);
+    return key;
+  }
+
+  /** The signature of `request` (its headers: exactly those signed) as the signer makes it. */
+  signatureOf(request: HttpRequest, signedHeaders: Set<string>, payloadHash: string, longDate: string, region: string, signingKey: KeyObject): string {
+    const canonicalHeaders = getCanonicalHeaders(request, undefined, signedHeaders);
+    const canonicalRequest = this.createCanonicalRequest(request, canonicalHeaders, payloadHash);
+    const scope = createScope(longDate.slice(0, 8), region, SIGNING_SERVICE);
+    const stringToSign = `${ALGORITHM}\n${longDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
+    return createHmac('sha256', signingKey).update(stringToSign).digest('hex');
+  }
+}
+
+/** One signer per key, kept: the verifier is on every invoke's path. */
+const signers = new Map<string, { secretAccessKey: string; signer: VerifyingSigner }>();
 const MAX_SIGNERS = 1_000;
 
-function signerFor(accessKeyId: string, secretAccessKey: string): SignatureV4 {
+function signerFor(accessKeyId: string, secretAccessKey: string): VerifyingSigner {
   const known = signers.get(accessKeyId);
   if (known && known.secretAccessKey === secretAccessKey) return known.signer;
-  const signer = new SignatureV4({
-    service: SIGNING_SERVICE,
-    region: 'us-east-1', // each request's own region is given to sign()
-    credentials: { accessKeyId, secretAccessKey },
-    sha256: NodeSha256,
-    // The client's x-amz-content-sha256 is signed when it sent one; none is added when it did not.
-    applyChecksum: false,
-  });
-  // getSigningKey is the signer's own (private in its types): the same derivation, remembered per date and region.
-  const derive = (signer as unknown as SigningKeySource).getSigningKey.bind(signer);
-  const derived = new Map<string, Promise<Uint8Array>>();
-  (signer as unknown as SigningKeySource).getSigningKey = (credentials, region, shortDate, service) => {
-    const cacheKey = `${shortDate}/${region}/${service ?? SIGNING_SERVICE}`;
-    let signingKey = derived.get(cacheKey);
-    if (!signingKey) {
-      // A few dates (today's, yesterday's near midnight) and regions: forget them all now and then.
-      if (derived.size >= 16) derived.clear();
-      signingKey = derive(credentials, region, shortDate, service);
-      derived.set(cacheKey, signingKey);
-    }
-    return signingKey;
-  };
+  const signer = new VerifyingSigner({ accessKeyId, secretAccessKey });
   if (signers.size >= MAX_SIGNERS) signers.clear();
   signers.set(accessKeyId, { secretAccessKey, signer });
   return signer;
-}
-
-interface SigningKeySource {
-  getSigningKey(credentials: unknown, region: string, shortDate: string, service?: string): Promise<Uint8Array>;
 }
 
 interface Authorization {
@@ -164,22 +178,31 @@ interface Authorization {
   signature: string;
 }
 
-/** The Authorization header's parts, or AWS's words for what is missing from it. */
+/** The Authorization header's parts, or AWS's words for what is missing from it. Whitespace between them is ignored. */
 function parseAuthorization(header: string): Authorization | SigV4Result {
-  const [algorithm, ...rest] = header.trim().split(/\s+/);
+  const text = header.trim();
+  const gap = /\s/.exec(text);
+  const algorithm = gap ? text.slice(0, gap.index) : text;
   if (algorithm !== ALGORITHM) return incomplete(`Authorization header requires 'Credential' parameter. Authorization=${header}`);
-  const parts = new Map<string, string>();
-  for (const part of rest.join('').split(',')) {
+  const rest = gap ? text.slice(gap.index).replace(/\s+/g, '') : '';
+  const parts: Record<'Credential' | 'SignedHeaders' | 'Signature', string | undefined> = {
+    Credential: undefined,
+    SignedHeaders: undefined,
+    Signature: undefined,
+  };
+  for (const part of rest.split(',')) {
     const at = part.indexOf('=');
-    if (at > 0) parts.set(part.slice(0, at).trim(), part.slice(at + 1).trim());
+    const name = part.slice(0, at);
+    if (at > 0 && (name === 'Credential' || name === 'SignedHeaders' || name === 'Signature')) parts[name] = part.slice(at + 1);
   }
-  for (const name of ['Credential', 'SignedHeaders', 'Signature']) {
-    if (!parts.get(name)) return incomplete(`Authorization header requires '${name}' parameter. Authorization=${header}`);
-  }
-  const credential = parts.get('Credential')!.split('/');
-  if (credential.length !== 5) return incomplete(`Authorization header has an invalid Credential: ${parts.get('Credential')}`);
+  const { Credential: credentialText, SignedHeaders: signedHeaders, Signature: signature } = parts;
+  if (!credentialText) return incomplete(`Authorization header requires 'Credential' parameter. Authorization=${header}`);
+  if (!signedHeaders) return incomplete(`Authorization header requires 'SignedHeaders' parameter. Authorization=${header}`);
+  if (!signature) return incomplete(`Authorization header requires 'Signature' parameter. Authorization=${header}`);
+  const credential = credentialText.split('/');
+  if (credential.length !== 5) return incomplete(`Authorization header has an invalid Credential: ${credentialText}`);
   const [accessKeyId, ...scope] = credential as [string, string, string, string, string];
-  return { accessKeyId, scope, signedHeaders: parts.get('SignedHeaders')!.split(';'), signature: parts.get('Signature')! };
+  return { accessKeyId, scope, signedHeaders: signedHeaders.split(';'), signature };
 }
 
 /** 20240101T000000Z → its time; undefined when it is not one. */
@@ -212,11 +235,13 @@ function parseQuery(raw: string): Record<string, string | string[]> {
 
 const headerText = (value: string | string[] | undefined) => (Array.isArray(value) ? value.join(',') : value);
 
+/** Whether two signatures (hex text) are equal, in a time that does not tell how much of them matched. */
 function constantTimeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a, 'utf8');
-  const right = Buffer.from(b, 'utf8');
-  // Equal lengths for timingSafeEqual; a length difference is no secret (a signature is always 64 hex digits).
-  return left.length === right.length && timingSafeEqual(left, right);
+  // A length difference is no secret (a signature is always 64 hex digits); no Buffers made on the invoke path.
+  if (a.length !== b.length) return false;
+  let difference = 0;
+  for (let i = 0; i < a.length; i++) difference |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return difference === 0;
 }
 
 /**
@@ -256,8 +281,9 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
   if (shortDate !== dateText.slice(0, 8)) return MISMATCH();
 
   // The signer takes a content hash header at its word: one that is not the body's own is a tampered body.
+  const payloadHash = hash('sha256', request.body, 'hex');
   const contentHash = headerText(request.headers['x-amz-content-sha256']);
-  if (contentHash !== undefined && contentHash !== createHash('sha256').update(request.body).digest('hex')) return MISMATCH();
+  if (contentHash !== undefined && contentHash !== payloadHash) return MISMATCH();
 
   // Exactly the headers the client signed: the signer signs every header it is given.
   const headers: Record<string, string> = {};
@@ -274,19 +300,15 @@ export async function verifySigV4(request: SignedRequest, keys: KeyLookup, now: 
     return MISMATCH();
   }
   const signer = signerFor(auth.accessKeyId, key.secretAccessKey);
-  const signed = await signer.sign(
-    {
-      method: request.method,
-      protocol: 'http:',
-      hostname: headers.host ?? '',
-      path: request.path,
-      query,
-      headers,
-      body: request.body,
-    },
-    { signingDate: new Date(signedAt), signingRegion: region, signingService: SIGNING_SERVICE, signableHeaders: new Set(auth.signedHeaders) },
+  const signingKey = signer.knownSigningKey(shortDate, region) ?? (await signer.deriveSigningKey(shortDate, region));
+  const expected = signer.signatureOf(
+    { method: request.method, protocol: 'http:', hostname: headers.host ?? '', path: request.path, query, headers } as HttpRequest,
+    new Set(auth.signedHeaders),
+    payloadHash,
+    dateText,
+    region,
+    signingKey,
   );
-  const expected = /Signature=([0-9a-f]+)/.exec(String(signed.headers.authorization ?? ''))?.[1] ?? '';
   if (!constantTimeEqual(expected, auth.signature)) return MISMATCH();
   return { ok: true, identity: { accessKeyId: auth.accessKeyId, accountId: key.accountId, principalArn: key.principalArn }, region };
 }
