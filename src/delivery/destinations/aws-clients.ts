@@ -14,7 +14,10 @@ export class AwsClients {
   sqs(region: string): SQSClient {
     // A queue URL's host (sqs.us-east-1.localhost:4566 from fauxqs, a LocalStack host name) need not resolve from
     // here; the configured endpoint is what the user chose to reach, so requests go there, not to the URL's host.
-    return cached(this.#sqs, region, () => new SQSClient({ region, useQueueUrlAsEndpoint: false }));
+    // md5: false: the SDK would MD5 every received body and attribute set against the queue's digests (a sixth of an
+    // SQS poller's CPU here, measured); the bodies come over the same connection as their digests, and a queue
+    // emulator with a wrong digest would fail every receive.
+    return cached(this.#sqs, region, () => new SQSClient({ region, useQueueUrlAsEndpoint: false, md5: false }));
   }
 
   sns(region: string): SNSClient {
