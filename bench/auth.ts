@@ -4,11 +4,13 @@
 // Invokes over a keep-alive undici Client to each, every request signed by the SDK's own signer (@smithy/signature-v4,
 // service lambda) just before it is sent and the clock started after the signing; the open serve gets signed requests
 // too (it ignores them), so both sides send the same bytes and the figure is what the server's verification and
-// authorisation add, not the client's signing or the headers' size. Both warmed up, then batches of BATCH invokes interleaved (who goes first alternates) so machine noise and
-// drift hit both alike. Warm p50 of each and the difference (bar, in run.mjs: verification adds ≤ 0.1 ms).
+// authorisation add, not the client's signing or the headers' size. Both warmed up, then batches of BATCH invokes
+// interleaved (who goes first alternates) so machine noise and drift hit both alike. Warm p50 of each and the
+// difference; that over ROUNDS rounds, each with a fresh pair of serves, and the median difference reported (bar, in
+// run.mjs: verification adds ≤ 0.1 ms).
 //
-// At the end both serves are stopped (SIGTERM), whatever containers they still owned removed and counted, and the
-// data dirs removed.
+// At the end of each round both serves are stopped (SIGTERM), whatever containers they still owned removed and
+// counted, and the data dirs removed.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,24 +29,40 @@ const ROLE = `arn:aws:iam::${ACCOUNT}:role/lambkin-bench`;
 const MEMORY_SIZE_MB = 1_024;
 const KEY = { accessKeyId: 'AKIALAMBKINBENCH', secretAccessKey: 'lambkin-bench-secret' };
 const WARM_UP_INVOKES = 300;
+/**
+ * Rounds, each with a fresh pair of serves: one pair's difference carries that pair's luck (which core each process and
+ * its container landed on, measured: two serves both without --auth differ by −0.06 to +0.02 ms from one pair to the
+ * next), the median of five much less of it.
+ */
+const ROUNDS = 5;
 const BATCH = 100;
 const PAYLOAD = '{"name":"bench"}';
 const HANDLER = 'exports.handler = async (event) => ({ ok: true, event });\n';
 
+/** One round's pair of serves. */
+export interface RoundFigures {
+  signedP50Ms: number;
+  openP50Ms: number;
+  addedMs: number;
+}
+
 export interface AuthFigures {
   memorySizeMb: number;
+  /** Per side, per round. */
   invokes: number;
   /** Warm invoke p50 through `lambkin serve --auth sigv4`, signed requests. */
   signedP50Ms: number;
   /** The same through `lambkin serve` without --auth, unsigned requests, interleaved. */
   openP50Ms: number;
-  /** signedP50Ms − openP50Ms. */
+  /** The median over the rounds of each round's signedP50Ms − openP50Ms (the p50s above: their medians). */
   addedMs: number;
+  rounds: RoundFigures[];
   leftContainers: number;
 }
 
 export interface AuthOptions {
   invokes?: number;
+  rounds?: number;
   log?: (line: string) => void;
 }
 
@@ -115,22 +133,53 @@ async function timedInvoke(client: Client, host: string, signer: Signer): Promis
 }
 
 export async function measureAuth(options: AuthOptions = {}): Promise<AuthFigures> {
-  const { invokes = 2_000, log = () => {} } = options;
+  const { invokes = 2_000, rounds = ROUNDS, log = () => {} } = options;
+  const measured: RoundFigures[] = [];
+  let leftContainers = 0;
+  for (let round = 0; round < rounds; round++) {
+    const { figures, left } = await measureRound(round, invokes, (line) => log(`auth (round ${round + 1} of ${rounds}): ${line}`));
+    leftContainers += left;
+    if (figures) measured.push(figures);
+  }
+  return {
+    memorySizeMb: MEMORY_SIZE_MB,
+    invokes,
+    signedP50Ms: round(median(measured.map((r) => r.signedP50Ms)), 3),
+    openP50Ms: round(median(measured.map((r) => r.openP50Ms)), 3),
+    addedMs: round(median(measured.map((r) => r.addedMs)), 3),
+    rounds: measured,
+    leftContainers,
+  };
+}
+
+/** One round: a fresh pair of serves (who starts first alternates), warmed up, then the interleaved invokes. */
+async function measureRound(roundIndex: number, invokes: number, log: (line: string) => void): Promise<{ figures?: RoundFigures; left: number }> {
   const dirs = await Promise.all([mkdtemp(join(tmpdir(), 'lambkin-bench-auth-')), mkdtemp(join(tmpdir(), 'lambkin-bench-open-'))]);
   const [authDir, openDir] = dirs as [string, string];
   const keysFile = join(authDir, 'keys.json');
   await writeFile(keysFile, JSON.stringify([{ ...KEY, accountId: ACCOUNT, principalArn: `arn:aws:iam::${ACCOUNT}:root` }]));
   const serves: ServeProcess[] = [];
   const clients: Client[] = [];
-  let figures: Omit<AuthFigures, 'leftContainers'> | undefined;
-  let leftContainers = 0;
+  let figures: RoundFigures | undefined;
+  let left = 0;
   try {
-    log('auth: starting lambkin serve --auth sigv4 and lambkin serve without --auth');
+    log('starting lambkin serve --auth sigv4 and lambkin serve without --auth');
     const budget = ['--memory-budget', String(4 * MEMORY_SIZE_MB)];
-    const signedServe = await startServe(authDir, { args: ['--auth', 'sigv4', '--auth-keys', keysFile, ...budget], failSignal: 'SIGTERM' });
-    serves.push(signedServe);
-    const openServe = await startServe(openDir, { args: budget, failSignal: 'SIGTERM' });
-    serves.push(openServe);
+    const startSigned = () => startServe(authDir, { args: ['--auth', 'sigv4', '--auth-keys', keysFile, ...budget], failSignal: 'SIGTERM' });
+    const startOpen = () => startServe(openDir, { args: budget, failSignal: 'SIGTERM' });
+    let signedServe: ServeProcess;
+    let openServe: ServeProcess;
+    if (roundIndex % 2 === 0) {
+      signedServe = await startSigned();
+      serves.push(signedServe);
+      openServe = await startOpen();
+      serves.push(openServe);
+    } else {
+      openServe = await startOpen();
+      serves.push(openServe);
+      signedServe = await startSigned();
+      serves.push(signedServe);
+    }
     const signedHost = new URL(signedServe.url).host;
     const signed = new Client(signedServe.url, { pipelining: 1 });
     const open = new Client(openServe.url, { pipelining: 1 });
@@ -139,7 +188,7 @@ export async function measureAuth(options: AuthOptions = {}): Promise<AuthFigure
     await createFunction(signed, signedHost, signer);
     await createFunction(open, new URL(openServe.url).host, undefined);
 
-    log(`auth: ${WARM_UP_INVOKES} warm-up invokes each, then ${invokes} each in interleaved batches of ${BATCH}`);
+    log(`${WARM_UP_INVOKES} warm-up invokes each, then ${invokes} each in interleaved batches of ${BATCH}`);
     // The open serve gets the same signed requests (it ignores the signature): both sides send the same bytes, and
     // the client does the same work, so the difference is the server's verification and authorisation alone.
     const openHost = new URL(openServe.url).host;
@@ -156,20 +205,15 @@ export async function measureAuth(options: AuthOptions = {}): Promise<AuthFigure
     }
     const signedP50Ms = median(samples.signed);
     const openP50Ms = median(samples.open);
-    figures = {
-      memorySizeMb: MEMORY_SIZE_MB,
-      invokes: samples.signed.length,
-      signedP50Ms: round(signedP50Ms, 3),
-      openP50Ms: round(openP50Ms, 3),
-      addedMs: round(signedP50Ms - openP50Ms, 3),
-    };
+    figures = { signedP50Ms: round(signedP50Ms, 3), openP50Ms: round(openP50Ms, 3), addedMs: round(signedP50Ms - openP50Ms, 3) };
+    log(`signed p50 ${figures.signedP50Ms} ms, open ${figures.openP50Ms} ms: +${figures.addedMs} ms`);
   } finally {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-    if (serves.length > 0) log('auth: stopping both serves (SIGTERM)');
-    for (const serve of serves) leftContainers += await stopServeAndSweep(serve);
+    if (serves.length > 0) log('stopping both serves (SIGTERM)');
+    for (const serve of serves) left += await stopServeAndSweep(serve);
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   }
-  return { ...figures!, leftContainers };
+  return { ...(figures ? { figures } : {}), left };
 }
 
 // `node bench/auth.ts`: this section alone, its figures as JSON on stdout.

@@ -41,8 +41,8 @@
 //               function's Date.now() just before its first write, median of 30 (bar: ≤ 5 ms); see urls.ts. About 30 s.
 //   auth        `lambkin serve --auth sigv4` (a keys file) beside a `lambkin serve` without --auth, the same trivial zip
 //               function on each, every request signed with the SDK's signer (@smithy/signature-v4) before its clock
-//               starts: warm invoke p50 of each over interleaved batches (bar: verification adds ≤ 0.1 ms); see
-//               auth.ts. About 30 s.
+//               starts: warm invoke p50 of each over interleaved batches, the median difference of 5 rounds with
+//               fresh serves (bar: verification adds ≤ 0.1 ms); see auth.ts. About 2 minutes.
 //   build       `lambkin build` of a function image on our cached base against a plain `docker build` of the same
 //               Dockerfile and context, interleaved (bar: ratio ≤ 1.1), and what our layers add to the base
 //               images; see build.ts. About 5 s.
@@ -380,12 +380,13 @@ function printUrlsTable({ memorySizeMb, windowMs, rounds, throughput, firstByte,
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
 
-function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs, leftContainers, bars }) {
+function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs, rounds, leftContainers, bars }) {
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   console.log('');
   console.log(`lambkin serve --auth sigv4 against lambkin serve without --auth, a zip function (nodejs24.x, MemorySize ${memorySizeMb} MB) on each`);
   console.log(
-    `  warm invoke p50      signed, --auth sigv4 ${signedP50Ms} ms vs without --auth ${openP50Ms} ms over ${invokes} each, interleaved:` +
+    `  warm invoke p50      signed, --auth sigv4 ${signedP50Ms} ms vs without --auth ${openP50Ms} ms over ${invokes} each, interleaved,` +
+      ` median of ${rounds.length} rounds (${rounds.map((r) => `+${r.addedMs}`).join(', ')}):` +
       ` verification adds ${addedMs} ms   bar: ≤ 0.1 ms   ${verdict(bars.addedMeetsBar)}`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);

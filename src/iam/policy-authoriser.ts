@@ -43,7 +43,9 @@ const ROOT_POLICY: PolicyJson = { Version: '2012-10-17', Statement: [{ Effect: '
 /** How many decisions are kept before they are all forgotten (callers × actions × resources is small locally). */
 const MAX_DECISIONS = 10_000;
 
-const isRoot = (caller: Caller) => caller.principalArn === `arn:aws:iam::${caller.accountId}:root`;
+/** Whether `principalArn` is the root of `accountId`. */
+export const isAccountRoot = (principalArn: string, accountId: string) => principalArn === `arn:aws:iam::${accountId}:root`;
+const isRoot = (caller: Caller) => isAccountRoot(caller.principalArn, caller.accountId);
 
 /** AWS's AccessDeniedException message for `caller` refused `action` on `resource`, for `why`. */
 export function accessDeniedMessage(principalArn: string, action: string, resource: string, why: 'identity' | 'resource' | 'explicit-deny'): string {

@@ -5,7 +5,7 @@
 // are not checked; function URLs are authorised as AWS does (functionUrlAllowed), called by the URL server.
 import type { IncomingMessage } from 'node:http';
 import type { AuthKeys } from '../iam/auth-keys.ts';
-import { type Caller, PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
+import { type Caller, isAccountRoot, PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
 import { policyDocument, policyQualifier, type PolicyStore } from '../iam/resource-policy.ts';
 import { signedRequestOf, verifySigV4 } from '../iam/sigv4-verifier.ts';
 import { functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
@@ -119,6 +119,10 @@ export class ApiAuth {
     const { accessKeyId, accountId, principalArn } = verified.identity;
     const action = actionOf(route.operation);
     const identityPolicy = this.keys.identityPolicy(accessKeyId);
+    // The service account's root, with no policy of its own in the keys file, may do anything in its account (IAM's
+    // rule for a root), and a resource policy cannot refuse it (AddPermission writes only Allow statements): nothing
+    // is left to decide. This is serve's default caller (--auth sigv4 without --auth-keys: your own keys, as root).
+    if (!identityPolicy && accountId === this.identity.accountId && isAccountRoot(principalArn, accountId)) return;
     const caller = { accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) };
     const { target, fn } = this.resourceOf(route, body);
     // A caller of the function's own account whose identity policy allows the action needs no resource policy, and
