@@ -20,6 +20,9 @@
 //             each, after as long a warm-up. The SQS drain rate against the sequential one (bar, in run.mjs: ≥ 5×)
 //             shows what batching and the poller's concurrency give; against the concurrent one, what batching alone
 //             gives.
+//   cpu       serve's CPU time and the whole machine's (cpu-usage.ts) per full batch over the SQS drain and per invoke
+//             over the sequential sync window: what a batch costs against a one-message invoke, and whether the drain
+//             was bound by the machine's CPUs.
 //
 // At the end the serve is stopped (SIGTERM), whatever containers it still owned removed and counted, the brokers
 // stopped and the data dir removed.
@@ -36,6 +39,7 @@ import { type Fauxqs, startFauxqsForTest } from '../test/support/fauxqs.ts';
 import { type LocalKinesis, startLocalKinesis } from '../test/support/kinesis.ts';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
+import { type CpuUsage, cpuWindow } from './cpu-usage.ts';
 import { apiCall, FUNCTIONS, invoke, waitUntilReady } from './lambda-http.ts';
 import { stopServeAndSweep } from './serve-containers.ts';
 import { round } from './stats.mjs';
@@ -80,11 +84,29 @@ export interface DrainFigures {
   duplicates: number;
 }
 
+/** CPU time per item (a full SQS batch, a sync invoke): serve's own, and the whole machine's (every process). */
+export interface CpuPerItem {
+  serveMs: number;
+  machineMs: number;
+  /** How busy the machine's CPUs were meanwhile (1 = saturated). */
+  machineBusyShare: number;
+}
+
+function cpuPer(usage: CpuUsage, items: number): CpuPerItem {
+  return {
+    serveMs: round(usage.processMs / items, 3),
+    machineMs: round(usage.machineBusyMs / items, 3),
+    machineBusyShare: round(usage.machineBusyShare, 2),
+  };
+}
+
 export interface MappingsFigures {
   memorySizeMb: number;
-  sqs: DrainFigures & { batchSize: number; maxInFlight: number };
+  /** cpu: per BatchSize messages (a full batch). */
+  sqs: DrainFigures & { batchSize: number; maxInFlight: number; cpu: CpuPerItem };
   kinesis: DrainFigures & { batchSize: number; shards: number };
-  sync: { windowMs: number; sequentialPerSecond: number; clients: number; concurrentPerSecond: number };
+  /** sequentialCpu: per invoke (one message), over the timed window. */
+  sync: { windowMs: number; sequentialPerSecond: number; sequentialCpu: CpuPerItem; clients: number; concurrentPerSecond: number };
   /** sqs.perSecond over the sequential and the concurrent sync rates. */
   sqsOverSequential: number;
   sqsOverConcurrent: number;
@@ -182,6 +204,7 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
     const streamArn = await stream;
     log(`mappings: SQS mapping (BatchSize ${SQS_BATCH_SIZE}), draining`);
     const sqsStarted = performance.now();
+    const sqsCpu = cpuWindow(serve.pid);
     const sqsMapping = (await apiCall(client, 'POST', `${MAPPINGS}/`, {
       FunctionName: FUNCTION,
       EventSourceArn: queue.queueArn,
@@ -203,6 +226,7 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
       await sleep(20);
     }
     const sqsDrainMs = performance.now() - sqsStarted;
+    const sqsCpuUsed = sqsCpu.stop();
     await sampling.stop();
     await deleteMapping(client, sqsMapping.UUID);
     log(`mappings: SQS drained in ${Math.round(sqsDrainMs)} ms, at most ${maxInFlight} batches in flight`);
@@ -235,8 +259,9 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
     // 4. Sync, on the environments the drains left warm.
     const clients = Math.max(1, maxInFlight);
     log(`mappings: sync invokes, sequential and from ${clients} clients, ${syncWindowMs} ms windows`);
-    const sequentialPerSecond = await syncThroughput(serve.url, 1, syncWindowMs);
-    const concurrentPerSecond = await syncThroughput(serve.url, clients, syncWindowMs);
+    const sequential = await syncThroughput(serve.url, serve.pid, 1, syncWindowMs);
+    const sequentialPerSecond = sequential.perSecond;
+    const { perSecond: concurrentPerSecond } = await syncThroughput(serve.url, serve.pid, clients, syncWindowMs);
 
     const sqsPerSecond = (messages * 1000) / sqsDrainMs;
     figures = {
@@ -248,6 +273,7 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
         ...countDelivered(ids, 's-', messages),
         batchSize: SQS_BATCH_SIZE,
         maxInFlight,
+        cpu: cpuPer(sqsCpuUsed, messages / SQS_BATCH_SIZE),
       },
       kinesis: {
         sent: records,
@@ -257,7 +283,13 @@ export async function measureMappings(options: MappingsOptions = {}): Promise<Ma
         batchSize: KINESIS_BATCH_SIZE,
         shards: KINESIS_SHARDS,
       },
-      sync: { windowMs: syncWindowMs, sequentialPerSecond: round(sequentialPerSecond, 0), clients, concurrentPerSecond: round(concurrentPerSecond, 0) },
+      sync: {
+        windowMs: syncWindowMs,
+        sequentialPerSecond: round(sequentialPerSecond, 0),
+        sequentialCpu: cpuPer(sequential.cpu, sequential.invokes),
+        clients,
+        concurrentPerSecond: round(concurrentPerSecond, 0),
+      },
       sqsOverSequential: round(sqsPerSecond / sequentialPerSecond, 2),
       sqsOverConcurrent: round(sqsPerSecond / concurrentPerSecond, 2),
     };
@@ -346,7 +378,12 @@ function sampleInFlight(url: string, sample: (inFlight: number) => void): { stop
  * which every client got at least WARM_UP_INVOKES answers: environments the keep-alive policy let go since the drains
  * are started again before the window, not in it.
  */
-async function syncThroughput(url: string, clients: number, windowMs: number): Promise<number> {
+async function syncThroughput(
+  url: string,
+  servePid: number,
+  clients: number,
+  windowMs: number,
+): Promise<{ perSecond: number; invokes: number; cpu: CpuUsage }> {
   const pool = new Pool(url, { connections: clients, pipelining: 1 });
   const load = async (ms: number, leastPerClient = 0) => {
     const started = performance.now();
@@ -361,11 +398,14 @@ async function syncThroughput(url: string, clients: number, windowMs: number): P
         return count;
       }),
     );
-    return (counts.reduce((a, b) => a + b, 0) * 1000) / (performance.now() - started);
+    const invokes = counts.reduce((a, b) => a + b, 0);
+    return { invokes, perSecond: (invokes * 1000) / (performance.now() - started) };
   };
   try {
     await load(windowMs, WARM_UP_INVOKES);
-    return await load(windowMs);
+    const cpu = cpuWindow(servePid);
+    const timed = await load(windowMs);
+    return { ...timed, cpu: cpu.stop() };
   } finally {
     await pool.close();
   }

@@ -359,6 +359,8 @@ function printMappingsTable({ memorySizeMb, sqs, kinesis, sync, sqsOverSequentia
   console.log(
     `  SQS drain / sync     ${sqsOverSequential}× sequential, ${sqsOverConcurrent}× at ${sync.clients} clients   bar: ≥ 5× sequential   ${verdict(bars.sqsMeetsBar)}`,
   );
+  const cpu = ({ serveMs, machineMs, machineBusyShare }) => `serve ${serveMs} ms, machine ${machineMs} ms (CPUs ${Math.round(machineBusyShare * 100)}% busy)`;
+  console.log(`  CPU per batch of ${sqs.batchSize}    ${cpu(sqs.cpu)}; per sequential sync invoke: ${cpu(sync.sequentialCpu)}`);
   console.log(`  lost                 SQS ${sqs.lost}, Kinesis ${kinesis.lost}   bar: 0   ${verdict(bars.lostMeetsBar)}`);
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
