@@ -3,7 +3,15 @@
 // with the real @aws-sdk/client-lambda (its own signer), @smithy/signature-v4 for the hand-made requests, plain fetch
 // for the unsigned ones, and the AWS CLI. AWS's statuses, error types and messages come from
 // ../shared/reference/permissions-and-extensions.md.
-import { AddPermissionCommand, GetFunctionCommand, InvokeCommand, LambdaClient, ListFunctionsCommand, RemovePermissionCommand } from '@aws-sdk/client-lambda';
+import {
+  AddPermissionCommand,
+  DeleteFunctionCommand,
+  GetFunctionCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListFunctionsCommand,
+  RemovePermissionCommand,
+} from '@aws-sdk/client-lambda';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { execa } from 'execa';
 import { writeFile } from 'node:fs/promises';
@@ -30,6 +38,14 @@ const policy = (...statements: object[]) => ({ Version: '2012-10-17', Statement:
 /** The keys file: the account's root (no policy: everything), users with and without policies, another account's user. */
 const KEYS = {
   root: { accessKeyId: 'AKIAROOT', secretAccessKey: 'root-secret', accountId: ACCOUNT, principalArn: `arn:aws:iam::${ACCOUNT}:root` },
+  // Another key of the same root, given a policy in the keys file: held to it, like any other key with one.
+  fenced: {
+    accessKeyId: 'AKIAFENCEDROOT',
+    secretAccessKey: 'fenced-secret',
+    accountId: ACCOUNT,
+    principalArn: `arn:aws:iam::${ACCOUNT}:root`,
+    policy: policy(allow('lambda:*'), { Effect: 'Deny', Action: 'lambda:DeleteFunction', Resource: '*' }),
+  },
   alice: {
     accessKeyId: 'AKIAALICE',
     secretAccessKey: 'alice-secret',
@@ -219,6 +235,16 @@ describe('authorisation: identity and resource-based policies', () => {
   it('lets the account root do anything in its account without a policy', async () => {
     const answer = await as('root').send(new GetFunctionCommand({ FunctionName: FN }));
     expect(answer.Configuration?.FunctionArn).toBe(FN_ARN);
+  });
+
+  it('holds a root key that the keys file gives a policy to that policy: its explicit Deny wins', async () => {
+    expect((await invoke('fenced')).StatusCode).toBe(200);
+    expect(await refusal(as('fenced').send(new DeleteFunctionCommand({ FunctionName: FN })))).toEqual({
+      status: 403,
+      name: 'AccessDeniedException',
+      message: `User: arn:aws:iam::${ACCOUNT}:root is not authorized to perform: lambda:DeleteFunction on resource: ${FN_ARN} with an explicit deny in an identity-based policy`,
+    });
+    expect((await as('root').send(new GetFunctionCommand({ FunctionName: FN }))).Configuration?.FunctionArn).toBe(FN_ARN);
   });
 
   it('lets a same-account user invoke when its identity policy allows it, and refuses one without a policy', async () => {
