@@ -2,8 +2,8 @@
 // region) the only trustworthy way: by signing the same request again with the SDK's own signer
 // (@smithy/signature-v4: its canonical headers and canonical request) and the secret of the access key it names, with
 // the date and the signed headers the client used, and comparing the two signatures in constant time. No canonical
-// request is built by hand here, so lambkin and the SDKs cannot disagree about one. Refusals are AWS's (../shared/reference/permissions-and-extensions.md):
-// 403 with the error type in x-amzn-ErrorType.
+// request is built by hand here, so lambkin and the SDKs cannot disagree about one. Refusals are AWS's
+// (../shared/reference/permissions-and-extensions.md): 403 with the error type in x-amzn-ErrorType.
 import { createHash, createHmac, createSecretKey, hash, type Hash, type Hmac, type KeyObject } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
@@ -122,8 +122,9 @@ function bytesOf(data: SourceData): Buffer {
  * The SDK's signer, used for the part that must agree with every client: the canonical request, made by the
  * signer's own (protected) createCanonicalRequest, reached as a subclass may. What is left is fixed arithmetic on
  * it: AWS's string to sign and an HMAC keyed by the signing key, which the signer derives (getSigningKey, exported)
- * once per date and region and this class keeps. Verification then runs without a single await, so a request's
- * check is not interleaved with other work on a busy event loop (`sign()` takes some fifteen promise turns).
+ * once per date and region and this class keeps. Once a key is derived, verification runs without an await, so a
+ * request's check is not interleaved with other work on a busy event loop (`sign()` takes some fifteen promise
+ * turns, and clones the request).
  */
 class VerifyingSigner extends SignatureV4Base {
   private readonly credentials: { accessKeyId: string; secretAccessKey: string };
