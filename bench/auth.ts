@@ -7,7 +7,8 @@
 // authorisation add, not the client's signing or the headers' size. Both warmed up, then batches of BATCH invokes
 // interleaved (who goes first alternates) so machine noise and drift hit both alike. Warm p50 of each and the
 // difference; that over ROUNDS rounds, each with a fresh pair of serves, and the median difference reported (bar, in
-// run.mjs: verification adds ≤ 0.1 ms).
+// run.mjs: verification adds ≤ 0.1 ms). Beside it, each serve's own CPU time per invoke (cpu-usage.ts): what
+// verification costs in work, without the latency noise of two processes on a shared 2-core machine.
 //
 // At the end of each round both serves are stopped (SIGTERM), whatever containers they still owned removed and
 // counted, and the data dirs removed.
@@ -18,6 +19,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { Client } from 'undici';
 import { startServe, type ServeProcess } from '../tools/serve-process.ts';
 import { makeZip } from '../tools/zip.ts';
+import { cpuWindow } from './cpu-usage.ts';
 import { FUNCTIONS, waitUntilReady } from './lambda-http.ts';
 import { stopServeAndSweep } from './serve-containers.ts';
 import { median, round } from './stats.mjs';
@@ -44,6 +46,10 @@ export interface RoundFigures {
   signedP50Ms: number;
   openP50Ms: number;
   addedMs: number;
+  /** Each serve's own CPU time (all of its threads) per invoke over the timed invokes, and the difference. */
+  signedCpuMs: number;
+  openCpuMs: number;
+  addedCpuMs: number;
 }
 
 export interface AuthFigures {
@@ -56,6 +62,8 @@ export interface AuthFigures {
   openP50Ms: number;
   /** The median over the rounds of each round's signedP50Ms − openP50Ms (the p50s above: their medians). */
   addedMs: number;
+  /** The median over the rounds of what the signed serve spent in CPU per invoke beyond the open one. */
+  addedCpuMs: number;
   rounds: RoundFigures[];
   leftContainers: number;
 }
@@ -147,6 +155,7 @@ export async function measureAuth(options: AuthOptions = {}): Promise<AuthFigure
     signedP50Ms: round(median(measured.map((r) => r.signedP50Ms)), 3),
     openP50Ms: round(median(measured.map((r) => r.openP50Ms)), 3),
     addedMs: round(median(measured.map((r) => r.addedMs)), 3),
+    addedCpuMs: round(median(measured.map((r) => r.addedCpuMs)), 3),
     rounds: measured,
     leftContainers,
   };
@@ -199,14 +208,29 @@ async function measureRound(roundIndex: number, invokes: number, log: (line: str
       await sides.open();
     }
     const samples = { signed: [] as number[], open: [] as number[] };
+    // CPU time too: a serve uses CPU only while it works, so over the whole interleaved run each one's total is its
+    // cost for its own invokes, a figure that does not depend on how long the other processes kept it waiting.
+    const cpu = { signed: cpuWindow(signedServe.pid), open: cpuWindow(openServe.pid) };
     for (let done = 0; done < invokes; done += BATCH) {
       const order = (done / BATCH) % 2 === 0 ? (['signed', 'open'] as const) : (['open', 'signed'] as const);
       for (const side of order) for (let i = 0; i < BATCH; i++) samples[side].push(await sides[side]());
     }
+    const signedCpuMs = cpu.signed.stop().processMs / samples.signed.length;
+    const openCpuMs = cpu.open.stop().processMs / samples.open.length;
     const signedP50Ms = median(samples.signed);
     const openP50Ms = median(samples.open);
-    figures = { signedP50Ms: round(signedP50Ms, 3), openP50Ms: round(openP50Ms, 3), addedMs: round(signedP50Ms - openP50Ms, 3) };
-    log(`signed p50 ${figures.signedP50Ms} ms, open ${figures.openP50Ms} ms: +${figures.addedMs} ms`);
+    figures = {
+      signedP50Ms: round(signedP50Ms, 3),
+      openP50Ms: round(openP50Ms, 3),
+      addedMs: round(signedP50Ms - openP50Ms, 3),
+      signedCpuMs: round(signedCpuMs, 3),
+      openCpuMs: round(openCpuMs, 3),
+      addedCpuMs: round(signedCpuMs - openCpuMs, 3),
+    };
+    log(
+      `signed p50 ${figures.signedP50Ms} ms, open ${figures.openP50Ms} ms: +${figures.addedMs} ms; ` +
+        `serve CPU per invoke ${figures.signedCpuMs} vs ${figures.openCpuMs} ms: +${figures.addedCpuMs} ms`,
+    );
   } finally {
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     if (serves.length > 0) log('stopping both serves (SIGTERM)');

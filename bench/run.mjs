@@ -382,7 +382,7 @@ function printUrlsTable({ memorySizeMb, windowMs, rounds, throughput, firstByte,
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
 
-function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs, rounds, leftContainers, bars }) {
+function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs, addedCpuMs, rounds, leftContainers, bars }) {
   const verdict = (ok) => (ok ? 'ok' : 'MISSED');
   console.log('');
   console.log(`lambkin serve --auth sigv4 against lambkin serve without --auth, a zip function (nodejs24.x, MemorySize ${memorySizeMb} MB) on each`);
@@ -390,6 +390,10 @@ function printAuthTable({ memorySizeMb, invokes, signedP50Ms, openP50Ms, addedMs
     `  warm invoke p50      signed, --auth sigv4 ${signedP50Ms} ms vs without --auth ${openP50Ms} ms over ${invokes} each, interleaved,` +
       ` median of ${rounds.length} rounds (${rounds.map((r) => `+${r.addedMs}`).join(', ')}):` +
       ` verification adds ${addedMs} ms   bar: ≤ 0.1 ms   ${verdict(bars.addedMeetsBar)}`,
+  );
+  console.log(
+    `  serve's CPU/invoke   signed ${rounds.map((r) => r.signedCpuMs).join(', ')} ms vs open ${rounds.map((r) => r.openCpuMs).join(', ')} ms:` +
+      ` verification costs ${addedCpuMs} ms of CPU per invoke (median of ${rounds.length})`,
   );
   console.log(`  after SIGTERM        ${leftContainers} containers left   ${verdict(bars.leftContainersMeetsBar)}`);
 }
