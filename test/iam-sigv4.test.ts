@@ -208,6 +208,26 @@ describe('SigV4 verification', () => {
     expect((await verifySigV4(old, keys.lookup, Date.parse('2023-12-31T23:45:01Z'))).ok).toBe(true);
   });
 
+  it('reads the Authorization header whatever whitespace separates its parts, and refuses one glued to the algorithm', async () => {
+    const request = await signedUrlRequest();
+    const header = String(request.headers.authorization);
+    const withHeader = (authorization: string) => ({ ...request, headers: { ...request.headers, authorization } });
+    // As the SDKs send it, with tabs and runs of spaces, with none after the commas, and with spaces around a part.
+    for (const spaced of [header, header.replace(' ', ' \t  ').replaceAll(', ', ',\t'), header.replaceAll(', ', ','), header.replaceAll(', ', ' , ')]) {
+      expect((await verifySigV4(withHeader(`  ${spaced} `), keys.lookup)).ok, spaced).toBe(true);
+    }
+    const glued = header.replace('AWS4-HMAC-SHA256 ', 'AWS4-HMAC-SHA256');
+    expect(refusal(await verifySigV4(withHeader(glued), keys.lookup))).toEqual({
+      status: 403,
+      type: 'IncompleteSignatureException',
+      message: `Authorization header requires 'Credential' parameter. Authorization=${glued}`,
+    });
+    const withoutSignature = header.slice(0, header.indexOf(', Signature='));
+    expect(refusal(await verifySigV4(withHeader(withoutSignature), keys.lookup)).message).toBe(
+      `Authorization header requires 'Signature' parameter. Authorization=${withoutSignature}`,
+    );
+  });
+
   it("takes serve's own credentials from the environment", async () => {
     const ring = KeyRing.fromEnvironment(ACCOUNT, { AWS_ACCESS_KEY_ID: ACCESS_KEY, AWS_SECRET_ACCESS_KEY: SECRET });
     expect(ring.lookup(ACCESS_KEY)).toEqual({ secretAccessKey: SECRET, accountId: ACCOUNT, principalArn: `arn:aws:iam::${ACCOUNT}:root` });

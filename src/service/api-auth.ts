@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AuthKeys } from '../iam/auth-keys.ts';
 import { type Caller, isAccountRoot, PolicyAuthoriser, type Target } from '../iam/policy-authoriser.ts';
 import { policyDocument, policyQualifier, type PolicyStore } from '../iam/resource-policy.ts';
-import { signedRequestOf, verifySigV4 } from '../iam/sigv4-verifier.ts';
+import { type SigV4Result, signedRequestOf, verifySigV4 } from '../iam/sigv4-verifier.ts';
 import { functionArn, type ServiceIdentity } from '../runtime-api/function-arn.ts';
 import type { IamCaller } from '../urls/url-auth.ts';
 import { parseFunctionName, resolveQualifier } from './function-name.ts';
@@ -112,18 +112,32 @@ export class ApiAuth {
     if (!req.headers.authorization) throw refusal(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
   }
 
-  /** Throws AWS's refusal (a LambdaError) unless `req` is signed by an accepted key allowed `route`'s action. */
-  async check(req: IncomingMessage, route: RouteMatch, body: Buffer): Promise<void> {
-    const verified = await verifySigV4(signedRequestOf(req, body), this.keys.lookup);
+  /**
+   * Throws AWS's refusal (a LambdaError) unless `req` is signed by an accepted key allowed `route`'s action. Returns a
+   * promise only when there is something to wait for (a signing key to derive, a policy to read): serve's own root
+   * key, the common caller, is decided at once, and the invoke path keeps its turn of the event loop.
+   */
+  check(req: IncomingMessage, route: RouteMatch, body: Buffer): Promise<void> | undefined {
+    const verified = verifySigV4(signedRequestOf(req, body), this.keys.lookup);
+    return verified instanceof Promise ? verified.then((result) => this.authorise(result, route, body)) : this.authorise(verified, route, body);
+  }
+
+  /** Whether the verified signer may do what `route` asks: throws AWS's refusal unless it may. */
+  private authorise(verified: SigV4Result, route: RouteMatch, body: Buffer): Promise<void> | undefined {
     if (!verified.ok) throw refusal(verified.error.status, verified.error.type, verified.error.message);
     const { accessKeyId, accountId, principalArn } = verified.identity;
-    const action = actionOf(route.operation);
     const identityPolicy = this.keys.identityPolicy(accessKeyId);
     // The service account's root, with no policy of its own in the keys file, may do anything in its account (IAM's
     // rule for a root), and a resource policy cannot refuse it (AddPermission writes only Allow statements): nothing
     // is left to decide. This is serve's default caller (--auth sigv4 without --auth-keys: your own keys, as root).
-    if (!identityPolicy && accountId === this.identity.accountId && isAccountRoot(principalArn, accountId)) return;
-    const caller = { accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) };
+    if (!identityPolicy && accountId === this.identity.accountId && isAccountRoot(principalArn, accountId)) return undefined;
+    return this.decide({ accessKeyId, accountId, principalArn, ...(identityPolicy ? { identityPolicy } : {}) }, route, body);
+  }
+
+  /** The policies' answer for a caller that is not the account's unrestricted root. */
+  private async decide(caller: Caller, route: RouteMatch, body: Buffer): Promise<void> {
+    const { accountId } = caller;
+    const action = actionOf(route.operation);
     const { target, fn } = this.resourceOf(route, body);
     // A caller of the function's own account whose identity policy allows the action needs no resource policy, and
     // none can refuse it: AddPermission writes only Allow statements. So the policy is read (a query on every

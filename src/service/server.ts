@@ -383,7 +383,8 @@ export class LambdaApiServer {
       const body = await readBodyUpTo(req, requestLimit(route.operation));
       if (body === undefined) throw requestOverLimit(route.operation);
       // Who asks, and whether they may, before what they ask is looked at (as AWS: a 403 before a 400).
-      if (this.apiAuth) await this.apiAuth.check(req, route, body);
+      const authorising = this.apiAuth?.check(req, route, body);
+      if (authorising) await authorising;
       checkInlineZipSize(route.operation, body);
       checkRequest(route, body, this.context.identity, req.headers);
       const response = await HANDLERS[route.operation](this.context, {
