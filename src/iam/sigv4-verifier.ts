@@ -181,8 +181,8 @@ interface Authorization {
 
 /**
  * The Authorization header's parts, or AWS's words for what is missing from it. Whitespace between them is ignored.
- * Taken apart with indexOf and split, not regular expressions: it runs on every invoke, where a regular expression's
- * code is cold (measured inside serve: the regex version of this and parseAmzDate took ~12 µs a request).
+ * Taken apart with indexOf and split, not regular expressions: it runs on every invoke, where whatever code it runs
+ * is cold in the caches (a check that takes ~9 µs in a loop takes ~60 µs inside serve), so less code is less time.
  */
 function parseAuthorization(header: string): Authorization | SigV4Result {
   const text = header.trim();
